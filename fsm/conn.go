@@ -1,0 +1,724 @@
+package fsm
+
+import "time"
+
+// We are a passive observer at one point on the path, not a participant:
+// a segment from X to Y is a send for X and, assuming it arrives, a receive
+// for Y. Loss after the capture point, segments the capture missed and a
+// capture that starts mid-stream are all possible, so where the RFC lets a
+// participant know something an observer can only infer, the inference is
+// marked (Event.Inferred) and the observer errs toward the common case.
+
+// DefaultTimeWait is the 2MSL TIME-WAIT duration used unless configured:
+// Linux's TCP_TIMEWAIT_LEN (60 s). RFC 9293 §3.4.2 suggests MSL = 2 min.
+const DefaultTimeWait = 60 * time.Second
+
+// Config tunes the state machine.
+type Config struct {
+	// TimeWait is how long an endpoint stays in TIME-WAIT (2MSL) before the
+	// timer returns it to CLOSED. Zero means DefaultTimeWait.
+	TimeWait time.Duration
+}
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+// The event kinds.
+const (
+	Transition EventKind = iota // an endpoint changed state
+	Violation                   // a segment broke a rule of the RFCs
+)
+
+// Event is something the state machine observed. Every state change is one
+// Transition event; the timeline is made from these events only.
+type Event struct {
+	Kind EventKind
+	Time time.Time
+	// Seg is the number (from 1) of the connection's segment that caused
+	// the event; 0 for a timer.
+	Seg int
+	// Side is the endpoint that changed state, or for a violation the
+	// sender of the offending segment.
+	Side     Side
+	From, To State
+	Cause    string        // "rcvd SYN,ACK", "sent FIN", "2MSL timeout"
+	InState  time.Duration // time spent in From; 0 if From was never entered
+	Inferred bool          // the analysis inferred what it could not see
+	Code     Code          // for a Violation
+}
+
+// Endpoint is what the observer knows of one end of the connection. The
+// names follow RFC 9293 §3.3.1; every value is as seen at the capture point.
+type Endpoint struct {
+	State State
+	// Passive records whether SYN-RECEIVED was entered from LISTEN, as
+	// RFC 9293 §3.5 MUST-11 requires: a reset then returns the endpoint
+	// to LISTEN instead of closing it.
+	Passive bool
+
+	ISS    Seq  // its initial send sequence number
+	HasISS bool // a SYN or SYN,ACK from it was seen (or inferred)
+	IRS    Seq  // the peer's initial sequence number, as it received it
+	HasIRS bool
+	SndNxt Seq // one past the highest sequence number it sent
+	SndUna Seq // the highest ACK of its data received from the peer
+	AckSnt Seq // the highest ACK it sent: a lower bound of its RCV.NXT
+	FinSeq Seq // sequence number of its FIN, when FinSent
+	Base   Seq // ISS, or the first sequence number seen from it
+	Window uint32
+	WScale uint8 // window scale it offered on its SYN (RFC 7323)
+
+	Sent    bool // it has sent a segment that occupies sequence space or ACKs: SndNxt is valid
+	HasAck  bool // it has sent an ACK (AckSnt is valid)
+	HasUna  bool // SndUna is valid
+	FinSent bool
+	OffWS   bool // it offered window scaling
+	HasTS   bool // it sent timestamps
+	TSVal   uint32
+
+	touched bool      // it took part: sent, or changed state
+	since   time.Time // when State was entered
+	entered bool
+	twStart time.Time // when the 2MSL timer was (re)started
+
+	// pending is a SYN received while the endpoint had shown nothing: a
+	// listener answers SYN,ACK, a closed port RST, and an endpoint whose
+	// own SYN crossed it answers SYN. Its answer decides (RFC 9293 §3.10.7.1-3).
+	pending struct {
+		ok   bool
+		seq  Seq
+		time time.Time
+		seg  int
+	}
+	// finPend is a FIN received in ESTABLISHED, held until the endpoint's
+	// next segment: if that is a FIN which does not acknowledge it, the two
+	// FINs crossed and the endpoint closes through FIN-WAIT-1 and CLOSING
+	// (Figure 13), not through CLOSE-WAIT.
+	finPend struct {
+		ok   bool
+		seq  Seq
+		time time.Time
+		seg  int
+	}
+	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
+	// its RST <SEQ=SEG.ACK> in answer keeps it in SYN-SENT (Figure 8).
+	badAck   Seq
+	hasBad   bool
+	scaleSet bool // window scaling settled by the handshake (on or off)
+}
+
+// Fresh reports whether the endpoint has shown nothing yet.
+func (e *Endpoint) Fresh() bool { return !e.touched }
+
+// Conn is one connection as the two endpoints see it. It is driven by Step
+// with each segment in capture order and by Advance with the capture clock.
+type Conn struct {
+	ends   [2]Endpoint
+	self   bool // a self-connect: both sides are one socket
+	tw     time.Duration
+	nseg   int
+	client Side
+	known  bool // client is known: it sent the first bare SYN
+	tfo    bool // the opening SYN carried a TCP Fast Open option
+	events []Event
+}
+
+// NewConn returns a connection whose endpoints have shown nothing yet.
+// self says source and destination are one socket (a self-connect).
+func NewConn(cfg Config, self bool) *Conn {
+	c := &Conn{self: self, tw: cfg.TimeWait}
+	if c.tw <= 0 {
+		c.tw = DefaultTimeWait
+	}
+	return c
+}
+
+// Endpoint returns the endpoint on side s. In a self-connect both sides
+// are the same endpoint.
+func (c *Conn) Endpoint(s Side) *Endpoint {
+	if c.self {
+		return &c.ends[A]
+	}
+	return &c.ends[s]
+}
+
+// Self reports whether the connection is a self-connect.
+func (c *Conn) Self() bool { return c.self }
+
+// Segments returns how many segments the connection has seen.
+func (c *Conn) Segments() int { return c.nseg }
+
+// Client returns the side that sent the first bare SYN, and whether one
+// was seen. Without one, roles are for the caller to guess.
+func (c *Conn) Client() (Side, bool) { return c.client, c.known }
+
+// Ended reports whether neither endpoint holds a live connection.
+// An endpoint in TIME-WAIT counts as ended only when withTimeWait is set.
+func (c *Conn) Ended(withTimeWait bool) bool {
+	for s := A; s <= B; s++ {
+		st := c.Endpoint(s).State
+		if st == TimeWait && !withTimeWait {
+			return false
+		}
+		if !st.Ended() {
+			return false
+		}
+	}
+	return true
+}
+
+// Reopens reports whether a segment from side from starts a new incarnation
+// of this connection's 4-tuple rather than belonging to it: a bare SYN
+// after both endpoints have ended. When the receiver lingers in TIME-WAIT
+// the SYN must be newer than anything its sender sent before, by timestamp
+// or by sequence number (RFC 9293 §3.6.1 MAY-2, RFC 6191 §2); an old
+// duplicate SYN belongs to the old connection.
+func (c *Conn) Reopens(from Side, seg *Segment) bool {
+	if Classify(seg.Flags) != KindSYN || c.nseg == 0 {
+		return false
+	}
+	s, r := c.Endpoint(from), c.Endpoint(from.Other())
+	if !s.State.Ended() || !r.State.Ended() {
+		return false
+	}
+	if r.State != TimeWait || c.self {
+		return true
+	}
+	// RFC 6191 §2: with timestamps on both incarnations the TSval decides;
+	// otherwise the sequence number must be beyond the old connection's.
+	if s.HasTS && seg.Opts.HasTimestamps {
+		if seg.Opts.TSVal != s.TSVal {
+			return int32(seg.Opts.TSVal-s.TSVal) > 0
+		}
+	}
+	return !s.Sent || seg.Seq.GreaterThan(s.SndNxt)
+}
+
+// Step applies one segment sent by side from and returns the events it
+// caused. The slice is reused by the next call.
+//
+// The segment is first a send for its sender (what sending it proves about
+// the sender's state) and then a receive for the other endpoint
+// (RFC 9293 §3.10.7). A segment carrying ACK and FIN is processed as the
+// RFC does: the ACK part first (fifth check), the FIN part after (eighth).
+func (c *Conn) Step(from Side, seg *Segment) []Event {
+	c.events = c.events[:0]
+	c.nseg++
+	k := Classify(seg.Flags)
+	s, r := c.Endpoint(from), c.Endpoint(from.Other())
+	if k == KindSYN && !c.known {
+		c.client, c.known = from, true
+		c.tfo = seg.Opts.HasFastOpen
+	}
+
+	crossed := false
+	if s.finPend.ok {
+		covers := seg.Flags&ACK != 0 && seg.Ack.GreaterThan(s.finPend.seq)
+		switch {
+		case k == KindFIN && !covers:
+			crossed = true
+		case covers || k == KindRST || k == KindSYN || k == KindSYNACK:
+			c.applyFIN(from, s)
+		}
+	}
+	c.checkSent(from, s, r, seg, k)
+	c.send(from, s, seg, k)
+	c.noteSent(s, r, seg, k)
+	if crossed {
+		// The peer's FIN reached it after it sent its own (Figure 13).
+		s.finPend.ok = false
+		c.move(from, s, Rcvd, KindFIN, seg, causeFINCrossed, false)
+	}
+	if r.finPend.ok {
+		c.applyFIN(from.Other(), r)
+	}
+	c.receive(from.Other(), r, s, seg, k)
+	c.noteRcvd(r, seg)
+	return c.events
+}
+
+// Advance runs the timers up to now, the capture clock: an endpoint whose
+// 2MSL timer has run out leaves TIME-WAIT for CLOSED. The event is dated
+// when the timer expired, not now.
+func (c *Conn) Advance(now time.Time) []Event {
+	c.events = c.events[:0]
+	for side := A; side <= B; side++ {
+		e := c.Endpoint(side)
+		if e.State == TimeWait {
+			if at := e.twStart.Add(c.tw); !now.Before(at) {
+				c.take(side, e, Rcvd, KindTimeout, false, at, 0, causeTimeout, false)
+			}
+		}
+		if c.self {
+			break
+		}
+	}
+	return c.events
+}
+
+// Finish ends the observation: a FIN still held for its receiver's answer
+// is taken as delivered. Call it once the capture has no more segments for
+// the connection; it returns the events it caused.
+func (c *Conn) Finish() []Event {
+	c.events = c.events[:0]
+	for side := A; side <= B; side++ {
+		if e := c.Endpoint(side); e.finPend.ok {
+			c.applyFIN(side, e)
+		}
+	}
+	return c.events
+}
+
+// applyFIN delivers a held FIN, dated when it was captured.
+func (c *Conn) applyFIN(side Side, e *Endpoint) {
+	p := e.finPend
+	e.finPend.ok = false
+	c.take(side, e, Rcvd, KindFIN, false, p.time, p.seg, "", false)
+}
+
+// TimeWaitEnds returns when the 2MSL timer of side s runs out, if s is in
+// TIME-WAIT.
+func (c *Conn) TimeWaitEnds(s Side) (time.Time, bool) {
+	e := c.Endpoint(s)
+	if e.State != TimeWait {
+		return time.Time{}, false
+	}
+	return e.twStart.Add(c.tw), true
+}
+
+// Causes of transitions.
+var causes = [NumDirs][NumKinds]string{
+	Send: {"sent SYN", "sent SYN,ACK", "sent FIN", "sent ACK", "sent RST", "sent no flags", ""},
+	Rcvd: {"rcvd SYN", "rcvd SYN,ACK", "rcvd FIN", "rcvd ACK", "rcvd RST", "rcvd no flags", "2MSL timeout"},
+}
+
+const (
+	causeTimeout      = "2MSL timeout"
+	causeFINCrossed   = "rcvd FIN (crossed its own)"
+	causeCrossed      = "rcvd SYN (crossed its own)"
+	causeMidSend      = "sent ACK (mid-stream: handshake not captured)"
+	causeMidRcvd      = "rcvd ACK (mid-stream: handshake not captured)"
+	causeSynNotSeen   = "sent SYN,ACK (the SYN was not captured)"
+	causeSynAckNotSee = "sent ACK (the SYN,ACK was not captured)"
+	causeOwnSynUnseen = "rcvd SYN,ACK (its SYN was not captured)"
+)
+
+// take moves endpoint e along the table cell for (d, k, e.State): to the
+// cell's Alt outcome when alt is set, else to its Next. Every state change
+// goes through here, so every change obeys the table and makes one event.
+func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Time, seg int, cause string, inferred bool) {
+	rule := &table[d][k][e.State]
+	next := rule.Next
+	if alt {
+		next = rule.Alt
+	}
+	if next == Keep {
+		return
+	}
+	if cause == "" {
+		cause = causes[d][k]
+	}
+	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: e.State, To: next, Cause: cause, Inferred: inferred}
+	if e.entered {
+		ev.InState = at.Sub(e.since)
+	}
+	c.events = append(c.events, ev)
+	e.State, e.since, e.entered, e.touched = next, at, true, true
+	if next == TimeWait {
+		e.twStart = at
+	}
+}
+
+// move is take for the segment being processed.
+func (c *Conn) move(side Side, e *Endpoint, d Dir, k Kind, seg *Segment, cause string, inferred bool) {
+	c.take(side, e, d, k, false, seg.Time, c.nseg, cause, inferred)
+}
+
+func (c *Conn) violation(side Side, code Code, seg *Segment) {
+	c.events = append(c.events, Event{Kind: Violation, Time: seg.Time, Seg: c.nseg, Side: side, From: Keep, To: Keep, Code: code})
+}
+
+// resolvePassive settles a pending SYN as received by a listener: the
+// endpoint was LISTEN and entered SYN-RECEIVED when the SYN arrived, so the
+// transition is dated at that SYN.
+func (c *Conn) resolvePassive(side Side, e *Endpoint) {
+	p := e.pending
+	e.pending.ok = false
+	e.State = Listen // inferred: a listener was there
+	e.Passive = true
+	e.IRS, e.HasIRS = p.seq, true
+	c.take(side, e, Rcvd, KindSYN, false, p.time, p.seg, "", false)
+}
+
+// send applies what sending seg proves about its sender e.
+func (c *Conn) send(side Side, e *Endpoint, seg *Segment, k Kind) {
+	if e.pending.ok {
+		switch k {
+		case KindRST:
+			// RFC 9293 §3.10.7.1: no listener; the SYN was refused.
+			e.pending.ok = false
+		case KindSYNACK, KindACK, KindFIN:
+			c.resolvePassive(side, e)
+		}
+	}
+	switch k {
+	case KindSYN:
+		switch e.State {
+		case Closed, Listen:
+			c.move(side, e, Send, k, seg, "", false)
+			e.ISS, e.HasISS = seg.Seq, true
+		case SynSent:
+			// A different ISN is a new attempt on the same 4-tuple.
+			e.ISS, e.HasISS = seg.Seq, true
+		case SynReceived:
+			if e.Passive && (!e.HasISS || e.ISS != seg.Seq) {
+				// Its own SYN crossed the peer's: this is an active open
+				// after all (RFC 9293 §3.5 Figure 7, MUST-11).
+				e.Passive = false
+				e.ISS, e.HasISS = seg.Seq, true
+			}
+		}
+		if e.pending.ok {
+			// The peer's SYN, captured before ours, reaches us after we
+			// sent: the SYNs crossed (simultaneous open).
+			e.pending.ok = false
+			e.IRS, e.HasIRS = e.pending.seq, true
+			c.move(side, e, Rcvd, KindSYN, seg, causeCrossed, false)
+		}
+	case KindSYNACK:
+		switch e.State {
+		case Closed, Listen:
+			e.Passive = true
+			c.move(side, e, Send, k, seg, causeSynNotSeen, true)
+		case SynSent:
+			c.move(side, e, Send, k, seg, causeSynNotSeen, true)
+		}
+		if !e.HasISS {
+			e.ISS, e.HasISS = seg.Seq, true
+		}
+	case KindACK, KindFIN:
+		switch e.State {
+		case Closed:
+			if !e.touched {
+				c.move(side, e, Send, KindACK, seg, causeMidSend, true)
+			}
+		case SynSent:
+			c.move(side, e, Send, KindACK, seg, causeSynAckNotSee, true)
+		}
+		if k == KindFIN {
+			c.move(side, e, Send, KindFIN, seg, "", false)
+		}
+	case KindRST:
+		if e.State == SynSent && e.hasBad && seg.Seq == e.badAck {
+			// RST <SEQ=SEG.ACK> answering an unacceptable ACK: the
+			// endpoint stays in SYN-SENT (RFC 9293 §3.10.7.3, Figure 8).
+			e.hasBad = false
+			break
+		}
+		c.move(side, e, Send, k, seg, "", false)
+	}
+}
+
+// receive applies seg to its receiver e, whose peer (the sender) is p.
+func (c *Conn) receive(side Side, e, p *Endpoint, seg *Segment, k Kind) {
+	switch k {
+	case KindSYN:
+		c.rcvdSYN(side, e, seg)
+	case KindSYNACK:
+		c.rcvdSYNACK(side, e, seg)
+	case KindACK, KindFIN:
+		c.rcvdACK(side, e, p, seg)
+		if k == KindFIN && e.State == Established && !c.self {
+			e.finPend.ok = true
+			e.finPend.seq, e.finPend.time, e.finPend.seg = seg.Seq.Add(uint32(seg.PayloadLen)), seg.Time, c.nseg
+		} else if k == KindFIN {
+			c.move(side, e, Rcvd, KindFIN, seg, "", false)
+			if e.State == TimeWait {
+				e.twStart = seg.Time // a retransmitted FIN restarts 2MSL
+			}
+		}
+	case KindRST:
+		c.rcvdRST(side, e, p, seg)
+	}
+}
+
+func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
+	switch e.State {
+	case Closed:
+		if !e.touched {
+			// Wait for its answer: SYN,ACK (listener), RST (closed port)
+			// or its own SYN (crossed).
+			e.pending.ok = true
+			e.pending.seq, e.pending.time, e.pending.seg = seg.Seq, seg.Time, c.nseg
+		}
+	case Listen:
+		e.Passive = true
+		e.IRS, e.HasIRS = seg.Seq, true
+		c.move(side, e, Rcvd, KindSYN, seg, "", false)
+	case SynSent:
+		e.Passive = false
+		e.IRS, e.HasIRS = seg.Seq, true
+		c.move(side, e, Rcvd, KindSYN, seg, "", false)
+	case SynReceived:
+		if e.HasIRS && seg.Seq == e.IRS {
+			return // retransmitted SYN
+		}
+		if e.Passive {
+			// RFC 9293 §3.10.7.4 fourth: "if the connection was initiated
+			// with a passive OPEN, then return this connection to the
+			// LISTEN state".
+			c.take(side, e, Rcvd, KindSYN, true, seg.Time, c.nseg, "", false)
+		}
+	}
+}
+
+func (c *Conn) rcvdSYNACK(side Side, e *Endpoint, seg *Segment) {
+	switch e.State {
+	case Closed:
+		if !e.touched {
+			// Its SYN was not captured: it was SYN-SENT.
+			e.ISS, e.HasISS = seg.Ack-1, true
+			e.SndNxt, e.Sent = seg.Ack, true
+			e.IRS, e.HasIRS = seg.Seq, true
+			c.move(side, e, Rcvd, KindSYNACK, seg, causeOwnSynUnseen, true)
+		}
+	case SynSent:
+		// RFC 9293 §3.10.7.3: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send
+		// a reset"; otherwise the handshake completes.
+		if !seg.Ack.GreaterThan(e.ISS) || seg.Ack.GreaterThan(e.SndNxt) {
+			c.violation(side.Other(), SynAckBadAck, seg)
+			e.badAck, e.hasBad = seg.Ack, true
+			return
+		}
+		e.IRS, e.HasIRS = seg.Seq, true
+		c.move(side, e, Rcvd, KindSYNACK, seg, "", false)
+	case SynReceived:
+		if c.acceptableAck(e, seg.Ack) {
+			c.move(side, e, Rcvd, KindSYNACK, seg, "", false)
+		}
+	}
+}
+
+// acceptableAck is RFC 9293 §3.4's SND.UNA < SEG.ACK =< SND.NXT for e.
+// What e has not been seen to send cannot be judged and is accepted.
+func (c *Conn) acceptableAck(e *Endpoint, ack Seq) bool {
+	if !e.Sent {
+		return true
+	}
+	una := e.ISS
+	if e.HasUna {
+		una = e.SndUna
+	}
+	return ack.GreaterThan(una) && ack.LessThanEq(e.SndNxt)
+}
+
+// acksFIN reports whether ack covers e's FIN.
+func acksFIN(e *Endpoint, ack Seq) bool {
+	return e.FinSent && ack.GreaterThan(e.FinSeq)
+}
+
+func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
+	if e.pending.ok {
+		// The capture missed its SYN,ACK, but the peer's ACK proves a
+		// listener answered.
+		c.resolvePassive(side, e)
+	}
+	switch e.State {
+	case Closed:
+		if !e.touched {
+			c.move(side, e, Rcvd, KindACK, seg, causeMidRcvd, true)
+		} else {
+			c.violation(side.Other(), SegmentToClosed, seg)
+		}
+		return
+	case SynReceived:
+		if c.acceptableAck(e, seg.Ack) {
+			c.move(side, e, Rcvd, KindACK, seg, "", false)
+		}
+	case FinWait1, Closing, LastAck:
+		if acksFIN(e, seg.Ack) {
+			c.move(side, e, Rcvd, KindACK, seg, "", false)
+		}
+	}
+	// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet sent
+	// (SEG.ACK > SND.NXT), then send an ACK, drop the segment".
+	if e.Sent && e.State != SynSent && e.State != Listen && seg.Ack.GreaterThan(e.SndNxt) {
+		c.violation(side.Other(), AckOfUnsentData, seg)
+	}
+}
+
+// rcvdRST applies RFC 9293 §3.10.7 with the RFC 5961 §3.2 checks: only a
+// RST at exactly RCV.NXT resets; one elsewhere in the window calls for a
+// challenge ACK; one outside it is ignored.
+func (c *Conn) rcvdRST(side Side, e, p *Endpoint, seg *Segment) {
+	switch e.State {
+	case Closed, Listen:
+		return
+	case SynSent:
+		// RFC 9293 §3.10.7.3: "If the ACK bit is set ... [and] acceptable
+		// then signal to the user 'error: connection reset'".
+		if seg.Flags&ACK != 0 && seg.Ack.GreaterThan(e.ISS) && seg.Ack.LessThanEq(e.SndNxt) {
+			c.move(side, e, Rcvd, KindRST, seg, "", false)
+		} else {
+			c.violation(side.Other(), RstBadAckInSynSent, seg)
+		}
+		return
+	}
+	switch c.rstVerdict(e, p, seg.Seq) {
+	case rstExact:
+		alt := e.State == SynReceived && e.Passive
+		c.take(side, e, Rcvd, KindRST, alt, seg.Time, c.nseg, "", false)
+	case rstOutside:
+		c.violation(side.Other(), RstOutOfWindow, seg)
+	}
+}
+
+type rstClass uint8
+
+const (
+	rstExact rstClass = iota
+	rstInWindow
+	rstOutside
+)
+
+// rstVerdict places a RST's sequence number against the receiver e's
+// RCV.NXT. The observer knows RCV.NXT only within bounds: at least the
+// highest ACK e sent, at most the end of what the sender p sent; a RST at
+// either counts as exact.
+func (c *Conn) rstVerdict(e, p *Endpoint, seq Seq) rstClass {
+	if (e.HasAck && seq == e.AckSnt) || (p.Sent && seq == p.SndNxt) || (e.HasIRS && seq == e.IRS.Add(1)) {
+		return rstExact
+	}
+	var low Seq
+	switch {
+	case e.HasAck:
+		low = e.AckSnt
+	case p.Sent:
+		low = p.SndNxt
+	default:
+		return rstInWindow // nothing to judge by
+	}
+	size := e.rcvWindow()
+	if seq.InWindow(low, size) {
+		return rstInWindow
+	}
+	if p.Sent && seq.InRange(low, p.SndNxt) {
+		return rstInWindow
+	}
+	return rstOutside
+}
+
+// rcvWindow is the receive window e last advertised, in octets. Unknown
+// scaling (the handshake was not seen) makes it as large as scaling allows,
+// so an observer never calls a segment outside a window it cannot know.
+func (e *Endpoint) rcvWindow() uint32 {
+	if !e.scaleSet {
+		return 1 << 30
+	}
+	if e.Window == 0 {
+		return 1
+	}
+	return e.Window
+}
+
+// checkSent reports the violations a segment shows by itself and against
+// its sender's and receiver's states before it is applied.
+func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
+	f := seg.Flags
+	switch {
+	case f&SYN != 0 && f&FIN != 0:
+		c.violation(from, SynFin, seg)
+	case f&SYN != 0 && f&RST != 0:
+		c.violation(from, SynRst, seg)
+	case f&(SYN|FIN|RST|ACK) == 0:
+		c.violation(from, NoFlags, seg)
+	case f&FIN != 0 && f&ACK == 0:
+		c.violation(from, FinWithoutAck, seg)
+	}
+	if seg.PayloadLen > 0 {
+		// RFC 9293 §3.10.2: SEND after CLOSE is refused, so no new data
+		// may follow the sender's own FIN.
+		if s.FinSent && seg.Seq.Add(uint32(seg.PayloadLen)).GreaterThan(s.FinSeq) && k != KindRST {
+			c.violation(from, DataAfterFIN, seg)
+		}
+		switch {
+		case k == KindSYN || k == KindSYNACK:
+			if !c.tfo {
+				c.violation(from, DataBeforeHandshake, seg)
+			}
+		case (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo:
+			c.violation(from, DataBeforeHandshake, seg)
+		}
+	}
+	if k == KindSYN || k == KindSYNACK {
+		retrans := s.HasISS && seg.Seq == s.ISS
+		if !retrans && (s.State.Synchronized() || r.State.Synchronized()) {
+			c.violation(from, SynInSynchronized, seg)
+		}
+	}
+}
+
+// noteSent records what seg tells about its sender s's sequence space.
+func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
+	s.touched = true
+	if k == KindSYN || k == KindSYNACK {
+		s.Base = s.ISS
+		s.OffWS, s.WScale = seg.Opts.HasWScale, min(seg.Opts.WScale, 14)
+	}
+	// A RST occupies no sequence space, and a segment receivers drop
+	// advances nothing: Sent and SndNxt describe real sequence space only.
+	if k != KindRST && k != KindNone {
+		if !s.Sent {
+			s.Base = seg.Seq
+			if s.HasISS {
+				s.Base = s.ISS
+			}
+		}
+		if end := seg.End(); !s.Sent || end.GreaterThan(s.SndNxt) {
+			s.SndNxt = end
+		}
+		s.Sent = true
+	}
+	if seg.Flags&FIN != 0 && k != KindNone && k != KindRST {
+		s.FinSent = true
+		s.FinSeq = seg.Seq.Add(uint32(seg.PayloadLen))
+		if seg.Flags&SYN != 0 {
+			s.FinSeq++
+		}
+	}
+	if seg.Flags&ACK != 0 && k != KindRST {
+		if !s.HasAck || seg.Ack.GreaterThan(s.AckSnt) {
+			s.AckSnt, s.HasAck = seg.Ack, true
+		}
+	}
+	if seg.Opts.HasTimestamps {
+		s.HasTS, s.TSVal = true, seg.Opts.TSVal
+	}
+	// RFC 7323 §2.2: scaling is in effect only if both SYNs carried the
+	// option, and never applies to the window of a SYN itself.
+	if k == KindSYNACK && r.HasISS {
+		on := s.OffWS && r.OffWS
+		s.scaleSet, r.scaleSet = true, true
+		if !on {
+			s.WScale, r.WScale = 0, 0
+		}
+	}
+	if k == KindSYN || k == KindSYNACK {
+		s.Window = uint32(seg.Window)
+	} else {
+		s.Window = uint32(seg.Window) << s.WScale
+	}
+}
+
+// noteRcvd records the ACK its receiver r got.
+func (c *Conn) noteRcvd(r *Endpoint, seg *Segment) {
+	if seg.Flags&ACK == 0 || Classify(seg.Flags) == KindRST {
+		return
+	}
+	if r.Sent && seg.Ack.GreaterThan(r.SndNxt) {
+		return // acknowledges nothing it sent
+	}
+	if !r.HasUna || seg.Ack.GreaterThan(r.SndUna) {
+		r.SndUna, r.HasUna = seg.Ack, true
+	}
+}

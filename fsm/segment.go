@@ -1,0 +1,127 @@
+package fsm
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Flags are the TCP control bits, in the bit positions of the TCP header's
+// flags octet (RFC 9293 §3.1, RFC 3168 for ECE and CWR).
+type Flags uint8
+
+// The control bits.
+const (
+	FIN Flags = 1 << iota
+	SYN
+	RST
+	PSH
+	ACK
+	URG
+	ECE
+	CWR
+)
+
+// Has reports whether every bit of m is set in f.
+func (f Flags) Has(m Flags) bool { return f&m == m }
+
+// String writes the flags the way RFC 9293 figures write a CTL field:
+// "SYN,ACK", "FIN,ACK", "RST"; an empty set is "none".
+func (f Flags) String() string {
+	if f == 0 {
+		return "none"
+	}
+	var b strings.Builder
+	for _, n := range flagNames {
+		if f&n.bit != 0 {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(n.name)
+		}
+	}
+	return b.String()
+}
+
+// Letters writes the flags as tcpdump does: S SYN, F FIN, R RST, P PSH,
+// U URG, W CWR, E ECE, '.' ACK, in tcpdump's order ("S.", "F.", "R.").
+func (f Flags) Letters() string {
+	var buf [8]byte
+	n := 0
+	for _, l := range flagLetters {
+		if f&l.bit != 0 {
+			buf[n] = l.letter
+			n++
+		}
+	}
+	if n == 0 {
+		return "none"
+	}
+	return string(buf[:n])
+}
+
+var flagNames = [...]struct {
+	bit  Flags
+	name string
+}{{SYN, "SYN"}, {FIN, "FIN"}, {RST, "RST"}, {PSH, "PSH"}, {ACK, "ACK"}, {URG, "URG"}, {ECE, "ECE"}, {CWR, "CWR"}}
+
+var flagLetters = [...]struct {
+	bit    Flags
+	letter byte
+}{{SYN, 'S'}, {FIN, 'F'}, {PSH, 'P'}, {RST, 'R'}, {URG, 'U'}, {CWR, 'W'}, {ECE, 'E'}, {ACK, '.'}}
+
+// SACKBlock is one SACK option block (RFC 2018): the octets from Left up to
+// but not including Right were received.
+type SACKBlock struct{ Left, Right Seq }
+
+// Options are the TCP options the analysis uses. Presence flags say which
+// were on the segment; values of absent options are zero.
+type Options struct {
+	MSS           uint16
+	HasMSS        bool
+	WScale        uint8 // shift count as sent; RFC 7323 caps the usable value at 14
+	HasWScale     bool
+	SACKPermitted bool
+	HasTimestamps bool
+	TSVal, TSEcr  uint32
+	HasFastOpen   bool  // a TCP Fast Open option (RFC 7413, kind 34 or the experimental 254/0xF989)
+	NSACK         uint8 // how many of SACK are filled
+	SACK          [4]SACKBlock
+}
+
+// Segment is one TCP segment as seen at the capture point, decoded from the
+// wire by package capture. It carries its own timestamp: the state machine
+// has no clock.
+type Segment struct {
+	Time   time.Time
+	Src    netip.AddrPort
+	Dst    netip.AddrPort
+	Seq    Seq
+	Ack    Seq // meaningful only when Flags has ACK
+	Flags  Flags
+	Window uint16 // as sent, before window scaling
+	// PayloadLen is the TCP payload length the IP header declares. It is
+	// taken from the header's lengths, not from the captured length, so
+	// that a snaplen-truncated capture still tracks sequence space.
+	PayloadLen int
+	// Captured is how many payload octets were actually captured
+	// (PayloadLen or fewer).
+	Captured int
+	Opts     Options
+}
+
+// LEN is SEG.LEN of RFC 9293 §3.4: the payload octets plus one for SYN and
+// one for FIN, the control bits that occupy sequence space.
+func (s *Segment) LEN() uint32 {
+	n := uint32(s.PayloadLen)
+	if s.Flags&SYN != 0 {
+		n++
+	}
+	if s.Flags&FIN != 0 {
+		n++
+	}
+	return n
+}
+
+// End is the sequence number just past the segment: SEG.SEQ + SEG.LEN.
+func (s *Segment) End() Seq { return s.Seq.Add(s.LEN()) }
