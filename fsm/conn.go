@@ -107,6 +107,11 @@ type Endpoint struct {
 	scaleSet bool // window scaling settled by the handshake (on or off)
 }
 
+// Scale returns the window scale shift that applies to the windows this
+// endpoint advertises, and whether the handshake settled it (RFC 7323 §2.2:
+// only when both SYNs carried the option).
+func (e *Endpoint) Scale() (shift uint8, known bool) { return e.WScale, e.scaleSet }
+
 // Fresh reports whether the endpoint has shown nothing yet.
 func (e *Endpoint) Fresh() bool { return !e.touched }
 

@@ -1,0 +1,149 @@
+package fsm
+
+import "testing"
+
+// Each violation code, triggered by the smallest scenario that shows it.
+// The clean counter-test is TestCleanConnectionHasNoViolations below, and the
+// kernel-made captures (cmd/tcpflow-fsm kernel tests), which must show none.
+func TestViolationsTriggered(t *testing.T) {
+	hs := handshake()
+	data := step{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 100, wantA: Established, wantB: Established}
+	cases := []struct {
+		code  Code
+		steps []step
+	}{
+		{DataAfterFIN, append(hs[:3:3],
+			step{from: A, flags: FIN | ACK, seq: 1, ack: 1, wantA: FinWait1, wantB: Established},
+			step{from: A, flags: ACK | PSH, seq: 2, ack: 1, len: 10, wantA: FinWait1, wantB: CloseWait, codes: []Code{DataAfterFIN}})},
+		{AckOfUnsentData, append(hs[:3:3],
+			step{from: A, flags: ACK, seq: 1, ack: 5000, wantA: Established, wantB: Established, codes: []Code{AckOfUnsentData}})},
+		{SynFin, []step{{from: A, flags: SYN | FIN, wantA: Closed, wantB: Closed, codes: []Code{SynFin}}}},
+		{SynRst, []step{{from: A, flags: SYN | RST, wantA: Closed, wantB: Closed, codes: []Code{SynRst}}}},
+		{NoFlags, append(hs[:3:3],
+			step{from: A, flags: PSH, seq: 1, len: 5, wantA: Established, wantB: Established, codes: []Code{NoFlags}})},
+		{FinWithoutAck, append(hs[:3:3],
+			step{from: A, flags: FIN, seq: 1, wantA: Established, wantB: Established, codes: []Code{FinWithoutAck}})},
+		{RstOutOfWindow, append(hs[:3:3], data,
+			step{from: B, flags: RST, seq: 1 << 30, wantA: Established, wantB: Closed, codes: []Code{RstOutOfWindow}})},
+		{RstBadAckInSynSent, []step{
+			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+			{from: B, flags: RST | ACK, seq: zeroFromB, ack: 7, wantA: SynSent, wantB: Closed, codes: []Code{RstBadAckInSynSent}}}},
+		{SynAckBadAck, []step{
+			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+			{from: B, flags: SYN | ACK, ack: 0, wantA: SynSent, wantB: SynReceived, codes: []Code{SynAckBadAck}}}},
+		{DataBeforeHandshake, []step{
+			{from: A, flags: SYN, len: 20, wantA: SynSent, wantB: Closed, codes: []Code{DataBeforeHandshake}}}},
+		{DataBeforeHandshake, []step{
+			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+			{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
+			{from: B, flags: ACK | PSH, seq: 1, ack: 1, len: 20, wantA: Established, wantB: SynReceived, codes: []Code{DataBeforeHandshake}}}},
+		{SynInSynchronized, append(hs[:3:3],
+			step{from: A, flags: SYN, seq: 777, wantA: Established, wantB: Established, codes: []Code{SynInSynchronized}})},
+		{SegmentToClosed, append(hs[:3:3],
+			step{from: A, flags: RST | ACK, seq: 1, ack: 1, wantA: Closed, wantB: Closed},
+			step{from: B, flags: ACK | PSH, seq: 1, ack: 1, len: 10, wantA: Closed, wantB: Closed, codes: []Code{SegmentToClosed}})},
+	}
+	covered := map[Code]bool{}
+	for _, tc := range cases {
+		t.Run(tc.code.String(), func(t *testing.T) {
+			run(t, tc.steps)
+		})
+		covered[tc.code] = true
+	}
+	for _, c := range Codes() {
+		if !covered[c] {
+			t.Errorf("violation %s has no triggering test", c)
+		}
+	}
+}
+
+func TestFastOpenDataIsNotAViolation(t *testing.T) {
+	c := NewConn(Config{}, false)
+	syn := Segment{Seq: isnA, Flags: SYN, PayloadLen: 20, Opts: Options{HasFastOpen: true}}
+	for _, e := range c.Step(A, &syn) {
+		if e.Kind == Violation {
+			t.Fatalf("TFO SYN with data reported %v", e.Code)
+		}
+	}
+}
+
+func TestCleanConnectionHasNoViolations(t *testing.T) {
+	// Handshake, data both ways, retransmitted data, half-close, normal
+	// close, a retransmitted FIN, TIME-WAIT: nothing here breaks the RFC.
+	run(t, append(handshake(), []step{
+		{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 100, wantA: Established, wantB: Established},
+		{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 100, wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 1, ack: 101, wantA: Established, wantB: Established},
+		{from: B, flags: ACK | PSH, seq: 1, ack: 101, len: 50, wantA: Established, wantB: Established},
+		{from: A, flags: FIN | ACK, seq: 101, ack: 51, wantA: FinWait1, wantB: Established},
+		{from: B, flags: ACK | PSH, seq: 51, ack: 102, len: 10, wantA: FinWait2, wantB: CloseWait},
+		{from: A, flags: ACK, seq: 102, ack: 61, wantA: FinWait2, wantB: CloseWait},
+		{from: B, flags: FIN | ACK, seq: 61, ack: 102, wantA: TimeWait, wantB: LastAck},
+		{from: B, flags: FIN | ACK, seq: 61, ack: 102, wantA: TimeWait, wantB: LastAck},
+		{from: A, flags: ACK, seq: 102, ack: 62, wantA: TimeWait, wantB: Closed},
+	}...))
+}
+
+func TestCatalogComplete(t *testing.T) {
+	names := map[string]bool{}
+	for _, c := range Codes() {
+		info := c.Info()
+		if info.Name == "" || info.RFC == "" || info.Summary == "" || info.Explain == "" {
+			t.Errorf("code %d: incomplete catalog entry %+v", c, info)
+		}
+		if names[info.Name] {
+			t.Errorf("duplicate code name %s", info.Name)
+		}
+		names[info.Name] = true
+	}
+}
+
+func TestTableIsTotal(t *testing.T) {
+	for d := Send; d < NumDirs; d++ {
+		for k := Kind(0); int(k) < NumKinds; k++ {
+			for s := State(0); int(s) < NumStates; s++ {
+				r := Rules(d, k, s)
+				if r.Note == "" {
+					t.Errorf("%v %v in %v: empty cell", d, k, s)
+				}
+				for _, to := range []State{r.Next, r.Alt} {
+					if to != Keep && !to.Valid() {
+						t.Errorf("%v %v in %v: bad target %d", d, k, s, to)
+					}
+				}
+				if r.Next == Keep && r.Alt == Keep && (r.When != "" || r.AltWhen != "") {
+					t.Errorf("%v %v in %v: a condition without an outcome", d, k, s)
+				}
+			}
+		}
+	}
+}
+
+// Every transition a scenario makes is one its table cell allows.
+func TestTransitionsObeyTable(t *testing.T) {
+	_, evs := run(t, append(handshake(), []step{
+		{from: A, flags: FIN | ACK, seq: 1, ack: 1, wantA: FinWait1, wantB: Established},
+		{from: B, flags: FIN | ACK, seq: 1, ack: 1, wantA: Closing, wantB: Closing},
+		{from: A, flags: ACK, seq: 2, ack: 2, wantA: Closing, wantB: TimeWait},
+		{from: B, flags: ACK, seq: 2, ack: 2, wantA: TimeWait, wantB: TimeWait},
+	}...))
+	for _, e := range evs {
+		if e.Kind != Transition {
+			continue
+		}
+		if !allowedSomewhere(e.From, e.To) {
+			t.Errorf("transition %v -> %v (%s) is in no table cell", e.From, e.To, e.Cause)
+		}
+	}
+}
+
+func allowedSomewhere(from, to State) bool {
+	for d := Send; d < NumDirs; d++ {
+		for k := Kind(0); int(k) < NumKinds; k++ {
+			if Rules(d, k, from).Allows(to) {
+				return true
+			}
+		}
+	}
+	return false
+}

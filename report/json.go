@@ -1,0 +1,178 @@
+package report
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+)
+
+// JSON writes NDJSON: for each connection once it is done, a "conn" record
+// followed by its "transition" and "violation" records in timeline order;
+// a "stats" record last. Field names are a contract: never rename one.
+type JSON struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+// NewJSON returns an NDJSON renderer.
+func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w)} }
+
+// Event is part of flow.Sink; records are written per connection in Done.
+func (j *JSON) Event(*flow.Conn, *flow.Event) {}
+
+// Done writes the connection's records.
+func (j *JSON) Done(c *flow.Conn) {
+	r := rolesOf(c)
+	b := j.buf[:0]
+	b = append(b, `{"type":"conn","id":`...)
+	b = strconv.AppendInt(b, int64(c.ID), 10)
+	b = field(b, "client", c.Addr[r.client].String())
+	b = field(b, "server", c.Addr[r.server].String())
+	b = field(b, "start", stamp(c.First))
+	b = field(b, "end", stamp(c.Last))
+	b = field(b, "client_state", c.FSM.Endpoint(r.client).State.String())
+	b = field(b, "server_state", c.FSM.Endpoint(r.server).State.String())
+	b = append(b, `,"roles_guessed":`...)
+	b = strconv.AppendBool(b, r.guessed)
+	b = intField(b, "client_packets", int64(c.Packets[r.client]))
+	b = intField(b, "server_packets", int64(c.Packets[r.server]))
+	b = intField(b, "client_bytes", c.Bytes[r.client])
+	b = intField(b, "server_bytes", c.Bytes[r.server])
+	b = append(b, `,"violations":[`...)
+	for i, code := range c.Codes() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, code.String())
+	}
+	b = append(b, "]}\n"...)
+	for _, e := range ordered(c) {
+		b = appendEvent(b, c, r, &e)
+	}
+	j.buf = b
+	j.w.Write(b)
+}
+
+func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
+	switch e.Kind {
+	case fsm.Transition:
+		b = append(b, `{"type":"transition"`...)
+		b = field(b, "ts", stamp(e.Time))
+		b = intField(b, "conn", int64(c.ID))
+		b = field(b, "endpoint", r.name(e.Side))
+		b = field(b, "from", e.From.String())
+		b = field(b, "to", e.To.String())
+		b = field(b, "cause", e.Cause)
+		b = append(b, `,"inferred":`...)
+		b = strconv.AppendBool(b, e.Inferred)
+	case fsm.Violation:
+		info := e.Code.Info()
+		b = append(b, `{"type":"violation"`...)
+		b = field(b, "ts", stamp(e.Time))
+		b = intField(b, "conn", int64(c.ID))
+		b = field(b, "code", info.Name)
+		b = field(b, "severity", info.Severity.String())
+		b = field(b, "rfc", info.RFC)
+		b = field(b, "message", info.Summary)
+		b = field(b, "endpoint", r.name(e.Side))
+	}
+	return append(b, "}\n"...)
+}
+
+// Close writes the stats record and flushes.
+func (j *JSON) Close(t *Totals) error {
+	b := j.buf[:0]
+	b = append(b, `{"type":"stats"`...)
+	b = intField(b, "packets", int64(t.Packets))
+	b = intField(b, "tcp_packets", int64(t.TCP))
+	b = intField(b, "connections", int64(t.Connections))
+	b = intField(b, "filtered", int64(t.Filtered))
+	b = intField(b, "undecoded_total", int64(t.Undecoded()))
+	b = group(b, "undecoded", t.Counters, "dropped", "unsupported_link_type")
+	b = group(b, "not_tcp", t.Counters, "not_tcp")
+	b = group(b, "notes", t.Counters, "note")
+	if t.ReadError != "" {
+		b = field(b, "error", t.ReadError)
+	}
+	b = append(b, "}\n"...)
+	j.w.Write(b)
+	return j.w.Flush()
+}
+
+// group writes counters of the named groups as one object; unsupported
+// link types are named "unsupported_link_type_N".
+func group(b []byte, name string, cs []Counter, groups ...string) []byte {
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ":{"...)
+	first := true
+	for _, c := range cs {
+		match := false
+		for _, g := range groups {
+			match = match || c.Group == g
+		}
+		if !match {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		key := c.Name
+		if c.Group == "unsupported_link_type" {
+			key = "unsupported_link_type_" + c.Name
+		}
+		b = appendString(b, key)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, c.Count, 10)
+	}
+	return append(b, '}')
+}
+
+func field(b []byte, name, value string) []byte {
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ':')
+	return appendString(b, value)
+}
+
+func intField(b []byte, name string, v int64) []byte {
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ':')
+	return strconv.AppendInt(b, v, 10)
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD so
+// that the output is always valid JSON in valid UTF-8.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

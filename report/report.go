@@ -1,0 +1,85 @@
+// Package report renders the event stream of package flow: timelines,
+// summary lines and capture counters as text, and the same as NDJSON.
+// Renderers read events and connection counters; they never recompute
+// state.
+package report
+
+import (
+	"slices"
+	"time"
+
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+)
+
+// Totals are the capture-wide counters printed last.
+type Totals struct {
+	Packets     uint64 // packets read from the capture
+	TCP         uint64 // TCP segments decoded
+	Filtered    uint64 // packets the BPF filter rejected
+	Connections int
+	// Counters are the decoder's non-zero counters: what was not TCP, and
+	// what could not be decoded, by reason.
+	Counters []Counter
+	// ReadError is set when the capture could not be read to its end.
+	ReadError string
+}
+
+// Counter is one named counter.
+type Counter struct {
+	Group string // "not_tcp", "dropped", "note", "unsupported_link_type"
+	Name  string
+	Count uint64
+}
+
+// Undecoded returns the sum of the dropped counters.
+func (t *Totals) Undecoded() uint64 {
+	var n uint64
+	for _, c := range t.Counters {
+		if c.Group == "dropped" || c.Group == "unsupported_link_type" {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+// roles maps a connection's sides to client and server.
+type roles struct {
+	client, server fsm.Side
+	guessed        bool
+}
+
+func rolesOf(c *flow.Conn) roles {
+	cl, guessed := c.Client()
+	return roles{client: cl, server: cl.Other(), guessed: guessed}
+}
+
+func (r roles) name(s fsm.Side) string {
+	if s == r.client {
+		return "client"
+	}
+	return "server"
+}
+
+// ordered returns the connection's events in timeline order: by the
+// segment they follow, then in the order they were made.
+func ordered(c *flow.Conn) []flow.Event {
+	evs := slices.Clone(c.Events)
+	slices.SortStableFunc(evs, func(a, b flow.Event) int { return a.At - b.At })
+	return evs
+}
+
+// base is the number sequence numbers of side s are shown relative to:
+// its ISS when known, else the first sequence number it sent.
+func base(c *flow.Conn, s fsm.Side) fsm.Seq {
+	e := c.FSM.Endpoint(s)
+	if e.HasISS {
+		return e.ISS
+	}
+	return e.Base
+}
+
+// stamp formats a time as RFC 3339 in UTC with nanoseconds.
+func stamp(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+}

@@ -1,0 +1,147 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+)
+
+// Text writes, for each connection once it is done, a timeline of its
+// segments with the state transitions and violations each caused; at the
+// end one summary line per connection and the capture counters.
+type Text struct {
+	w         *bufio.Writer
+	timelines bool
+	summaries []string
+}
+
+// NewText returns a text renderer. Without timelines it writes only the
+// summary lines and counters.
+func NewText(w io.Writer, timelines bool) *Text {
+	return &Text{w: bufio.NewWriter(w), timelines: timelines}
+}
+
+// Event is part of flow.Sink; the text renderer writes whole connections.
+func (t *Text) Event(*flow.Conn, *flow.Event) {}
+
+// Done writes the connection's timeline and keeps its summary line.
+func (t *Text) Done(c *flow.Conn) {
+	r := rolesOf(c)
+	if t.timelines {
+		t.timeline(c, r)
+	}
+	t.summaries = append(t.summaries, summaryLine(c, r))
+}
+
+func (t *Text) timeline(c *flow.Conn, r roles) {
+	w := t.w
+	guess := ""
+	if r.guessed {
+		guess = ", roles guessed"
+	}
+	fmt.Fprintf(w, "conn %d: client %s, server %s%s\n", c.ID, c.Addr[r.client], c.Addr[r.server], guess)
+	evs := ordered(c)
+	i := 0
+	// Events that come before any segment (none today) or after the
+	// segment they follow.
+	flush := func(at int) {
+		for ; i < len(evs) && evs[i].At <= at; i++ {
+			t.event(c, r, &evs[i])
+		}
+	}
+	flush(0)
+	for n, p := range c.Timeline {
+		arrow := "C > S"
+		if p.From == r.server {
+			arrow = "C < S"
+		}
+		seq := p.Seq.Sub(base(c, p.From))
+		ack := "-"
+		if p.Flags&fsm.ACK != 0 {
+			ack = fmt.Sprint(p.Ack.Sub(base(c, p.From.Other())))
+		}
+		fmt.Fprintf(w, "%12s  %s  %-4s seq %-10d ack %-10s len %-6d win %d\n",
+			rel(p.Time.Sub(c.First)), arrow, p.Flags.Letters(), seq, ack, p.Len, window(c, &p))
+		flush(n + 1)
+	}
+	flush(int(^uint(0) >> 1))
+	fmt.Fprintln(w)
+}
+
+func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
+	when := ""
+	if e.Seg == 0 || len(c.Timeline) == 0 {
+		// A timer, or no timeline to hang it on: give its own time.
+		when = rel(e.Time.Sub(c.First))
+	}
+	who := r.name(e.Side)
+	switch e.Kind {
+	case fsm.Transition:
+		inferred := ""
+		if e.Inferred {
+			inferred = ", inferred"
+		}
+		fmt.Fprintf(t.w, "%12s      %-6s %s -> %s  (%s%s)\n", when, who, e.From, e.To, e.Cause, inferred)
+	case fsm.Violation:
+		info := e.Code.Info()
+		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s: %s\n", when, info.Name, info.Severity, info.RFC, who, info.Summary)
+	}
+}
+
+// window is the window a segment advertised, scaled when the handshake
+// settled scaling (never on a SYN, RFC 7323 §2.2).
+func window(c *flow.Conn, p *flow.Packet) uint32 {
+	shift, known := c.FSM.Endpoint(p.From).Scale()
+	if !known || p.Flags&fsm.SYN != 0 {
+		return uint32(p.Window)
+	}
+	return uint32(p.Window) << shift
+}
+
+// rel formats a duration since the connection's first segment in seconds
+// with microseconds, as tcpdump's relative times.
+func rel(d time.Duration) string {
+	return fmt.Sprintf("%.6f", d.Seconds())
+}
+
+func summaryLine(c *flow.Conn, r roles) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "conn %d  %s > %s  %ss  client %d pkts %d B  server %d pkts %d B  client %s  server %s  violations %d",
+		c.ID, c.Addr[r.client], c.Addr[r.server], rel(c.Last.Sub(c.First)),
+		c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
+		c.FSM.Endpoint(r.client).State, c.FSM.Endpoint(r.server).State, c.Violations)
+	if r.guessed {
+		b.WriteString("  (roles guessed)")
+	}
+	return b.String()
+}
+
+// Close writes the summary lines and the capture counters, and flushes.
+func (t *Text) Close(tot *Totals) error {
+	w := t.w
+	if len(t.summaries) > 0 {
+		fmt.Fprintln(w, "connections:")
+		for _, s := range t.summaries {
+			fmt.Fprintln(w, s)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "capture: %d packets read, %d TCP segments, %d not decoded; connections: %d",
+		tot.Packets, tot.TCP, tot.Undecoded(), tot.Connections)
+	if tot.Filtered > 0 {
+		fmt.Fprintf(w, ", %d rejected by the filter", tot.Filtered)
+	}
+	fmt.Fprintln(w)
+	for _, c := range tot.Counters {
+		fmt.Fprintf(w, "  %-22s %-28s %d\n", c.Group, c.Name, c.Count)
+	}
+	if tot.ReadError != "" {
+		fmt.Fprintf(w, "capture incomplete: %s\n", tot.ReadError)
+	}
+	return w.Flush()
+}
