@@ -3,6 +3,6 @@ module tcpflow-fsm
 go 1.26.8
 
 require (
-	github.com/google/gopacket v1.1.19 // indirect
-	github.com/spf13/pflag v1.0.10 // indirect
+	github.com/google/gopacket v1.1.19
+	github.com/spf13/pflag v1.0.10
 )

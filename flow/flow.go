@@ -155,7 +155,8 @@ func (t *Table) Add(seg *fsm.Segment) {
 	c := t.conns[k]
 	if c != nil {
 		t.emit(c, c.FSM.Advance(seg.Time))
-		if c.FSM.Reopens(c.Side(seg.Src), seg) {
+		if side := c.Side(seg.Src); c.FSM.Reopens(side, seg) {
+			t.emit(c, c.FSM.Reopen(side, seg))
 			t.finish(c)
 			c = nil
 		}

@@ -199,6 +199,29 @@ func (c *Conn) Reopens(from Side, seg *Segment) bool {
 	return !s.Sent || seg.Seq.GreaterThan(s.SndNxt)
 }
 
+// Reopen ends this incarnation because seg, for which Reopens was true,
+// starts the next one on the same 4-tuple: an endpoint lingering in
+// TIME-WAIT leaves it for CLOSED (RFC 9293 §3.6.1 MAY-2). The segment
+// itself belongs to the new connection and is not counted here.
+func (c *Conn) Reopen(from Side, seg *Segment) []Event {
+	c.events = c.events[:0]
+	for side := A; side <= B; side++ {
+		e := c.Endpoint(side)
+		if e.State != TimeWait {
+			continue
+		}
+		d, cause := Rcvd, causeReopenRcvd
+		if side == from {
+			d, cause = Send, causeReopenSent
+		}
+		c.take(side, e, d, KindSYN, false, seg.Time, 0, cause, false)
+		if c.self {
+			break
+		}
+	}
+	return c.events
+}
+
 // Step applies one segment sent by side from and returns the events it
 // caused. The slice is reused by the next call.
 //
@@ -300,6 +323,8 @@ var causes = [NumDirs][NumKinds]string{
 const (
 	causeTimeout      = "2MSL timeout"
 	causeFINCrossed   = "rcvd FIN (crossed its own)"
+	causeReopenRcvd   = "rcvd SYN of a new connection on the 4-tuple"
+	causeReopenSent   = "sent SYN of a new connection on the 4-tuple"
 	causeCrossed      = "rcvd SYN (crossed its own)"
 	causeMidSend      = "sent ACK (mid-stream: handshake not captured)"
 	causeMidRcvd      = "rcvd ACK (mid-stream: handshake not captured)"

@@ -328,4 +328,8 @@ func TestReopenFromTimeWait(t *testing.T) {
 	if c.Reopens(A, &old) {
 		t.Error("an old duplicate SYN must not reopen a 4-tuple in TIME-WAIT")
 	}
+	evs := c.Reopen(A, &newer)
+	if len(evs) != 1 || evs[0].Side != B || evs[0].From != TimeWait || evs[0].To != Closed {
+		t.Errorf("reopening must end B's TIME-WAIT: %v", evs)
+	}
 }

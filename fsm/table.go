@@ -49,7 +49,7 @@ var table = [NumDirs][NumKinds][NumStates]Rule{
 			CloseWait:   keep("SYN in a synchronized connection"),
 			Closing:     keep("SYN in a synchronized connection"),
 			LastAck:     keep("SYN in a synchronized connection"),
-			TimeWait:    keep("a new incarnation starts as a new connection (§3.6.1 MAY-2)"),
+			TimeWait:    when(Closed, "it opens a new incarnation", "reusing its own 4-tuple ends its TIME-WAIT; the SYN starts a new connection"),
 		},
 		KindSYNACK: {
 			Closed:      to(SynReceived, "answer to a SYN: the sender was LISTEN (passive OPEN)"),
@@ -142,7 +142,7 @@ var table = [NumDirs][NumKinds][NumStates]Rule{
 			CloseWait:   keep("challenge ACK due (RFC 5961 §4)"),
 			Closing:     keep("challenge ACK due (RFC 5961 §4)"),
 			LastAck:     keep("challenge ACK due (RFC 5961 §4)"),
-			TimeWait:    keep("a newer SYN starts a new connection (§3.6.1, RFC 6191); otherwise challenge ACK"),
+			TimeWait:    when(Closed, "the SYN is newer (§3.6.1 MAY-2, RFC 6191)", "a newer SYN ends TIME-WAIT and starts a new connection; an old one gets a challenge ACK"),
 		},
 		KindSYNACK: {
 			Closed:      when(Established, "first segment seen (mid-stream)", "its SYN was not captured: it was SYN-SENT"),

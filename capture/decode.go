@@ -1,0 +1,580 @@
+package capture
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"tcpflow-fsm/fsm"
+)
+
+// Link types (LINKTYPE_ values, tcpdump.org/linktypes.html) the Decoder
+// understands.
+const (
+	LinkTypeNull       = 0   // BSD loopback: 4-byte address family, capturing host's byte order
+	LinkTypeEthernet   = 1   // Ethernet II, with 802.1Q/802.1ad tags
+	LinkTypeRawOld     = 12  // DLT_RAW as most systems number it, stored as-is by some writers
+	LinkTypeRawOpenBSD = 14  // DLT_RAW as OpenBSD numbers it
+	LinkTypeRaw        = 101 // bare IPv4 or IPv6: the version nibble decides
+	LinkTypeLoop       = 108 // OpenBSD loopback: 4-byte address family, big-endian
+	LinkTypeLinuxSLL   = 113 // Linux cooked capture v1, 16-byte header
+	LinkTypeIPv4       = 228 // bare IPv4
+	LinkTypeIPv6       = 229 // bare IPv6
+	LinkTypeLinuxSLL2  = 276 // Linux cooked capture v2, 20-byte header
+)
+
+// EtherTypes and IP protocol numbers we look at.
+const (
+	etherTypeIPv4    = 0x0800
+	etherTypeARP     = 0x0806
+	etherTypeRARP    = 0x8035
+	etherTypeDot1Q   = 0x8100 // 802.1Q customer tag
+	etherTypeDot1AD  = 0x88a8 // 802.1ad service tag (QinQ outer)
+	etherTypeQinQOld = 0x9100 // pre-standard QinQ outer tag
+	etherTypeIPv6    = 0x86dd
+	etherTypeMPLS    = 0x8847
+	etherTypeMPLSMC  = 0x8848
+	etherTypePPPoE   = 0x8864 // PPPoE session stage
+
+	pppIPv4 = 0x0021
+	pppIPv6 = 0x0057
+
+	protoHopByHop = 0
+	protoICMP     = 1
+	protoTCP      = 6
+	protoUDP      = 17
+	protoRouting  = 43
+	protoFragment = 44
+	protoAH       = 51
+	protoICMPv6   = 58
+	protoNoNext   = 59
+	protoDestOpts = 60
+
+	// maxExtHeaders bounds the IPv6 extension header walk. Every header
+	// takes at least 8 octets, so the walk ends anyway; a chain this long
+	// is not a real packet.
+	maxExtHeaders = 16
+)
+
+// Decoder turns packets into TCP segments and counts the packets it cannot
+// use. It keeps no state between packets other than its counters. It is
+// not safe for concurrent use.
+type Decoder struct {
+	stats Stats
+	notes [NumReasons]bool // notes on the packet being decoded
+}
+
+// NewDecoder returns a Decoder with zero counters.
+func NewDecoder() *Decoder { return &Decoder{} }
+
+// Stats returns a copy of the counters.
+func (d *Decoder) Stats() Stats { return d.stats.clone() }
+
+// network is the network-layer protocol a link header announces.
+type network uint8
+
+const (
+	netNone network = iota // counted already
+	netIPv4
+	netIPv6
+	netByVersion // bare IP: read the version nibble
+)
+
+// Decode decodes p. It returns true when p holds a TCP segment, with seg
+// filled completely; otherwise it returns false, leaves seg unchanged and
+// counts why. It does not allocate, but for the first packet of each
+// unsupported link type.
+func (d *Decoder) Decode(p *Packet, seg *fsm.Segment) bool {
+	d.stats.Packets++
+	data := p.Data
+	nw, off := d.link(p)
+	if nw == netNone {
+		return false
+	}
+	ip := data[off:]
+	if nw == netByVersion {
+		if len(ip) < 1 {
+			return d.drop(ReasonTruncatedIPHeader)
+		}
+		switch ip[0] >> 4 {
+		case 4:
+			nw = netIPv4
+		case 6:
+			nw = netIPv6
+		default:
+			return d.drop(ReasonBadIPVersion)
+		}
+	}
+	// The frame's original length after the link header, to catch an IP
+	// length that lies. Files whose original length is below the captured
+	// length say nothing useful about it.
+	frame := len(ip)
+	if p.OrigLen >= len(data) {
+		frame = p.OrigLen - off
+	}
+	d.notes = [NumReasons]bool{}
+	var ok bool
+	if nw == netIPv4 {
+		ok = d.ipv4(ip, frame, seg)
+	} else {
+		ok = d.ipv6(ip, frame, seg)
+	}
+	if !ok {
+		return false
+	}
+	seg.Time = p.Time
+	d.stats.TCP++
+	for r := ReasonPresumedTSO; r < NumReasons; r++ {
+		if d.notes[r] {
+			d.stats.Reasons[r]++
+		}
+	}
+	return true
+}
+
+// drop counts a dropped packet and returns false.
+func (d *Decoder) drop(r Reason) bool {
+	d.stats.Reasons[r]++
+	return false
+}
+
+// notTCP counts a packet that is not TCP and returns false.
+func (d *Decoder) notTCP(k Kind) bool {
+	d.stats.NotTCP[k]++
+	return false
+}
+
+// link decodes the link-layer header and returns the network protocol and
+// the offset of its header, or netNone when the packet has been counted.
+func (d *Decoder) link(p *Packet) (network, int) {
+	b := p.Data
+	switch p.LinkType {
+	case LinkTypeEthernet:
+		if len(b) < 14 {
+			return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
+		}
+		return d.etherType(b, binary.BigEndian.Uint16(b[12:]), 14)
+	case LinkTypeLinuxSLL:
+		// pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
+		if len(b) < 16 {
+			return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
+		}
+		return d.etherType(b, binary.BigEndian.Uint16(b[14:]), 16)
+	case LinkTypeLinuxSLL2:
+		// protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
+		if len(b) < 20 {
+			return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
+		}
+		return d.etherType(b, binary.BigEndian.Uint16(b[0:]), 20)
+	case LinkTypeNull, LinkTypeLoop:
+		if len(b) < 4 {
+			return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
+		}
+		// NULL holds the address family in the capturing host's byte
+		// order, which the file does not record. Families are small
+		// numbers, so a value that does not fit in 16 bits was written
+		// big-endian. LOOP is always big-endian.
+		af := binary.BigEndian.Uint32(b)
+		if p.LinkType == LinkTypeNull {
+			if le := binary.LittleEndian.Uint32(b); le <= 0xffff {
+				af = le
+			}
+		}
+		switch af {
+		case 2: // AF_INET everywhere
+			return netIPv4, 4
+		case 24, 28, 30: // AF_INET6 on NetBSD/OpenBSD, FreeBSD, macOS
+			return netIPv6, 4
+		}
+		return netNone, d.linkNotTCP(KindOtherAddressFamily)
+	case LinkTypeRaw, LinkTypeRawOld, LinkTypeRawOpenBSD:
+		return netByVersion, 0
+	case LinkTypeIPv4:
+		return netIPv4, 0
+	case LinkTypeIPv6:
+		return netIPv6, 0
+	}
+	d.stats.Reasons[ReasonUnsupportedLinkType]++
+	if d.stats.LinkTypes == nil {
+		d.stats.LinkTypes = make(map[uint16]uint64)
+	}
+	d.stats.LinkTypes[p.LinkType]++
+	return netNone, 0
+}
+
+func (d *Decoder) linkDrop(r Reason) int {
+	d.stats.Reasons[r]++
+	return 0
+}
+
+func (d *Decoder) linkNotTCP(k Kind) int {
+	d.stats.NotTCP[k]++
+	return 0
+}
+
+// etherType follows an EtherType at b[off-2:off] through VLAN tags, MPLS
+// labels and PPPoE to the network header.
+func (d *Decoder) etherType(b []byte, et uint16, off int) (network, int) {
+	for {
+		switch et {
+		case etherTypeIPv4:
+			return netIPv4, off
+		case etherTypeIPv6:
+			return netIPv6, off
+		case etherTypeDot1Q, etherTypeDot1AD, etherTypeQinQOld:
+			// TCI(2) then the inner EtherType(2).
+			if len(b) < off+4 {
+				return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
+			}
+			et = binary.BigEndian.Uint16(b[off+2:])
+			off += 4
+		case etherTypeMPLS, etherTypeMPLSMC:
+			// Labels of 4 octets down to the one with the bottom-of-stack
+			// bit; MPLS does not say what it carries, so guess IP from the
+			// version nibble as routers and Wireshark do.
+			for {
+				if len(b) < off+4 {
+					return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
+				}
+				bottom := b[off+2]&1 != 0
+				off += 4
+				if bottom {
+					break
+				}
+			}
+			if len(b) > off {
+				switch b[off] >> 4 {
+				case 4:
+					return netIPv4, off
+				case 6:
+					return netIPv6, off
+				}
+			}
+			return netNone, d.linkNotTCP(KindOtherEtherType)
+		case etherTypePPPoE:
+			// RFC 2516: ver/type(1) code(1) session(2) length(2), then the
+			// PPP protocol number (2).
+			if len(b) < off+8 {
+				return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
+			}
+			switch binary.BigEndian.Uint16(b[off+6:]) {
+			case pppIPv4:
+				return netIPv4, off + 8
+			case pppIPv6:
+				return netIPv6, off + 8
+			}
+			return netNone, d.linkNotTCP(KindOtherEtherType)
+		case etherTypeARP, etherTypeRARP:
+			return netNone, d.linkNotTCP(KindARP)
+		default:
+			if et < 0x0600 {
+				return netNone, d.linkNotTCP(KindLLC)
+			}
+			return netNone, d.linkNotTCP(KindOtherEtherType)
+		}
+	}
+}
+
+// ipv4 decodes an IPv4 header and the TCP segment it carries. frame is the
+// number of octets the frame had on the wire from the IP header on.
+func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment) bool {
+	if len(ip) < 20 {
+		return d.drop(ReasonTruncatedIPHeader)
+	}
+	if ip[0]>>4 != 4 {
+		return d.drop(ReasonBadIPVersion)
+	}
+	ihl := int(ip[0]&0x0f) * 4
+	if ihl < 20 {
+		return d.drop(ReasonBadIPHeaderLength)
+	}
+	if len(ip) < ihl {
+		return d.drop(ReasonTruncatedIPHeader)
+	}
+	total := int(binary.BigEndian.Uint16(ip[2:]))
+	if total == 0 {
+		// TSO/GSO and BIG TCP hand the capture a packet longer than the
+		// 16-bit length can say and leave it 0; tcpdump prints "[was 0,
+		// presumed TSO]" and uses the captured length, as we do. Any
+		// Ethernet padding is then counted as payload: a TSO packet is
+		// never short enough to be padded.
+		total = len(ip)
+		d.notes[ReasonPresumedTSO] = true
+	}
+	if total < ihl {
+		return d.drop(ReasonIPLengthBelowHeaders)
+	}
+	if total > frame {
+		// The frame was shorter on the wire than its IP header says:
+		// damage, or (in old captures) a capture tool that recorded the
+		// cut length as the original one. tcpdump and Wireshark still
+		// decode it; we keep the segment and the IP length, so the
+		// sequence space stays the sender's, and note it.
+		d.notes[ReasonIPLengthExceedsFrame] = true
+	}
+	// MF set or a fragment offset: we do not reassemble.
+	if binary.BigEndian.Uint16(ip[6:])&0x3fff != 0 {
+		return d.drop(ReasonIPv4Fragment)
+	}
+	switch ip[9] {
+	case protoTCP:
+	case protoUDP:
+		return d.notTCP(KindUDP)
+	case protoICMP:
+		return d.notTCP(KindICMP)
+	default:
+		return d.notTCP(KindOtherIPProtocol)
+	}
+	// The IP length, not the captured length, ends the segment: Ethernet
+	// pads short frames to 60 octets and the padding is not payload.
+	tcp := ip[ihl:min(total, len(ip))]
+	if !d.tcp(tcp, total-ihl, seg) {
+		return false
+	}
+	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), seg.Src.Port())
+	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), seg.Dst.Port())
+	return true
+}
+
+// ipv6 decodes an IPv6 header, walks its extension headers and decodes the
+// TCP segment they lead to.
+func (d *Decoder) ipv6(ip []byte, frame int, seg *fsm.Segment) bool {
+	if len(ip) < 40 {
+		return d.drop(ReasonTruncatedIPHeader)
+	}
+	if ip[0]>>4 != 6 {
+		return d.drop(ReasonBadIPVersion)
+	}
+	plen := int(binary.BigEndian.Uint16(ip[4:]))
+	end := 40 + plen // end of the packet as the header declares it
+	if plen == 0 {
+		// A jumbogram (RFC 2675) says its length in a hop-by-hop option,
+		// found below; without one, this is TSO/GSO as for IPv4.
+		end = len(ip)
+		d.notes[ReasonPresumedTSO] = true
+	}
+	nh := ip[6]
+	pos := 40
+	for n := 0; nh != protoTCP; n++ {
+		switch nh {
+		case protoHopByHop, protoRouting, protoDestOpts, protoFragment, protoAH:
+		case protoUDP:
+			return d.notTCP(KindUDP)
+		case protoICMPv6:
+			return d.notTCP(KindICMPv6)
+		case protoNoNext:
+			return d.notTCP(KindIPv6NoNextHeader)
+		default:
+			return d.notTCP(KindOtherIPProtocol)
+		}
+		if n == maxExtHeaders || pos+8 > end {
+			return d.drop(ReasonIPv6ExtensionChain)
+		}
+		if pos+8 > len(ip) {
+			return d.drop(ReasonTruncatedIPHeader)
+		}
+		var hlen int
+		switch nh {
+		case protoFragment:
+			hlen = 8
+			// Offset (13 bits) and M: an atomic fragment (RFC 6946), both
+			// zero, is a whole packet.
+			if binary.BigEndian.Uint16(ip[pos+2:])&0xfff9 != 0 {
+				return d.drop(ReasonIPv6Fragment)
+			}
+		case protoAH:
+			hlen = (int(ip[pos+1]) + 2) * 4
+		default:
+			hlen = (int(ip[pos+1]) + 1) * 8
+		}
+		if pos+hlen > end {
+			return d.drop(ReasonIPv6ExtensionChain)
+		}
+		if pos+hlen > len(ip) {
+			return d.drop(ReasonTruncatedIPHeader)
+		}
+		if nh == protoHopByHop && plen == 0 {
+			if j, ok := jumboLength(ip[pos+2 : pos+hlen]); ok {
+				end = 40 + j
+				d.notes[ReasonPresumedTSO] = false
+				if pos+hlen > end {
+					return d.drop(ReasonIPv6ExtensionChain)
+				}
+			}
+		}
+		nh = ip[pos]
+		pos += hlen
+	}
+	if end > frame {
+		d.notes[ReasonIPLengthExceedsFrame] = true // as for IPv4
+	}
+	tcp := ip[pos:min(end, len(ip))]
+	if !d.tcp(tcp, end-pos, seg) {
+		return false
+	}
+	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[8:24])), seg.Src.Port())
+	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[24:40])), seg.Dst.Port())
+	return true
+}
+
+// jumboLength finds the Jumbo Payload option (RFC 2675, type 0xc2) among
+// hop-by-hop options.
+func jumboLength(opts []byte) (int, bool) {
+	for i := 0; i < len(opts); {
+		t := opts[i]
+		if t == 0 { // Pad1
+			i++
+			continue
+		}
+		if i+2 > len(opts) {
+			return 0, false
+		}
+		l := int(opts[i+1])
+		if i+2+l > len(opts) {
+			return 0, false
+		}
+		if t == 0xc2 && l == 4 {
+			return int(binary.BigEndian.Uint32(opts[i+2:])), true
+		}
+		i += 2 + l
+	}
+	return 0, false
+}
+
+// tcp decodes a TCP header. b holds the captured octets of the segment (no
+// more than the IP header declares); declared is the segment's length by
+// the IP header. It fills every field of seg but Time and the addresses;
+// the ports go in Src and Dst.
+func (d *Decoder) tcp(b []byte, declared int, seg *fsm.Segment) bool {
+	if declared < 20 {
+		return d.drop(ReasonIPLengthBelowHeaders)
+	}
+	if len(b) < 20 {
+		return d.drop(ReasonTruncatedTCPHeader)
+	}
+	doff := int(b[12]>>4) * 4
+	if doff < 20 {
+		return d.drop(ReasonBadTCPDataOffset)
+	}
+	if doff > declared {
+		return d.drop(ReasonIPLengthBelowHeaders)
+	}
+	// A header longer than the capture is a short snapshot length, not
+	// damage: the IP length covers it. Keep the segment, for its flags and
+	// sequence numbers, and parse the options that were captured.
+	hdr := doff
+	if hdr > len(b) {
+		hdr = len(b)
+		d.notes[ReasonTruncatedTCPOptions] = true
+	}
+	*seg = fsm.Segment{
+		Src:        netip.AddrPortFrom(netip.Addr{}, binary.BigEndian.Uint16(b[0:])),
+		Dst:        netip.AddrPortFrom(netip.Addr{}, binary.BigEndian.Uint16(b[2:])),
+		Seq:        fsm.Seq(binary.BigEndian.Uint32(b[4:])),
+		Ack:        fsm.Seq(binary.BigEndian.Uint32(b[8:])),
+		Flags:      fsm.Flags(b[13]),
+		Window:     binary.BigEndian.Uint16(b[14:]),
+		PayloadLen: declared - doff,
+		Captured:   max(len(b)-doff, 0),
+	}
+	d.options(b[20:hdr], hdr == doff, &seg.Opts)
+	return true
+}
+
+// TCP option kinds (RFC 9293 §3.2, RFC 7323, RFC 2018).
+const (
+	optEOL          = 0
+	optNOP          = 1
+	optMSS          = 2
+	optWScale       = 3
+	optSACKPerm     = 4
+	optSACK         = 5
+	optTimestamp    = 8
+	optFastOpen     = 34
+	optExperimental = 254
+)
+
+// options parses TCP options into o. complete is false when the capture cut
+// the options short: then an option cut off is not an overrun.
+func (d *Decoder) options(b []byte, complete bool, o *fsm.Options) {
+	for i := 0; i < len(b); {
+		kind := b[i]
+		if kind == optEOL {
+			return
+		}
+		if kind == optNOP {
+			i++
+			continue
+		}
+		if i+1 >= len(b) {
+			if complete {
+				d.notes[ReasonTCPOptionsOverrun] = true
+			}
+			return
+		}
+		l := int(b[i+1])
+		if l < 2 {
+			// A length that cannot even cover kind and length: nothing
+			// after it can be found.
+			d.notes[ReasonBadTCPOptionLength] = true
+			return
+		}
+		if i+l > len(b) {
+			if complete {
+				d.notes[ReasonTCPOptionsOverrun] = true
+			}
+			return
+		}
+		v := b[i+2 : i+l]
+		switch kind {
+		case optMSS:
+			if l != 4 {
+				d.notes[ReasonBadTCPOptionLength] = true
+				break
+			}
+			o.MSS, o.HasMSS = binary.BigEndian.Uint16(v), true
+		case optWScale:
+			if l != 3 {
+				d.notes[ReasonBadTCPOptionLength] = true
+				break
+			}
+			o.WScale, o.HasWScale = v[0], true
+		case optSACKPerm:
+			if l != 2 {
+				d.notes[ReasonBadTCPOptionLength] = true
+				break
+			}
+			o.SACKPermitted = true
+		case optSACK:
+			if l == 2 || (l-2)%8 != 0 {
+				d.notes[ReasonBadTCPOptionLength] = true
+				break
+			}
+			o.NSACK = 0
+			for j := 0; j+8 <= len(v) && int(o.NSACK) < len(o.SACK); j += 8 {
+				o.SACK[o.NSACK] = fsm.SACKBlock{
+					Left:  fsm.Seq(binary.BigEndian.Uint32(v[j:])),
+					Right: fsm.Seq(binary.BigEndian.Uint32(v[j+4:])),
+				}
+				o.NSACK++
+			}
+		case optTimestamp:
+			if l != 10 {
+				d.notes[ReasonBadTCPOptionLength] = true
+				break
+			}
+			o.TSVal, o.TSEcr = binary.BigEndian.Uint32(v), binary.BigEndian.Uint32(v[4:])
+			o.HasTimestamps = true
+		case optFastOpen:
+			// RFC 7413 §4.1.1: kind 34, a cookie request (length 2) or a
+			// cookie of 4 to 16 octets.
+			o.HasFastOpen = true
+		case optExperimental:
+			// RFC 6994: experiments before kind 34 was assigned used
+			// kind 254 with the ExID 0xF989 for Fast Open.
+			if len(v) >= 2 && binary.BigEndian.Uint16(v) == 0xF989 {
+				o.HasFastOpen = true
+			}
+		}
+		i += l
+	}
+}

@@ -1,0 +1,582 @@
+package capture
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
+	"tcpflow-fsm/fsm"
+)
+
+var (
+	v4a = netip.MustParseAddr("10.0.0.1")
+	v4b = netip.MustParseAddr("10.0.0.2")
+	v6a = netip.MustParseAddr("2001:db8::1")
+	v6b = netip.MustParseAddr("2001:db8::2")
+)
+
+// synOptions are the options of a Linux SYN: MSS, SACK permitted,
+// timestamps, NOP, window scale.
+func synOptions() []layers.TCPOption {
+	return []layers.TCPOption{
+		{OptionType: layers.TCPOptionKindMSS, OptionData: []byte{0x05, 0xb4}},
+		{OptionType: layers.TCPOptionKindSACKPermitted},
+		{OptionType: layers.TCPOptionKindTimestamps, OptionData: []byte{0, 0, 0x03, 0xe8, 0xde, 0xad, 0xbe, 0xef}},
+		{OptionType: layers.TCPOptionKindNop},
+		{OptionType: layers.TCPOptionKindWindowScale, OptionData: []byte{7}},
+	}
+}
+
+func synOpts() fsm.Options {
+	return fsm.Options{MSS: 1460, HasMSS: true, SACKPermitted: true, HasTimestamps: true, TSVal: 1000, TSEcr: 0xdeadbeef, WScale: 7, HasWScale: true}
+}
+
+// syn is a SYN with options from port 40000 to 80, sequence 2^32-10 (the
+// wrap is near).
+func syn() *layers.TCP {
+	return &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: 0xfffffff6, SYN: true, Window: 64240, Options: synOptions()}
+}
+
+// data is an ACK from port 80 carrying n octets.
+func data() *layers.TCP {
+	return &layers.TCP{SrcPort: 80, DstPort: 40000, Seq: 7, Ack: 0xfffffff7, ACK: true, PSH: true, Window: 509}
+}
+
+// v4SYN and v6SYN are the segments syn() decodes to.
+func v4SYN() fsm.Segment {
+	return fsm.Segment{Src: netip.AddrPortFrom(v4a, 40000), Dst: netip.AddrPortFrom(v4b, 80),
+		Seq: 0xfffffff6, Flags: fsm.SYN, Window: 64240, Opts: synOpts()}
+}
+
+func v6SYN() fsm.Segment {
+	s := v4SYN()
+	s.Src, s.Dst = netip.AddrPortFrom(v6a, 40000), netip.AddrPortFrom(v6b, 80)
+	return s
+}
+
+func v4Data(n, captured int) fsm.Segment {
+	return fsm.Segment{Src: netip.AddrPortFrom(v4a, 80), Dst: netip.AddrPortFrom(v4b, 40000),
+		Seq: 7, Ack: 0xfffffff7, Flags: fsm.ACK | fsm.PSH, Window: 509, PayloadLen: n, Captured: captured}
+}
+
+func v6Data(n, captured int) fsm.Segment {
+	s := v4Data(n, captured)
+	s.Src, s.Dst = netip.AddrPortFrom(v6a, 80), netip.AddrPortFrom(v6b, 40000)
+	return s
+}
+
+// Link headers built by hand.
+
+func sll(proto uint16) []byte {
+	b := []byte{0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 0x0a, 0, 0} // to us, Ethernet, 6-byte address
+	return binary.BigEndian.AppendUint16(b, proto)
+}
+
+func sll2(proto uint16) []byte {
+	b := binary.BigEndian.AppendUint16(nil, proto)
+	b = append(b, 0, 0)       // reserved
+	b = append(b, 0, 0, 0, 2) // ifindex
+	b = append(b, 0, 1)       // hatype Ethernet
+	b = append(b, 4, 6)       // sent by us, 6-byte address
+	return append(b, 2, 0, 0, 0, 0, 0x0a, 0, 0)
+}
+
+func afLE(af uint32) []byte { return binary.LittleEndian.AppendUint32(nil, af) }
+func afBE(af uint32) []byte { return binary.BigEndian.AppendUint32(nil, af) }
+
+// vlanTag is the rest of an 802.1Q tag after its TPID: the TCI holding
+// vid, then the inner EtherType.
+func vlanTag(inner uint16, vid uint16) []byte {
+	return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, vid), inner)
+}
+
+// ethRaw is an Ethernet header with the given EtherType, then rest.
+func ethRaw(et uint16, rest ...[]byte) []byte {
+	b := cat(macB, macA)
+	return cat(append(b, byte(et>>8), byte(et)), cat(rest...))
+}
+
+// IPv6 extension headers, built by hand (RFC 8200 §4).
+
+// optsHeader is a hop-by-hop or destination options header of 8 octets
+// holding one PadN.
+func optsHeader(next layers.IPProtocol) []byte {
+	return []byte{byte(next), 0, 1, 4, 0, 0, 0, 0}
+}
+
+func fragHeader(next layers.IPProtocol, offset uint16, more bool) []byte {
+	v := offset << 3
+	if more {
+		v |= 1
+	}
+	return cat([]byte{byte(next), 0}, binary.BigEndian.AppendUint16(nil, v), []byte{0, 0, 0, 42})
+}
+
+// patch returns a copy of b with b[i:] overwritten by v.
+func patch(b []byte, i int, v ...byte) []byte {
+	c := slices.Clone(b)
+	copy(c[i:], v)
+	return c
+}
+
+// ipv4Opts is an IPv4 packet with 8 octets of options (a record-route
+// option and padding) carrying tcp.
+func ipv4Opts(t testing.TB, tcp *layers.TCP, payload []byte) []byte {
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP,
+		SrcIP: []byte{10, 0, 0, 1}, DstIP: []byte{10, 0, 0, 2},
+		Options: []layers.IPv4Option{{OptionType: 7, OptionLength: 7, OptionData: []byte{4, 0, 0, 0, 0}}}}
+	tcp.SetNetworkLayerForChecksum(ip)
+	return serialize(t, ip, tcp, gopacket.Payload(payload))
+}
+
+type decodeCase struct {
+	name     string
+	linkType uint16
+	data     []byte
+	origLen  int // 0: len(data)
+	want     *fsm.Segment
+	counters []string // group/name of the counters besides the totals
+}
+
+func decodeCases(t testing.TB) []decodeCase {
+	seg := func(s fsm.Segment) *fsm.Segment { return &s }
+	v4syn := ipv4TCP(t, syn(), nil)
+	v6syn := ipv6TCP(t, syn(), nil)
+	v4data := ipv4TCP(t, data(), seq(100))
+	tcpSYN := tcpBytes(t, syn(), nil)
+	tcpData := tcpBytes(t, data(), seq(100))
+
+	// An ACK with no payload, padded by Ethernet to 60 octets.
+	ack := data()
+	ack.PSH = false
+	padded := cat(ether(t, layers.EthernetTypeIPv4, ipv4TCP(t, ack, nil)), make([]byte, 6))
+	ackSeg := v4Data(0, 0)
+	ackSeg.Flags = fsm.ACK
+
+	// Every flag bit.
+	all := &layers.TCP{SrcPort: 1, DstPort: 2, FIN: true, SYN: true, RST: true, PSH: true, ACK: true, URG: true, ECE: true, CWR: true}
+	allSeg := fsm.Segment{Src: netip.AddrPortFrom(v4a, 1), Dst: netip.AddrPortFrom(v4b, 2), Flags: 0xff}
+
+	// SACK blocks: three, then four.
+	sack := func(n int) *layers.TCP {
+		tcp := data()
+		var d []byte
+		for i := range n {
+			d = binary.BigEndian.AppendUint32(d, uint32(1000*i+100))
+			d = binary.BigEndian.AppendUint32(d, uint32(1000*i+200))
+		}
+		tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindNop}, {OptionType: layers.TCPOptionKindNop}, {OptionType: layers.TCPOptionKindSACK, OptionData: d}}
+		return tcp
+	}
+	sackSeg := func(n int) *fsm.Segment {
+		s := v4Data(0, 0)
+		s.Opts.NSACK = uint8(n)
+		for i := range n {
+			s.Opts.SACK[i] = fsm.SACKBlock{Left: fsm.Seq(1000*i + 100), Right: fsm.Seq(1000*i + 200)}
+		}
+		return &s
+	}
+
+	// Options that go wrong. Each starts from a header with 8 octets of
+	// options, MSS first, and patches the second option.
+	mssThen := func(second []byte) []byte {
+		tcp := data()
+		tcp.Options = []layers.TCPOption{
+			{OptionType: layers.TCPOptionKindMSS, OptionData: []byte{0x05, 0xb4}},
+			{OptionType: 99, OptionData: []byte{0, 0}},
+		}
+		pkt := ipv4TCP(t, tcp, nil)
+		return patch(pkt, 20+24, second...)
+	}
+	mssOnly := v4Data(0, 0)
+	mssOnly.Opts = fsm.Options{MSS: 1460, HasMSS: true}
+
+	// IPv4 total length 0: TSO.
+	tso := patch(ipv4TCP(t, data(), seq(3000)), 2, 0, 0)
+	// Total length less than the headers.
+	below := patch(v4data, 2, 0, 30)
+	belowIHL := patch(v4data, 2, 0, 10)
+	// TCP data offset 4.
+	off4 := patch(v4data, 20+12, 4<<4)
+	// TCP header longer than the IP length: data offset 15 on a 20-octet header.
+	offLong := patch(ipv4TCP(t, data(), nil), 20+12, 15<<4)
+
+	// Snapshot length cuts.
+	cutPayload := ether(t, layers.EthernetTypeIPv4, ipv4TCP(t, data(), seq(1000)))[:14+20+20+100]
+	cutInTCP := ether(t, layers.EthernetTypeIPv4, v4syn)[:14+20+10]
+	cutInOpts := ether(t, layers.EthernetTypeIPv4, v4syn)[:14+20+20+6] // MSS and SACK-permitted captured
+	cutOpts := v4SYN()
+	cutOpts.Opts = fsm.Options{MSS: 1460, HasMSS: true, SACKPermitted: true}
+	cutInIP := ether(t, layers.EthernetTypeIPv4, v4syn)[:14+19]
+	cutInIPOpts := ether(t, layers.EthernetTypeIPv4, ipv4Opts(t, syn(), nil))[:14+24]
+
+	// IPv6 extension headers.
+	hbhDest := ipv6Ext(t, layers.IPProtocolIPv6HopByHop, cat(optsHeader(layers.IPProtocolIPv6Destination), optsHeader(layers.IPProtocolTCP), tcpSYN))
+	atomic := ipv6Ext(t, layers.IPProtocolIPv6Fragment, cat(fragHeader(layers.IPProtocolTCP, 0, false), tcpSYN))
+	frag6 := ipv6Ext(t, layers.IPProtocolIPv6Fragment, cat(fragHeader(layers.IPProtocolTCP, 0, true), tcpSYN))
+	frag6Later := ipv6Ext(t, layers.IPProtocolIPv6Fragment, cat(fragHeader(layers.IPProtocolTCP, 185, false), tcpSYN))
+	var long []byte
+	for range maxExtHeaders + 1 {
+		long = cat(long, optsHeader(layers.IPProtocolIPv6Destination))
+	}
+	longChain := ipv6Ext(t, layers.IPProtocolIPv6Destination, cat(long, tcpSYN))
+	// A hop-by-hop header whose length (255: 2048 octets) runs past the packet.
+	overrun := ipv6Ext(t, layers.IPProtocolIPv6HopByHop, cat(patch(optsHeader(layers.IPProtocolTCP), 1, 255), tcpSYN))
+	// A routing header cut by the capture, inside the declared payload.
+	cutExt := ipv6Ext(t, layers.IPProtocolIPv6Routing, cat(optsHeader(layers.IPProtocolTCP), tcpSYN))[:40+6]
+	ah := cat([]byte{byte(layers.IPProtocolTCP), 1, 0, 0}, make([]byte, 8)) // AH, 12 octets: (1+2)*4
+	withAH := ipv6Ext(t, layers.IPProtocolAH, cat(ah, tcpSYN))
+	esp := ipv6Ext(t, layers.IPProtocolESP, make([]byte, 40))
+	noNext := ipv6Ext(t, layers.IPProtocolIPv6HopByHop, cat(optsHeader(layers.IPProtocolNoNextHeader), make([]byte, 8)))
+	// IPv6 payload length 0 with and without a jumbo payload option.
+	v6tso := patch(ipv6TCP(t, data(), seq(100)), 4, 0, 0)
+	jumboHBH := []byte{byte(layers.IPProtocolTCP), 0, 0xc2, 4, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(jumboHBH[4:], uint32(8+20+100))
+	jumbo := patch(ipv6Ext(t, layers.IPProtocolIPv6HopByHop, cat(jumboHBH, tcpData)), 4, 0, 0)
+
+	ip4 := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: []byte{10, 0, 0, 1}, DstIP: []byte{10, 0, 0, 2}}
+	udp := &layers.UDP{SrcPort: 53, DstPort: 53}
+	udp.SetNetworkLayerForChecksum(ip4)
+	udp4 := serialize(t, ip4, udp, gopacket.Payload(seq(10)))
+	icmp4 := patch(udp4, 9, 1)
+	gre4 := patch(udp4, 9, 47)
+	udp6 := ipv6Ext(t, layers.IPProtocolUDP, make([]byte, 16))
+	icmp6 := ipv6Ext(t, layers.IPProtocolICMPv6, make([]byte, 16))
+	arp := ethRaw(0x0806, make([]byte, 28))
+
+	return []decodeCase{
+		// Link types.
+		{"ethernet", LinkTypeEthernet, ether(t, layers.EthernetTypeIPv4, v4syn), 0, seg(v4SYN()), nil},
+		{"ethernet-ipv6", LinkTypeEthernet, ether(t, layers.EthernetTypeIPv6, v6syn), 0, seg(v6SYN()), nil},
+		{"ethernet-padding", LinkTypeEthernet, padded, 0, &ackSeg, nil},
+		{"vlan", LinkTypeEthernet, ethRaw(0x8100, vlanTag(0x0800, 42), v4syn), 0, seg(v4SYN()), nil},
+		{"qinq", LinkTypeEthernet, ethRaw(0x88a8, vlanTag(0x8100, 7), vlanTag(0x86dd, 42), v6syn), 0, seg(v6SYN()), nil},
+		{"mpls", LinkTypeEthernet, ethRaw(0x8847, []byte{0, 1, 0, 64}, []byte{0, 2, 1, 64}, v4syn), 0, seg(v4SYN()), nil},
+		{"pppoe", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0, 0x21}, v4syn), 0, seg(v4SYN()), nil},
+		{"pppoe-lcp", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0xc0, 0x21}, make([]byte, 10)), 0, nil, []string{"not_tcp/other_ethertype"}},
+		{"sll", LinkTypeLinuxSLL, cat(sll(0x0800), v4syn), 0, seg(v4SYN()), nil},
+		{"sll-vlan", LinkTypeLinuxSLL, cat(sll(0x8100), vlanTag(0x86dd, 5), v6syn), 0, seg(v6SYN()), nil},
+		{"sll2", LinkTypeLinuxSLL2, cat(sll2(0x86dd), v6syn), 0, seg(v6SYN()), nil},
+		{"sll2-ipv4", LinkTypeLinuxSLL2, cat(sll2(0x0800), v4syn), 0, seg(v4SYN()), nil},
+		{"null-le-ipv4", LinkTypeNull, cat(afLE(2), v4syn), 0, seg(v4SYN()), nil},
+		{"null-be-ipv4", LinkTypeNull, cat(afBE(2), v4syn), 0, seg(v4SYN()), nil},
+		{"null-le-ipv6-24", LinkTypeNull, cat(afLE(24), v6syn), 0, seg(v6SYN()), nil},
+		{"null-be-ipv6-28", LinkTypeNull, cat(afBE(28), v6syn), 0, seg(v6SYN()), nil},
+		{"null-le-ipv6-30", LinkTypeNull, cat(afLE(30), v6syn), 0, seg(v6SYN()), nil},
+		{"null-other-af", LinkTypeNull, cat(afLE(7), v4syn), 0, nil, []string{"not_tcp/other_address_family"}},
+		{"loop", LinkTypeLoop, cat(afBE(2), v4syn), 0, seg(v4SYN()), nil},
+		{"loop-ipv6", LinkTypeLoop, cat(afBE(30), v6syn), 0, seg(v6SYN()), nil},
+		{"loop-little-endian-is-wrong", LinkTypeLoop, cat(afLE(2), v4syn), 0, nil, []string{"not_tcp/other_address_family"}},
+		{"raw-ipv4", LinkTypeRaw, v4syn, 0, seg(v4SYN()), nil},
+		{"raw-ipv6", LinkTypeRaw, v6syn, 0, seg(v6SYN()), nil},
+		{"raw-12", LinkTypeRawOld, v6syn, 0, seg(v6SYN()), nil},
+		{"raw-14", LinkTypeRawOpenBSD, v4syn, 0, seg(v4SYN()), nil},
+		{"raw-version-5", LinkTypeRaw, patch(v4syn, 0, 0x55), 0, nil, []string{"dropped/bad_ip_version"}},
+		{"raw-empty", LinkTypeRaw, nil, 0, nil, []string{"dropped/truncated_ip_header"}},
+		{"ipv4-228", LinkTypeIPv4, v4syn, 0, seg(v4SYN()), nil},
+		{"ipv6-229", LinkTypeIPv6, v6syn, 0, seg(v6SYN()), nil},
+		{"ipv4-228-carrying-ipv6", LinkTypeIPv4, v6syn, 0, nil, []string{"dropped/bad_ip_version"}},
+		{"unsupported-link-type", 182, v4syn, 0, nil, []string{"dropped/unsupported_link_type", "unsupported_link_type/182"}},
+
+		// Truncated link headers.
+		{"ethernet-short", LinkTypeEthernet, make([]byte, 13), 0, nil, []string{"dropped/truncated_link_header"}},
+		{"vlan-short", LinkTypeEthernet, ethRaw(0x8100, []byte{0, 1}), 0, nil, []string{"dropped/truncated_link_header"}},
+		{"sll-short", LinkTypeLinuxSLL, make([]byte, 15), 0, nil, []string{"dropped/truncated_link_header"}},
+		{"sll2-short", LinkTypeLinuxSLL2, sll2(0x0800)[:19], 0, nil, []string{"dropped/truncated_link_header"}},
+		{"null-short", LinkTypeNull, []byte{2, 0, 0}, 0, nil, []string{"dropped/truncated_link_header"}},
+
+		// Not TCP.
+		{"arp", LinkTypeEthernet, arp, 0, nil, []string{"not_tcp/arp"}},
+		{"lldp", LinkTypeEthernet, ethRaw(0x88cc, make([]byte, 46)), 0, nil, []string{"not_tcp/other_ethertype"}},
+		{"802.3-llc", LinkTypeEthernet, ethRaw(46, make([]byte, 46)), 0, nil, []string{"not_tcp/llc"}},
+		{"udp", LinkTypeRaw, udp4, 0, nil, []string{"not_tcp/udp"}},
+		{"icmp", LinkTypeRaw, icmp4, 0, nil, []string{"not_tcp/icmp"}},
+		{"gre", LinkTypeRaw, gre4, 0, nil, []string{"not_tcp/other_ip_protocol"}},
+		{"udp6", LinkTypeRaw, udp6, 0, nil, []string{"not_tcp/udp"}},
+		{"icmp6", LinkTypeRaw, icmp6, 0, nil, []string{"not_tcp/icmpv6"}},
+		{"esp6", LinkTypeRaw, esp, 0, nil, []string{"not_tcp/other_ip_protocol"}},
+		{"ipv6-no-next-header", LinkTypeRaw, noNext, 0, nil, []string{"not_tcp/ipv6_no_next_header"}},
+
+		// IPv4.
+		{"ipv4-options", LinkTypeRaw, ipv4Opts(t, syn(), nil), 0, seg(v4SYN()), nil},
+		{"ipv4-fragment-mf", LinkTypeRaw, patch(v4syn, 6, 0x20, 0), 0, nil, []string{"dropped/ipv4_fragment"}},
+		{"ipv4-fragment-offset", LinkTypeRaw, patch(v4syn, 6, 0x00, 0x10), 0, nil, []string{"dropped/ipv4_fragment"}},
+		{"ipv4-df-is-not-a-fragment", LinkTypeRaw, patch(v4syn, 6, 0x40, 0), 0, seg(v4SYN()), nil},
+		{"ipv4-ihl-4", LinkTypeRaw, patch(v4syn, 0, 0x44), 0, nil, []string{"dropped/bad_ip_header_length"}},
+		{"ipv4-short", LinkTypeRaw, v4syn[:19], 0, nil, []string{"dropped/truncated_ip_header"}},
+		{"ipv4-options-cut", LinkTypeEthernet, cutInIPOpts, 200, nil, []string{"dropped/truncated_ip_header"}},
+		{"ipv4-cut-in-header", LinkTypeEthernet, cutInIP, 200, nil, []string{"dropped/truncated_ip_header"}},
+		{"ipv4-length-below-tcp", LinkTypeRaw, below, 0, nil, []string{"dropped/ip_length_below_headers"}},
+		{"ipv4-length-below-ihl", LinkTypeRaw, belowIHL, 0, nil, []string{"dropped/ip_length_below_headers"}},
+		{"ipv4-tso", LinkTypeRaw, tso, 0, seg(v4Data(3000, 3000)), []string{"note/presumed_tso"}},
+		{"ipv4-length-exceeds-frame", LinkTypeEthernet, ether(t, layers.EthernetTypeIPv4, v4data)[:14+20+20+90], 14 + 20 + 20 + 90,
+			seg(v4Data(100, 90)), []string{"note/ip_length_exceeds_frame"}},
+
+		// IPv6.
+		{"ipv6-hbh-destopts", LinkTypeRaw, hbhDest, 0, seg(v6SYN()), nil},
+		{"ipv6-ah", LinkTypeRaw, withAH, 0, seg(v6SYN()), nil},
+		{"ipv6-atomic-fragment", LinkTypeRaw, atomic, 0, seg(v6SYN()), nil},
+		{"ipv6-fragment-first", LinkTypeRaw, frag6, 0, nil, []string{"dropped/ipv6_fragment"}},
+		{"ipv6-fragment-later", LinkTypeRaw, frag6Later, 0, nil, []string{"dropped/ipv6_fragment"}},
+		{"ipv6-chain-too-long", LinkTypeRaw, longChain, 0, nil, []string{"dropped/ipv6_extension_chain"}},
+		{"ipv6-chain-overrun", LinkTypeRaw, overrun, 0, nil, []string{"dropped/ipv6_extension_chain"}},
+		{"ipv6-chain-cut", LinkTypeRaw, cutExt, 200, nil, []string{"dropped/truncated_ip_header"}},
+		{"ipv6-short", LinkTypeRaw, v6syn[:39], 0, nil, []string{"dropped/truncated_ip_header"}},
+		{"ipv6-payload-length-0", LinkTypeRaw, v6tso, 0, seg(v6Data(100, 100)), []string{"note/presumed_tso"}},
+		{"ipv6-jumbo", LinkTypeRaw, jumbo, 0, seg(v6Data(100, 100)), nil},
+		{"ipv6-length-below-tcp", LinkTypeRaw, patch(v6syn, 4, 0, 10), 0, nil, []string{"dropped/ip_length_below_headers"}},
+
+		// TCP.
+		{"tcp-data", LinkTypeRaw, v4data, 0, seg(v4Data(100, 100)), nil},
+		{"tcp-all-flags", LinkTypeRaw, ipv4TCP(t, all, nil), 0, &allSeg, nil},
+		{"tcp-offset-4", LinkTypeRaw, off4, 0, nil, []string{"dropped/bad_tcp_data_offset"}},
+		{"tcp-offset-past-ip-length", LinkTypeRaw, offLong, 0, nil, []string{"dropped/ip_length_below_headers"}},
+		{"tcp-cut-in-fixed-header", LinkTypeEthernet, cutInTCP, 100, nil, []string{"dropped/truncated_tcp_header"}},
+		{"tcp-cut-in-options", LinkTypeEthernet, cutInOpts, 14 + 60, &cutOpts, []string{"note/truncated_tcp_options"}},
+		{"tcp-cut-in-payload", LinkTypeEthernet, cutPayload, 14 + 20 + 20 + 1000, seg(v4Data(1000, 100)), nil},
+		{"tcp-sack-3", LinkTypeRaw, ipv4TCP(t, sack(3), nil), 0, sackSeg(3), nil},
+		{"tcp-sack-4", LinkTypeRaw, ipv4TCP(t, sack(4), nil), 0, sackSeg(4), nil},
+		{"tcp-option-overrun", LinkTypeRaw, mssThen([]byte{99, 10}), 0, &mssOnly, []string{"note/tcp_options_overrun"}},
+		{"tcp-option-length-0", LinkTypeRaw, mssThen([]byte{99, 0}), 0, &mssOnly, []string{"note/bad_tcp_option_length"}},
+		{"tcp-empty-sack", LinkTypeRaw, mssThen([]byte{5, 2}), 0, &mssOnly, []string{"note/bad_tcp_option_length"}},
+		{"tcp-bad-wscale-length", LinkTypeRaw, mssThen([]byte{3, 4}), 0, &mssOnly, []string{"note/bad_tcp_option_length"}},
+		{"tcp-option-eol", LinkTypeRaw, mssThen([]byte{0, 3, 3, 9}), 0, &mssOnly, nil},
+	}
+}
+
+func TestDecode(t *testing.T) {
+	when := time.Date(2024, 2, 29, 12, 0, 0, 123456789, time.UTC)
+	for _, tc := range decodeCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Packet{Time: when, LinkType: tc.linkType, Data: tc.data, OrigLen: tc.origLen}
+			if p.OrigLen == 0 {
+				p.OrigLen = len(tc.data)
+			}
+			d := NewDecoder()
+			var got fsm.Segment
+			ok := d.Decode(p, &got)
+			if ok != (tc.want != nil) {
+				t.Fatalf("Decode = %v, want %v (counters %v)", ok, tc.want != nil, counterNames(d))
+			}
+			if ok {
+				want := *tc.want
+				want.Time = when
+				if got != want {
+					t.Errorf("segment:\n got  %+v\n want %+v", got, want)
+				}
+			}
+			if got := counterNames(d); !slices.Equal(got, tc.counters) {
+				t.Errorf("counters %q, want %q", got, tc.counters)
+			}
+			st := d.Stats()
+			wantTCP := uint64(0)
+			if ok {
+				wantTCP = 1
+			}
+			if st.Packets != 1 || st.TCP != wantTCP {
+				t.Errorf("packets %d tcp %d", st.Packets, st.TCP)
+			}
+		})
+	}
+}
+
+// counterNames lists the decoder's counters other than the totals as
+// group/name, checking each is 1.
+func counterNames(d *Decoder) []string {
+	st := d.Stats()
+	var out []string
+	for _, c := range st.Counters() {
+		if c.Group == "total" {
+			continue
+		}
+		name := c.Group + "/" + c.Name
+		if c.Count != 1 {
+			name += "!=1"
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+func TestDecodeOverwritesSegment(t *testing.T) {
+	// A segment reused from a packet with options must not keep them.
+	d := NewDecoder()
+	var s fsm.Segment
+	if !d.Decode(&Packet{LinkType: LinkTypeRaw, Data: ipv4TCP(t, syn(), nil)}, &s) || !s.Opts.HasMSS {
+		t.Fatal("SYN not decoded")
+	}
+	if !d.Decode(&Packet{LinkType: LinkTypeRaw, Data: ipv4TCP(t, data(), nil)}, &s) {
+		t.Fatal("ACK not decoded")
+	}
+	if s.Opts != (fsm.Options{}) {
+		t.Errorf("options left over: %+v", s.Opts)
+	}
+}
+
+func TestStatsCountersOrderAndAdd(t *testing.T) {
+	d := NewDecoder()
+	var s fsm.Segment
+	v4 := ipv4TCP(t, syn(), nil)
+	for _, p := range []Packet{
+		{LinkType: 300, Data: v4},
+		{LinkType: 182, Data: v4},
+		{LinkType: 300, Data: v4},
+		{LinkType: LinkTypeRaw, Data: v4},
+		{LinkType: LinkTypeRaw, Data: patch(v4, 2, 0, 0)},
+		{LinkType: LinkTypeEthernet, Data: ethRaw(0x0806, make([]byte, 28))},
+		{LinkType: LinkTypeRaw, Data: patch(v4, 6, 0x20, 0)},
+	} {
+		d.Decode(&p, &s)
+	}
+	st := d.Stats()
+	var got []string
+	for _, c := range st.Counters() {
+		got = append(got, c.Group+"/"+c.Name+"="+strconv.FormatUint(c.Count, 10))
+	}
+	want := []string{
+		"total/packets=7", "total/tcp_segments=2", "not_tcp/arp=1",
+		"dropped/unsupported_link_type=3", "dropped/ipv4_fragment=1",
+		"unsupported_link_type/182=1", "unsupported_link_type/300=2",
+		"note/presumed_tso=1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("counters\n got  %q\n want %q", got, want)
+	}
+
+	// The copy is a copy; Add sums.
+	st.LinkTypes[182] = 100
+	if d.Stats().LinkTypes[182] != 1 {
+		t.Error("Stats shares its map")
+	}
+	var sum Stats
+	a, b := d.Stats(), d.Stats()
+	sum.Add(&a)
+	sum.Add(&b)
+	if sum.Packets != 14 || sum.LinkTypes[300] != 4 || sum.Reasons[ReasonIPv4Fragment] != 2 || sum.NotTCP[KindARP] != 2 {
+		t.Errorf("Add: %+v", sum)
+	}
+}
+
+func TestReasonAndKindNames(t *testing.T) {
+	seen := map[string]bool{}
+	for r := range NumReasons {
+		n := r.String()
+		if n == "" || seen[n] || strings.ToLower(n) != n || strings.ContainsAny(n, " -") {
+			t.Errorf("reason %d has a bad or duplicate name %q", r, n)
+		}
+		seen[n] = true
+	}
+	for k := range NumKinds {
+		n := k.String()
+		if n == "" || seen[n] || strings.ToLower(n) != n || strings.ContainsAny(n, " -") {
+			t.Errorf("kind %d has a bad or duplicate name %q", k, n)
+		}
+		seen[n] = true
+	}
+	// The names are part of the report's schema: they must not change.
+	want := "truncated_link_header unsupported_link_type truncated_ip_header bad_ip_version bad_ip_header_length " +
+		"ip_length_below_headers ipv4_fragment ipv6_fragment ipv6_extension_chain truncated_tcp_header " +
+		"bad_tcp_data_offset presumed_tso ip_length_exceeds_frame truncated_tcp_options tcp_options_overrun " +
+		"bad_tcp_option_length"
+	var names []string
+	for r := range NumReasons {
+		names = append(names, r.String())
+	}
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("reason names changed:\n got  %s\n want %s", got, want)
+	}
+	if ReasonIPv4Fragment.Dropped() != true || ReasonPresumedTSO.Dropped() != false {
+		t.Error("Dropped")
+	}
+}
+
+// FuzzDecode checks that the decoder never panics and that what it returns
+// is consistent, on any bytes and link type.
+func FuzzDecode(f *testing.F) {
+	for _, tc := range decodeCases(f) {
+		f.Add(tc.linkType, tc.data, tc.origLen)
+	}
+	d := NewDecoder()
+	f.Fuzz(func(t *testing.T, lt uint16, data []byte, orig int) {
+		var s fsm.Segment
+		p := Packet{LinkType: lt, Data: data, OrigLen: orig}
+		before := d.Stats()
+		if d.Decode(&p, &s) {
+			if s.PayloadLen < 0 || s.Captured < 0 || s.Captured > s.PayloadLen || int(s.Opts.NSACK) > len(s.Opts.SACK) {
+				t.Fatalf("inconsistent segment %+v", s)
+			}
+		}
+		after := d.Stats()
+		if after.Packets != before.Packets+1 {
+			t.Fatal("packet not counted")
+		}
+		// Exactly one of TCP, a kind or a dropped reason moved.
+		moved := int(after.TCP - before.TCP)
+		for k := range NumKinds {
+			moved += int(after.NotTCP[k] - before.NotTCP[k])
+		}
+		for r := range NumReasons {
+			if r.Dropped() {
+				moved += int(after.Reasons[r] - before.Reasons[r])
+			}
+		}
+		if moved != 1 {
+			t.Fatalf("%d outcome counters moved", moved)
+		}
+	})
+}
+
+func TestDecodeDoesNotAllocate(t *testing.T) {
+	d := NewDecoder()
+	p := &Packet{LinkType: LinkTypeEthernet, Data: ether(t, layers.EthernetTypeIPv4, ipv4TCP(t, syn(), nil))}
+	p6 := &Packet{LinkType: LinkTypeLinuxSLL2, Data: cat(sll2(0x86dd), ipv6Ext(t, layers.IPProtocolIPv6HopByHop, cat(optsHeader(layers.IPProtocolTCP), tcpBytes(t, sack(t), nil))))}
+	var s fsm.Segment
+	allocs := testing.AllocsPerRun(100, func() {
+		if !d.Decode(p, &s) || !d.Decode(p6, &s) {
+			t.Fatal("not decoded")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Decode allocates %v times", allocs)
+	}
+}
+
+// sack is a data segment with two SACK blocks.
+func sack(t testing.TB) *layers.TCP {
+	tcp := data()
+	tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindNop}, {OptionType: layers.TCPOptionKindNop},
+		{OptionType: layers.TCPOptionKindSACK, OptionData: make([]byte, 16)}}
+	return tcp
+}
+
+func TestDecodeFastOpenOption(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  layers.TCPOption
+		want bool
+	}{
+		{"kind 34 cookie", layers.TCPOption{OptionType: 34, OptionLength: 10, OptionData: []byte{1, 2, 3, 4, 5, 6, 7, 8}}, true},
+		{"kind 34 cookie request", layers.TCPOption{OptionType: 34, OptionLength: 2}, true},
+		{"experimental 254 with the Fast Open ExID", layers.TCPOption{OptionType: 254, OptionLength: 4, OptionData: []byte{0xF9, 0x89}}, true},
+		{"experimental 254 with another ExID", layers.TCPOption{OptionType: 254, OptionLength: 4, OptionData: []byte{0x12, 0x34}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tcp := syn()
+			tcp.Options = []layers.TCPOption{tc.opt}
+			var s fsm.Segment
+			if !NewDecoder().Decode(&Packet{LinkType: LinkTypeRaw, Data: ipv4TCP(t, tcp, nil)}, &s) {
+				t.Fatal("not decoded")
+			}
+			if s.Opts.HasFastOpen != tc.want {
+				t.Errorf("HasFastOpen = %v, want %v", s.Opts.HasFastOpen, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,184 @@
+package capture
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+)
+
+// Kind is a kind of packet that is not TCP, as the Decoder counts them.
+type Kind uint8
+
+// The kinds of packets that are not TCP. Their names are stable.
+const (
+	KindARP                Kind = iota // "arp": ARP (and RARP)
+	KindLLC                            // "llc": 802.3 frames with a length instead of an EtherType, SLL protocols below 0x0600
+	KindOtherEtherType                 // "other_ethertype": any other EtherType, MPLS or PPPoE not carrying IP
+	KindOtherAddressFamily             // "other_address_family": NULL/LOOP address family neither IPv4 nor IPv6
+	KindUDP                            // "udp"
+	KindICMP                           // "icmp": ICMP for IPv4
+	KindICMPv6                         // "icmpv6"
+	KindIPv6NoNextHeader               // "ipv6_no_next_header": IPv6 next header 59
+	KindOtherIPProtocol                // "other_ip_protocol": any other IP protocol, ESP included
+	NumKinds                           // the number of kinds
+)
+
+var kindNames = [NumKinds]string{
+	KindARP:                "arp",
+	KindLLC:                "llc",
+	KindOtherEtherType:     "other_ethertype",
+	KindOtherAddressFamily: "other_address_family",
+	KindUDP:                "udp",
+	KindICMP:               "icmp",
+	KindICMPv6:             "icmpv6",
+	KindIPv6NoNextHeader:   "ipv6_no_next_header",
+	KindOtherIPProtocol:    "other_ip_protocol",
+}
+
+// String returns the kind's stable snake_case name.
+func (k Kind) String() string {
+	if k < NumKinds {
+		return kindNames[k]
+	}
+	return "kind_" + strconv.Itoa(int(k))
+}
+
+// Reason is why the Decoder could not make a segment of a packet, or, for
+// the few reasons that are notes (Dropped reports false), something odd
+// about a segment it did make.
+type Reason uint8
+
+// The reasons. Their names are stable: reports and JSON use them.
+const (
+	// Dropped packets.
+	ReasonTruncatedLinkHeader  Reason = iota // "truncated_link_header": captured data ends inside the link-layer header
+	ReasonUnsupportedLinkType                // "unsupported_link_type": a link type we do not decode (Stats.LinkTypes has which)
+	ReasonTruncatedIPHeader                  // "truncated_ip_header": captured data ends inside the IP header or IPv6 extension headers
+	ReasonBadIPVersion                       // "bad_ip_version": the version nibble contradicts the link layer
+	ReasonBadIPHeaderLength                  // "bad_ip_header_length": IPv4 IHL below 5
+	ReasonIPLengthBelowHeaders               // "ip_length_below_headers": the IP length cannot hold the IP and TCP headers
+	ReasonIPv4Fragment                       // "ipv4_fragment": IPv4 fragment (MF set or offset not 0), not reassembled
+	ReasonIPv6Fragment                       // "ipv6_fragment": IPv6 fragment header other than an atomic fragment
+	ReasonIPv6ExtensionChain                 // "ipv6_extension_chain": extension headers run past the payload or are too many
+	ReasonTruncatedTCPHeader                 // "truncated_tcp_header": fewer than 20 octets of TCP header captured
+	ReasonBadTCPDataOffset                   // "bad_tcp_data_offset": TCP data offset below 5
+
+	// Notes on segments that were decoded.
+	ReasonPresumedTSO          // "presumed_tso": IP length 0 (TSO/GSO/BIG TCP); the captured length was used
+	ReasonIPLengthExceedsFrame // "ip_length_exceeds_frame": the IP length is more than the frame's original length; it was believed
+	ReasonTruncatedTCPOptions  // "truncated_tcp_options": the capture cut the TCP options short; the captured ones were parsed
+	ReasonTCPOptionsOverrun    // "tcp_options_overrun": an option runs past the TCP header; the options before it were parsed
+	ReasonBadTCPOptionLength   // "bad_tcp_option_length": a known option with the wrong length, ignored
+
+	NumReasons // the number of reasons
+)
+
+var reasonNames = [NumReasons]string{
+	ReasonTruncatedLinkHeader:  "truncated_link_header",
+	ReasonUnsupportedLinkType:  "unsupported_link_type",
+	ReasonTruncatedIPHeader:    "truncated_ip_header",
+	ReasonBadIPVersion:         "bad_ip_version",
+	ReasonBadIPHeaderLength:    "bad_ip_header_length",
+	ReasonIPLengthBelowHeaders: "ip_length_below_headers",
+	ReasonIPv4Fragment:         "ipv4_fragment",
+	ReasonIPv6Fragment:         "ipv6_fragment",
+	ReasonIPv6ExtensionChain:   "ipv6_extension_chain",
+	ReasonTruncatedTCPHeader:   "truncated_tcp_header",
+	ReasonBadTCPDataOffset:     "bad_tcp_data_offset",
+	ReasonPresumedTSO:          "presumed_tso",
+	ReasonIPLengthExceedsFrame: "ip_length_exceeds_frame",
+	ReasonTruncatedTCPOptions:  "truncated_tcp_options",
+	ReasonTCPOptionsOverrun:    "tcp_options_overrun",
+	ReasonBadTCPOptionLength:   "bad_tcp_option_length",
+}
+
+// String returns the reason's stable snake_case name.
+func (r Reason) String() string {
+	if r < NumReasons {
+		return reasonNames[r]
+	}
+	return "reason_" + strconv.Itoa(int(r))
+}
+
+// Dropped reports whether a packet counted under r was dropped. The notes
+// (presumed_tso, ip_length_exceeds_frame and the TCP option reasons) count
+// segments that were decoded all the same.
+func (r Reason) Dropped() bool { return r < ReasonPresumedTSO }
+
+// Stats are the Decoder's counters. Every packet given to Decode is counted
+// once in TCP, in NotTCP or under a dropped Reason; notes are counted in
+// addition to TCP.
+type Stats struct {
+	Packets uint64             // packets given to Decode
+	TCP     uint64             // TCP segments decoded
+	NotTCP  [NumKinds]uint64   // packets that are not TCP, by kind
+	Reasons [NumReasons]uint64 // packets dropped, and notes, by reason
+	// LinkTypes counts the packets of each unsupported link type; their
+	// sum is Reasons[ReasonUnsupportedLinkType].
+	LinkTypes map[uint16]uint64
+}
+
+// Counter is one non-zero counter, named for a report.
+type Counter struct {
+	// Group is "total" (names "packets" and "tcp_segments"), "not_tcp"
+	// (Kind names), "dropped" and "note" (Reason names), or
+	// "unsupported_link_type" (Name is the decimal link type).
+	Group string
+	Name  string
+	Count uint64
+}
+
+// Counters lists the non-zero counters in a stable order: totals, not-TCP
+// kinds, dropped reasons, unsupported link types by value, notes.
+func (s *Stats) Counters() []Counter {
+	var out []Counter
+	add := func(group, name string, n uint64) {
+		if n != 0 {
+			out = append(out, Counter{Group: group, Name: name, Count: n})
+		}
+	}
+	add("total", "packets", s.Packets)
+	add("total", "tcp_segments", s.TCP)
+	for k := range NumKinds {
+		add("not_tcp", k.String(), s.NotTCP[k])
+	}
+	for r := range NumReasons {
+		if r.Dropped() {
+			add("dropped", r.String(), s.Reasons[r])
+		}
+	}
+	for _, lt := range slices.Sorted(maps.Keys(s.LinkTypes)) {
+		add("unsupported_link_type", strconv.Itoa(int(lt)), s.LinkTypes[lt])
+	}
+	for r := range NumReasons {
+		if !r.Dropped() {
+			add("note", r.String(), s.Reasons[r])
+		}
+	}
+	return out
+}
+
+// Add adds the counters of o to s, for totals over several files.
+func (s *Stats) Add(o *Stats) {
+	s.Packets += o.Packets
+	s.TCP += o.TCP
+	for i := range s.NotTCP {
+		s.NotTCP[i] += o.NotTCP[i]
+	}
+	for i := range s.Reasons {
+		s.Reasons[i] += o.Reasons[i]
+	}
+	for lt, n := range o.LinkTypes {
+		if s.LinkTypes == nil {
+			s.LinkTypes = make(map[uint16]uint64)
+		}
+		s.LinkTypes[lt] += n
+	}
+}
+
+// clone returns a copy of s that shares nothing with it.
+func (s *Stats) clone() Stats {
+	c := *s
+	c.LinkTypes = maps.Clone(s.LinkTypes)
+	return c
+}
