@@ -69,6 +69,7 @@ type Endpoint struct {
 	WScale uint8 // window scale it offered on its SYN (RFC 7323)
 
 	Sent    bool // it has sent a segment that occupies sequence space or ACKs: SndNxt is valid
+	Segs    int  // segments captured from it (Sent may also be inferred)
 	HasAck  bool // it has sent an ACK (AckSnt is valid)
 	HasUna  bool // SndUna is valid
 	FinSent bool
@@ -99,6 +100,16 @@ type Endpoint struct {
 		seq  Seq
 		time time.Time
 		seg  int
+	}
+	// unsent is an ACK beyond what this endpoint was seen to send, held
+	// until it sends again: a jump in its sequence numbers then shows the
+	// capture missed its data; none shows the ACK really was of unsent data.
+	unsent struct {
+		ok   bool
+		nxt  Seq // SndNxt when the ACK arrived
+		time time.Time
+		seg  int
+		from Side
 	}
 	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
 	// its RST <SEQ=SEG.ACK> in answer keeps it in SYN-SENT (Figure 8).
@@ -249,8 +260,18 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 			c.applyFIN(from, s)
 		}
 	}
+	if s.unsent.ok && k != KindRST && k != KindNone {
+		// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet
+		// sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment".
+		// Its next segment tells whether the capture merely missed data.
+		u := s.unsent
+		s.unsent.ok = false
+		if !seg.Seq.GreaterThan(u.nxt) {
+			c.violationAt(u.from, AckOfUnsentData, u.time, u.seg)
+		}
+	}
 	c.checkSent(from, s, r, seg, k)
-	c.send(from, s, seg, k)
+	c.send(from, s, r, seg, k)
 	c.noteSent(s, r, seg, k)
 	if crossed {
 		// The peer's FIN reached it after it sent its own (Figure 13).
@@ -331,6 +352,7 @@ const (
 	causeSynNotSeen   = "sent SYN,ACK (the SYN was not captured)"
 	causeSynAckNotSee = "sent ACK (the SYN,ACK was not captured)"
 	causeOwnSynUnseen = "rcvd SYN,ACK (its SYN was not captured)"
+	causeAckNotSeen   = "sent ACK (the peer's ACK of its SYN was not captured)"
 )
 
 // take moves endpoint e along the table cell for (d, k, e.State): to the
@@ -365,7 +387,13 @@ func (c *Conn) move(side Side, e *Endpoint, d Dir, k Kind, seg *Segment, cause s
 }
 
 func (c *Conn) violation(side Side, code Code, seg *Segment) {
-	c.events = append(c.events, Event{Kind: Violation, Time: seg.Time, Seg: c.nseg, Side: side, From: Keep, To: Keep, Code: code})
+	c.violationAt(side, code, seg.Time, c.nseg)
+}
+
+// violationAt records a violation of the segment numbered segno, sent by
+// side at t; a verdict may come after the segment it is about.
+func (c *Conn) violationAt(side Side, code Code, t time.Time, segno int) {
+	c.events = append(c.events, Event{Kind: Violation, Time: t, Seg: segno, Side: side, From: Keep, To: Keep, Code: code})
 }
 
 // resolvePassive settles a pending SYN as received by a listener: the
@@ -380,8 +408,8 @@ func (c *Conn) resolvePassive(side Side, e *Endpoint) {
 	c.take(side, e, Rcvd, KindSYN, false, p.time, p.seg, "", false)
 }
 
-// send applies what sending seg proves about its sender e.
-func (c *Conn) send(side Side, e *Endpoint, seg *Segment, k Kind) {
+// send applies what sending seg proves about its sender e, whose peer is p.
+func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 	if e.pending.ok {
 		switch k {
 		case KindRST:
@@ -434,6 +462,11 @@ func (c *Conn) send(side Side, e *Endpoint, seg *Segment, k Kind) {
 			}
 		case SynSent:
 			c.move(side, e, Send, KindACK, seg, causeSynAckNotSee, true)
+		case SynReceived:
+			if p.Segs == 0 && !c.self {
+				// Only its direction is in the capture.
+				c.move(side, e, Send, KindACK, seg, causeAckNotSeen, true)
+			}
 		}
 		if k == KindFIN {
 			c.move(side, e, Send, KindFIN, seg, "", false)
@@ -557,7 +590,9 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 	case Closed:
 		if !e.touched {
 			c.move(side, e, Rcvd, KindACK, seg, causeMidRcvd, true)
-		} else {
+		} else if seg.LEN() > 0 {
+			// Pure ACKs to a closed endpoint are left alone: late and
+			// duplicated ACKs are common and carry nothing.
 			c.violation(side.Other(), SegmentToClosed, seg)
 		}
 		return
@@ -572,8 +607,9 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 	}
 	// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet sent
 	// (SEG.ACK > SND.NXT), then send an ACK, drop the segment".
-	if e.Sent && e.State != SynSent && e.State != Listen && seg.Ack.GreaterThan(e.SndNxt) {
-		c.violation(side.Other(), AckOfUnsentData, seg)
+	if e.Segs > 0 && !e.unsent.ok && e.State != SynSent && e.State != Listen && seg.Ack.GreaterThan(e.SndNxt) {
+		e.unsent.ok = true
+		e.unsent.nxt, e.unsent.time, e.unsent.seg, e.unsent.from = e.SndNxt, seg.Time, c.nseg, side.Other()
 	}
 }
 
@@ -612,27 +648,33 @@ const (
 )
 
 // rstVerdict places a RST's sequence number against the receiver e's
-// RCV.NXT. The observer knows RCV.NXT only within bounds: at least the
-// highest ACK e sent, at most the end of what the sender p sent; a RST at
-// either counts as exact.
+// RCV.NXT. The observer's estimate of RCV.NXT is the end of what the sender
+// p was seen to send, assuming it all arrived; without that, the highest
+// ACK e sent. (e's own ACKs lag: a RST at an ACK e sent before it received
+// the sender's FIN is in the window but not exact, and the challenge ACK
+// RFC 5961 asks for can be seen to follow.)
 func (c *Conn) rstVerdict(e, p *Endpoint, seq Seq) rstClass {
-	if (e.HasAck && seq == e.AckSnt) || (p.Sent && seq == p.SndNxt) || (e.HasIRS && seq == e.IRS.Add(1)) {
+	var rcvNxt Seq
+	switch {
+	case e.State == SynReceived && e.HasAck:
+		// Its SYN,ACK acknowledged exactly the SYN it holds, which may be
+		// an old duplicate the capture never saw (Figure 8).
+		rcvNxt = e.AckSnt
+	case p.Sent:
+		rcvNxt = p.SndNxt
+	case e.HasAck:
+		rcvNxt = e.AckSnt
+	default:
+		return rstExact // nothing to judge by: take the RST at its word
+	}
+	if seq == rcvNxt {
 		return rstExact
 	}
-	var low Seq
-	switch {
-	case e.HasAck:
+	low := rcvNxt
+	if e.HasAck && e.AckSnt.LessThan(low) {
 		low = e.AckSnt
-	case p.Sent:
-		low = p.SndNxt
-	default:
-		return rstInWindow // nothing to judge by
 	}
-	size := e.rcvWindow()
-	if seq.InWindow(low, size) {
-		return rstInWindow
-	}
-	if p.Sent && seq.InRange(low, p.SndNxt) {
+	if seq.InRange(low, rcvNxt) || seq.InWindow(rcvNxt, e.rcvWindow()) {
 		return rstInWindow
 	}
 	return rstOutside
@@ -676,7 +718,7 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 			if !c.tfo {
 				c.violation(from, DataBeforeHandshake, seg)
 			}
-		case (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo:
+		case (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo && r.Segs > 0:
 			c.violation(from, DataBeforeHandshake, seg)
 		}
 	}
@@ -691,6 +733,7 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 // noteSent records what seg tells about its sender s's sequence space.
 func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 	s.touched = true
+	s.Segs++
 	if k == KindSYN || k == KindSYNACK {
 		s.Base = s.ISS
 		s.OffWS, s.WScale = seg.Opts.HasWScale, min(seg.Opts.WScale, 14)

@@ -65,7 +65,7 @@ var table = [NumDirs][NumKinds][NumStates]Rule{
 			TimeWait:    keep("SYN,ACK in a synchronized connection"),
 		},
 		KindFIN: {
-			Closed:      when(FinWait1, "first segment seen (mid-stream)", "CLOSE while ESTABLISHED: the handshake was not captured"),
+			Closed:      keep("a closed endpoint has no FIN to send; mid-stream, the ACK part already made it ESTABLISHED"),
 			Listen:      keep("a listener has nothing to close"),
 			SynSent:     keep("CLOSE in SYN-SENT deletes the TCB without a FIN (§3.10.4)"),
 			SynReceived: to(FinWait1, "CLOSE in SYN-RECEIVED sends FIN (§3.10.4)"),
@@ -81,7 +81,7 @@ var table = [NumDirs][NumKinds][NumStates]Rule{
 			Closed:      when(Established, "first segment seen (mid-stream)", "the handshake was not captured: the sender is synchronized"),
 			Listen:      keep("a listener sends no ACK"),
 			SynSent:     when(Established, "it acknowledges the peer's SYN", "the SYN,ACK it answers was not captured"),
-			SynReceived: keep("ACK from SYN-RECEIVED"),
+			SynReceived: when(Established, "the peer's direction is not in the capture", "it sends data or ACKs only once synchronized: the peer's ACK was not captured"),
 			Established: keep("data or ACK"),
 			FinWait1:    keep("ACK; new data after its own FIN is a violation"),
 			FinWait2:    keep("ACK; new data after its own FIN is a violation"),
@@ -158,7 +158,7 @@ var table = [NumDirs][NumKinds][NumStates]Rule{
 			TimeWait:    keep("challenge ACK due (RFC 5961 §4)"),
 		},
 		KindFIN: {
-			Closed:      when(CloseWait, "first segment seen (mid-stream)", "the handshake was not captured: the receiver was ESTABLISHED"),
+			Closed:      keep("dropped, RST due (§3.10.7.1); mid-stream, the ACK part already made it ESTABLISHED"),
 			Listen:      keep("FIN to a listener: RST or dropped (§3.10.7.2)"),
 			SynSent:     keep("FIN is not processed before synchronization (§3.10.7.3)"),
 			SynReceived: keep("the ACK part decides first; an unacceptable ACK drops the FIN"),

@@ -15,8 +15,11 @@ func TestViolationsTriggered(t *testing.T) {
 		{DataAfterFIN, append(hs[:3:3],
 			step{from: A, flags: FIN | ACK, seq: 1, ack: 1, wantA: FinWait1, wantB: Established},
 			step{from: A, flags: ACK | PSH, seq: 2, ack: 1, len: 10, wantA: FinWait1, wantB: CloseWait, codes: []Code{DataAfterFIN}})},
+		// The verdict waits for B's next segment: it continues from where
+		// B was, so B really had not sent what A acknowledged.
 		{AckOfUnsentData, append(hs[:3:3],
-			step{from: A, flags: ACK, seq: 1, ack: 5000, wantA: Established, wantB: Established, codes: []Code{AckOfUnsentData}})},
+			step{from: A, flags: ACK, seq: 1, ack: 5000, wantA: Established, wantB: Established},
+			step{from: B, flags: ACK, seq: 1, ack: 1, wantA: Established, wantB: Established, codes: []Code{AckOfUnsentData}})},
 		{SynFin, []step{{from: A, flags: SYN | FIN, wantA: Closed, wantB: Closed, codes: []Code{SynFin}}}},
 		{SynRst, []step{{from: A, flags: SYN | RST, wantA: Closed, wantB: Closed, codes: []Code{SynRst}}}},
 		{NoFlags, append(hs[:3:3],
@@ -53,6 +56,38 @@ func TestViolationsTriggered(t *testing.T) {
 	for _, c := range Codes() {
 		if !covered[c] {
 			t.Errorf("violation %s has no triggering test", c)
+		}
+	}
+}
+
+// An ACK beyond what was captured from the peer is the capture's gap, not
+// the peer's fault, when the peer's next segment jumps past what we saw
+// (Wireshark: "ACKed segment that wasn't captured").
+func TestAckOfUncapturedDataIsNotAViolation(t *testing.T) {
+	_, evs := run(t, append(handshake(), []step{
+		{from: B, flags: ACK | PSH, seq: 1, ack: 1, len: 100, wantA: Established, wantB: Established},
+		// B's bytes 101-200 were not captured; A acknowledges them.
+		{from: A, flags: ACK, seq: 1, ack: 201, wantA: Established, wantB: Established},
+		{from: B, flags: ACK | PSH, seq: 201, ack: 1, len: 100, wantA: Established, wantB: Established},
+	}...))
+	for _, e := range evs {
+		if e.Kind == Violation {
+			t.Errorf("violation %v for data the capture missed", e.Code)
+		}
+	}
+}
+
+// Only the server's direction captured: its data proves the handshake
+// completed, so it is not data before the handshake.
+func TestOneSidedCaptureInfersHandshake(t *testing.T) {
+	_, evs := run(t, []step{
+		{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
+		{from: B, flags: ACK | PSH, seq: 1, ack: 1, len: 100, wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 101, ack: 50, wantA: Established, wantB: Established},
+	})
+	for _, e := range evs {
+		if e.Kind == Violation {
+			t.Errorf("violation %v in a one-sided capture", e.Code)
 		}
 	}
 }
