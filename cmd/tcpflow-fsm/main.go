@@ -23,6 +23,7 @@ func main() {
 }
 
 const usage = `usage: tcpflow-fsm -r FILE [options] [filter words...]
+       tcpflow-fsm fsm-table
 
 Reads a pcap or pcapng capture and follows every TCP connection through the
 RFC 9293 state machine, for both endpoints. Trailing words are a tcpdump
@@ -33,6 +34,7 @@ Examples:
   tcpflow-fsm -r incident.pcap port 9000        only traffic matching the filter
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
   tcpdump -i any -w - port 80 | tcpflow-fsm -r -
+  tcpflow-fsm fsm-table                         the state machine's transition table
 
 Options:
 `
@@ -51,6 +53,17 @@ const (
 // run is the whole command, testable: it reads args, writes to stdout and
 // stderr, and returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "fsm-table" {
+		if len(args) > 1 {
+			fmt.Fprintln(stderr, "tcpflow-fsm: fsm-table takes no arguments")
+			return exitUsage
+		}
+		if err := report.WriteTable(stdout); err != nil {
+			fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+			return exitInput
+		}
+		return exitOK
+	}
 	fs := pflag.NewFlagSet("tcpflow-fsm", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SortFlags = false

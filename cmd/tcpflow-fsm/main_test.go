@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(args []string, stdin []byte) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, bytes.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no capture to read"},
+		{[]string{"--bogus"}, "unknown flag"},
+		{[]string{"-r", "x", "--time-wait", "0s"}, "--time-wait must be positive"},
+	} {
+		code, _, stderr := runCmd(tc.args, nil)
+		if code != 2 || !strings.HasPrefix(stderr, "tcpflow-fsm: ") || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, stdout, _ := runCmd([]string{"--help"}, nil)
+	if code != 0 || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "--time-wait") {
+		t.Errorf("exit %d, help %q", code, stdout)
+	}
+}
+
+func TestBadFilter(t *testing.T) {
+	pcap := filepath.Join(goldenDir, "close-client-first.pcap")
+	code, stdout, stderr := runCmd([]string{"-r", pcap, "port", "nine"}, nil)
+	if code != 2 || stdout != "" {
+		t.Errorf("exit %d, stdout %q: want 2 and no output", code, stdout)
+	}
+	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, `"port nine"`) || !strings.Contains(stderr, "nine") {
+		t.Errorf("want one line with libpcap's reason and the filter, got %q", stderr)
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	code, _, stderr := runCmd([]string{"-r", "/nonexistent/x.pcap"}, nil)
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "/nonexistent/x.pcap") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// A capture cut in the middle of a packet record: one line naming the file,
+// the record and the byte offset; exit 1; everything before it analysed.
+func TestTruncatedCapture(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(goldenDir, "close-client-first.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, b[:len(b)-30], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd([]string{"-r", cut}, nil)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "cut.pcap: record 11 at byte ") {
+		t.Errorf("stderr %q", stderr)
+	}
+	if !strings.Contains(stdout, "capture: 10 packets read") || !strings.Contains(stdout, "capture incomplete: ") ||
+		!strings.Contains(stdout, "client FIN-WAIT-2 -> TIME-WAIT") {
+		t.Errorf("the ten packets before the damage must be analysed and reported:\n%s", stdout)
+	}
+}
+
+func TestStandardInput(t *testing.T) {
+	pcap := filepath.Join(goldenDir, "close-client-first.pcap")
+	b, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fromFile, _ := runCmd([]string{"-r", pcap}, nil)
+	code, fromStdin, stderr := runCmd([]string{"-r", "-"}, b)
+	if code != 0 || fromStdin != fromFile {
+		t.Errorf("exit %d (%s); stdin output differs from the file's", code, stderr)
+	}
+}
+
+// The filter applies to files of every link type, SLL2 included.
+func TestFilterOnEveryLinkType(t *testing.T) {
+	for _, f := range []string{"any-sll2.pcap", "any-sll2.eth.pcap", "any-sll2.pcapng"} {
+		pcap := filepath.Join(goldenDir, f)
+		_, all, _ := runCmd([]string{"-r", pcap, "--json"}, nil)
+		code, matching, stderr := runCmd([]string{"-r", pcap, "--json", "tcp", "port", "9014"}, nil)
+		if code != 0 || strings.Count(matching, `"type":"conn"`) != 1 || !strings.Contains(matching, `"filtered":0`) {
+			t.Errorf("%s: matching filter: exit %d %s\n%s", f, code, stderr, matching)
+		}
+		if strings.Count(all, `"type":"conn"`) != 1 {
+			t.Errorf("%s: want one connection unfiltered", f)
+		}
+		code, none, _ := runCmd([]string{"-r", pcap, "--json", "port", "1"}, nil)
+		if code != 0 || strings.Contains(none, `"type":"conn"`) || !strings.Contains(none, `"filtered":11`) {
+			t.Errorf("%s: a filter matching nothing must leave no connection and count 11 filtered:\n%s", f, none)
+		}
+	}
+}
+
+// fsm-table prints every cell of the table: each state, each event, and
+// the transitions the scenarios rely on.
+func TestFSMTable(t *testing.T) {
+	code, out, _ := runCmd([]string{"fsm-table"}, nil)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"SYN-SENT\n", "TIME-WAIT\n",
+		"rcvd SYN       -> SYN-RECEIVED",
+		"rcvd FIN       -> CLOSING",
+		"2MSL timeout   -> CLOSED",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+	// 11 states, each with 6 send and 7 receive events on two lines.
+	if n := strings.Count(out, "\n"); n != 11*(1+2*13) {
+		t.Errorf("%d lines, want %d", n, 11*(1+2*13))
+	}
+}
