@@ -133,3 +133,84 @@ func TestFSMTable(t *testing.T) {
 		t.Errorf("%d lines, want %d", n, 11*(1+2*13))
 	}
 }
+
+// dropRecords writes a copy of a classic pcap file without its first n
+// packet records: a capture that started late.
+func dropRecords(t *testing.T, src string, n int) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 24 || b[0] != 0xd4 || b[1] != 0xc3 {
+		t.Fatalf("%s is not a little-endian microsecond pcap", src)
+	}
+	off := 24
+	for i := 0; i < n; i++ {
+		caplen := int(b[off+8]) | int(b[off+9])<<8 | int(b[off+10])<<16 | int(b[off+11])<<24
+		off += 16 + caplen
+	}
+	out := filepath.Join(t.TempDir(), "late.pcap")
+	if err := os.WriteFile(out, append(b[:24:24], b[off:]...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A capture that starts after the handshake still follows the connection:
+// both ends inferred ESTABLISHED, roles guessed, and the close reaches the
+// same final states the kernel reported for the whole capture.
+func TestMidStreamCapture(t *testing.T) {
+	late := dropRecords(t, filepath.Join(goldenDir, "close-client-first.pcap"), 3)
+	recs, conns := analyseJSON(t, "-r", late)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	c := conns[0]
+	if !c.RolesGuessed || c.Client != "10.99.0.1:40001" || c.ClientState != "TIME-WAIT" || c.ServerState != "CLOSED" {
+		t.Errorf("mid-stream: %+v", c)
+	}
+	inferred := 0
+	for _, r := range recs {
+		if r["type"] == "transition" && r["inferred"] == true && r["to"] == "ESTABLISHED" {
+			inferred++
+		}
+	}
+	if inferred != 2 {
+		t.Errorf("want both endpoints inferred ESTABLISHED, got %d", inferred)
+	}
+	if len(c.Violations) != 0 {
+		t.Errorf("violations %v", c.Violations)
+	}
+}
+
+// The 2MSL timer runs on capture time: with --time-wait shorter than the
+// gap before the 4-tuple is reused, TIME-WAIT expires by the timer;
+// with the default it is ended by the new connection's SYN.
+func TestTimeWaitTimer(t *testing.T) {
+	pcap := filepath.Join(goldenDir, "time-wait-reuse.pcap")
+	cause := func(args ...string) string {
+		recs, conns := analyseJSON(t, append([]string{"-r", pcap}, args...)...)
+		if len(conns) != 2 || conns[0].ClientState != "CLOSED" {
+			t.Fatalf("%v: want two connections, the first ending CLOSED: %+v", args, conns)
+		}
+		for _, r := range recs {
+			if r["type"] == "transition" && r["conn"] == 1.0 && r["from"] == "TIME-WAIT" {
+				return r["cause"].(string)
+			}
+		}
+		t.Fatalf("%v: no TIME-WAIT exit", args)
+		return ""
+	}
+	if got := cause("--time-wait", "100ms"); got != "2MSL timeout" {
+		t.Errorf("--time-wait 100ms: TIME-WAIT ended by %q", got)
+	}
+	if got := cause(); got != "sent SYN of a new connection on the 4-tuple" {
+		t.Errorf("default: TIME-WAIT ended by %q", got)
+	}
+	// At the end of a capture shorter than 2MSL, TIME-WAIT remains.
+	_, conns := analyseJSON(t, "-r", filepath.Join(goldenDir, "time-wait.pcap"))
+	if conns[0].ClientState != "TIME-WAIT" {
+		t.Errorf("time-wait.pcap: client %s", conns[0].ClientState)
+	}
+}
