@@ -1,0 +1,115 @@
+package flow
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"tcpflow-fsm/fsm"
+)
+
+type recorder struct {
+	done   []int
+	events int
+}
+
+func (r *recorder) Event(*Conn, *Event) { r.events++ }
+func (r *recorder) Done(c *Conn)        { r.done = append(r.done, c.ID) }
+
+var t0 = time.Unix(1700000000, 0)
+
+func seg(ms int, src, dst string, flags fsm.Flags, seq, ack uint32) *fsm.Segment {
+	return &fsm.Segment{
+		Time: t0.Add(time.Duration(ms) * time.Millisecond),
+		Src:  netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst),
+		Seq: fsm.Seq(seq), Ack: fsm.Seq(ack), Flags: flags, Window: 1000,
+	}
+}
+
+const (
+	cli   = "10.0.0.1:40000"
+	srv   = "10.0.0.2:80"
+	other = "10.0.0.3:50000"
+)
+
+// closeOn drives a whole connection on cli<->srv from ISN isn, the client
+// closing first, so that the client ends in TIME-WAIT.
+func closeOn(tb *Table, ms int, isn uint32) {
+	tb.Add(seg(ms, cli, srv, fsm.SYN, isn, 0))
+	tb.Add(seg(ms+1, srv, cli, fsm.SYN|fsm.ACK, 5000, isn+1))
+	tb.Add(seg(ms+2, cli, srv, fsm.ACK, isn+1, 5001))
+	tb.Add(seg(ms+3, cli, srv, fsm.FIN|fsm.ACK, isn+1, 5001))
+	tb.Add(seg(ms+4, srv, cli, fsm.FIN|fsm.ACK, 5001, isn+2))
+	tb.Add(seg(ms+5, cli, srv, fsm.ACK, isn+2, 5002))
+}
+
+func TestIncarnationsAndOrderedDelivery(t *testing.T) {
+	r := &recorder{}
+	tb := NewTable(Config{}, r)
+	// Connection 1, on another 4-tuple, stays open throughout.
+	tb.Add(seg(0, other, srv, fsm.SYN, 1, 0))
+	closeOn(tb, 10, 100)  // connection 2
+	closeOn(tb, 100, 900) // connection 3: a newer SYN reopens the 4-tuple
+	if len(r.done) != 0 {
+		t.Fatalf("delivered %v before connection 1 was done", r.done)
+	}
+	tb.Close()
+	if !slices.Equal(r.done, []int{1, 2, 3}) {
+		t.Errorf("delivered %v, want 1 2 3", r.done)
+	}
+	if tb.Stats.Connections != 3 || r.events == 0 {
+		t.Errorf("stats %+v, events %d", tb.Stats, r.events)
+	}
+}
+
+func TestRetransmittedSYNStaysInItsConnection(t *testing.T) {
+	r := &recorder{}
+	tb := NewTable(Config{}, r)
+	tb.Add(seg(0, cli, srv, fsm.SYN, 100, 0))
+	tb.Add(seg(1000, cli, srv, fsm.SYN, 100, 0))
+	tb.Close()
+	if tb.Stats.Connections != 1 {
+		t.Errorf("%d connections for one SYN sent twice", tb.Stats.Connections)
+	}
+}
+
+func TestRoles(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		first   *fsm.Segment
+		client  string
+		guessed bool
+	}{
+		{"bare SYN", seg(0, cli, srv, fsm.SYN, 1, 0), cli, false},
+		{"SYN,ACK first: its sender serves", seg(0, srv, cli, fsm.SYN|fsm.ACK, 1, 2), cli, true},
+		{"mid-stream: the lower port serves", seg(0, srv, cli, fsm.ACK, 1, 2), cli, true},
+		{"mid-stream the other way", seg(0, cli, srv, fsm.ACK, 1, 2), cli, true},
+	} {
+		var got *Conn
+		tb := NewTable(Config{}, sinkFunc(func(c *Conn) { got = c }))
+		tb.Add(tc.first)
+		tb.Close()
+		side, guessed := got.Client()
+		if got.Addr[side].String() != tc.client || guessed != tc.guessed {
+			t.Errorf("%s: client %s guessed %v, want %s %v", tc.name, got.Addr[side], guessed, tc.client, tc.guessed)
+		}
+	}
+}
+
+type sinkFunc func(*Conn)
+
+func (f sinkFunc) Event(*Conn, *Event) {}
+func (f sinkFunc) Done(c *Conn)        { f(c) }
+
+func TestTimelineOnlyWhenAsked(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		var got *Conn
+		tb := NewTable(Config{Timeline: keep}, sinkFunc(func(c *Conn) { got = c }))
+		closeOn(tb, 0, 7)
+		tb.Close()
+		if (len(got.Timeline) == 6) != keep || got.Packets != [2]int{4, 2} {
+			t.Errorf("timeline %v: %d packets kept, counts %v", keep, len(got.Timeline), got.Packets)
+		}
+	}
+}
