@@ -333,3 +333,51 @@ func TestReopenFromTimeWait(t *testing.T) {
 		t.Errorf("reopening must end B's TIME-WAIT: %v", evs)
 	}
 }
+
+// TestRSTInEveryState: a RST at exactly RCV.NXT resets the receiver in
+// every state (RFC 9293 §3.10.7.4 second check, RFC 5961 §3.2); a passive
+// SYN-RECEIVED endpoint returns to LISTEN; LISTEN and CLOSED ignore it.
+func TestRSTInEveryState(t *testing.T) {
+	hs := handshake()
+	finA := step{from: A, flags: FIN | ACK, seq: 1, ack: 1, wantA: FinWait1, wantB: Established}
+	ackFinA := step{from: B, flags: ACK, seq: 1, ack: 2, wantA: FinWait2, wantB: CloseWait}
+	cases := []struct {
+		name  string
+		setup []step
+		rst   step
+	}{
+		{"SYN-SENT (refused)", hs[:1], step{from: B, flags: RST | ACK, seq: zeroFromB, ack: 1, wantA: Closed, wantB: Closed}},
+		{"SYN-RECEIVED passive", hs[:2], step{from: A, flags: RST, seq: 1, wantA: Closed, wantB: Listen}},
+		{"SYN-RECEIVED active (simultaneous open)", []step{
+			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+			{from: B, flags: SYN, wantA: SynReceived, wantB: SynReceived}},
+			step{from: B, flags: RST, seq: 1, wantA: Closed, wantB: Closed}},
+		{"LISTEN ignores it", []step{
+			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+			{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
+			{from: A, flags: RST, seq: 1, wantA: Closed, wantB: Listen}},
+			step{from: A, flags: RST, seq: 1, wantA: Closed, wantB: Listen}},
+		{"ESTABLISHED", hs, step{from: B, flags: RST, seq: 1, wantA: Closed, wantB: Closed}},
+		{"FIN-WAIT-1", append(hs[:3:3], finA), step{from: B, flags: RST, seq: 1, wantA: Closed, wantB: Closed}},
+		{"FIN-WAIT-2 and CLOSE-WAIT", append(hs[:3:3], finA, ackFinA), step{from: B, flags: RST, seq: 1, wantA: Closed, wantB: Closed}},
+		{"CLOSE-WAIT receiving", append(hs[:3:3], finA, ackFinA), step{from: A, flags: RST, seq: 2, wantA: Closed, wantB: Closed}},
+		{"LAST-ACK", append(hs[:3:3], finA, ackFinA,
+			step{from: B, flags: FIN | ACK, seq: 1, ack: 2, wantA: TimeWait, wantB: LastAck}),
+			// The TIME-WAIT end aborting (Linux answers some segments in
+			// TIME-WAIT with a RST) closes both.
+			step{from: A, flags: RST, seq: 2, wantA: Closed, wantB: Closed}},
+		{"TIME-WAIT", append(hs[:3:3], finA, ackFinA,
+			step{from: B, flags: FIN | ACK, seq: 1, ack: 2, wantA: TimeWait, wantB: LastAck},
+			step{from: A, flags: ACK, seq: 2, ack: 2, wantA: TimeWait, wantB: Closed}),
+			// RFC 9293 closes TIME-WAIT on a valid RST (RFC 1337 would not).
+			step{from: B, flags: RST, seq: 2, wantA: Closed, wantB: Closed}},
+		{"CLOSING", append(hs[:3:3], finA,
+			step{from: B, flags: FIN | ACK, seq: 1, ack: 1, wantA: Closing, wantB: Closing}),
+			step{from: B, flags: RST, seq: 2, wantA: Closed, wantB: Closed}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			run(t, append(tc.setup[:len(tc.setup):len(tc.setup)], tc.rst))
+		})
+	}
+}
