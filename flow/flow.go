@@ -18,6 +18,44 @@ type Config struct {
 	// Timeline keeps every segment of every connection for the timeline
 	// renderers. Without it only events and counters are kept.
 	Timeline bool
+	// Unordered hands each connection to the sink as soon as it ends, as
+	// live capture wants. By default Done sees connections in order of
+	// their number, as offline reports want.
+	Unordered bool
+	// Linger is how long a connection whose endpoints have both closed is
+	// kept before it is released, so that late segments (a retransmitted
+	// FIN, an ACK crossing a RST) still belong to it. Zero means
+	// DefaultLinger.
+	Linger time.Duration
+	// IdleTimeout releases a connection that has seen no segment for this
+	// long. Zero means never.
+	IdleTimeout time.Duration
+}
+
+// DefaultLinger is Zeek's tcp_close_delay: 5 s.
+const DefaultLinger = 5 * time.Second
+
+// EndReason says why a connection was handed to the sink.
+type EndReason uint8
+
+// The reasons a connection ends.
+const (
+	EndCapture  EndReason = iota // the capture ended with it still tracked
+	EndClosed                    // both endpoints closed (after TIME-WAIT, if any)
+	EndReopened                  // a new connection took its 4-tuple
+	EndIdle                      // no segment for the idle timeout: evicted
+)
+
+func (r EndReason) String() string {
+	switch r {
+	case EndClosed:
+		return "closed"
+	case EndReopened:
+		return "reopened"
+	case EndIdle:
+		return "idle"
+	}
+	return "capture ended"
 }
 
 // Packet is one segment of a connection as a timeline shows it.
@@ -52,8 +90,16 @@ type Conn struct {
 	Events      []Event
 	Timeline    []Packet // when Config.Timeline is set
 	Violations  int
-	synack      [2]bool // side sent a SYN,ACK
-	done        bool
+	// End says why the connection was handed to the sink.
+	End EndReason
+
+	synack   [2]bool // side sent a SYN,ACK
+	done     bool
+	endedAt  time.Time // when both endpoints were first seen closed
+	deadline time.Time // when its timer fires
+	release  bool      // the timer releases it (else it is the 2MSL timer)
+	reason   EndReason // why, when release is set
+	hidx     int       // index in the timer heap; -1 when not scheduled
 }
 
 // Side returns the side a segment from src was sent by.
@@ -122,9 +168,10 @@ func keyOf(a, b netip.AddrPort) key {
 
 // Table tracks the live connections of a capture.
 type Table struct {
-	cfg   Config
-	sink  Sink
-	conns map[key]*Conn
+	cfg    Config
+	sink   Sink
+	conns  map[key]*Conn
+	timers timerHeap
 	// Finished connections wait here until every connection numbered
 	// before them is finished too, so that Done sees them in order.
 	waiting  map[int]*Conn
@@ -138,26 +185,28 @@ type Table struct {
 type Stats struct {
 	Connections int // connections created
 	Segments    int // segments processed
+	Evicted     int // connections released by the idle timeout
 }
 
 // NewTable returns an empty table that reports to sink.
 func NewTable(cfg Config, sink Sink) *Table {
+	if cfg.Linger <= 0 {
+		cfg.Linger = DefaultLinger
+	}
 	return &Table{cfg: cfg, sink: sink, conns: make(map[key]*Conn), waiting: make(map[int]*Conn), nextDone: 1, nextID: 1}
 }
 
-// Add processes one segment, in capture order.
+// Add processes one segment, in capture order. The capture clock moves to
+// the segment's time first, so timers due before it fire first.
 func (t *Table) Add(seg *fsm.Segment) {
 	t.Stats.Segments++
-	if seg.Time.After(t.now) {
-		t.now = seg.Time
-	}
+	t.Advance(seg.Time)
 	k := keyOf(seg.Src, seg.Dst)
 	c := t.conns[k]
 	if c != nil {
-		t.emit(c, c.FSM.Advance(seg.Time))
 		if side := c.Side(seg.Src); c.FSM.Reopens(side, seg) {
 			t.emit(c, c.FSM.Reopen(side, seg))
-			t.finish(c)
+			t.finish(c, EndReopened)
 			c = nil
 		}
 	}
@@ -178,10 +227,68 @@ func (t *Table) Add(seg *fsm.Segment) {
 		})
 	}
 	t.emit(c, c.FSM.Step(side, seg))
+	t.schedule(c)
+}
+
+// Advance moves the capture clock to now (if later) and fires every timer
+// due by then: TIME-WAIT expiries, and the release of closed and idle
+// connections. Live capture calls it with the wall clock, so timers run
+// when no packet arrives.
+func (t *Table) Advance(now time.Time) {
+	if now.After(t.now) {
+		t.now = now
+	}
+	for len(t.timers) > 0 && !t.timers[0].deadline.After(t.now) {
+		c := t.timers[0]
+		if c.release {
+			t.finish(c, c.reason)
+			continue
+		}
+		t.emit(c, c.FSM.Advance(c.deadline))
+		t.schedule(c)
+	}
+}
+
+// schedule sets c's next timer from its state: the 2MSL timer while an
+// endpoint is in TIME-WAIT; release a linger after both endpoints closed;
+// release after the idle timeout otherwise.
+func (t *Table) schedule(c *Conn) {
+	switch {
+	case c.done:
+		return
+	case c.FSM.Ended(false):
+		if c.endedAt.IsZero() {
+			c.endedAt = t.now
+		}
+		c.deadline, c.release, c.reason = c.endedAt.Add(t.cfg.Linger), true, EndClosed
+	default:
+		c.endedAt = time.Time{}
+		if at, ok := timeWaitEnds(c); ok {
+			c.deadline, c.release = at, false
+		} else if t.cfg.IdleTimeout > 0 {
+			c.deadline, c.release, c.reason = c.Last.Add(t.cfg.IdleTimeout), true, EndIdle
+		} else {
+			t.timers.remove(c)
+			return
+		}
+	}
+	t.timers.set(c)
+}
+
+// timeWaitEnds returns the earlier 2MSL expiry of the two endpoints.
+func timeWaitEnds(c *Conn) (time.Time, bool) {
+	a, okA := c.FSM.TimeWaitEnds(fsm.A)
+	b, okB := c.FSM.TimeWaitEnds(fsm.B)
+	switch {
+	case okA && okB && b.Before(a), !okA && okB:
+		return b, true
+	}
+	return a, okA
 }
 
 func (t *Table) open(k key, seg *fsm.Segment) *Conn {
 	c := &Conn{
+		hidx:  -1,
 		ID:    t.nextID,
 		Addr:  [2]netip.AddrPort{seg.Src, seg.Dst},
 		FSM:   fsm.NewConn(t.cfg.FSM, seg.Src == seg.Dst),
@@ -207,17 +314,25 @@ func (t *Table) emit(c *Conn, evs []fsm.Event) {
 	}
 }
 
-// finish ends a connection: its timers run to the capture clock, held
-// receipts are delivered, and it is queued for the sink.
-func (t *Table) finish(c *Conn) {
+// finish ends a connection: held receipts are delivered, it leaves the
+// table, and it is handed to the sink (in order of number, unless
+// Unordered).
+func (t *Table) finish(c *Conn, why EndReason) {
 	if c.done {
 		return
 	}
-	c.done = true
-	t.emit(c, c.FSM.Advance(t.now))
+	c.done, c.End = true, why
+	if why == EndIdle {
+		t.Stats.Evicted++
+	}
+	t.timers.remove(c)
 	t.emit(c, c.FSM.Finish())
-	if t.conns[keyOf(c.Addr[0], c.Addr[1])] == c {
-		delete(t.conns, keyOf(c.Addr[0], c.Addr[1]))
+	if k := keyOf(c.Addr[0], c.Addr[1]); t.conns[k] == c {
+		delete(t.conns, k)
+	}
+	if t.cfg.Unordered {
+		t.sink.Done(c)
+		return
 	}
 	t.waiting[c.ID] = c
 	for {
@@ -231,17 +346,27 @@ func (t *Table) finish(c *Conn) {
 	}
 }
 
-// Close ends the capture: every connection still open is finished with the
-// capture clock at the last segment's time, and handed to the sink.
+// Close ends the capture: timers due by the capture clock fire, and every
+// connection still tracked is finished, in order of number.
 func (t *Table) Close() {
+	t.Advance(t.now)
 	open := make([]*Conn, 0, len(t.conns))
 	for _, c := range t.conns {
 		open = append(open, c)
 	}
-	// Finish in connection order so events reach the sink deterministically.
 	slices.SortFunc(open, func(a, b *Conn) int { return a.ID - b.ID })
 	for _, c := range open {
-		t.finish(c)
+		t.finish(c, EndCapture)
+	}
+}
+
+// Open returns how many connections the table tracks now.
+func (t *Table) Open() int { return len(t.conns) }
+
+// Each calls fn for every connection tracked now, in no particular order.
+func (t *Table) Each(fn func(*Conn)) {
+	for _, c := range t.conns {
+		fn(c)
 	}
 }
 

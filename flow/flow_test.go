@@ -113,3 +113,43 @@ func TestTimelineOnlyWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+// Timers run on the clock given to Advance, with no packet arriving: the
+// 2MSL timer closes TIME-WAIT, and the connection is released a linger
+// later; an idle connection is evicted and counted.
+func TestTimersWithoutPackets(t *testing.T) {
+	var done []*Conn
+	tb := NewTable(Config{Unordered: true, Linger: time.Second, IdleTimeout: time.Minute,
+		FSM: fsm.Config{TimeWait: 10 * time.Second}}, sinkFunc(func(c *Conn) { done = append(done, c) }))
+	closeOn(tb, 0, 7)                                 // connection 1: client in TIME-WAIT at 4 ms
+	tb.Add(seg(0, other, srv, fsm.ACK|fsm.PSH, 1, 1)) // connection 2: mid-stream, then silent
+	tb.Advance(t0.Add(10 * time.Second))
+	if len(done) != 0 || tb.Open() != 2 {
+		t.Fatalf("released too early: %d done, %d open", len(done), tb.Open())
+	}
+	tb.Advance(t0.Add(10*time.Second + 5*time.Millisecond))
+	c := tb.conns[keyOf(netip.MustParseAddrPort(cli), netip.MustParseAddrPort(srv))]
+	if c == nil || c.FSM.Endpoint(fsm.A).State != fsm.Closed {
+		t.Fatal("TIME-WAIT did not expire on the clock")
+	}
+	tb.Advance(t0.Add(11*time.Second + 5*time.Millisecond))
+	if len(done) != 1 || done[0].ID != 1 || done[0].End != EndClosed {
+		t.Fatalf("closed connection not released after the linger: %v", done)
+	}
+	tb.Advance(t0.Add(time.Minute))
+	if len(done) != 2 || done[1].ID != 2 || done[1].End != EndIdle || tb.Stats.Evicted != 1 || tb.Open() != 0 {
+		t.Fatalf("idle connection not evicted: %d done, evicted %d", len(done), tb.Stats.Evicted)
+	}
+}
+
+// A late segment within the linger still belongs to the closed connection.
+func TestLateSegmentWithinLinger(t *testing.T) {
+	tb := NewTable(Config{}, sinkFunc(func(*Conn) {}))
+	tb.Add(seg(0, cli, srv, fsm.SYN, 1, 0))
+	tb.Add(seg(1, srv, cli, fsm.RST|fsm.ACK, 0, 2))
+	tb.Add(seg(2000, cli, srv, fsm.ACK, 2, 0))
+	tb.Close()
+	if tb.Stats.Connections != 1 {
+		t.Errorf("%d connections: the late ACK must join the refused one", tb.Stats.Connections)
+	}
+}
