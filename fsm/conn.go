@@ -370,6 +370,9 @@ func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Tim
 	if cause == "" {
 		cause = causes[d][k]
 	}
+	if c.self {
+		side = A // one socket
+	}
 	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: e.State, To: next, Cause: cause, Inferred: inferred}
 	if e.entered {
 		ev.InState = at.Sub(e.since)
@@ -393,6 +396,9 @@ func (c *Conn) violation(side Side, code Code, seg *Segment) {
 // violationAt records a violation of the segment numbered segno, sent by
 // side at t; a verdict may come after the segment it is about.
 func (c *Conn) violationAt(side Side, code Code, t time.Time, segno int) {
+	if c.self {
+		side = A
+	}
 	c.events = append(c.events, Event{Kind: Violation, Time: t, Seg: segno, Side: side, From: Keep, To: Keep, Code: code})
 }
 

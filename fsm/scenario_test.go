@@ -307,7 +307,11 @@ func TestSelfConnect(t *testing.T) {
 	}
 	want := []State{SynReceived, Established, Established}
 	for i := range segs {
-		c.Step(A, &segs[i])
+		for _, e := range c.Step(A, &segs[i]) {
+			if e.Side != A {
+				t.Errorf("segment %d: event on side %v; a self-connect is one endpoint, side A", i+1, e.Side)
+			}
+		}
 		if got := c.Endpoint(B).State; got != want[i] {
 			t.Fatalf("segment %d: %v, want %v", i+1, got, want[i])
 		}

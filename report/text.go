@@ -44,7 +44,11 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 	if r.guessed {
 		guess = ", roles guessed"
 	}
-	fmt.Fprintf(w, "conn %d: client %s, server %s%s\n", c.ID, c.Addr[r.client], c.Addr[r.server], guess)
+	if c.FSM.Self() {
+		fmt.Fprintf(w, "conn %d: self-connect %s (one socket, connected to itself)\n", c.ID, c.Addr[fsm.A])
+	} else {
+		fmt.Fprintf(w, "conn %d: client %s, server %s%s\n", c.ID, c.Addr[r.client], c.Addr[r.server], guess)
+	}
 	evs := ordered(c)
 	i := 0
 	// Events that come before any segment (none today) or after the

@@ -2,9 +2,10 @@
 # gen.sh: regenerate the kernel-oracle test captures of tcpflow-fsm.
 #
 # For each scenario it builds two fresh network namespaces joined by a veth
-# pair, captures the scenario's traffic with tcpdump on the veth of namespace b,
-# drives real Linux TCP sockets on both sides with ./driver, records what `ss`
-# says of every socket in both namespaces, and writes, next to this script:
+# pair, captures the scenario's traffic with tcpdump on the veth of namespace b
+# (self-connect*: on lo of namespace a), drives real Linux TCP sockets on both
+# sides with ./driver, records what `ss` says of every socket in both
+# namespaces, and writes, next to this script:
 #
 #   <scenario>.pcap     the capture (Ethernet)
 #   <scenario>.ss       one line per socket: "<a|b> <local> <peer> <STATE>"
@@ -27,7 +28,7 @@ ALL_SCENARIOS=(
 	close-client-first close-server-first refused half-close
 	half-close-then-close simultaneous-open simultaneous-close rst-abort
 	rst-abort-server time-wait time-wait-reuse time-wait-reuse-server
-	ipv6-close any-sll2
+	ipv6-close any-sll2 self-connect self-connect-close
 )
 
 die() {
@@ -79,13 +80,16 @@ DRIVER=$WORK/driver
 # ---------------------------------------------------------------------------
 # Scenarios. load_scenario sets:
 #   FAMILY 4|6, SPORT (server / end b port), CPORT (client / end a port),
-#   MODE cs (client + server drivers) | pair-open | pair-close,
+#   MODE cs (client + server drivers) | pair-open | pair-close | self (one
+#   socket in a connects to itself: SPORT = CPORT, BE = AE),
+#   CAPNS, CAPIF (namespace and interface of the capture: b's veth-b, or a's
+#   lo for MODE self),
 #   DESC_A, DESC_B, DESC_EXPECT (header comments),
 #   EXPECT (the .ss lines this kernel is expected to give; a mismatch is
 #   reported and the attempt retried, never edited),
 #   CHECK (extra capture check function or ""), ATTEMPTS, ANY (1 for any-sll2).
 load_scenario() {
-	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0
+	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0 CAPNS=$NSB CAPIF=veth-b
 	case $NAME in
 	close-client-first) SPORT=9001 CPORT=40001 ;;
 	close-server-first) SPORT=9002 CPORT=40002 ;;
@@ -101,6 +105,9 @@ load_scenario() {
 	time-wait-reuse-server) SPORT=9012 CPORT=40012 CHECK=check_two_syns ;;
 	ipv6-close) SPORT=9013 CPORT=40013 FAMILY=6 ;;
 	any-sll2) SPORT=9014 CPORT=40014 ANY=1 CHECK=check_any_sll2 ;;
+	# Packets to a local address go over lo, so these are captured there.
+	self-connect) SPORT=40015 CPORT=40015 MODE=self CAPNS=$NSA CAPIF=lo CHECK=check_self_connect ;;
+	self-connect-close) SPORT=40016 CPORT=40016 MODE=self CAPNS=$NSA CAPIF=lo CHECK=check_self_connect ;;
 	*) die "no such scenario: $NAME" ;;
 	esac
 	if [[ $FAMILY == 4 ]]; then
@@ -108,6 +115,7 @@ load_scenario() {
 	else
 		AE="[$A6]:$CPORT" BE="[$B6]:$SPORT" BL="[$B6]:$SPORT"
 	fi
+	[[ $MODE != self ]] || BE=$AE
 	local la="a $AE $BE" lb="b $BE $AE" listen="b $BL *:* LISTEN"
 	local hello='send "hello", read "world"'
 	local shello='read "hello", send "world"'
@@ -184,6 +192,18 @@ load_scenario() {
 		DESC_EXPECT="second connection: a ESTABLISHED, b ESTABLISHED"
 		EXPECT="$la ESTABLISHED"$'\n'"$listen"$'\n'"$lb ESTABLISHED"
 		;;
+	self-connect)
+		DESC_A='bind, connect() to its own address and port (SYN-SENT gets its own SYN: SYN-RECEIVED, then its own SYN-ACK: ESTABLISHED), send "hello" to itself, read it back, socket left open'
+		DESC_B="nothing: the socket talks to itself in namespace a"
+		DESC_EXPECT="a ESTABLISHED (one socket, both ends of the connection)"
+		EXPECT="$la ESTABLISHED"
+		;;
+	self-connect-close)
+		DESC_A='as self-connect, then shutdown(SHUT_WR) (FIN-WAIT-1), gets its own FIN, which does not ACK that FIN (CLOSING), then the ACK of it (TIME-WAIT); reads EOF, close()'
+		DESC_B="nothing: the socket talks to itself in namespace a"
+		DESC_EXPECT="a TIME-WAIT (one socket, both ends of the connection; FIN-WAIT-1 -> CLOSING -> TIME-WAIT)"
+		EXPECT="$la TIME-WAIT"
+		;;
 	esac
 	EXPECT=$(printf '%s\n' "$EXPECT" | LC_ALL=C sort | sed '/^$/d')
 }
@@ -252,10 +272,10 @@ setup_netns() {
 	done
 }
 
-# start_capture IFACE FILE: tcpdump in namespace b, wait until it listens.
+# start_capture IFACE FILE: tcpdump in namespace CAPNS, wait until it listens.
 start_capture() {
 	local iface=$1 file=$2
-	ip netns exec "$NSB" tcpdump -i "$iface" -w "$file" -U --immediate-mode -Z root -nn "tcp port $SPORT" 2>"$file.log" &
+	ip netns exec "$CAPNS" tcpdump -i "$iface" -w "$file" -U --immediate-mode -Z root -nn "tcp port $SPORT" 2>"$file.log" &
 	PIDS+=($!)
 	CAPTURES+=($!)
 	CAPLOGS+=("$file.log")
@@ -268,6 +288,17 @@ stop_captures() {
 		kill -INT "${CAPTURES[i]}" 2>/dev/null || fail "tcpdump exited before the end: $(cat "${CAPLOGS[i]}")"
 		wait "${CAPTURES[i]}" || true
 	done
+}
+
+# setup_self: namespace a talks to itself over lo. As on the veths, ACK at
+# once (quickack on the local route of 10.99.0.1, which is what packets to a
+# local address use) and have correct checksums in the capture: lo's
+# tx-checksum offload cannot be turned off (it is "fixed"), so the iptables
+# CHECKSUM target computes each outgoing TCP checksum of the scenario's port
+# in software before the packet reaches lo.
+setup_self() {
+	ip -n "$NSA" route replace local "$A4" dev veth-a table local proto kernel scope host src "$A4" quickack 1
+	ip netns exec "$NSA" iptables -t mangle -A OUTPUT -o lo -p tcp --sport "$CPORT" -j CHECKSUM --checksum-fill
 }
 
 # driver NAME NETNS ARGS...: start a driver (NETNS "" = this namespace, pinned to CPU 0).
@@ -315,7 +346,11 @@ snapshot() {
 	{
 		echo "# scenario: $NAME"
 		echo "# a: ${AE} ($DESC_A)"
-		echo "# b: ${BE} ($DESC_B)"
+		if [[ $MODE == self ]]; then
+			echo "# b: $DESC_B"
+		else
+			echo "# b: ${BE} ($DESC_B)"
+		fi
 		echo "# expected: $DESC_EXPECT"
 		echo "# format: <namespace a|b> <local> <peer> <state>; a connection end with no line is CLOSED"
 		echo "# source: ss -tanoi in both namespaces once the traffic had settled (Linux $(uname -r))"
@@ -366,6 +401,27 @@ check_two_syns() {
 	[[ $n -eq 2 ]] || { echo "  expected 2 SYNs, found $n" >&2; return 1; }
 }
 
+# Self-connect: every packet goes from the one socket to itself; the first is
+# a bare SYN and the second the SYN-ACK of that same SYN (same ISN, ACK =
+# ISN + 1); no segment appears twice (tcpdump on lo keeps only the incoming
+# copy of each packet).
+check_self_connect() {
+	tshark -r "$1" -T fields -E separator=, -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport \
+		-e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.reset -e tcp.flags.push \
+		-e tcp.seq_raw -e tcp.ack_raw -e tcp.len 2>/dev/null | awk -F, -v port="$CPORT" '
+	$1 != $2 || $3 != port || $4 != port { bad = "a packet is not from the socket to itself" }
+	seen[$5 $6 $7 $8 $9 "," $10 "," $11 "," $12]++ { bad = "a segment appears twice" }
+	NR == 1 { isn = $10; if (!($5 == 1 && $6 == 0)) bad = "the first packet is not a bare SYN" }
+	NR == 2 && !($5 == 1 && $6 == 1 && $10 == isn && $11 == (isn + 1) % 4294967296) {
+		bad = "the second packet is not the SYN-ACK of the first SYN"
+	}
+	END {
+		if (NR < 3) bad = "fewer than 3 packets"
+		if (bad != "") print "  " bad > "/dev/stderr"
+		exit bad != ""
+	}'
+}
+
 linktype() {
 	tcpdump -r "$1" 2>&1 >/dev/null | sed -n 's/.*link-type \([A-Z0-9_]*\).*/\1/p' | head -1
 }
@@ -390,12 +446,13 @@ run_attempt() {
 	mkdir -p "$ATT" "$OUT"
 
 	setup_netns
+	[[ $MODE != self ]] || setup_self
 	if [[ $ANY == 1 ]]; then
 		# The same traffic twice: on the veth (Ethernet) and on "any" (LINUX_SLL2).
 		start_capture veth-b "$OUT/$NAME.eth.pcap"
 		start_capture any "$OUT/$NAME.pcap"
 	else
-		start_capture veth-b "$OUT/$NAME.pcap"
+		start_capture "$CAPIF" "$OUT/$NAME.pcap"
 	fi
 
 	case $MODE in
@@ -427,6 +484,10 @@ run_attempt() {
 		ip netns exec "$NSA" iptables -F OUTPUT
 		ip netns exec "$NSB" iptables -F OUTPUT
 		wait_for "$ATT/pair.out" '^READY' 15 || fail "no close"
+		;;
+	self)
+		driver client "$NSA" -role client -local "$AE" -peer "$AE"
+		wait_for "$ATT/client.out" '^READY' 15 || fail "no self-connect"
 		;;
 	esac
 

@@ -9,7 +9,8 @@
 // Roles:
 //
 //	-role server   run inside the server namespace (ip netns exec NS driver ...)
-//	-role client   run inside the client namespace
+//	-role client   run inside the client namespace (self-connect*: -peer is
+//	               -local, the socket connects to itself)
 //	-role pair     both ends in one process (simultaneous-open and
 //	               simultaneous-close): each socket is created inside its own
 //	               namespace with setns(2) on a dedicated thread, and the two
@@ -504,6 +505,35 @@ var scenarios = map[string]scenario{
 
 	"simultaneous-open":  {pair: simultaneousOpen},
 	"simultaneous-close": {pair: simultaneousClose},
+
+	// One socket connects to its own address and port (run as -role client
+	// with -peer equal to -local): it receives its own SYN in SYN-SENT, goes
+	// to SYN-RECEIVED, answers with a SYN-ACK, receives that and is
+	// ESTABLISHED. It then sends "hello" to itself and reads it back; the
+	// socket stays open.
+	"self-connect": {
+		client: func(e endpoint) { fd := e.dial(); selfHello(fd) },
+	},
+
+	// As self-connect, then shutdown(SHUT_WR): the socket receives its own
+	// FIN, reads EOF, and close()s.
+	"self-connect-close": {
+		client: func(e endpoint) {
+			fd := e.dial()
+			selfHello(fd)
+			pause()
+			shutdownWrite(fd)
+			expectEOF(fd)
+			pause()
+			closeFD(fd)
+		},
+	},
+}
+
+// selfHello sends "hello" on a self-connected socket and reads it back.
+func selfHello(fd int) {
+	send(fd, "hello\n")
+	expect(fd, "hello\n")
 }
 
 func clientClosesFirst(e endpoint) {
