@@ -89,6 +89,7 @@ type Conn struct {
 	Bytes       [2]int64 // payload octets sent by each side
 	Events      []Event
 	Timeline    []Packet // when Config.Timeline is set
+	Cur         Packet   // the latest segment
 	Violations  int
 	// End says why the connection was handed to the sink.
 	End EndReason
@@ -220,11 +221,12 @@ func (t *Table) Add(seg *fsm.Segment) {
 	if fsm.Classify(seg.Flags) == fsm.KindSYNACK {
 		c.synack[side] = true
 	}
+	c.Cur = Packet{
+		Time: seg.Time, From: side, Flags: seg.Flags, Seq: seg.Seq, Ack: seg.Ack,
+		Len: seg.PayloadLen, Window: seg.Window,
+	}
 	if t.cfg.Timeline {
-		c.Timeline = append(c.Timeline, Packet{
-			Time: seg.Time, From: side, Flags: seg.Flags, Seq: seg.Seq, Ack: seg.Ack,
-			Len: seg.PayloadLen, Window: seg.Window,
-		})
+		c.Timeline = append(c.Timeline, c.Cur)
 	}
 	t.emit(c, c.FSM.Step(side, seg))
 	t.schedule(c)

@@ -14,15 +14,29 @@ import (
 // followed by its "transition" and "violation" records in timeline order;
 // a "stats" record last. Field names are a contract: never rename one.
 type JSON struct {
-	w   *bufio.Writer
-	buf []byte
+	w      *bufio.Writer
+	buf    []byte
+	stream bool
 }
 
-// NewJSON returns an NDJSON renderer.
+// NewJSON returns an NDJSON renderer for a whole capture.
 func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w)} }
 
-// Event is part of flow.Sink; records are written per connection in Done.
-func (j *JSON) Event(*flow.Conn, *flow.Event) {}
+// NewJSONStream returns an NDJSON renderer for live capture: the same
+// records, each written and flushed as it happens; a connection's "conn"
+// record comes when it ends, after its events.
+func NewJSONStream(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w), stream: true} }
+
+// Event writes a transition or violation record when streaming; otherwise
+// records are written per connection in Done.
+func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
+	if !j.stream {
+		return
+	}
+	j.buf = appendEvent(j.buf[:0], c, rolesOf(c), e)
+	j.w.Write(j.buf)
+	j.w.Flush()
+}
 
 // Done writes the connection's records.
 func (j *JSON) Done(c *flow.Conn) {
@@ -49,12 +63,59 @@ func (j *JSON) Done(c *flow.Conn) {
 		}
 		b = appendString(b, code.String())
 	}
-	b = append(b, "]}\n"...)
-	for _, e := range ordered(c) {
-		b = appendEvent(b, c, r, &e)
+	b = append(b, ']')
+	if j.stream {
+		b = field(b, "end_reason", c.End.String())
+	}
+	b = append(b, "}\n"...)
+	if !j.stream {
+		for _, e := range ordered(c) {
+			b = appendEvent(b, c, r, &e)
+		}
 	}
 	j.buf = b
 	j.w.Write(b)
+	if j.stream {
+		j.w.Flush()
+	}
+}
+
+// Counts writes a "state_counts" record: tracked connections per state for
+// each role, and what happened over the interval.
+func (j *JSON) Counts(sc *StateCounts) {
+	b := append(j.buf[:0], `{"type":"state_counts"`...)
+	b = field(b, "ts", stamp(sc.Time))
+	b = intField(b, "interval_ms", sc.Interval.Milliseconds())
+	b = stateCount(b, "client", &sc.Client)
+	b = stateCount(b, "server", &sc.Server)
+	b = intField(b, "opened", int64(sc.Opened))
+	b = intField(b, "closed", int64(sc.Closed))
+	b = intField(b, "reset", int64(sc.Reset))
+	b = intField(b, "refused", int64(sc.Refused))
+	b = append(b, "}\n"...)
+	j.buf = b
+	j.w.Write(b)
+	j.w.Flush()
+}
+
+func stateCount(b []byte, name string, sc *StateCount) []byte {
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ":{"...)
+	first := true
+	for st, n := range sc {
+		if n == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, fsm.State(st).String())
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return append(b, '}')
 }
 
 func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
@@ -95,6 +156,20 @@ func (j *JSON) Close(t *Totals) error {
 	b = group(b, "undecoded", t.Counters, "dropped", "unsupported_link_type")
 	b = group(b, "not_tcp", t.Counters, "not_tcp")
 	b = group(b, "notes", t.Counters, "note")
+	if t.Live != nil {
+		b = append(b, `,"capture":{"captured":`...)
+		b = strconv.AppendUint(b, t.Live.Captured, 10)
+		b = append(b, `,"received_by_filter":`...)
+		b = strconv.AppendUint(b, t.Live.ReceivedByFilter, 10)
+		b = append(b, `,"dropped_by_kernel":`...)
+		b = strconv.AppendUint(b, t.Live.DroppedByKernel, 10)
+		b = append(b, `,"dropped_by_interface":`...)
+		b = strconv.AppendUint(b, t.Live.DroppedByIface, 10)
+		b = append(b, '}')
+	}
+	if t.Evicted > 0 {
+		b = intField(b, "evicted", int64(t.Evicted))
+	}
 	if t.ReadError != "" {
 		b = field(b, "error", t.ReadError)
 	}

@@ -5,6 +5,8 @@
 package report
 
 import (
+	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -23,6 +25,26 @@ type Totals struct {
 	Counters []Counter
 	// ReadError is set when the capture could not be read to its end.
 	ReadError string
+	// Evicted counts connections released by the idle timeout.
+	Evicted int
+	// Live holds libpcap's counters of a live capture.
+	Live *LiveCounters
+}
+
+// LiveCounters are libpcap's counters, as tcpdump prints them.
+type LiveCounters struct {
+	Captured, ReceivedByFilter, DroppedByKernel, DroppedByIface uint64
+}
+
+// WriteLiveCounters writes the counters the way tcpdump does at exit: one
+// per line, the interface drops only when there were some.
+func WriteLiveCounters(w io.Writer, c *LiveCounters) {
+	fmt.Fprintf(w, "%d packets captured\n", c.Captured)
+	fmt.Fprintf(w, "%d packets received by filter\n", c.ReceivedByFilter)
+	fmt.Fprintf(w, "%d packets dropped by kernel\n", c.DroppedByKernel)
+	if c.DroppedByIface > 0 {
+		fmt.Fprintf(w, "%d packets dropped by interface\n", c.DroppedByIface)
+	}
 }
 
 // Counter is one named counter.

@@ -1,6 +1,7 @@
 // Command tcpflow-fsm shows what TCP is doing on the wire, connection by
 // connection, in the words of RFC 9293: each endpoint's state transitions,
-// and the segments that break the RFC's rules.
+// and the segments that break the RFC's rules. It reads capture files, or
+// captures live through libpcap.
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -23,13 +25,23 @@ func main() {
 }
 
 const usage = `usage: tcpflow-fsm -r FILE [options] [filter words...]
+       tcpflow-fsm -i IFACE [options] [filter words...]
+       tcpflow-fsm -D
        tcpflow-fsm fsm-table
 
-Reads a pcap or pcapng capture and follows every TCP connection through the
-RFC 9293 state machine, for both endpoints. Trailing words are a tcpdump
-filter (libpcap syntax), applied to the file.
+Follows every TCP connection through the RFC 9293 state machine, for both
+endpoints, and shows each endpoint's state transitions and the segments
+that break the RFC. Trailing words are a tcpdump filter (libpcap syntax).
+
+Reading a capture (-r) prints each connection's timeline, a summary line per
+connection and the capture counters. Capturing live (-i) prints each
+transition and violation the moment it happens, a connection's summary when
+it ends, and on Ctrl-C the connections still open and libpcap's counters.
 
 Examples:
+  tcpflow-fsm -i any port 9000                  watch connections to port 9000 live
+  tcpflow-fsm -i eth0 -w incident.pcap port 443 watch, and save the packets
+  tcpflow-fsm -i any --stats 5s port 5432       also count states every 5 s
   tcpflow-fsm -r incident.pcap                  timelines, summary, counters
   tcpflow-fsm -r incident.pcap port 9000        only traffic matching the filter
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
@@ -39,16 +51,22 @@ Examples:
 Options:
 `
 
-// snaplen is the capture length filters are compiled for: large enough
-// for any packet a file may hold.
-const snaplen = 262144
-
 // Exit statuses.
 const (
 	exitOK    = 0
-	exitInput = 1 // the capture could not be opened or read to its end
+	exitInput = 1 // the capture could not be opened, read to its end, or went away
 	exitUsage = 2 // bad flags or filter
 )
+
+// options are the parsed flags.
+type options struct {
+	file, iface, direction, write string
+	list, noPromisc, asJSON       bool
+	count, snaplen, bufferKiB     int
+	timeWait, idleTimeout, stats  time.Duration
+	idleSet                       bool
+	filter                        string
+}
 
 // run is the whole command, testable: it reads args, writes to stdout and
 // stderr, and returns the exit status.
@@ -64,15 +82,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	var o options
 	fs := pflag.NewFlagSet("tcpflow-fsm", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
-	var (
-		file     = fs.StringP("read", "r", "", "read packets from `FILE` (pcap or pcapng; - for standard input)")
-		asJSON   = fs.Bool("json", false, "write NDJSON records instead of text")
-		timeWait = fs.Duration("time-wait", fsm.DefaultTimeWait, "TIME-WAIT (2MSL) duration before an endpoint is CLOSED")
-		help     = fs.BoolP("help", "h", false, "show this help")
-	)
+	fs.StringVarP(&o.file, "read", "r", "", "read packets from `FILE` (pcap or pcapng; - for standard input)")
+	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on `IFACE` (any, lo, eth0, ...)")
+	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces a live capture can use")
+	fs.IntVarP(&o.count, "count", "c", 0, "stop after `N` packets")
+	fs.IntVarP(&o.snaplen, "snapshot-length", "s", 262144, "live: keep `SNAPLEN` bytes of each packet")
+	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", 4096, "live: kernel capture buffer in `KiB`")
+	fs.BoolVarP(&o.noPromisc, "no-promiscuous-mode", "p", false, "live: do not put the interface in promiscuous mode")
+	fs.StringVarP(&o.direction, "direction", "Q", "inout", "live: capture packets going `in`, out or inout")
+	fs.StringVarP(&o.write, "write", "w", "", "live: also save the raw packets to `FILE` (pcap), to analyse again with -r")
+	fs.BoolVar(&o.asJSON, "json", false, "write NDJSON records instead of text")
+	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "TIME-WAIT (2MSL) duration before an endpoint is CLOSED")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 5*time.Minute, "release a connection idle this long (live; 0 never; offline default 0)")
+	fs.DurationVar(&o.stats, "stats", 0, "live: every `INTERVAL` (e.g. 5s), print how many connections are in each state")
+	help := fs.BoolP("help", "h", false, "show this help")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -90,23 +117,57 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 		return exitOK
 	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "tcpflow-fsm: no capture to read: give -r FILE (see --help)")
+	o.idleSet = fs.Changed("idle-timeout")
+	o.filter = strings.Join(fs.Args(), " ")
+	if msg := o.check(); msg != "" {
+		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
 		return exitUsage
 	}
-	if *timeWait <= 0 {
-		fmt.Fprintln(stderr, "tcpflow-fsm: --time-wait must be positive")
-		return exitUsage
+	switch {
+	case o.list:
+		return listInterfaces(stdout, stderr)
+	case o.iface != "":
+		return live(&o, stdout, stderr)
 	}
-	cfg := flow.Config{FSM: fsm.Config{TimeWait: *timeWait}, Timeline: !*asJSON}
-	var out renderer
-	if *asJSON {
-		out = report.NewJSON(stdout)
-	} else {
-		out = report.NewText(stdout, true)
-	}
-	return analyse(*file, strings.Join(fs.Args(), " "), stdin, cfg, out, stderr)
+	return offline(&o, stdin, stdout, stderr)
 }
+
+// check returns what is wrong with the flags, or "".
+func (o *options) check() string {
+	modes := 0
+	for _, set := range []bool{o.file != "", o.iface != "", o.list} {
+		if set {
+			modes++
+		}
+	}
+	switch {
+	case modes == 0:
+		return "nothing to do: give -r FILE or -i IFACE (see --help)"
+	case modes > 1:
+		return "-r, -i and -D go alone: give one of them"
+	case o.timeWait <= 0:
+		return "--time-wait must be positive"
+	case o.idleTimeout < 0:
+		return "--idle-timeout cannot be negative"
+	case o.count < 0:
+		return "-c must be positive"
+	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond):
+		return "--stats takes an interval of at least 10ms"
+	case o.write != "" && o.iface == "":
+		return "-w saves a live capture: it goes with -i"
+	case o.stats > 0 && o.iface == "":
+		return "--stats counts states during a live capture: it goes with -i"
+	case o.snaplen <= 0 || o.bufferKiB <= 0:
+		return "-s and -B must be positive"
+	case o.direction != "in" && o.direction != "out" && o.direction != "inout":
+		return fmt.Sprintf("-Q takes in, out or inout, not %q", o.direction)
+	}
+	return ""
+}
+
+// snaplen is the capture length filters on files are compiled for: large
+// enough for any packet a file may hold.
+const snaplen = 262144
 
 // renderer is what the report package's renderers have in common.
 type renderer interface {
@@ -114,17 +175,30 @@ type renderer interface {
 	Close(*report.Totals) error
 }
 
-// analyse reads one capture through the pipeline capture → flow → fsm →
-// report. Everything read before an error is still analysed and reported.
-func analyse(path, filter string, stdin io.Reader, cfg flow.Config, out renderer, stderr io.Writer) int {
+// totals gathers the counters printed last.
+func totals(read, filtered uint64, dec *capture.Decoder, table *flow.Table) report.Totals {
+	st := dec.Stats()
+	tot := report.Totals{Packets: read, TCP: st.TCP, Filtered: filtered,
+		Connections: table.Stats.Connections, Evicted: table.Stats.Evicted}
+	for _, c := range st.Counters() {
+		if c.Group != "total" {
+			tot.Counters = append(tot.Counters, report.Counter{Group: c.Group, Name: c.Name, Count: c.Count})
+		}
+	}
+	return tot
+}
+
+// offline reads one capture file through the pipeline capture → flow →
+// fsm → report. Everything read before an error is analysed and reported.
+func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	var (
 		rd  *capture.Reader
 		err error
 	)
-	if path == "-" {
+	if o.file == "-" {
 		rd, err = capture.NewReader(stdin, "standard input")
 	} else {
-		rd, err = capture.Open(path)
+		rd, err = capture.Open(o.file)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
@@ -133,30 +207,39 @@ func analyse(path, filter string, stdin io.Reader, cfg flow.Config, out renderer
 	defer rd.Close()
 
 	var filters *capture.FilterSet
-	if filter != "" {
+	if o.filter != "" {
 		// Compile once up front for Ethernet, so that a filter with a
 		// syntax error fails before any output; each link type the file
 		// holds is then compiled as it appears.
-		f, err := capture.CompileFilter(filter, 1, snaplen)
+		f, err := capture.CompileFilter(o.filter, capture.LinkTypeEthernet, snaplen)
 		if err != nil {
 			fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
 			return exitUsage
 		}
 		f.Close()
-		filters = capture.NewFilterSet(filter, snaplen)
+		filters = capture.NewFilterSet(o.filter, snaplen)
 		defer filters.Close()
 	}
 
+	var out renderer
+	if o.asJSON {
+		out = report.NewJSON(stdout)
+	} else {
+		out = report.NewText(stdout, true)
+	}
+	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON}
+	if o.idleSet {
+		cfg.IdleTimeout = o.idleTimeout
+	}
 	dec := capture.NewDecoder()
 	table := flow.NewTable(cfg, out)
 	var (
-		p        capture.Packet
-		seg      fsm.Segment
-		readErr  error
-		filtered uint64
-		read     uint64
+		p                    capture.Packet
+		seg                  fsm.Segment
+		readErr              error
+		read, filtered, kept uint64
 	)
-	for {
+	for o.count == 0 || kept < uint64(o.count) {
 		err := rd.Next(&p)
 		if err == io.EOF {
 			break
@@ -177,20 +260,14 @@ func analyse(path, filter string, stdin io.Reader, cfg flow.Config, out renderer
 				continue
 			}
 		}
+		kept++
 		if dec.Decode(&p, &seg) {
 			table.Add(&seg)
 		}
 	}
 	table.Close()
 
-	st := dec.Stats()
-	tot := report.Totals{Packets: read, TCP: st.TCP, Filtered: filtered, Connections: table.Stats.Connections}
-	for _, c := range st.Counters() {
-		if c.Group == "total" {
-			continue
-		}
-		tot.Counters = append(tot.Counters, report.Counter{Group: c.Group, Name: c.Name, Count: c.Count})
-	}
+	tot := totals(read, filtered, dec, table)
 	if readErr != nil {
 		tot.ReadError = readErr.Error()
 	}
@@ -201,6 +278,26 @@ func analyse(path, filter string, stdin io.Reader, cfg flow.Config, out renderer
 	if readErr != nil {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", readErr)
 		return exitInput
+	}
+	return exitOK
+}
+
+func listInterfaces(stdout, stderr io.Writer) int {
+	ifs, err := capture.Interfaces()
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+		return exitInput
+	}
+	for i, f := range ifs {
+		desc := ""
+		if f.Description != "" {
+			desc = " (" + f.Description + ")"
+		}
+		flags := ""
+		if len(f.Flags) > 0 {
+			flags = " [" + strings.Join(f.Flags, ", ") + "]"
+		}
+		fmt.Fprintf(stdout, "%d.%s%s%s\n", i+1, f.Name, desc, flags)
 	}
 	return exitOK
 }

@@ -19,7 +19,10 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "no capture to read"},
+		{nil, "nothing to do"},
+		{[]string{"-r", "x", "-i", "lo"}, "go alone"},
+		{[]string{"-r", "x", "-w", "y"}, "goes with -i"},
+		{[]string{"-i", "lo", "-Q", "sideways"}, "-Q takes in, out or inout"},
 		{[]string{"--bogus"}, "unknown flag"},
 		{[]string{"-r", "x", "--time-wait", "0s"}, "--time-wait must be positive"},
 	} {
