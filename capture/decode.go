@@ -327,7 +327,11 @@ func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment) bool {
 	// The IP length, not the captured length, ends the segment: Ethernet
 	// pads short frames to 60 octets and the padding is not payload.
 	tcp := ip[ihl:min(total, len(ip))]
-	if !d.tcp(tcp, total-ihl, seg) {
+	// The identification field, to tell a packet from its retransmission;
+	// not the TTL or the header checksum, which a router between two
+	// capture points changes.
+	id := newIdent(4, uint32(binary.BigEndian.Uint16(ip[4:])))
+	if !d.tcp(tcp, total-ihl, id, seg) {
 		return false
 	}
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), seg.Src.Port())
@@ -408,7 +412,11 @@ func (d *Decoder) ipv6(ip []byte, frame int, seg *fsm.Segment) bool {
 		d.notes[ReasonIPLengthExceedsFrame] = true // as for IPv4
 	}
 	tcp := ip[pos:min(end, len(ip))]
-	if !d.tcp(tcp, end-pos, seg) {
+	// IPv6 has no identification field (but in fragment headers); the flow
+	// label is the nearest thing: routers must not change it, and Linux
+	// draws a new one when it retransmits on a timeout.
+	id := newIdent(6, binary.BigEndian.Uint32(ip[0:])&0x000fffff)
+	if !d.tcp(tcp, end-pos, id, seg) {
 		return false
 	}
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[8:24])), seg.Src.Port())
@@ -442,9 +450,10 @@ func jumboLength(opts []byte) (int, bool) {
 
 // tcp decodes a TCP header. b holds the captured octets of the segment (no
 // more than the IP header declares); declared is the segment's length by
-// the IP header. It fills every field of seg but Time and the addresses;
-// the ports go in Src and Dst.
-func (d *Decoder) tcp(b []byte, declared int, seg *fsm.Segment) bool {
+// the IP header; id is the network layer's part of the fingerprint. It
+// fills every field of seg but Time and the addresses; the ports go in Src
+// and Dst.
+func (d *Decoder) tcp(b []byte, declared int, id ident, seg *fsm.Segment) bool {
 	if declared < 20 {
 		return d.drop(ReasonIPLengthBelowHeaders)
 	}
@@ -475,6 +484,9 @@ func (d *Decoder) tcp(b []byte, declared int, seg *fsm.Segment) bool {
 		Window:     binary.BigEndian.Uint16(b[14:]),
 		PayloadLen: declared - doff,
 		Captured:   max(len(b)-doff, 0),
+		// The whole header as captured: ports, numbers, flags, window,
+		// options (TSval) and the checksum, which covers the payload.
+		Ident: id.bytes(b[:hdr]).word(uint64(declared - doff)).sum(),
 	}
 	d.options(b[20:hdr], hdr == doff, &seg.Opts)
 	return true

@@ -91,6 +91,10 @@ type Conn struct {
 	Timeline    []Packet // when Config.Timeline is set
 	Cur         Packet   // the latest segment
 	Violations  int
+	// Duplicates counts copies of segments already seen (the same packet
+	// captured again on another interface: see DuplicateWindow). They are
+	// not in Packets, Bytes or Timeline and never reach the state machine.
+	Duplicates int
 	// End says why the connection was handed to the sink.
 	End EndReason
 
@@ -101,6 +105,7 @@ type Conn struct {
 	release  bool      // the timer releases it (else it is the 2MSL timer)
 	reason   EndReason // why, when release is set
 	hidx     int       // index in the timer heap; -1 when not scheduled
+	dups     dupFinder
 }
 
 // Side returns the side a segment from src was sent by.
@@ -185,8 +190,9 @@ type Table struct {
 // Stats counts what the table did.
 type Stats struct {
 	Connections int // connections created
-	Segments    int // segments processed
+	Segments    int // segments processed, duplicates included
 	Evicted     int // connections released by the idle timeout
+	Duplicates  int // copies of segments already seen, dropped
 }
 
 // NewTable returns an empty table that reports to sink.
@@ -198,12 +204,18 @@ func NewTable(cfg Config, sink Sink) *Table {
 }
 
 // Add processes one segment, in capture order. The capture clock moves to
-// the segment's time first, so timers due before it fire first.
+// the segment's time first, so timers due before it fire first. A copy of
+// a segment already seen is only counted (see DuplicateWindow).
 func (t *Table) Add(seg *fsm.Segment) {
 	t.Stats.Segments++
 	t.Advance(seg.Time)
 	k := keyOf(seg.Src, seg.Dst)
 	c := t.conns[k]
+	if c != nil && c.dups.copyOf(c.Side(seg.Src), seg) {
+		c.Duplicates++
+		t.Stats.Duplicates++
+		return
+	}
 	if c != nil {
 		if side := c.Side(seg.Src); c.FSM.Reopens(side, seg) {
 			t.emit(c, c.FSM.Reopen(side, seg))
@@ -215,6 +227,7 @@ func (t *Table) Add(seg *fsm.Segment) {
 		c = t.open(k, seg)
 	}
 	side := c.Side(seg.Src)
+	c.dups.record(side, seg)
 	c.Last = seg.Time
 	c.Packets[side]++
 	c.Bytes[side] += int64(seg.PayloadLen)

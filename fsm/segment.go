@@ -108,6 +108,20 @@ type Segment struct {
 	// (PayloadLen or fewer).
 	Captured int
 	Opts     Options
+	// Ident is a fingerprint of the packet: of its IPv4 identification
+	// field (IPv6 has none; its flow label stands in), its whole TCP header
+	// with options and checksum, and its payload length. Copies of one
+	// packet have equal Idents: a capture on Linux's "any" device records
+	// a packet once per interface it crosses, and raw readers on loopback
+	// record it twice. A retransmission of a packet, in practice, has
+	// another Ident: a sender gives it a new IPv4 identification or a new
+	// TSval (and usually a new ACK or window). TTL, hop limit, the IP
+	// checksum and the traffic class are left out, so copies seen before
+	// and after a router on the capturing host (which decrements the
+	// TTL), or before and after a queue that marks ECN, are still copies.
+	// Zero means unknown: segments not made by the decoder are never
+	// taken for copies.
+	Ident uint64
 }
 
 // LEN is SEG.LEN of RFC 9293 §3.4: the payload octets plus one for SYN and

@@ -56,6 +56,7 @@ func (j *JSON) Done(c *flow.Conn) {
 	b = intField(b, "server_packets", int64(c.Packets[r.server]))
 	b = intField(b, "client_bytes", c.Bytes[r.client])
 	b = intField(b, "server_bytes", c.Bytes[r.server])
+	b = intField(b, "duplicates", int64(c.Duplicates))
 	b = append(b, `,"violations":[`...)
 	for i, code := range c.Codes() {
 		if i > 0 {
@@ -151,6 +152,7 @@ func (j *JSON) Close(t *Totals) error {
 	b = intField(b, "packets", int64(t.Packets))
 	b = intField(b, "tcp_packets", int64(t.TCP))
 	b = intField(b, "connections", int64(t.Connections))
+	b = intField(b, "duplicates", int64(t.Duplicates))
 	b = intField(b, "filtered", int64(t.Filtered))
 	b = intField(b, "undecoded_total", int64(t.Undecoded()))
 	b = group(b, "undecoded", t.Counters, "dropped", "unsupported_link_type")

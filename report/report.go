@@ -27,6 +27,9 @@ type Totals struct {
 	ReadError string
 	// Evicted counts connections released by the idle timeout.
 	Evicted int
+	// Duplicates counts copies of packets already seen (the same packet
+	// captured on two interfaces), dropped before the state machine.
+	Duplicates int
 	// Live holds libpcap's counters of a live capture.
 	Live *LiveCounters
 }

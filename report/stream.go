@@ -80,10 +80,14 @@ func summaryFields(c *flow.Conn, r roles) string {
 	if r.guessed {
 		guessed = " (roles guessed)"
 	}
-	return fmt.Sprintf("client %s %s, server %s %s, %ss, client %d pkts %d B, server %d pkts %d B, violations %d%s",
+	dups := ""
+	if c.Duplicates > 0 {
+		dups = fmt.Sprintf(", duplicates %d", c.Duplicates)
+	}
+	return fmt.Sprintf("client %s %s, server %s %s, %ss, client %d pkts %d B, server %d pkts %d B, violations %d%s%s",
 		c.Addr[r.client], c.FSM.Endpoint(r.client).State, c.Addr[r.server], c.FSM.Endpoint(r.server).State,
 		rel(c.Last.Sub(c.First)), c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
-		c.Violations, guessed)
+		c.Violations, dups, guessed)
 }
 
 // Counts writes the periodic state counts.
@@ -95,8 +99,15 @@ func (s *Stream) Counts(sc *StateCounts) {
 
 // Close writes the capture counters.
 func (s *Stream) Close(t *Totals) error {
-	fmt.Fprintf(s.w, "capture: %d packets read, %d TCP segments, %d not decoded; connections: %d\n",
+	fmt.Fprintf(s.w, "capture: %d packets read, %d TCP segments, %d not decoded; connections: %d",
 		t.Packets, t.TCP, t.Undecoded(), t.Connections)
+	if t.Duplicates > 0 {
+		fmt.Fprintf(s.w, ", %d duplicates dropped", t.Duplicates)
+	}
+	if t.Evicted > 0 {
+		fmt.Fprintf(s.w, ", %d idle connections released", t.Evicted)
+	}
+	fmt.Fprintln(s.w)
 	for _, c := range t.Counters {
 		fmt.Fprintf(s.w, "  %-22s %-28s %d\n", c.Group, c.Name, c.Count)
 	}

@@ -119,6 +119,9 @@ func summaryLine(c *flow.Conn, r roles) string {
 		c.ID, c.Addr[r.client], c.Addr[r.server], rel(c.Last.Sub(c.First)),
 		c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
 		c.FSM.Endpoint(r.client).State, c.FSM.Endpoint(r.server).State, c.Violations)
+	if c.Duplicates > 0 {
+		fmt.Fprintf(&b, "  duplicates %d", c.Duplicates)
+	}
 	if r.guessed {
 		b.WriteString("  (roles guessed)")
 	}
@@ -140,9 +143,15 @@ func (t *Text) Close(tot *Totals) error {
 	if tot.Filtered > 0 {
 		fmt.Fprintf(w, ", %d rejected by the filter", tot.Filtered)
 	}
+	if tot.Duplicates > 0 {
+		fmt.Fprintf(w, ", %d duplicates dropped", tot.Duplicates)
+	}
 	fmt.Fprintln(w)
 	for _, c := range tot.Counters {
 		fmt.Fprintf(w, "  %-22s %-28s %d\n", c.Group, c.Name, c.Count)
+	}
+	if tot.Evicted > 0 {
+		fmt.Fprintf(w, "  %d idle connections released by the idle timeout\n", tot.Evicted)
 	}
 	if tot.ReadError != "" {
 		fmt.Fprintf(w, "capture incomplete: %s\n", tot.ReadError)

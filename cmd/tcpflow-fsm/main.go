@@ -179,7 +179,7 @@ type renderer interface {
 func totals(read, filtered uint64, dec *capture.Decoder, table *flow.Table) report.Totals {
 	st := dec.Stats()
 	tot := report.Totals{Packets: read, TCP: st.TCP, Filtered: filtered,
-		Connections: table.Stats.Connections, Evicted: table.Stats.Evicted}
+		Connections: table.Stats.Connections, Evicted: table.Stats.Evicted, Duplicates: table.Stats.Duplicates}
 	for _, c := range st.Counters() {
 		if c.Group != "total" {
 			tot.Counters = append(tot.Counters, report.Counter{Group: c.Group, Name: c.Name, Count: c.Count})
