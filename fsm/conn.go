@@ -42,7 +42,7 @@ type Event struct {
 	Side     Side
 	From, To State
 	Cause    string        // "rcvd SYN,ACK", "sent FIN", "2MSL timeout"
-	InState  time.Duration // time spent in From; 0 if From was never entered
+	InState  time.Duration // time spent in From; negative if From was never seen entered
 	Inferred bool          // the analysis inferred what it could not see
 	Code     Code          // for a Violation
 }
@@ -374,6 +374,7 @@ func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Tim
 		side = A // one socket
 	}
 	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: e.State, To: next, Cause: cause, Inferred: inferred}
+	ev.InState = -1
 	if e.entered {
 		ev.InState = at.Sub(e.since)
 	}

@@ -36,10 +36,10 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	switch e.Kind {
 	case fsm.Transition:
 		inState := "-"
-		if e.InState > 0 || e.From != fsm.Closed {
+		if e.InState >= 0 {
 			inState = fmt.Sprintf("%.3fms", float64(e.InState)/float64(time.Millisecond))
 		}
-		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s %s -> %s %s  %s%s\n",
+		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s %s -> %s  %s  %s%s\n",
 			s.clock(e.Time), c.ID, who, addr, e.From, e.To, inState, e.Cause, segment(c, e))
 	case fsm.Violation:
 		info := e.Code.Info()
@@ -69,7 +69,7 @@ func (s *Stream) Done(c *flow.Conn) {
 	r := rolesOf(c)
 	how := "ended (" + c.End.String() + ")"
 	if c.End == flow.EndCapture {
-		how = "open at exit"
+		how = "at exit"
 	}
 	fmt.Fprintf(s.w, "%s conn %d %s: %s\n", s.clock(c.Last), c.ID, how, summaryFields(c, r))
 	s.w.Flush()
