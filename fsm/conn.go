@@ -45,6 +45,7 @@ type Event struct {
 	InState  time.Duration // time spent in From; negative if From was never seen entered
 	Inferred bool          // the analysis inferred what it could not see
 	Code     Code          // for a Violation
+	Detail   string        // for a Violation: what followed, e.g. "challenge ACK seen"
 }
 
 // Endpoint is what the observer knows of one end of the connection. The
@@ -111,6 +112,23 @@ type Endpoint struct {
 		seg  int
 		from Side
 	}
+	// challenge is a segment this endpoint should answer with a challenge
+	// ACK (RFC 5961): an in-window RST, a SYN in a synchronized state. Its
+	// next segment says whether it did.
+	challenge struct {
+		ok   bool
+		code Code
+		from Side
+		time time.Time
+		seg  int
+	}
+	// rightEdge is the right edge of the window it last offered:
+	// AckSnt + Window, once scaling is settled.
+	rightEdge Seq
+	hasEdge   bool
+	maxWnd    uint32 // the largest window its peer offered it: MAX.SND.WND
+	offTS     bool   // it sent timestamps on its SYN
+	tsDropped bool   // timestamps_dropped was reported for it
 	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
 	// its RST <SEQ=SEG.ACK> in answer keeps it in SYN-SENT (Figure 8).
 	badAck   Seq
@@ -136,6 +154,7 @@ type Conn struct {
 	client Side
 	known  bool // client is known: it sent the first bare SYN
 	tfo    bool // the opening SYN carried a TCP Fast Open option
+	tsOn   bool // both SYNs carried timestamps (RFC 7323 §3.2)
 	events []Event
 }
 
@@ -245,6 +264,23 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 	c.nseg++
 	k := Classify(seg.Flags)
 	s, r := c.Endpoint(from), c.Endpoint(from.Other())
+	if seg.Malformed&(BadOffset|BadSum) != 0 {
+		// Receivers discard it: it changes no state.
+		code := BadDataOffset
+		if seg.Malformed&BadSum != 0 {
+			code = BadChecksum
+		}
+		c.violation(from, code, seg)
+		return c.events
+	}
+	if s.challenge.ok {
+		// RFC 5961: the answer is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+		detail := "no challenge ACK seen"
+		if k == KindACK && seg.PayloadLen == 0 {
+			detail = "challenge ACK seen"
+		}
+		c.resolveChallenge(s, detail)
+	}
 	if k == KindSYN && !c.known {
 		c.client, c.known = from, true
 		c.tfo = seg.Opts.HasFastOpen
@@ -306,16 +342,38 @@ func (c *Conn) Advance(now time.Time) []Event {
 }
 
 // Finish ends the observation: a FIN still held for its receiver's answer
-// is taken as delivered. Call it once the capture has no more segments for
-// the connection; it returns the events it caused.
+// is taken as delivered, and a challenge ACK still due is reported as not
+// seen. Call it once the capture has no more segments for the connection;
+// it returns the events it caused.
 func (c *Conn) Finish() []Event {
 	c.events = c.events[:0]
 	for side := A; side <= B; side++ {
-		if e := c.Endpoint(side); e.finPend.ok {
+		e := c.Endpoint(side)
+		if e.finPend.ok {
 			c.applyFIN(side, e)
+		}
+		if e.challenge.ok {
+			c.resolveChallenge(e, "no challenge ACK seen before the capture ended")
 		}
 	}
 	return c.events
+}
+
+// expectChallenge notes that e owes a challenge ACK for seg, sent by from;
+// the violation is reported once e's next segment shows whether it came.
+func (c *Conn) expectChallenge(e *Endpoint, code Code, from Side, seg *Segment) {
+	if e.challenge.ok {
+		c.resolveChallenge(e, "no challenge ACK seen before the next one was due")
+	}
+	e.challenge.ok = true
+	e.challenge.code, e.challenge.from, e.challenge.time, e.challenge.seg = code, from, seg.Time, c.nseg
+}
+
+func (c *Conn) resolveChallenge(e *Endpoint, detail string) {
+	ch := e.challenge
+	e.challenge.ok = false
+	c.violationAt(ch.from, ch.code, ch.time, ch.seg)
+	c.events[len(c.events)-1].Detail = detail
 }
 
 // applyFIN delivers a held FIN, dated when it was captured.
@@ -434,6 +492,9 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 			e.ISS, e.HasISS = seg.Seq, true
 		case SynSent:
 			// A different ISN is a new attempt on the same 4-tuple.
+			if e.HasISS && seg.Seq != e.ISS {
+				c.violation(side, SynISNChanged, seg)
+			}
 			e.ISS, e.HasISS = seg.Seq, true
 		case SynReceived:
 			if e.Passive && (!e.HasISS || e.ISS != seg.Seq) {
@@ -614,6 +675,10 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 	}
 	// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet sent
 	// (SEG.ACK > SND.NXT), then send an ACK, drop the segment".
+	// RFC 5961 §5.2: SND.UNA - MAX.SND.WND =< SEG.ACK, or discard.
+	if e.State.Synchronized() && e.HasUna && e.maxWnd > 0 && seg.Ack.LessThan(e.SndUna-Seq(e.maxWnd)) {
+		c.violation(side.Other(), AckTooOld, seg)
+	}
 	if e.Segs > 0 && !e.unsent.ok && e.State != SynSent && e.State != Listen && seg.Ack.GreaterThan(e.SndNxt) {
 		e.unsent.ok = true
 		e.unsent.nxt, e.unsent.time, e.unsent.seg, e.unsent.from = e.SndNxt, seg.Time, c.nseg, side.Other()
@@ -639,8 +704,14 @@ func (c *Conn) rcvdRST(side Side, e, p *Endpoint, seg *Segment) {
 	}
 	switch c.rstVerdict(e, p, seg.Seq) {
 	case rstExact:
+		if e.State == TimeWait {
+			// RFC 9293 closes; RFC 1337 §3 would ignore it.
+			c.violation(side.Other(), RstKillsTimeWait, seg)
+		}
 		alt := e.State == SynReceived && e.Passive
 		c.take(side, e, Rcvd, KindRST, alt, seg.Time, c.nseg, "", false)
+	case rstInWindow:
+		c.expectChallenge(e, RstInWindow, side.Other(), seg)
 	case rstOutside:
 		c.violation(side.Other(), RstOutOfWindow, seg)
 	}
@@ -731,10 +802,29 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 	}
 	if k == KindSYN || k == KindSYNACK {
 		retrans := s.HasISS && seg.Seq == s.ISS
-		if !retrans && (s.State.Synchronized() || r.State.Synchronized()) {
+		switch {
+		case k == KindSYN && r.State == TimeWait && !c.self:
+			// Reopens found it no newer than the old connection.
+			c.expectChallenge(r, TimeWaitOldSyn, from, seg)
+		case retrans:
+		case r.State.Synchronized() && !c.self:
+			// RFC 5961 §4: a challenge ACK "irrespective of the sequence number".
+			c.expectChallenge(r, SynInSynchronized, from, seg)
+		case s.State.Synchronized():
 			c.violation(from, SynInSynchronized, seg)
 		}
+	} else if seg.Opts.HasMSS || seg.Opts.HasWScale || seg.Opts.SACKPermitted {
+		c.violation(from, SynOptionOutsideSyn, seg)
 	}
+	if seg.Malformed&OptionsOverrunning != 0 {
+		c.violation(from, OptionsOverrun, seg)
+	}
+	if c.tsOn && k != KindRST && !seg.Opts.HasTimestamps && !s.tsDropped {
+		// RFC 7323 §3.2: reported once for each sender.
+		s.tsDropped = true
+		c.violation(from, TimestampsDropped, seg)
+	}
+	c.checkWindow(from, s, r, seg, k)
 }
 
 // noteSent records what seg tells about its sender s's sequence space.
@@ -766,10 +856,9 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 			s.FinSeq++
 		}
 	}
-	if seg.Flags&ACK != 0 && k != KindRST {
-		if !s.HasAck || seg.Ack.GreaterThan(s.AckSnt) {
-			s.AckSnt, s.HasAck = seg.Ack, true
-		}
+	newAck := seg.Flags&ACK != 0 && k != KindRST && (!s.HasAck || seg.Ack.GreaterThanEq(s.AckSnt))
+	if newAck {
+		s.AckSnt, s.HasAck = seg.Ack, true
 	}
 	if seg.Opts.HasTimestamps {
 		s.HasTS, s.TSVal = true, seg.Opts.TSVal
@@ -785,8 +874,44 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 	}
 	if k == KindSYN || k == KindSYNACK {
 		s.Window = uint32(seg.Window)
+		s.offTS = seg.Opts.HasTimestamps
+		if k == KindSYNACK && r.HasISS {
+			c.tsOn = s.offTS && r.offTS
+		}
 	} else {
 		s.Window = uint32(seg.Window) << s.WScale
+	}
+	if s.scaleSet && newAck && k != KindSYNACK {
+		s.rightEdge, s.hasEdge = seg.Ack.Add(s.Window), true
+		if s.Window > r.maxWnd {
+			r.maxWnd = s.Window
+		}
+	}
+}
+
+// checkWindow reports a receiver shrinking the window it offered
+// (RFC 9293 §3.8.6 SHLD-14) and a sender going beyond it. Both need the
+// window scaling settled by a captured handshake.
+func (c *Conn) checkWindow(from Side, s, r *Endpoint, seg *Segment, k Kind) {
+	if !s.scaleSet || k == KindRST || k == KindSYN || k == KindSYNACK || k == KindNone {
+		return
+	}
+	// An ACK older than one it already sent is a reordered segment, not a
+	// new offer.
+	if s.hasEdge && seg.Flags&ACK != 0 && seg.Ack.GreaterThanEq(s.AckSnt) {
+		edge := seg.Ack.Add(uint32(seg.Window) << s.WScale)
+		// A shift of n loses up to 2^n octets to rounding (Zeek's
+		// window_recision allows the same).
+		if edge.Add(1 << s.WScale).LessThanEq(s.rightEdge) {
+			c.violation(from, WindowShrunk, seg)
+		}
+	}
+	if r.hasEdge && seg.PayloadLen > 0 {
+		end := seg.Seq.Add(uint32(seg.PayloadLen))
+		probe := seg.PayloadLen == 1 && seg.Seq == r.rightEdge
+		if end.GreaterThan(r.rightEdge) && !probe {
+			c.violation(from, DataBeyondWindow, seg)
+		}
 	}
 }
 

@@ -24,6 +24,9 @@ type step struct {
 	wantA    State
 	wantB    State
 	codes    []Code
+	win      int // advertised window; 0 means 1000, -1 means zero
+	opts     Options
+	mal      Malformed
 }
 
 func (st step) segment(t0 time.Time, i int) Segment {
@@ -31,13 +34,22 @@ func (st step) segment(t0 time.Time, i int) Segment {
 	if st.from == B {
 		seqBase, ackBase = isnB, isnA
 	}
+	win := uint16(1000)
+	switch {
+	case st.win < 0:
+		win = 0
+	case st.win > 0:
+		win = uint16(st.win)
+	}
 	return Segment{
 		Time:       t0.Add(time.Duration(i) * time.Millisecond),
 		Seq:        Seq(seqBase + st.seq),
 		Ack:        Seq(ackBase + st.ack),
 		Flags:      st.flags,
-		Window:     1000,
+		Window:     win,
 		PayloadLen: st.len,
+		Opts:       st.opts,
+		Malformed:  st.mal,
 	}
 }
 
@@ -374,7 +386,7 @@ func TestRSTInEveryState(t *testing.T) {
 			step{from: B, flags: FIN | ACK, seq: 1, ack: 2, wantA: TimeWait, wantB: LastAck},
 			step{from: A, flags: ACK, seq: 2, ack: 2, wantA: TimeWait, wantB: Closed}),
 			// RFC 9293 closes TIME-WAIT on a valid RST (RFC 1337 would not).
-			step{from: B, flags: RST, seq: 2, wantA: Closed, wantB: Closed}},
+			step{from: B, flags: RST, seq: 2, wantA: Closed, wantB: Closed, codes: []Code{RstKillsTimeWait}}},
 		{"CLOSING", append(hs[:3:3], finA,
 			step{from: B, flags: FIN | ACK, seq: 1, ack: 1, wantA: Closing, wantB: Closing}),
 			step{from: B, flags: RST, seq: 2, wantA: Closed, wantB: Closed}},

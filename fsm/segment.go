@@ -107,7 +107,9 @@ type Segment struct {
 	// Captured is how many payload octets were actually captured
 	// (PayloadLen or fewer).
 	Captured int
-	Opts     Options
+	// Malformed says what the decoder found wrong with the TCP header.
+	Malformed Malformed
+	Opts      Options
 	// Ident is a fingerprint of the packet: of its IPv4 identification
 	// field (IPv6 has none; its flow label stands in), its whole TCP header
 	// with options and checksum, and its payload length. Copies of one
@@ -123,6 +125,21 @@ type Segment struct {
 	// taken for copies.
 	Ident uint64
 }
+
+// Malformed flags a segment whose TCP header breaks RFC 9293 §3.1.
+type Malformed uint8
+
+// What can be wrong with a TCP header.
+const (
+	// BadOffset: data offset below 5, or a header longer than the segment.
+	// Receivers discard the segment.
+	BadOffset Malformed = 1 << iota
+	// OptionsOverrun: an option runs past the end of the header.
+	OptionsOverrunning
+	// BadSum: the checksum does not match (only when checked). Receivers
+	// discard the segment.
+	BadSum
+)
 
 // LEN is SEG.LEN of RFC 9293 §3.4: the payload octets plus one for SYN and
 // one for FIN, the control bits that occupy sequence space.

@@ -40,8 +40,20 @@ const (
 	SynInSynchronized
 	SegmentToClosed
 	FinWithoutAck
+	RstInWindow
+	AckTooOld
+	TimeWaitOldSyn
+	RstKillsTimeWait
+	SynISNChanged
+	WindowShrunk
+	DataBeyondWindow
+	SynOptionOutsideSyn
+	TimestampsDropped
+	BadDataOffset
+	OptionsOverrun
+	BadChecksum
 
-	numCodes = int(FinWithoutAck) + 1
+	numCodes = int(BadChecksum) + 1
 )
 
 // CodeInfo is the catalog entry of a violation code.
@@ -115,6 +127,66 @@ var catalog = [numCodes]CodeInfo{
 		Name: "segment_to_closed", Severity: SevNotice, RFC: "RFC 9293 §3.10.7.1",
 		Summary: "segment sent to an endpoint that has already closed",
 		Explain: "a CLOSED endpoint discards the segment and answers anything but a RST with a RST",
+	},
+	RstInWindow: {
+		Name: "rst_in_window", Severity: SevNotice, RFC: "RFC 5961 §3.2",
+		Summary: "RST inside the receiver's window but not at RCV.NXT: ignored, a challenge ACK is due",
+		Explain: "only a RST at exactly the next expected sequence number resets; one elsewhere in the window is answered with a challenge ACK so that a blind attacker cannot guess its way in",
+	},
+	AckTooOld: {
+		Name: "ack_too_old", Severity: SevWarning, RFC: "RFC 5961 §5.2",
+		Summary: "ACK below SND.UNA minus the largest window: possible blind data injection",
+		Explain: "an ACK is acceptable only if SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; older ones are discarded with an ACK, since a blind injector guesses ACK numbers",
+	},
+	TimeWaitOldSyn: {
+		Name: "time_wait_old_syn", Severity: SevWarning, RFC: "RFC 6191 §2",
+		Summary: "SYN to a TIME-WAIT endpoint that is not newer than the old connection: an old duplicate",
+		Explain: "TIME-WAIT may accept a new SYN only if its timestamp or sequence number is beyond the old connection's; an older one is dropped so that it cannot open a connection with stale data",
+	},
+	RstKillsTimeWait: {
+		Name: "rst_kills_time_wait", Severity: SevWarning, RFC: "RFC 1337 §3",
+		Summary: "RST ended TIME-WAIT before 2MSL (TIME-WAIT assassination)",
+		Explain: "a RST that ends TIME-WAIT early lets old duplicates reach a new connection on the same 4-tuple; RFC 1337 recommends ignoring RSTs in TIME-WAIT (Linux: net.ipv4.tcp_rfc1337)",
+	},
+	SynISNChanged: {
+		Name: "syn_isn_changed", Severity: SevWarning, RFC: "RFC 9293 §3.8.1",
+		Summary: "SYN resent with a different initial sequence number",
+		Explain: "a retransmission repeats the segment as it was; a SYN with another ISN on the same 4-tuple while the first is unanswered is a new attempt that confuses the peer",
+	},
+	WindowShrunk: {
+		Name: "window_shrunk", Severity: SevWarning, RFC: "RFC 9293 §3.8.6",
+		Summary: "receiver moved the right edge of its window to the left",
+		Explain: "a receiver should not shrink the window (SHLD-14): the sender may already have sent data the window offered",
+	},
+	DataBeyondWindow: {
+		Name: "data_beyond_window", Severity: SevWarning, RFC: "RFC 9293 §3.8.6",
+		Summary: "data sent beyond the window the receiver offered",
+		Explain: "a sender may send only what the receive window allows; beyond it the receiver drops the data (a one-octet zero-window probe excepted)",
+	},
+	SynOptionOutsideSyn: {
+		Name: "syn_option_outside_syn", Severity: SevNotice, RFC: "RFC 9293 §3.7.1",
+		Summary: "MSS, window scale or SACK-permitted option on a segment without SYN",
+		Explain: "these options are negotiated on the SYN and MUST only be sent there (RFC 9293 MUST-65, RFC 7323 §2.2, RFC 2018 §2); elsewhere receivers ignore them",
+	},
+	TimestampsDropped: {
+		Name: "timestamps_dropped", Severity: SevWarning, RFC: "RFC 7323 §3.2",
+		Summary: "segment without the timestamps option after both SYNs negotiated it",
+		Explain: "once negotiated, TSopt MUST be sent in every non-RST segment; receivers may drop segments without it",
+	},
+	BadDataOffset: {
+		Name: "bad_data_offset", Severity: SevError, RFC: "RFC 9293 §3.1",
+		Summary: "TCP data offset below 5 or past the end of the segment",
+		Explain: "the header is at least five 32-bit words and lies within the segment; receivers discard such a segment",
+	},
+	OptionsOverrun: {
+		Name: "options_overrun", Severity: SevError, RFC: "RFC 9293 §3.1",
+		Summary: "TCP option running past the end of the header",
+		Explain: "every option must fit inside the header the data offset declares; a receiver must not read past it (MUST-7)",
+	},
+	BadChecksum: {
+		Name: "bad_checksum", Severity: SevError, RFC: "RFC 9293 §3.1",
+		Summary: "TCP checksum does not match (checked with --verify-checksums)",
+		Explain: "receivers drop segments with a bad checksum; on the capturing host checksum offload makes outgoing segments look bad, so it is checked only on request",
 	},
 }
 

@@ -40,8 +40,49 @@ func TestViolationsTriggered(t *testing.T) {
 			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
 			{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
 			{from: B, flags: ACK | PSH, seq: 1, ack: 1, len: 20, wantA: Established, wantB: SynReceived, codes: []Code{DataBeforeHandshake}}}},
+		// Reported when B's next segment shows whether it sent the
+		// challenge ACK RFC 5961 §4 asks for.
 		{SynInSynchronized, append(hs[:3:3],
-			step{from: A, flags: SYN, seq: 777, wantA: Established, wantB: Established, codes: []Code{SynInSynchronized}})},
+			step{from: A, flags: SYN, seq: 777, wantA: Established, wantB: Established},
+			step{from: B, flags: ACK, seq: 1, ack: 1, wantA: Established, wantB: Established, codes: []Code{SynInSynchronized}})},
+		{RstInWindow, append(hs[:3:3], data,
+			step{from: B, flags: RST, seq: 500, wantA: Established, wantB: Closed},
+			step{from: A, flags: ACK, seq: 101, ack: 1, wantA: Established, wantB: Closed, codes: []Code{RstInWindow}})},
+		{AckTooOld, append(hs[:3:3], data,
+			step{from: B, flags: ACK, seq: 1, ack: 101, wantA: Established, wantB: Established},
+			step{from: B, flags: ACK, seq: 1, ack: 1<<32 - 5000, wantA: Established, wantB: Established, codes: []Code{AckTooOld}})},
+		{TimeWaitOldSyn, append(hs[:3:3],
+			step{from: B, flags: FIN | ACK, seq: 1, ack: 1, wantA: Established, wantB: FinWait1},
+			step{from: A, flags: FIN | ACK, seq: 1, ack: 2, wantA: LastAck, wantB: TimeWait},
+			step{from: B, flags: ACK, seq: 2, ack: 2, wantA: Closed, wantB: TimeWait},
+			// An old duplicate of A's first SYN; B answers with an ACK.
+			step{from: A, flags: SYN, wantA: SynSent, wantB: TimeWait},
+			step{from: B, flags: ACK, seq: 2, ack: 2, wantA: SynSent, wantB: TimeWait, codes: []Code{TimeWaitOldSyn}})},
+		{RstKillsTimeWait, append(hs[:3:3],
+			step{from: B, flags: FIN | ACK, seq: 1, ack: 1, wantA: Established, wantB: FinWait1},
+			step{from: A, flags: FIN | ACK, seq: 1, ack: 2, wantA: LastAck, wantB: TimeWait},
+			step{from: A, flags: RST, seq: 2, wantA: Closed, wantB: Closed, codes: []Code{RstKillsTimeWait}})},
+		{SynISNChanged, []step{
+			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+			{from: A, flags: SYN, seq: 5000, wantA: SynSent, wantB: Closed, codes: []Code{SynISNChanged}}}},
+		{WindowShrunk, append(hs[:3:3],
+			step{from: B, flags: ACK, seq: 1, ack: 1, win: 1000, wantA: Established, wantB: Established},
+			step{from: B, flags: ACK, seq: 1, ack: 1, win: 500, wantA: Established, wantB: Established, codes: []Code{WindowShrunk}})},
+		{DataBeyondWindow, append(hs[:3:3],
+			step{from: B, flags: ACK, seq: 1, ack: 1, win: 1000, wantA: Established, wantB: Established},
+			step{from: A, flags: ACK, seq: 1, ack: 1, len: 1500, wantA: Established, wantB: Established, codes: []Code{DataBeyondWindow}})},
+		{SynOptionOutsideSyn, append(hs[:3:3],
+			step{from: A, flags: ACK, seq: 1, ack: 1, opts: Options{HasMSS: true, MSS: 1460}, wantA: Established, wantB: Established, codes: []Code{SynOptionOutsideSyn}})},
+		{TimestampsDropped, []step{
+			{from: A, flags: SYN, opts: Options{HasTimestamps: true, TSVal: 1}, wantA: SynSent, wantB: Closed},
+			{from: B, flags: SYN | ACK, ack: 1, opts: Options{HasTimestamps: true, TSVal: 7, TSEcr: 1}, wantA: Established, wantB: SynReceived},
+			{from: A, flags: ACK, seq: 1, ack: 1, wantA: Established, wantB: Established, codes: []Code{TimestampsDropped}}}},
+		{BadDataOffset, append(hs[:3:3],
+			step{from: A, flags: FIN | ACK, seq: 1, ack: 1, mal: BadOffset, wantA: Established, wantB: Established, codes: []Code{BadDataOffset}})},
+		{OptionsOverrun, append(hs[:3:3],
+			step{from: A, flags: ACK, seq: 1, ack: 1, mal: OptionsOverrunning, wantA: Established, wantB: Established, codes: []Code{OptionsOverrun}})},
+		{BadChecksum, append(hs[:3:3],
+			step{from: A, flags: RST, seq: 1, mal: BadSum, wantA: Established, wantB: Established, codes: []Code{BadChecksum}})},
 		{SegmentToClosed, append(hs[:3:3],
 			step{from: A, flags: RST | ACK, seq: 1, ack: 1, wantA: Closed, wantB: Closed},
 			step{from: B, flags: ACK | PSH, seq: 1, ack: 1, len: 10, wantA: Closed, wantB: Closed, codes: []Code{SegmentToClosed}})},
@@ -90,6 +131,37 @@ func TestOneSidedCaptureInfersHandshake(t *testing.T) {
 			t.Errorf("violation %v in a one-sided capture", e.Code)
 		}
 	}
+}
+
+// The challenge ACK's absence is said too.
+func TestChallengeACKNotSeen(t *testing.T) {
+	_, evs := run(t, append(handshake(),
+		step{from: B, flags: RST, seq: 500, wantA: Established, wantB: Closed},
+		step{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 10, wantA: Established, wantB: Closed, codes: []Code{RstInWindow, SegmentToClosed}}))
+	for _, e := range evs {
+		if e.Code == RstInWindow && e.Detail != "no challenge ACK seen" {
+			t.Errorf("detail %q", e.Detail)
+		}
+	}
+}
+
+// A connection with timestamps, window scaling and SACK negotiated, data
+// filling the window exactly, a zero window and its probe: no violation.
+func TestCleanNegotiatedConnection(t *testing.T) {
+	ts := Options{HasTimestamps: true, TSVal: 1}
+	syn := Options{HasTimestamps: true, HasMSS: true, MSS: 1460, HasWScale: true, WScale: 0, SACKPermitted: true}
+	run(t, []step{
+		{from: A, flags: SYN, opts: syn, wantA: SynSent, wantB: Closed},
+		{from: B, flags: SYN | ACK, ack: 1, opts: syn, wantA: Established, wantB: SynReceived},
+		{from: A, flags: ACK, seq: 1, ack: 1, opts: ts, wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 1, ack: 1, win: 1000, opts: ts, wantA: Established, wantB: Established},
+		{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 1000, opts: ts, wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 1, ack: 1001, win: -1, opts: ts, wantA: Established, wantB: Established},
+		{from: A, flags: ACK, seq: 1001, ack: 1, len: 1, opts: ts, wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 1, ack: 1001, win: -1, opts: ts, wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 1, ack: 1001, win: 2000, opts: ts, wantA: Established, wantB: Established},
+		{from: A, flags: RST, seq: 1002, wantA: Closed, wantB: Closed},
+	})
 }
 
 func TestFastOpenDataIsNotAViolation(t *testing.T) {
