@@ -59,6 +59,11 @@ const (
 // use. It keeps no state between packets other than its counters. It is
 // not safe for concurrent use.
 type Decoder struct {
+	// VerifyChecksums checks each TCP checksum and marks segments whose
+	// checksum is bad. Off by default: packets sent by the capturing host
+	// are captured before the NIC fills their checksum (offload).
+	VerifyChecksums bool
+
 	stats Stats
 	notes [NumReasons]bool // notes on the packet being decoded
 }
@@ -334,6 +339,7 @@ func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment) bool {
 	if !d.tcp(tcp, total-ihl, id, seg) {
 		return false
 	}
+	d.verify(ip[12:16], ip[16:20], tcp, total-ihl, seg)
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), seg.Src.Port())
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), seg.Dst.Port())
 	return true
@@ -419,6 +425,7 @@ func (d *Decoder) ipv6(ip []byte, frame int, seg *fsm.Segment) bool {
 	if !d.tcp(tcp, end-pos, id, seg) {
 		return false
 	}
+	d.verify(ip[8:24], ip[24:40], tcp, end-pos, seg)
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[8:24])), seg.Src.Port())
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[24:40])), seg.Dst.Port())
 	return true
@@ -461,11 +468,23 @@ func (d *Decoder) tcp(b []byte, declared int, id ident, seg *fsm.Segment) bool {
 		return d.drop(ReasonTruncatedTCPHeader)
 	}
 	doff := int(b[12]>>4) * 4
-	if doff < 20 {
-		return d.drop(ReasonBadTCPDataOffset)
-	}
-	if doff > declared {
-		return d.drop(ReasonIPLengthBelowHeaders)
+	if doff < 20 || doff > declared {
+		// The header is damaged but its first 20 octets name the
+		// connection: keep the segment, marked, so that the violation is
+		// reported where it belongs. Receivers discard it, so it carries
+		// no payload here.
+		d.notes[ReasonBadTCPDataOffset] = true
+		*seg = fsm.Segment{
+			Src:       netip.AddrPortFrom(netip.Addr{}, binary.BigEndian.Uint16(b[0:])),
+			Dst:       netip.AddrPortFrom(netip.Addr{}, binary.BigEndian.Uint16(b[2:])),
+			Seq:       fsm.Seq(binary.BigEndian.Uint32(b[4:])),
+			Ack:       fsm.Seq(binary.BigEndian.Uint32(b[8:])),
+			Flags:     fsm.Flags(b[13]),
+			Window:    binary.BigEndian.Uint16(b[14:]),
+			Ident:     id.bytes(b[:20]).sum(),
+			Malformed: fsm.BadOffset,
+		}
+		return true
 	}
 	// A header longer than the capture is a short snapshot length, not
 	// damage: the IP length covers it. Keep the segment, for its flags and
@@ -489,7 +508,45 @@ func (d *Decoder) tcp(b []byte, declared int, id ident, seg *fsm.Segment) bool {
 		Ident: id.bytes(b[:hdr]).word(uint64(declared - doff)).sum(),
 	}
 	d.options(b[20:hdr], hdr == doff, &seg.Opts)
+	if d.notes[ReasonTCPOptionsOverrun] {
+		seg.Malformed |= fsm.OptionsOverrunning
+	}
 	return true
+}
+
+// checksumOK verifies the TCP checksum over the pseudo-header (RFC 9293
+// §3.1: source and destination address, protocol 6, TCP length) and the
+// segment. It reports true when the segment was not captured whole: what
+// cannot be checked is not called bad.
+func checksumOK(src, dst []byte, tcp []byte, length int) bool {
+	if len(tcp) < length {
+		return true
+	}
+	var sum uint32
+	add := func(b []byte) {
+		for i := 0; i+1 < len(b); i += 2 {
+			sum += uint32(b[i])<<8 | uint32(b[i+1])
+		}
+		if len(b)%2 == 1 {
+			sum += uint32(b[len(b)-1]) << 8
+		}
+	}
+	add(src)
+	add(dst)
+	sum += 6 + uint32(length)
+	add(tcp[:length])
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	return sum == 0xffff
+}
+
+// verify marks seg when checksums are verified and the TCP checksum is bad.
+func (d *Decoder) verify(src, dst, tcp []byte, length int, seg *fsm.Segment) {
+	if d.VerifyChecksums && seg.Malformed&fsm.BadOffset == 0 && !checksumOK(src, dst, tcp, length) {
+		seg.Malformed |= fsm.BadSum
+		d.notes[ReasonBadTCPChecksum] = true
+	}
 }
 
 // TCP option kinds (RFC 9293 §3.2, RFC 7323, RFC 2018).

@@ -207,6 +207,15 @@ func decodeCases(t testing.TB) []decodeCase {
 	off4 := patch(v4data, 20+12, 4<<4)
 	// TCP header longer than the IP length: data offset 15 on a 20-octet header.
 	offLong := patch(ipv4TCP(t, data(), nil), 20+12, 15<<4)
+	// A bad data offset keeps the connection's fields, marked, with no
+	// payload: receivers discard the segment.
+	badOffset := func(s fsm.Segment) *fsm.Segment {
+		s.PayloadLen, s.Captured, s.Opts, s.Malformed = 0, 0, fsm.Options{}, fsm.BadOffset
+		return &s
+	}
+	off4Seg, offLongSeg := badOffset(v4Data(100, 100)), badOffset(v4Data(0, 0))
+	overrunSeg := mssOnly
+	overrunSeg.Malformed = fsm.OptionsOverrunning
 
 	// Snapshot length cuts.
 	cutPayload := ether(t, layers.EthernetTypeIPv4, ipv4TCP(t, data(), seq(1000)))[:14+20+20+100]
@@ -336,14 +345,14 @@ func decodeCases(t testing.TB) []decodeCase {
 		// TCP.
 		{"tcp-data", LinkTypeRaw, v4data, 0, seg(v4Data(100, 100)), nil},
 		{"tcp-all-flags", LinkTypeRaw, ipv4TCP(t, all, nil), 0, &allSeg, nil},
-		{"tcp-offset-4", LinkTypeRaw, off4, 0, nil, []string{"dropped/bad_tcp_data_offset"}},
-		{"tcp-offset-past-ip-length", LinkTypeRaw, offLong, 0, nil, []string{"dropped/ip_length_below_headers"}},
+		{"tcp-offset-4", LinkTypeRaw, off4, 0, off4Seg, []string{"note/bad_tcp_data_offset"}},
+		{"tcp-offset-past-ip-length", LinkTypeRaw, offLong, 0, offLongSeg, []string{"note/bad_tcp_data_offset"}},
 		{"tcp-cut-in-fixed-header", LinkTypeEthernet, cutInTCP, 100, nil, []string{"dropped/truncated_tcp_header"}},
 		{"tcp-cut-in-options", LinkTypeEthernet, cutInOpts, 14 + 60, &cutOpts, []string{"note/truncated_tcp_options"}},
 		{"tcp-cut-in-payload", LinkTypeEthernet, cutPayload, 14 + 20 + 20 + 1000, seg(v4Data(1000, 100)), nil},
 		{"tcp-sack-3", LinkTypeRaw, ipv4TCP(t, sack(3), nil), 0, sackSeg(3), nil},
 		{"tcp-sack-4", LinkTypeRaw, ipv4TCP(t, sack(4), nil), 0, sackSeg(4), nil},
-		{"tcp-option-overrun", LinkTypeRaw, mssThen([]byte{99, 10}), 0, &mssOnly, []string{"note/tcp_options_overrun"}},
+		{"tcp-option-overrun", LinkTypeRaw, mssThen([]byte{99, 10}), 0, &overrunSeg, []string{"note/tcp_options_overrun"}},
 		{"tcp-option-length-0", LinkTypeRaw, mssThen([]byte{99, 0}), 0, &mssOnly, []string{"note/bad_tcp_option_length"}},
 		{"tcp-empty-sack", LinkTypeRaw, mssThen([]byte{5, 2}), 0, &mssOnly, []string{"note/bad_tcp_option_length"}},
 		{"tcp-bad-wscale-length", LinkTypeRaw, mssThen([]byte{3, 4}), 0, &mssOnly, []string{"note/bad_tcp_option_length"}},
@@ -489,8 +498,8 @@ func TestReasonAndKindNames(t *testing.T) {
 	// The names are part of the report's schema: they must not change.
 	want := "truncated_link_header unsupported_link_type truncated_ip_header bad_ip_version bad_ip_header_length " +
 		"ip_length_below_headers ipv4_fragment ipv6_fragment ipv6_extension_chain truncated_tcp_header " +
-		"bad_tcp_data_offset presumed_tso ip_length_exceeds_frame truncated_tcp_options tcp_options_overrun " +
-		"bad_tcp_option_length"
+		"presumed_tso bad_tcp_data_offset bad_tcp_checksum ip_length_exceeds_frame truncated_tcp_options " +
+		"tcp_options_overrun bad_tcp_option_length"
 	var names []string
 	for r := range NumReasons {
 		names = append(names, r.String())
@@ -584,5 +593,43 @@ func TestDecodeFastOpenOption(t *testing.T) {
 				t.Errorf("HasFastOpen = %v, want %v", s.Opts.HasFastOpen, tc.want)
 			}
 		})
+	}
+}
+
+// With VerifyChecksums, a segment whose checksum does not match is marked
+// and counted; a correct one, and one not captured whole, are not.
+func TestVerifyChecksums(t *testing.T) {
+	good := ipv4TCP(t, data(), []byte("payload"))
+	bad := patch(good, 20+16, good[20+16]^0xff)
+	v6 := ipv6TCP(t, syn(), nil)
+	v6bad := patch(v6, 40+16, v6[40+16]^0x01)
+	for _, tc := range []struct {
+		name    string
+		pkt     []byte
+		origLen int
+		verify  bool
+		bad     bool
+	}{
+		{"good", good, 0, true, false},
+		{"bad", bad, 0, true, true},
+		{"bad, not verified", bad, 0, false, false},
+		{"bad but cut short", bad[:len(bad)-3], len(bad), true, false},
+		{"ipv6 good", v6, 0, true, false},
+		{"ipv6 bad", v6bad, 0, true, true},
+	} {
+		d := NewDecoder()
+		d.VerifyChecksums = tc.verify
+		orig := tc.origLen
+		if orig == 0 {
+			orig = len(tc.pkt)
+		}
+		var s fsm.Segment
+		if !d.Decode(&Packet{LinkType: LinkTypeRaw, Data: tc.pkt, OrigLen: orig}, &s) {
+			t.Fatalf("%s: not decoded", tc.name)
+		}
+		st := d.Stats()
+		if got := s.Malformed&fsm.BadSum != 0; got != tc.bad || (st.Reasons[ReasonBadTCPChecksum] == 1) != tc.bad {
+			t.Errorf("%s: marked bad %v, counted %d; want %v", tc.name, got, st.Reasons[ReasonBadTCPChecksum], tc.bad)
+		}
 	}
 }

@@ -61,10 +61,11 @@ const (
 	ReasonIPv6Fragment                       // "ipv6_fragment": IPv6 fragment header other than an atomic fragment
 	ReasonIPv6ExtensionChain                 // "ipv6_extension_chain": extension headers run past the payload or are too many
 	ReasonTruncatedTCPHeader                 // "truncated_tcp_header": fewer than 20 octets of TCP header captured
-	ReasonBadTCPDataOffset                   // "bad_tcp_data_offset": TCP data offset below 5
 
 	// Notes on segments that were decoded.
 	ReasonPresumedTSO          // "presumed_tso": IP length 0 (TSO/GSO/BIG TCP); the captured length was used
+	ReasonBadTCPDataOffset     // "bad_tcp_data_offset": TCP data offset below 5 or past the segment; the segment is marked malformed (receivers discard it)
+	ReasonBadTCPChecksum       // "bad_tcp_checksum": the checksum does not match (only counted when checksums are verified)
 	ReasonIPLengthExceedsFrame // "ip_length_exceeds_frame": the IP length is more than the frame's original length; it was believed
 	ReasonTruncatedTCPOptions  // "truncated_tcp_options": the capture cut the TCP options short; the captured ones were parsed
 	ReasonTCPOptionsOverrun    // "tcp_options_overrun": an option runs past the TCP header; the options before it were parsed
@@ -84,8 +85,9 @@ var reasonNames = [NumReasons]string{
 	ReasonIPv6Fragment:         "ipv6_fragment",
 	ReasonIPv6ExtensionChain:   "ipv6_extension_chain",
 	ReasonTruncatedTCPHeader:   "truncated_tcp_header",
-	ReasonBadTCPDataOffset:     "bad_tcp_data_offset",
 	ReasonPresumedTSO:          "presumed_tso",
+	ReasonBadTCPDataOffset:     "bad_tcp_data_offset",
+	ReasonBadTCPChecksum:       "bad_tcp_checksum",
 	ReasonIPLengthExceedsFrame: "ip_length_exceeds_frame",
 	ReasonTruncatedTCPOptions:  "truncated_tcp_options",
 	ReasonTCPOptionsOverrun:    "tcp_options_overrun",

@@ -28,6 +28,7 @@ var conversationExceptions = map[string]string{
 	"tcpdump/heapoverflow-tcp_print.pcap":           "fuzzed segment with an option past the captured data: we keep the segment",
 	"tcpdump/beep-oobr.pcap":                        "fuzzed IPv6 segment: we keep it, tshark makes no conversation of it",
 	"wireshark-samplecaptures/dns-remoteshell.pcap": "tshark guesses a wlan_centrino header on some frames and finds TCP inside",
+	"suricata-verify/bug-6875-01.pcap":              "its one packet has a TCP data offset past the segment: we report bad_data_offset on its 4-tuple, tshark makes no conversation of it",
 }
 
 // TestCorpus runs the command over every real capture: no panic, valid

@@ -122,6 +122,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Unordered: true, IdleTimeout: o.idleTimeout}
 	table := flow.NewTable(cfg, sink)
 	dec := capture.NewDecoder()
+	dec.VerifyChecksums = o.verifySums
 	fmt.Fprintf(stderr, "tcpflow-fsm: listening on %s, link-type %d, snapshot length %d bytes\n",
 		o.iface, l.LinkType(), o.snaplen)
 

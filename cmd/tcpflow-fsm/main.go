@@ -62,6 +62,7 @@ const (
 type options struct {
 	file, iface, direction, write string
 	list, noPromisc, asJSON       bool
+	verifySums                    bool
 	count, snaplen, bufferKiB     int
 	timeWait, idleTimeout, stats  time.Duration
 	idleSet                       bool
@@ -96,6 +97,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVarP(&o.direction, "direction", "Q", "inout", "live: capture packets going `in`, out or inout")
 	fs.StringVarP(&o.write, "write", "w", "", "live: also save the raw packets to `FILE` (pcap), to analyse again with -r")
 	fs.BoolVar(&o.asJSON, "json", false, "write NDJSON records instead of text")
+	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "TIME-WAIT (2MSL) duration before an endpoint is CLOSED")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 5*time.Minute, "release a connection idle this long (live; 0 never; offline default 0)")
 	fs.DurationVar(&o.stats, "stats", 0, "live: every `INTERVAL` (e.g. 5s), print how many connections are in each state")
@@ -232,6 +234,7 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		cfg.IdleTimeout = o.idleTimeout
 	}
 	dec := capture.NewDecoder()
+	dec.VerifyChecksums = o.verifySums
 	table := flow.NewTable(cfg, out)
 	var (
 		p                    capture.Packet
