@@ -46,6 +46,10 @@ type Event struct {
 	Inferred bool          // the analysis inferred what it could not see
 	Code     Code          // for a Violation
 	Detail   string        // for a Violation: what followed, e.g. "challenge ACK seen"
+	// Dir and SegKind name the table cell a Transition followed:
+	// Rules(Dir, SegKind, From) allows To.
+	Dir     Dir
+	SegKind Kind
 }
 
 // Endpoint is what the observer knows of one end of the connection. The
@@ -431,7 +435,7 @@ func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Tim
 	if c.self {
 		side = A // one socket
 	}
-	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: e.State, To: next, Cause: cause, Inferred: inferred}
+	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: e.State, To: next, Cause: cause, Inferred: inferred, Dir: d, SegKind: k}
 	ev.InState = -1
 	if e.entered {
 		ev.InState = at.Sub(e.since)
