@@ -144,6 +144,11 @@ func (l *Live) Next(p *Packet) error {
 		if errors.Is(err, pcap.NextErrorTimeoutExpired) {
 			return ErrNoPacket
 		}
+		// gopacket's error says only "Read Error"; libpcap's says why,
+		// e.g. "The interface disappeared".
+		if why := l.h.Error(); why != nil && why.Error() != "" {
+			err = why
+		}
 		return fmt.Errorf("capture on %s stopped: %v", l.iface, err)
 	}
 	l.captured++

@@ -123,11 +123,12 @@ func live(o *options, stdout, stderr io.Writer) int {
 	table := flow.NewTable(cfg, sink)
 	dec := capture.NewDecoder()
 	dec.VerifyChecksums = o.verifySums
-	fmt.Fprintf(stderr, "tcpflow-fsm: listening on %s, link-type %d, snapshot length %d bytes\n",
-		o.iface, l.LinkType(), o.snaplen)
-
+	// Catch signals before saying we listen: a script that waits for this
+	// line and then interrupts must get the summary.
 	stop := newStopper()
 	defer stop.stop()
+	fmt.Fprintf(stderr, "tcpflow-fsm: listening on %s, link-type %d, snapshot length %d bytes\n",
+		o.iface, l.LinkType(), o.snaplen)
 	var (
 		p         capture.Packet
 		seg       fsm.Segment

@@ -1,5 +1,7 @@
 // Command driver plays one side of one kernel test-capture scenario for
-// tcpflow-fsm (see ../README.md and ../gen.sh, which is its only user).
+// tcpflow-fsm (see ../README.md and ../gen.sh). The live-capture tests
+// (cmd/tcpflow-fsm/live_test.go) run it too, with one more scenario,
+// "established" (a connection left open), that gen.sh does not make.
 //
 // It drives real Linux TCP sockets with plain system calls, so that every
 // socket operation (bind to a fixed port, shutdown(SHUT_WR), close, SO_LINGER
@@ -415,6 +417,14 @@ var scenarios = map[string]scenario{
 			logf("%v (as expected)", err)
 		},
 		server: func(e endpoint) { logf("no listener on %v", e.local) },
+	},
+
+	// Handshake and hello/world, then both ends keep the connection open
+	// (ESTABLISHED). Not a gen.sh scenario: the live-capture tests
+	// (cmd/tcpflow-fsm/live_test.go) use it for a connection held open.
+	"established": {
+		client: func(e endpoint) { fd := e.dial(); clientHello(fd) },
+		server: func(e endpoint) { fd := e.acceptOne(); serverHello(fd) },
 	},
 
 	// Client shutdown(SHUT_WR); the server keeps sending and never closes.
