@@ -131,6 +131,7 @@ type Endpoint struct {
 	rightEdge Seq
 	hasEdge   bool
 	maxWnd    uint32 // the largest window its peer offered it: MAX.SND.WND
+	sackReach Seq    // the furthest SACK right edge it sent for AckSnt
 	offTS     bool   // it sent timestamps on its SYN
 	tsDropped bool   // timestamps_dropped was reported for it
 	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
@@ -862,7 +863,11 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 	}
 	newAck := seg.Flags&ACK != 0 && k != KindRST && (!s.HasAck || seg.Ack.GreaterThanEq(s.AckSnt))
 	if newAck {
+		if !s.HasAck || seg.Ack != s.AckSnt {
+			s.sackReach = seg.Ack
+		}
 		s.AckSnt, s.HasAck = seg.Ack, true
+		s.sackReach = s.sackReach.Max(sackReach(seg))
 	}
 	if seg.Opts.HasTimestamps {
 		s.HasTS, s.TSVal = true, seg.Opts.TSVal
@@ -893,6 +898,16 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 	}
 }
 
+// sackReach is the furthest a segment acknowledges: its ACK, or the right
+// edge of its furthest SACK block.
+func sackReach(seg *Segment) Seq {
+	r := seg.Ack
+	for _, b := range seg.Opts.SACK[:seg.Opts.NSACK] {
+		r = r.Max(b.Right)
+	}
+	return r
+}
+
 // checkWindow reports a receiver shrinking the window it offered
 // (RFC 9293 §3.8.6 SHLD-14) and a sender going beyond it. Both need the
 // window scaling settled by a captured handshake.
@@ -901,8 +916,11 @@ func (c *Conn) checkWindow(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 		return
 	}
 	// An ACK older than one it already sent is a reordered segment, not a
-	// new offer.
-	if s.hasEdge && seg.Flags&ACK != 0 && seg.Ack.GreaterThanEq(s.AckSnt) {
+	// new offer; so is one for the same ACK that reaches less far with its
+	// SACK blocks (a receiver holding out-of-order data SACKs it in every
+	// ACK until the hole fills).
+	if s.hasEdge && seg.Flags&ACK != 0 && seg.Ack.GreaterThanEq(s.AckSnt) &&
+		!(seg.Ack == s.AckSnt && sackReach(seg).LessThan(s.sackReach)) {
 		edge := seg.Ack.Add(uint32(seg.Window) << s.WScale)
 		// A shift of n loses up to 2^n octets to rounding (Zeek's
 		// window_recision allows the same).

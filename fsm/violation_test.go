@@ -164,6 +164,23 @@ func TestCleanNegotiatedConnection(t *testing.T) {
 	})
 }
 
+// An ACK reordered on the way (same ACK number, a smaller window from
+// before, a shorter SACK reach) is not the receiver shrinking its window.
+func TestReorderedACKIsNotWindowShrink(t *testing.T) {
+	sack := func(right uint32) Options {
+		o := Options{NSACK: 1}
+		o.SACK[0] = SACKBlock{Left: Seq(isnA).Add(2001), Right: Seq(isnA).Add(right)}
+		return o
+	}
+	run(t, append(handshake(),
+		step{from: A, flags: ACK, seq: 1, ack: 1, len: 1000, wantA: Established, wantB: Established},
+		step{from: A, flags: ACK, seq: 2001, ack: 1, len: 1000, wantA: Established, wantB: Established},
+		step{from: B, flags: ACK, seq: 1, ack: 1001, win: 3000, opts: sack(3001), wantA: Established, wantB: Established},
+		step{from: B, flags: ACK, seq: 1, ack: 1001, win: 2000, wantA: Established, wantB: Established},
+		step{from: B, flags: ACK, seq: 1, ack: 1001, win: 2000, opts: sack(2501), wantA: Established, wantB: Established},
+	))
+}
+
 func TestFastOpenDataIsNotAViolation(t *testing.T) {
 	c := NewConn(Config{}, false)
 	syn := Segment{Seq: isnA, Flags: SYN, PayloadLen: 20, Opts: Options{HasFastOpen: true}}

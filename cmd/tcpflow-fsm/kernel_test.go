@@ -103,9 +103,43 @@ func comparable(state string) string {
 	return state
 }
 
+// kernelException is a documented difference between the final state we
+// compute for one endpoint of a kernel capture and the state ss showed: the
+// kernel changed state without sending anything, so nothing in the capture
+// tells an observer.
+type kernelException struct {
+	ours, kernel string // our state and the kernel's, both exactly
+	why          string
+}
+
+// kernelExceptions are the only differences TestKernelFinalStates accepts,
+// keyed by "<scenario> client" or "<scenario> server". An entry must match
+// both states exactly, and the test fails if a documented difference does
+// not occur (the entry is then stale and must go). Everything else of the
+// scenario (the other endpoint, violations, roles) is checked as usual.
+var kernelExceptions = map[string]kernelException{
+	"zero-window client": {
+		ours: "ESTABLISHED", kernel: "FIN-WAIT-1",
+		why: "close() queued the FIN behind data that the server's zero window holds back; " +
+			"the FIN is sent after that data (RFC 9293 §3.10.4, CLOSE in ESTABLISHED: \"Queue this until all preceding SENDs have been segmentized, then form a FIN segment and send it\") " +
+			"and never reached the wire, and the zero-window probes (SND.UNA - 1, no data) carry no FIN",
+	},
+	"zero-window-fin client": {
+		ours: "ESTABLISHED", kernel: "FIN-WAIT-1",
+		why: "close() with all data acknowledged and a zero window: the FIN occupies a sequence number " +
+			"the window does not offer, so Linux keeps it queued (it sends no FIN beyond the window) and only " +
+			"probes the window with SND.UNA - 1; the FIN never reached the wire",
+	},
+	"peer-vanishes client": {
+		ours: "ESTABLISHED", kernel: "CLOSED",
+		why: "the client retransmitted its data until tcp_retries2 (3) said give up (RFC 9293 §3.8.3, R2) " +
+			"and closed the connection (ETIMEDOUT) without sending anything: a timeout leaves no trace on the wire",
+	},
+}
+
 // TestKernelFinalStates checks, for every capture the Linux stack made in
 // testdata/kernel, that both endpoints' final states equal what ss said of
-// each socket when the capture stopped.
+// each socket when the capture stopped, but for the kernelExceptions.
 func TestKernelFinalStates(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(kernelDir, "*.ss"))
 	if len(files) == 0 {
@@ -124,18 +158,35 @@ func TestKernelFinalStates(t *testing.T) {
 			for _, c := range conns {
 				last[c.Client+" "+c.Server] = c
 			}
+			used := map[string]bool{}
+			compare := func(c connRecord, role, local, peer, ours string) {
+				want := kernelState(ss, local, peer)
+				if comparable(ours) == want {
+					return
+				}
+				key := name + " " + role
+				if ex, ok := kernelExceptions[key]; ok && ex.ours == ours && ex.kernel == want {
+					used[key] = true
+					t.Logf("conn %d %s %s: we say %s, the kernel said %s: documented exception: %s",
+						c.ID, role, local, ours, want, ex.why)
+					return
+				}
+				t.Errorf("conn %d %s %s: we say %s, the kernel said %s", c.ID, role, local, ours, want)
+			}
 			for _, c := range last {
-				if want := kernelState(ss, c.Client, c.Server); comparable(c.ClientState) != want {
-					t.Errorf("conn %d client %s: we say %s, the kernel said %s", c.ID, c.Client, c.ClientState, want)
-				}
-				if want := kernelState(ss, c.Server, c.Client); comparable(c.ServerState) != want {
-					t.Errorf("conn %d server %s: we say %s, the kernel said %s", c.ID, c.Server, c.ServerState, want)
-				}
+				compare(c, "client", c.Client, c.Server, c.ClientState)
+				compare(c, "server", c.Server, c.Client, c.ServerState)
 				if len(c.Violations) > 0 {
 					t.Errorf("conn %d: the kernel broke no rule, we reported %v", c.ID, c.Violations)
 				}
 				if c.RolesGuessed {
 					t.Errorf("conn %d: the handshake is in the capture, roles must not be guessed", c.ID)
+				}
+			}
+			for _, role := range []string{"client", "server"} {
+				key := name + " " + role
+				if ex, ok := kernelExceptions[key]; ok && !used[key] {
+					t.Errorf("documented exception %q (we say %s, the kernel %s) did not occur: remove it", key, ex.ours, ex.kernel)
 				}
 			}
 		})

@@ -29,6 +29,8 @@ ALL_SCENARIOS=(
 	half-close-then-close simultaneous-open simultaneous-close rst-abort
 	rst-abort-server time-wait time-wait-reuse time-wait-reuse-server
 	ipv6-close any-sll2 self-connect self-connect-close
+	loss zero-window zero-window-fin zero-window-fin-fits keepalive
+	syn-dropped peer-vanishes server-lost
 )
 
 die() {
@@ -62,7 +64,6 @@ NSA=tfsm-a-$$
 NSB=tfsm-b-$$
 A4=10.99.0.1 B4=10.99.0.2 A6=fd99::1 B6=fd99::2
 MAC_A=02:00:0a:63:00:01 MAC_B=02:00:0a:63:00:02
-SETTLE=0.5 # seconds between READY and the ss snapshot
 
 WORK=$(mktemp -d /tmp/tfsm-gen.XXXXXX)
 cleanup() {
@@ -87,9 +88,13 @@ DRIVER=$WORK/driver
 #   DESC_A, DESC_B, DESC_EXPECT (header comments),
 #   EXPECT (the .ss lines this kernel is expected to give; a mismatch is
 #   reported and the attempt retried, never edited),
-#   CHECK (extra capture check function or ""), ATTEMPTS, ANY (1 for any-sll2).
+#   CHECK (extra capture check function or ""), ATTEMPTS, ANY (1 for any-sll2),
+#   SETTLE (seconds between READY and the ss snapshot),
+#   SNAPLEN (tcpdump -s; "" = tcpdump's default),
+#   STEPS (MODE cs: "who:step ...", see on_step).
 load_scenario() {
 	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0 CAPNS=$NSB CAPIF=veth-b
+	SETTLE=0.5 SNAPLEN="" STEPS="" PIN=""
 	case $NAME in
 	close-client-first) SPORT=9001 CPORT=40001 ;;
 	close-server-first) SPORT=9002 CPORT=40002 ;;
@@ -108,6 +113,21 @@ load_scenario() {
 	# Packets to a local address go over lo, so these are captured there.
 	self-connect) SPORT=40015 CPORT=40015 MODE=self CAPNS=$NSA CAPIF=lo CHECK=check_self_connect ;;
 	self-connect-close) SPORT=40016 CPORT=40016 MODE=self CAPNS=$NSA CAPIF=lo CHECK=check_self_connect ;;
+	# The kernel under stress (see setup_scenario and on_step).
+	loss) SPORT=9017 CPORT=40017 SNAPLEN=128 CHECK=check_loss ATTEMPTS=3 PIN="taskset -c 0" ;;
+	zero-window) SPORT=9018 CPORT=40018 SNAPLEN=128 CHECK=check_zero_window ;;
+	zero-window-fin) SPORT=9019 CPORT=40019 SNAPLEN=128 SETTLE=2 CHECK=check_zero_window ;;
+	zero-window-fin-fits) SPORT=9020 CPORT=40020 SNAPLEN=128 CHECK=check_zero_window_fin_fits ;;
+	keepalive) SPORT=9021 CPORT=40021 SETTLE=3.5 CHECK=check_keepalive ;;
+	syn-dropped)
+		SPORT=9022 CPORT=40022 CHECK=check_syn_dropped SETTLE=3.5
+		# Kernels with net.ipv4.tcp_syn_linear_timeouts (default 4) resend
+		# the first SYNs 1 s apart, older ones after 1, 2, 4 s ...: SYNs at
+		# 0, 1, 2 s or at 0, 1, 3 s; three of them either way.
+		[[ ! -e /proc/sys/net/ipv4/tcp_syn_linear_timeouts ]] || SETTLE=2.5
+		;;
+	peer-vanishes) SPORT=9023 CPORT=40023 STEPS="client:vanish" CHECK=check_peer_vanishes ;;
+	server-lost) SPORT=9024 CPORT=40024 STEPS="server:abort client:send" CHECK=check_server_lost ;;
 	*) die "no such scenario: $NAME" ;;
 	esac
 	if [[ $FAMILY == 4 ]]; then
@@ -204,6 +224,54 @@ load_scenario() {
 		DESC_EXPECT="a TIME-WAIT (one socket, both ends of the connection; FIN-WAIT-1 -> CLOSING -> TIME-WAIT)"
 		EXPECT="$la TIME-WAIT"
 		;;
+	loss)
+		DESC_A="client: connect, send 256 KiB, read 3 MiB, close(); iptables in a's INPUT drops 3% of b's segments longer than 100 bytes (data)"
+		DESC_B="server: listen, accept, read 256 KiB, send 3 MiB, read EOF, close(); iptables in b's INPUT drops 3% of a's data segments"
+		DESC_EXPECT="a TIME-WAIT, b CLOSED (as close-client-first, after retransmissions)"
+		EXPECT="$la TIME-WAIT"$'\n'"$listen"
+		;;
+	zero-window)
+		DESC_A="client: connect (SO_SNDBUF 32 KiB), write until the send buffer is full and the window zero, wait 1.5 s (zero-window probes), close(): FIN queued behind unsent data"
+		DESC_B="server: listen (SO_RCVBUF 16 KiB), accept, never read"
+		DESC_EXPECT="a FIN-WAIT-1 (FIN not sent), b ESTABLISHED"
+		EXPECT="$la FIN-WAIT-1"$'\n'"$listen"$'\n'"$lb ESTABLISHED"
+		;;
+	zero-window-fin)
+		DESC_A="client: connect, write exactly what the window takes until it is all acknowledged and the window is zero, close(): only the FIN is left to send, and it does not fit"
+		DESC_B="server: listen (SO_RCVBUF 16 KiB), accept, never read"
+		DESC_EXPECT="a FIN-WAIT-1 (FIN not sent into the zero window), b ESTABLISHED"
+		EXPECT="$la FIN-WAIT-1"$'\n'"$listen"$'\n'"$lb ESTABLISHED"
+		;;
+	zero-window-fin-fits)
+		DESC_A="client: connect, write what the window takes but one octet until it is all acknowledged, close(): the FIN fills the window's last octet"
+		DESC_B="server: listen (SO_RCVBUF 16 KiB), accept, never read"
+		DESC_EXPECT="a FIN-WAIT-2, b CLOSE-WAIT (the FIN is accepted and ACKed with a zero window)"
+		EXPECT="$la FIN-WAIT-2"$'\n'"$listen"$'\n'"$lb CLOSE-WAIT"
+		;;
+	keepalive)
+		DESC_A="client: connect, $hello, then SO_KEEPALIVE with TCP_KEEPIDLE 1 s, TCP_KEEPINTVL 1 s, idle 3.5 s"
+		DESC_B="server: listen, accept, $shello, idle"
+		DESC_EXPECT="a ESTABLISHED, b ESTABLISHED"
+		EXPECT="$la ESTABLISHED"$'\n'"$listen"$'\n'"$lb ESTABLISHED"
+		;;
+	syn-dropped)
+		DESC_A="client: non-blocking connect(); its SYN is sent again after 1 s and again (3 SYNs captured), never answered"
+		DESC_B="server: listen; iptables in b's INPUT drops the SYNs to its port (the capture still sees them)"
+		DESC_EXPECT="a SYN-SENT, b CLOSED (only the listener)"
+		EXPECT="$la SYN-SENT"$'\n'"$listen"
+		;;
+	peer-vanishes)
+		DESC_A="client: connect, $hello, then (b vanished) send 14 bytes, retransmitted until tcp_retries2 (3) gives up: ETIMEDOUT"
+		DESC_B="server: listen, accept, $shello, left open; then iptables in b drops everything of the connection both ways"
+		DESC_EXPECT="a CLOSED (timed out, nothing sent), b ESTABLISHED"
+		EXPECT="$listen"$'\n'"$lb ESTABLISHED"
+		;;
+	server-lost)
+		DESC_A="client: connect, $hello, then send 13 bytes: the answer is a RST, read gets ECONNRESET, close()"
+		DESC_B="server: listen, accept, $shello, close() with SO_LINGER {1,0} while iptables in b's OUTPUT drops RSTs (the RST never reaches the wire); the kernel answers the client's data with a RST"
+		DESC_EXPECT="a CLOSED, b CLOSED"
+		EXPECT="$listen"
+		;;
 	esac
 	EXPECT=$(printf '%s\n' "$EXPECT" | LC_ALL=C sort | sed '/^$/d')
 }
@@ -274,8 +342,9 @@ setup_netns() {
 
 # start_capture IFACE FILE: tcpdump in namespace CAPNS, wait until it listens.
 start_capture() {
-	local iface=$1 file=$2
-	ip netns exec "$CAPNS" tcpdump -i "$iface" -w "$file" -U --immediate-mode -Z root -nn "tcp port $SPORT" 2>"$file.log" &
+	local iface=$1 file=$2 snap=()
+	[[ -z $SNAPLEN ]] || snap=(-s "$SNAPLEN")
+	ip netns exec "$CAPNS" tcpdump -i "$iface" -w "$file" -U --immediate-mode -Z root -nn "${snap[@]}" "tcp port $SPORT" 2>"$file.log" &
 	PIDS+=($!)
 	CAPTURES+=($!)
 	CAPLOGS+=("$file.log")
@@ -301,17 +370,66 @@ setup_self() {
 	ip netns exec "$NSA" iptables -t mangle -A OUTPUT -o lo -p tcp --sport "$CPORT" -j CHECKSUM --checksum-fill
 }
 
+# setup_scenario: what the network does in the stress scenarios, set up
+# before the drivers start. iptables in a namespace's INPUT runs after the
+# capture point of packets coming in on its veth and in OUTPUT before that of
+# packets going out: a packet dropped in b's INPUT, or in a's (b's packets
+# cross veth-b before they reach a), is in the capture; one dropped in b's
+# OUTPUT is not.
+setup_scenario() {
+	case $NAME in
+	loss)
+		# Random loss of data segments (IP length > 100: no pure ACK, SYN or
+		# FIN here is longer), in each receiver's INPUT, so the capture has
+		# the original and the retransmission.
+		ip netns exec "$NSA" iptables -A INPUT -p tcp --sport "$SPORT" --dport "$CPORT" -m length --length 101:65535 \
+			-m statistic --mode random --probability 0.03 -j DROP
+		ip netns exec "$NSB" iptables -A INPUT -p tcp --sport "$CPORT" --dport "$SPORT" -m length --length 101:65535 \
+			-m statistic --mode random --probability 0.03 -j DROP
+		;;
+	syn-dropped)
+		ip netns exec "$NSB" iptables -A INPUT -p tcp --dport "$SPORT" --syn -j DROP
+		;;
+	peer-vanishes)
+		# Give up after ~3 s of retransmissions (per namespace; default 15).
+		ip netns exec "$NSA" sysctl -qw net.ipv4.tcp_retries2=3 >/dev/null
+		;;
+	esac
+}
+
+# on_step STEP: what the network does when a driver reaches STEP (MODE cs
+# with STEPS); the driver goes on once this returns.
+on_step() {
+	case $NAME:$1 in
+	peer-vanishes:vanish)
+		# b vanishes: nothing of the connection gets in or out of b any more.
+		ip netns exec "$NSB" iptables -A INPUT -p tcp --dport "$SPORT" -j DROP
+		ip netns exec "$NSB" iptables -A OUTPUT -p tcp --sport "$SPORT" -j DROP
+		;;
+	server-lost:abort)
+		# The server's RST never reaches the wire (nor the capture).
+		ip netns exec "$NSB" iptables -A OUTPUT -p tcp --sport "$SPORT" --tcp-flags RST RST -j DROP
+		;;
+	server-lost:send)
+		wait_for "$ATT/server.out" '^READY' 10 || fail "server did not abort"
+		ip netns exec "$NSB" iptables -F OUTPUT
+		;;
+	*) fail "no step $1 in $NAME" ;;
+	esac
+}
+
 # driver NAME NETNS ARGS...: start a driver (NETNS "" = this namespace, pinned to CPU 0).
 driver() {
 	local name=$1 ns=$2
 	shift 2
 	if [[ -n $ns ]]; then
-		ip netns exec "$ns" "$DRIVER" -scenario "$NAME" "$@" >"$ATT/$name.out" 2>"$ATT/$name.err" &
+		$PIN ip netns exec "$ns" "$DRIVER" -scenario "$NAME" "$@" >"$ATT/$name.out" 2>"$ATT/$name.err" &
 	else
 		taskset -c 0 "$DRIVER" -scenario "$NAME" "$@" >"$ATT/$name.out" 2>"$ATT/$name.err" &
 	fi
 	PIDS+=($!)
 	DRIVERS+=($!)
+	printf -v "DPID_$name" '%s' "$!"
 }
 
 # ss_lines LABEL RAWFILE: the .ss lines of one namespace's `ss -tanoi` output.
@@ -422,6 +540,96 @@ check_self_connect() {
 	}'
 }
 
+# count FILE FILTER: the number of packets of FILE that match the tshark
+# display filter FILTER.
+count() {
+	tshark -r "$1" -Y "$2" 2>/dev/null | wc -l
+}
+
+# Retransmissions, duplicate ACKs with SACK blocks, both FINs; and each end's
+# packets in the order it sent them: the IPv4 identification, which Linux
+# counts per socket, always grows (but 0, which the TIME-WAIT socket's ACK
+# carries).
+check_loss() {
+	local r d s f
+	tshark -r "$1" -T fields -E separator=, -e ip.src -e ip.id 2>/dev/null | awk -F, '
+	function hex(s, i, n) {
+		n = 0
+		for (i = 3; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
+		return n
+	}
+	{ id = hex($2) }
+	id != 0 && ($1 in prev) && (id - prev[$1] + 65536) % 65536 >= 32768 { bad++ }
+	id != 0 { prev[$1] = id }
+	END { exit bad > 0 }' || { echo "  packets of one end were reordered before the capture" >&2; return 1; }
+	r=$(count "$1" 'tcp.analysis.retransmission || tcp.analysis.fast_retransmission')
+	d=$(count "$1" 'tcp.analysis.duplicate_ack')
+	s=$(count "$1" 'tcp.options.sack_le')
+	f=$(count "$1" 'tcp.flags.fin == 1')
+	echo "  tshark: $r retransmissions, $d duplicate ACKs, $s segments with SACK blocks, $f FINs"
+	[[ $r -gt 0 && $d -gt 0 && $s -gt 0 && $f -eq 2 ]] || { echo "  not the expected loss pattern" >&2; return 1; }
+}
+
+# b's window closes, the client probes it, and no FIN is on the wire.
+check_zero_window() {
+	local z p f
+	z=$(count "$1" "tcp.analysis.zero_window && ip.src == $B4")
+	p=$(count "$1" "ip.src == $A4 && (tcp.analysis.zero_window_probe || tcp.analysis.keep_alive)")
+	f=$(count "$1" 'tcp.flags.fin == 1')
+	echo "  tshark: $z zero windows from b, $p probes from a, $f FINs"
+	[[ $z -gt 0 && $p -ge 2 && $f -eq 0 ]] || { echo "  not the expected zero-window pattern" >&2; return 1; }
+}
+
+# The client's FIN, the only one, fills b's window, which b ACKs with a zero
+# window: the last packet.
+check_zero_window_fin_fits() {
+	tshark -r "$1" -T fields -E separator=, -e ip.src -e tcp.flags.fin -e tcp.seq_raw -e tcp.ack_raw \
+		-e tcp.window_size_value 2>/dev/null | awk -F, -v a="$A4" -v b="$B4" '
+	$1 == b { win = $5 }
+	$2 == 1 { fins++; if ($1 != a || win != 1) bad = 1; end = ($3 + 1) % 4294967296 }
+	{ lastsrc = $1; lastfin = $2; lastack = $4; lastwin = $5 }
+	END { exit bad || fins != 1 || lastsrc != b || lastfin != 0 || lastack != end || lastwin != 0 }' ||
+		{ echo "  expected the client's FIN into a one-octet window, ACKed with a zero window, last" >&2; return 1; }
+}
+
+# Three keep-alives, each ACKed.
+check_keepalive() {
+	local k a
+	k=$(count "$1" 'tcp.analysis.keep_alive')
+	a=$(count "$1" 'tcp.analysis.keep_alive_ack')
+	echo "  tshark: $k keep-alives, $a ACKs of keep-alives"
+	[[ $k -eq 3 && $a -eq 3 ]] || { echo "  expected 3 keep-alives and 3 ACKs, got $k and $a" >&2; return 1; }
+}
+
+# Only the client's SYN, sent three times.
+check_syn_dropped() {
+	fields "$1" | awk -F, -v a="$A4" '
+	!($1 == a && $3 == 1 && $4 == 0) { bad = 1 }
+	END { exit bad || NR != 3 }' || { echo "  expected 3 SYNs from a and nothing else" >&2; return 1; }
+}
+
+# After the client's 14 bytes, nothing from b, and the data is sent again.
+check_peer_vanishes() {
+	local r
+	fields "$1" | awk -F, -v b="$B4" '
+	$9 == 14 { lost = 1 }
+	lost && $1 == b { bad = 1 }
+	END { exit bad || !lost }' || { echo "  b sent something after it vanished" >&2; return 1; }
+	r=$(count "$1" 'tcp.analysis.retransmission')
+	echo "  tshark: $r retransmissions"
+	[[ $r -ge 3 ]] || { echo "  expected 3 or more retransmissions" >&2; return 1; }
+}
+
+# No RST until the client's 13 bytes, which b answers with a RST: the last packet.
+check_server_lost() {
+	fields "$1" | awk -F, -v a="$A4" -v b="$B4" '
+	$6 == 1 && !sent { bad = 1 }
+	$1 == a && $9 == 13 { sent = 1 }
+	{ last = $1 "," $6 }
+	END { exit bad || !sent || last != b ",1" }' ||
+		{ echo "  expected the RST of b, after the client's data, as the only RST and the last packet" >&2; return 1; }
+}
+
 linktype() {
 	tcpdump -r "$1" 2>&1 >/dev/null | sed -n 's/.*link-type \([A-Z0-9_]*\).*/\1/p' | head -1
 }
@@ -446,6 +654,7 @@ run_attempt() {
 	mkdir -p "$ATT" "$OUT"
 
 	setup_netns
+	setup_scenario
 	[[ $MODE != self ]] || setup_self
 	if [[ $ANY == 1 ]]; then
 		# The same traffic twice: on the veth (Ethernet) and on "any" (LINUX_SLL2).
@@ -460,6 +669,14 @@ run_attempt() {
 		driver server "$NSB" -role server -local "$BE" -peer "$AE"
 		wait_for "$ATT/server.out" '^(LISTENING|READY)' 10 || fail "server did not start"
 		driver client "$NSA" -role client -local "$AE" -peer "$BE"
+		local st who pid
+		for st in $STEPS; do
+			who=${st%%:*}
+			wait_for "$ATT/$who.out" "^STEP ${st#*:}\$" 15 || fail "$who did not reach step ${st#*:}"
+			on_step "${st#*:}"
+			pid=DPID_$who
+			kill -USR1 "${!pid}"
+		done
 		wait_for "$ATT/client.out" '^READY' 15 || fail "client did not finish"
 		wait_for "$ATT/server.out" '^READY' 15 || fail "server did not finish"
 		;;
@@ -510,11 +727,14 @@ run_attempt() {
 	local eth=$OUT/$NAME.pcap
 	[[ $ANY == 0 ]] || eth=$OUT/$NAME.eth.pcap
 	[[ $(linktype "$eth") == EN10MB ]] || fail "$(basename "$eth") is not Ethernet"
+	[[ $(stat -c %s "$OUT/$NAME.pcap") -lt 1048576 ]] || fail "$NAME.pcap is 1 MiB or more"
 	if [[ $ANY == 1 ]]; then
 		editcap -F pcapng "$OUT/$NAME.eth.pcap" "$OUT/$NAME.pcapng"
 	fi
 	echo "  capture:"
-	tcpdump -nn -t -r "$OUT/$NAME.pcap" 2>/dev/null | sed 's/^/    /'
+	tcpdump -nn -t -r "$OUT/$NAME.pcap" 2>/dev/null | awk '
+		NR <= 40 { print "    " $0 }
+		END { if (NR > 40) printf "    ... (%d packets)\n", NR }'
 	echo "  $NAME.ss:"
 	{ grep -v '^#' "$OUT/$NAME.ss" || true; } | sed 's/^/    /'
 	if [[ -n $CHECK ]]; then

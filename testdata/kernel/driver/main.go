@@ -6,7 +6,8 @@
 // It drives real Linux TCP sockets with plain system calls, so that every
 // socket operation (bind to a fixed port, shutdown(SHUT_WR), close, SO_LINGER
 // {1,0}, a non-blocking connect that is left in SYN-SENT, ...) is exactly the
-// one the scenario names.
+// one the scenario names. The scenarios of the kernel under stress (loss,
+// zero windows, keep-alives, ...) are in stress.go.
 //
 // Roles:
 //
@@ -151,8 +152,14 @@ func retryEINTR(f func() error) error {
 	}
 }
 
-// boundSocket returns a TCP socket with SO_REUSEADDR bound to local.
-func boundSocket(local netip.AddrPort, nonblock bool) (int, error) {
+// sockopt is an integer socket option a scenario sets before bind.
+type sockopt struct {
+	level, name, value int
+	label              string // for the log: "SO_RCVBUF"
+}
+
+// boundSocket returns a TCP socket with SO_REUSEADDR and opts bound to local.
+func boundSocket(local netip.AddrPort, nonblock bool, opts ...sockopt) (int, error) {
 	domain := syscall.AF_INET6
 	if local.Addr().Is4() {
 		domain = syscall.AF_INET
@@ -169,6 +176,13 @@ func boundSocket(local netip.AddrPort, nonblock bool) (int, error) {
 		syscall.Close(fd)
 		return -1, fmt.Errorf("SO_REUSEADDR: %w", err)
 	}
+	for _, o := range opts {
+		if err := syscall.SetsockoptInt(fd, o.level, o.name, o.value); err != nil {
+			syscall.Close(fd)
+			return -1, fmt.Errorf("%s: %w", o.label, err)
+		}
+		logf("%s = %d", o.label, o.value)
+	}
 	if err := syscall.Bind(fd, sockaddr(local)); err != nil {
 		syscall.Close(fd)
 		return -1, fmt.Errorf("bind %v: %w", local, err)
@@ -176,8 +190,8 @@ func boundSocket(local netip.AddrPort, nonblock bool) (int, error) {
 	return fd, nil
 }
 
-func listenOn(local netip.AddrPort) (int, error) {
-	fd, err := boundSocket(local, false)
+func listenOn(local netip.AddrPort, opts ...sockopt) (int, error) {
+	fd, err := boundSocket(local, false, opts...)
 	if err != nil {
 		return -1, err
 	}
@@ -262,8 +276,8 @@ func finishConnect(fd int) error {
 }
 
 // dial connects from local (a fixed port, SO_REUSEADDR) to peer.
-func dial(local, peer netip.AddrPort) (int, error) {
-	fd, err := boundSocket(local, true)
+func dial(local, peer netip.AddrPort, opts ...sockopt) (int, error) {
+	fd, err := boundSocket(local, true, opts...)
 	if err != nil {
 		return -1, err
 	}
@@ -355,23 +369,24 @@ type endpoint struct {
 	local, peer netip.AddrPort
 }
 
-// listen creates the server's listening socket and tells the script.
-func (e endpoint) listen() int {
-	lfd, err := listenOn(e.local)
+// listen creates the server's listening socket (with opts, which accepted
+// sockets inherit) and tells the script.
+func (e endpoint) listen(opts ...sockopt) int {
+	lfd, err := listenOn(e.local, opts...)
 	check(err)
 	say("LISTENING")
 	return lfd
 }
 
-func (e endpoint) acceptOne() int {
-	lfd := e.listen()
+func (e endpoint) acceptOne(opts ...sockopt) int {
+	lfd := e.listen(opts...)
 	fd, err := accept(lfd)
 	check(err)
 	return fd
 }
 
-func (e endpoint) dial() int {
-	fd, err := dial(e.local, e.peer)
+func (e endpoint) dial(opts ...sockopt) int {
+	fd, err := dial(e.local, e.peer, opts...)
 	check(err)
 	return fd
 }
