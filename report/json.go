@@ -141,6 +141,9 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 		b = field(b, "rfc", info.RFC)
 		b = field(b, "message", info.Summary)
 		b = field(b, "endpoint", r.name(e.Side))
+		if e.Detail != "" {
+			b = field(b, "detail", e.Detail)
+		}
 	}
 	return append(b, "}\n"...)
 }

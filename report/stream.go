@@ -43,8 +43,8 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 			s.clock(e.Time), c.ID, who, addr, e.From, e.To, inState, e.Cause, segment(c, e))
 	case fsm.Violation:
 		info := e.Code.Info()
-		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s ! %s [%s, %s]: %s%s\n",
-			s.clock(e.Time), c.ID, who, addr, info.Name, info.Severity, info.RFC, info.Summary, segment(c, e))
+		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s ! %s [%s, %s]: %s%s%s\n",
+			s.clock(e.Time), c.ID, who, addr, info.Name, info.Severity, info.RFC, info.Summary, detail(e.Detail), segment(c, e))
 	}
 	s.w.Flush()
 }

@@ -93,7 +93,7 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 		fmt.Fprintf(t.w, "%12s      %-6s %s -> %s  (%s%s)\n", when, who, e.From, e.To, e.Cause, inferred)
 	case fsm.Violation:
 		info := e.Code.Info()
-		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s: %s\n", when, info.Name, info.Severity, info.RFC, who, info.Summary)
+		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s: %s%s\n", when, info.Name, info.Severity, info.RFC, who, info.Summary, detail(e.Detail))
 	}
 }
 
@@ -105,6 +105,14 @@ func window(c *flow.Conn, p *flow.Packet) uint32 {
 		return uint32(p.Window)
 	}
 	return uint32(p.Window) << shift
+}
+
+// detail appends what followed a violation, if anything.
+func detail(d string) string {
+	if d == "" {
+		return ""
+	}
+	return " (" + d + ")"
 }
 
 // rel formats a duration since the connection's first segment in seconds
