@@ -25,12 +25,12 @@ func TestGolden(t *testing.T) {
 	}
 	for _, pcap := range captures {
 		name := strings.TrimSuffix(filepath.Base(pcap), ".pcap")
-		for _, r := range []struct{ name, flag string }{{"text", ""}, {"json", "--json"}} {
+		for _, r := range []struct {
+			name  string
+			flags []string
+		}{{"text", nil}, {"json", []string{"--json"}}, {"ladder", []string{"--ladder", "--ascii"}}} {
 			t.Run(name+"/"+r.name, func(t *testing.T) {
-				args := []string{"-r", pcap}
-				if r.flag != "" {
-					args = append(args, r.flag)
-				}
+				args := append([]string{"-r", pcap}, r.flags...)
 				var stdout, stderr bytes.Buffer
 				if code := run(args, nil, &stdout, &stderr); code != 0 {
 					t.Fatalf("exit %d: %s", code, stderr.String())

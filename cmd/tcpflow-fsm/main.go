@@ -45,6 +45,7 @@ Examples:
   tcpflow-fsm -r incident.pcap                  timelines, summary, counters
   tcpflow-fsm -r incident.pcap port 9000        only traffic matching the filter
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
+  tcpflow-fsm -r handshake.pcap --ladder        the exchange drawn as RFC 9293's figures
   tcpdump -i any -w - port 80 | tcpflow-fsm -r -
   tcpflow-fsm fsm-table                         the state machine's transition table
 
@@ -62,7 +63,8 @@ const (
 type options struct {
 	file, iface, direction, write string
 	list, noPromisc, asJSON       bool
-	verifySums                    bool
+	verifySums, ladder, ascii     bool
+	conns                         []int
 	count, snaplen, bufferKiB     int
 	timeWait, idleTimeout, stats  time.Duration
 	idleSet                       bool
@@ -97,6 +99,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVarP(&o.direction, "direction", "Q", "inout", "live: capture packets going `in`, out or inout")
 	fs.StringVarP(&o.write, "write", "w", "", "live: also save the raw packets to `FILE` (pcap), to analyse again with -r")
 	fs.BoolVar(&o.asJSON, "json", false, "write NDJSON records instead of text")
+	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
+	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
+	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "TIME-WAIT (2MSL) duration before an endpoint is CLOSED")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 5*time.Minute, "release a connection idle this long (live; 0 never; offline default 0)")
@@ -159,6 +164,10 @@ func (o *options) check() string {
 		return "-w saves a live capture: it goes with -i"
 	case o.stats > 0 && o.iface == "":
 		return "--stats counts states during a live capture: it goes with -i"
+	case o.ladder && (o.iface != "" || o.asJSON):
+		return "--ladder draws a capture file's connections: it goes with -r, without --json"
+	case len(o.conns) > 0 && !o.ladder:
+		return "--conn picks connections for --ladder"
 	case o.snaplen <= 0 || o.bufferKiB <= 0:
 		return "-s and -B must be positive"
 	case o.direction != "in" && o.direction != "out" && o.direction != "inout":
@@ -224,9 +233,12 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	var out renderer
-	if o.asJSON {
+	switch {
+	case o.asJSON:
 		out = report.NewJSON(stdout)
-	} else {
+	case o.ladder:
+		out = report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)
+	default:
 		out = report.NewText(stdout, true)
 	}
 	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON}
@@ -283,6 +295,17 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	return exitOK
+}
+
+// utf8Terminal reports whether the locale says the terminal speaks UTF-8.
+func utf8Terminal() bool {
+	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if val := os.Getenv(v); val != "" {
+			val = strings.ToUpper(val)
+			return strings.Contains(val, "UTF-8") || strings.Contains(val, "UTF8")
+		}
+	}
+	return false
 }
 
 func listInterfaces(stdout, stderr io.Writer) int {

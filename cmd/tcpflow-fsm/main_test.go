@@ -217,3 +217,27 @@ func TestTimeWaitTimer(t *testing.T) {
 		t.Errorf("time-wait.pcap: client %s", conns[0].ClientState)
 	}
 }
+
+// --conn picks connections for the ladder; the locale picks the drawing.
+func TestLadderOptions(t *testing.T) {
+	pcap := filepath.Join(goldenDir, "time-wait-reuse.pcap")
+	code, out, stderr := runCmd([]string{"-r", pcap, "--ladder", "--ascii", "--conn", "2"}, nil)
+	if code != 0 || strings.Contains(out, "conn 1:") || !strings.Contains(out, "conn 2:") {
+		t.Errorf("exit %d (%s), want only conn 2:\n%s", code, stderr, out)
+	}
+	t.Setenv("LC_ALL", "en_US.UTF-8")
+	_, out, _ = runCmd([]string{"-r", pcap, "--ladder"}, nil)
+	if !strings.Contains(out, "──>") {
+		t.Errorf("a UTF-8 locale draws with box characters:\n%s", out)
+	}
+	t.Setenv("LC_ALL", "C")
+	_, out, _ = runCmd([]string{"-r", pcap, "--ladder"}, nil)
+	if strings.Contains(out, "──>") || !strings.Contains(out, "-->") {
+		t.Errorf("the C locale draws with ASCII:\n%s", out)
+	}
+	for _, args := range [][]string{{"-r", pcap, "--ladder", "--json"}, {"-r", pcap, "--conn", "1"}} {
+		if code, _, _ := runCmd(args, nil); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
