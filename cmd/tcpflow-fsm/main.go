@@ -28,6 +28,7 @@ const usage = `usage: tcpflow-fsm -r FILE [options] [filter words...]
        tcpflow-fsm -i IFACE [options] [filter words...]
        tcpflow-fsm -D
        tcpflow-fsm fsm-table
+       tcpflow-fsm fsm-dot [-r FILE]
 
 Follows every TCP connection through the RFC 9293 state machine, for both
 endpoints, and shows each endpoint's state transitions and the segments
@@ -48,6 +49,7 @@ Examples:
   tcpflow-fsm -r handshake.pcap --ladder        the exchange drawn as RFC 9293's figures
   tcpdump -i any -w - port 80 | tcpflow-fsm -r -
   tcpflow-fsm fsm-table                         the state machine's transition table
+  tcpflow-fsm fsm-dot -r x.pcap | dot -Tsvg     the state diagram, edges counted in x.pcap
 
 Options:
 `
@@ -74,6 +76,9 @@ type options struct {
 // run is the whole command, testable: it reads args, writes to stdout and
 // stderr, and returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "fsm-dot" {
+		return fsmDot(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "fsm-table" {
 		if len(args) > 1 {
 			fmt.Fprintln(stderr, "tcpflow-fsm: fsm-table takes no arguments")
@@ -199,9 +204,24 @@ func totals(read, filtered uint64, dec *capture.Decoder, table *flow.Table) repo
 	return tot
 }
 
-// offline reads one capture file through the pipeline capture → flow →
-// fsm → report. Everything read before an error is analysed and reported.
+// offline reads one capture file and renders it as the flags ask.
 func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
+	var out renderer
+	switch {
+	case o.asJSON:
+		out = report.NewJSON(stdout)
+	case o.ladder:
+		out = report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)
+	default:
+		out = report.NewText(stdout, true)
+	}
+	return analyse(o, stdin, out, stderr)
+}
+
+// analyse reads one capture file through the pipeline capture → flow →
+// fsm → report, into out. Everything read before an error is analysed and
+// reported.
+func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	var (
 		rd  *capture.Reader
 		err error
@@ -232,15 +252,6 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer filters.Close()
 	}
 
-	var out renderer
-	switch {
-	case o.asJSON:
-		out = report.NewJSON(stdout)
-	case o.ladder:
-		out = report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)
-	default:
-		out = report.NewText(stdout, true)
-	}
 	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON}
 	if o.idleSet {
 		cfg.IdleTimeout = o.idleTimeout
@@ -326,4 +337,30 @@ func listInterfaces(stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%d.%s%s%s\n", i+1, f.Name, desc, flags)
 	}
 	return exitOK
+}
+
+// fsmDot writes the state diagram as Graphviz DOT; with -r FILE each edge
+// carries how many times the capture took it.
+func fsmDot(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("tcpflow-fsm fsm-dot", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.StringP("read", "r", "", "count the transitions taken in `FILE`")
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+		return exitUsage
+	}
+	dot := report.NewDot(stdout)
+	if *file == "" {
+		if fs.NArg() > 0 {
+			fmt.Fprintln(stderr, "tcpflow-fsm: fsm-dot takes a filter only with -r FILE")
+			return exitUsage
+		}
+		if err := dot.Close(nil); err != nil {
+			fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+			return exitInput
+		}
+		return exitOK
+	}
+	o := &options{file: *file, filter: strings.Join(fs.Args(), " "), timeWait: fsm.DefaultTimeWait}
+	return analyse(o, nil, dot, stderr)
 }

@@ -241,3 +241,26 @@ func TestLadderOptions(t *testing.T) {
 		}
 	}
 }
+
+// fsm-dot draws every transition the table allows; with -r it counts
+// those a capture took: a simultaneous close takes FIN-WAIT-1 -> CLOSING
+// twice and never CLOSE-WAIT.
+func TestFSMDot(t *testing.T) {
+	code, plain, _ := runCmd([]string{"fsm-dot"}, nil)
+	if code != 0 || !strings.HasPrefix(plain, "digraph rfc9293 {") || !strings.Contains(plain, `"TIME-WAIT" -> "CLOSED" [label="2MSL timeout"]`) {
+		t.Fatalf("exit %d:\n%s", code, plain)
+	}
+	code, counted, _ := runCmd([]string{"fsm-dot", "-r", filepath.Join(goldenDir, "simultaneous-close.pcap")}, nil)
+	for _, want := range []string{
+		`"FIN-WAIT-1" -> "CLOSING" [label="rcvd FIN (2)", penwidth=2]`,
+		`"CLOSING" -> "TIME-WAIT" [label="rcvd ACK (2)", penwidth=2]`,
+		`"ESTABLISHED" -> "CLOSE-WAIT" [label="rcvd FIN (0)", color=gray80, fontcolor=gray60]`,
+	} {
+		if code != 0 || !strings.Contains(counted, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	if strings.Count(plain, "->") != strings.Count(counted, "->") {
+		t.Error("counting must not change which edges are drawn")
+	}
+}
