@@ -17,6 +17,9 @@ import (
 // it. When a connection ends it writes its summary line. Every line is
 // flushed: this is the live renderer.
 type Stream struct {
+	// Explain adds to each transition and violation a sentence on why.
+	Explain bool
+
 	w   *bufio.Writer
 	loc *time.Location
 }
@@ -45,6 +48,9 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 		info := e.Code.Info()
 		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s ! %s [%s, %s]: %s%s%s\n",
 			s.clock(e.Time), c.ID, who, addr, info.Name, info.Severity, info.RFC, info.Summary, detail(e.Detail), segment(c, e))
+	}
+	if s.Explain {
+		fmt.Fprintf(s.w, "%15s  why: %s\n", "", Explanation(e))
 	}
 	s.w.Flush()
 }

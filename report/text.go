@@ -15,6 +15,10 @@ import (
 // segments with the state transitions and violations each caused; at the
 // end one summary line per connection and the capture counters.
 type Text struct {
+	// Explain adds to each transition and violation a sentence on why
+	// (teaching mode).
+	Explain bool
+
 	w         *bufio.Writer
 	timelines bool
 	summaries []string
@@ -94,6 +98,9 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 	case fsm.Violation:
 		info := e.Code.Info()
 		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s: %s%s\n", when, info.Name, info.Severity, info.RFC, who, info.Summary, detail(e.Detail))
+	}
+	if t.Explain {
+		fmt.Fprintf(t.w, "%12s        why: %s\n", "", Explanation(e))
 	}
 }
 

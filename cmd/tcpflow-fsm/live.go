@@ -116,7 +116,9 @@ func live(o *options, stdout, stderr io.Writer) int {
 	if o.asJSON {
 		out = report.NewJSONStream(stdout)
 	} else {
-		out = report.NewStream(stdout, time.Local)
+		st := report.NewStream(stdout, time.Local)
+		st.Explain = o.explain
+		out = st
 	}
 	sink := &tallySink{out: out}
 	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Unordered: true, IdleTimeout: o.idleTimeout}

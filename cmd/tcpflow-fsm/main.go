@@ -66,6 +66,7 @@ type options struct {
 	file, iface, direction, write string
 	list, noPromisc, asJSON       bool
 	verifySums, ladder, ascii     bool
+	explain                       bool
 	conns                         []int
 	count, snaplen, bufferKiB     int
 	timeWait, idleTimeout, stats  time.Duration
@@ -107,6 +108,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
+	fs.BoolVar(&o.explain, "explain", false, "teaching mode: say why the RFC makes each transition and violation")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "TIME-WAIT (2MSL) duration before an endpoint is CLOSED")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 5*time.Minute, "release a connection idle this long (live; 0 never; offline default 0)")
@@ -213,7 +215,9 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	case o.ladder:
 		out = report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)
 	default:
-		out = report.NewText(stdout, true)
+		tx := report.NewText(stdout, true)
+		tx.Explain = o.explain
+		out = tx
 	}
 	return analyse(o, stdin, out, stderr)
 }

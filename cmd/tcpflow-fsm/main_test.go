@@ -264,3 +264,16 @@ func TestFSMDot(t *testing.T) {
 		t.Error("counting must not change which edges are drawn")
 	}
 }
+
+// --explain gives every transition and violation one sentence of why.
+func TestExplain(t *testing.T) {
+	_, plain, _ := runCmd([]string{"-r", filepath.Join(goldenDir, "close-client-first.pcap")}, nil)
+	_, explained, _ := runCmd([]string{"-r", filepath.Join(goldenDir, "close-client-first.pcap"), "--explain"}, nil)
+	transitions := strings.Count(plain, " -> ")
+	if transitions == 0 || strings.Count(explained, "why: ") != transitions {
+		t.Errorf("%d transitions, %d explanations", transitions, strings.Count(explained, "why: "))
+	}
+	if !strings.Contains(explained, "why: passive OPEN: SYN received, SYN,ACK due (§3.10.7.2)") {
+		t.Errorf("the listener's transition is not explained:\n%s", explained)
+	}
+}
