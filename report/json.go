@@ -14,18 +14,21 @@ import (
 // followed by its "transition" and "violation" records in timeline order;
 // a "stats" record last. Field names are a contract: never rename one.
 type JSON struct {
-	w      *bufio.Writer
-	buf    []byte
-	stream bool
+	w        *bufio.Writer
+	buf      []byte
+	stream   bool
+	findings *Findings
 }
 
 // NewJSON returns an NDJSON renderer for a whole capture.
-func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w)} }
+func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w), findings: NewFindings()} }
 
 // NewJSONStream returns an NDJSON renderer for live capture: the same
 // records, each written and flushed as it happens; a connection's "conn"
 // record comes when it ends, after its events.
-func NewJSONStream(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w), stream: true} }
+func NewJSONStream(w io.Writer) *JSON {
+	return &JSON{w: bufio.NewWriter(w), stream: true, findings: NewFindings()}
+}
 
 // Event writes a transition or violation record when streaming; otherwise
 // records are written per connection in Done.
@@ -40,6 +43,7 @@ func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 
 // Done writes the connection's records.
 func (j *JSON) Done(c *flow.Conn) {
+	j.findings.Observe(c)
 	r := rolesOf(c)
 	b := j.buf[:0]
 	b = append(b, `{"type":"conn","id":`...)
@@ -148,9 +152,27 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 	return append(b, "}\n"...)
 }
 
-// Close writes the stats record and flushes.
+// Close writes the finding records, then the stats record, and flushes.
 func (j *JSON) Close(t *Totals) error {
 	b := j.buf[:0]
+	for _, f := range j.findings.List() {
+		b = append(b, `{"type":"finding"`...)
+		b = field(b, "code", f.Code)
+		b = intField(b, "count", int64(len(f.Conns)))
+		b = append(b, `,"conns":[`...)
+		for i, id := range f.Conns {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(id), 10)
+		}
+		b = append(b, ']')
+		b = field(b, "message", f.Meaning)
+		if f.Detail != "" {
+			b = field(b, "detail", f.Detail)
+		}
+		b = append(b, "}\n"...)
+	}
 	b = append(b, `{"type":"stats"`...)
 	b = intField(b, "packets", int64(t.Packets))
 	b = intField(b, "tcp_packets", int64(t.TCP))

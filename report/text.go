@@ -22,12 +22,13 @@ type Text struct {
 	w         *bufio.Writer
 	timelines bool
 	summaries []string
+	findings  *Findings
 }
 
 // NewText returns a text renderer. Without timelines it writes only the
 // summary lines and counters.
 func NewText(w io.Writer, timelines bool) *Text {
-	return &Text{w: bufio.NewWriter(w), timelines: timelines}
+	return &Text{w: bufio.NewWriter(w), timelines: timelines, findings: NewFindings()}
 }
 
 // Event is part of flow.Sink; the text renderer writes whole connections.
@@ -40,6 +41,7 @@ func (t *Text) Done(c *flow.Conn) {
 		t.timeline(c, r)
 	}
 	t.summaries = append(t.summaries, summaryLine(c, r))
+	t.findings.Observe(c)
 }
 
 func (t *Text) timeline(c *flow.Conn, r roles) {
@@ -114,6 +116,45 @@ func window(c *flow.Conn, p *flow.Packet) uint32 {
 	return uint32(p.Window) << shift
 }
 
+// writeFinding writes a finding: its name and count, the connections (the
+// first ten), and its meaning wrapped to fit 100 columns.
+func writeFinding(w io.Writer, f *Finding) {
+	ids := f.Conns
+	more := ""
+	if len(ids) > 10 {
+		more = fmt.Sprintf(" and %d more", len(ids)-10)
+		ids = ids[:10]
+	}
+	fmt.Fprintf(w, "  %-15s %5d  conns %s%s\n", f.Code, len(f.Conns), strings.Trim(fmt.Sprint(ids), "[]"), more)
+	text := f.Meaning
+	if f.Detail != "" {
+		text += " (" + f.Detail + ")"
+	}
+	for _, line := range wrap(text, 90) {
+		fmt.Fprintf(w, "      %s\n", line)
+	}
+}
+
+// wrap breaks text into lines of at most width columns, at spaces.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
 // detail appends what followed a violation, if anything.
 func detail(d string) string {
 	if d == "" {
@@ -150,6 +191,13 @@ func (t *Text) Close(tot *Totals) error {
 		fmt.Fprintln(w, "connections:")
 		for _, s := range t.summaries {
 			fmt.Fprintln(w, s)
+		}
+		fmt.Fprintln(w)
+	}
+	if fs := t.findings.List(); len(fs) > 0 {
+		fmt.Fprintln(w, "findings:")
+		for _, f := range fs {
+			writeFinding(w, &f)
 		}
 		fmt.Fprintln(w)
 	}

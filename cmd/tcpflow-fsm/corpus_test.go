@@ -146,6 +146,16 @@ func checkRecords(t *testing.T, recs []map[string]any) {
 			if int(r["conn"].(float64)) != conns || !codes[r["code"].(string)] {
 				t.Errorf("bad violation %v", r)
 			}
+		case "finding":
+			ids, _ := r["conns"].([]any)
+			if r["code"] == "" || int(r["count"].(float64)) != len(ids) || len(ids) == 0 {
+				t.Errorf("bad finding %v", r)
+			}
+			for _, id := range ids {
+				if n := int(id.(float64)); n < 1 || n > conns {
+					t.Errorf("finding names connection %d of %d", n, conns)
+				}
+			}
 		case "stats":
 		default:
 			t.Errorf("unknown record %v", r)

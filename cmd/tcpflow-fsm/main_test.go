@@ -277,3 +277,38 @@ func TestExplain(t *testing.T) {
 		t.Errorf("the listener's transition is not explained:\n%s", explained)
 	}
 }
+
+// Each finding fires on a kernel capture that shows it, and a clean
+// capture (both ends established, nothing wrong) has none.
+func TestFindings(t *testing.T) {
+	findings := func(capture string) map[string]bool {
+		recs, _ := analyseJSON(t, "-r", filepath.Join(goldenDir, capture))
+		got := map[string]bool{}
+		for _, r := range recs {
+			if r["type"] == "finding" {
+				got[r["code"].(string)] = true
+			}
+		}
+		return got
+	}
+	for capture, want := range map[string][]string{
+		"refused.pcap":            {"refused"},
+		"syn-dropped.pcap":        {"unanswered_syn"},
+		"half-close.pcap":         {"close_wait", "fin_wait_2"},
+		"rst-abort.pcap":          {"aborted"},
+		"rst-abort-server.pcap":   {"aborted"},
+		"close-client-first.pcap": {"time_wait"},
+		"simultaneous-open.pcap":  nil,
+		"keepalive.pcap":          nil,
+	} {
+		got := findings(capture)
+		if len(got) != len(want) {
+			t.Errorf("%s: findings %v, want %v", capture, got, want)
+		}
+		for _, w := range want {
+			if !got[w] {
+				t.Errorf("%s: no %s finding (got %v)", capture, w, got)
+			}
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package report
+
+import (
+	"fmt"
+
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+)
+
+// A Finding names a pattern on-call engineers look for, with the
+// connections that show it and one sentence of what it usually means.
+type Finding struct {
+	Code    string // stable snake_case name, part of the JSON schema
+	Conns   []int
+	Detail  string // counts that sharpen the finding, when any
+	Meaning string
+}
+
+// findingInfo is the catalog of findings, in report order.
+var findingInfo = []struct{ code, meaning string }{
+	{"refused", "SYNs answered by RST: nothing listens on that port (or a firewall rejects it)"},
+	{"unanswered_syn", "SYNs that got no answer: the port is filtered, the packets blackholed, or the host is down"},
+	{"half_open", "servers left in SYN-RECEIVED by handshakes never completed: with many, a SYN flood or a full accept queue"},
+	{"time_wait", "endpoints in TIME-WAIT at the end: many of them exhaust ports on the side that closes first"},
+	{"close_wait", "endpoints in CLOSE-WAIT: the peer closed but the application has not closed its socket (a leak if they accumulate)"},
+	{"fin_wait_2", "endpoints in FIN-WAIT-2: they closed and wait for a peer that never closes its side"},
+	{"aborted", "connections ended by a RST from an established endpoint: an abort, a crash, or a middlebox"},
+}
+
+// Findings collects findings from connections as they end.
+type Findings struct {
+	conns    map[string][]int
+	closers  [2]int // who sent the first FIN of TIME-WAIT connections: client, server
+	timeWait int
+}
+
+// NewFindings returns an empty collector.
+func NewFindings() *Findings { return &Findings{conns: map[string][]int{}} }
+
+func (f *Findings) add(code string, id int) {
+	list := f.conns[code]
+	if len(list) == 0 || list[len(list)-1] != id {
+		f.conns[code] = append(list, id)
+	}
+}
+
+// Observe takes in a connection that has ended.
+func (f *Findings) Observe(c *flow.Conn) {
+	r := rolesOf(c)
+	cl, sv := c.FSM.Endpoint(r.client), c.FSM.Endpoint(r.server)
+	switch {
+	case c.FSM.Self():
+	case cl.State == fsm.SynSent && c.Packets[r.server] == 0:
+		f.add("unanswered_syn", c.ID)
+	}
+	for _, e := range c.Events {
+		if e.Kind != fsm.Transition {
+			continue
+		}
+		switch {
+		case e.Side == r.client && e.From == fsm.SynSent && e.To == fsm.Closed && e.Cause == "rcvd RST":
+			f.add("refused", c.ID)
+		case e.Cause == "sent RST" && e.From.Synchronized() && e.From != fsm.TimeWait:
+			f.add("aborted", c.ID)
+		}
+	}
+	for _, s := range []fsm.Side{r.client, r.server} {
+		switch c.FSM.Endpoint(s).State {
+		case fsm.SynReceived:
+			f.add("half_open", c.ID)
+		case fsm.CloseWait:
+			f.add("close_wait", c.ID)
+		case fsm.FinWait2:
+			f.add("fin_wait_2", c.ID)
+		case fsm.TimeWait:
+			f.add("time_wait", c.ID)
+		}
+	}
+	if sv.State == fsm.TimeWait || cl.State == fsm.TimeWait {
+		// The side in TIME-WAIT is the one that closed first (or both,
+		// after a simultaneous close).
+		if cl.State == fsm.TimeWait {
+			f.closers[0]++
+		}
+		if sv.State == fsm.TimeWait {
+			f.closers[1]++
+		}
+	}
+}
+
+// List returns the findings, in catalog order.
+func (f *Findings) List() []Finding {
+	var out []Finding
+	for _, info := range findingInfo {
+		ids := f.conns[info.code]
+		if len(ids) == 0 {
+			continue
+		}
+		fd := Finding{Code: info.code, Conns: ids, Meaning: info.meaning}
+		if info.code == "time_wait" {
+			fd.Detail = fmt.Sprintf("client closed first in %d, server in %d", f.closers[0], f.closers[1])
+		}
+		out = append(out, fd)
+	}
+	return out
+}
