@@ -98,6 +98,9 @@ type Conn struct {
 	// End says why the connection was handed to the sink.
 	End EndReason
 
+	// Zeek keeps Zeek's view of the connection: conn_state and history.
+	Zeek Zeek
+
 	synack   [2]bool // side sent a SYN,ACK
 	done     bool
 	endedAt  time.Time // when both endpoints were first seen closed
@@ -240,6 +243,10 @@ func (t *Table) Add(seg *fsm.Segment) {
 	}
 	if t.cfg.Timeline {
 		c.Timeline = append(c.Timeline, c.Cur)
+	}
+	if seg.Malformed&(fsm.BadOffset|fsm.BadSum) == 0 {
+		client, _ := c.Client()
+		c.Zeek.update(side, side == client, seg)
 	}
 	t.emit(c, c.FSM.Step(side, seg))
 	t.schedule(c)

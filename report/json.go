@@ -60,6 +60,8 @@ func (j *JSON) Done(c *flow.Conn) {
 	b = intField(b, "server_packets", int64(c.Packets[r.server]))
 	b = intField(b, "client_bytes", c.Bytes[r.client])
 	b = intField(b, "server_bytes", c.Bytes[r.server])
+	b = field(b, "conn_state", c.Zeek.ConnState(r.client))
+	b = field(b, "history", c.Zeek.History(r.client))
 	b = intField(b, "duplicates", int64(c.Duplicates))
 	b = append(b, `,"violations":[`...)
 	for i, code := range c.Codes() {

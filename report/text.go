@@ -171,10 +171,11 @@ func rel(d time.Duration) string {
 
 func summaryLine(c *flow.Conn, r roles) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "conn %d  %s > %s  %ss  client %d pkts %d B  server %d pkts %d B  client %s  server %s  violations %d",
+	fmt.Fprintf(&b, "conn %d  %s > %s  %ss  client %d pkts %d B  server %d pkts %d B  client %s  server %s  %s %s  violations %d",
 		c.ID, c.Addr[r.client], c.Addr[r.server], rel(c.Last.Sub(c.First)),
 		c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
-		c.FSM.Endpoint(r.client).State, c.FSM.Endpoint(r.server).State, c.Violations)
+		c.FSM.Endpoint(r.client).State, c.FSM.Endpoint(r.server).State,
+		c.Zeek.ConnState(r.client), c.Zeek.History(r.client), c.Violations)
 	if c.Duplicates > 0 {
 		fmt.Fprintf(&b, "  duplicates %d", c.Duplicates)
 	}
