@@ -18,6 +18,7 @@ type JSON struct {
 	buf      []byte
 	stream   bool
 	findings *Findings
+	final    StateCounts
 }
 
 // NewJSON returns an NDJSON renderer for a whole capture.
@@ -44,6 +45,7 @@ func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 // Done writes the connection's records.
 func (j *JSON) Done(c *flow.Conn) {
 	j.findings.Observe(c)
+	j.final.Count(c)
 	r := rolesOf(c)
 	b := j.buf[:0]
 	b = append(b, `{"type":"conn","id":`...)
@@ -154,9 +156,14 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 	return append(b, "}\n"...)
 }
 
-// Close writes the finding records, then the stats record, and flushes.
+// Close writes the finding records, the final state counts, then the
+// stats record, and flushes.
 func (j *JSON) Close(t *Totals) error {
 	b := j.buf[:0]
+	b = append(b, `{"type":"final_states"`...)
+	b = stateCount(b, "client", &j.final.Client)
+	b = stateCount(b, "server", &j.final.Server)
+	b = append(b, "}\n"...)
 	for _, f := range j.findings.List() {
 		b = append(b, `{"type":"finding"`...)
 		b = field(b, "code", f.Code)

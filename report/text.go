@@ -23,6 +23,7 @@ type Text struct {
 	timelines bool
 	summaries []string
 	findings  *Findings
+	final     StateCounts
 }
 
 // NewText returns a text renderer. Without timelines it writes only the
@@ -42,6 +43,7 @@ func (t *Text) Done(c *flow.Conn) {
 	}
 	t.summaries = append(t.summaries, summaryLine(c, r))
 	t.findings.Observe(c)
+	t.final.Count(c)
 }
 
 func (t *Text) timeline(c *flow.Conn, r roles) {
@@ -194,6 +196,11 @@ func (t *Text) Close(tot *Totals) error {
 			fmt.Fprintln(w, s)
 		}
 		fmt.Fprintln(w)
+	}
+	if len(t.summaries) > 0 {
+		// As netstat -nat | awk '{print $6}' | sort | uniq -c, per role.
+		fmt.Fprintln(w, "final states:")
+		fmt.Fprintf(w, "  client  %s\n  server  %s\n\n", t.final.Client.String(), t.final.Server.String())
 	}
 	if fs := t.findings.List(); len(fs) > 0 {
 		fmt.Fprintln(w, "findings:")

@@ -156,6 +156,19 @@ func checkRecords(t *testing.T, recs []map[string]any) {
 					t.Errorf("finding names connection %d of %d", n, conns)
 				}
 			}
+		case "final_states":
+			n := 0
+			for _, role := range []string{"client", "server"} {
+				for st, v := range r[role].(map[string]any) {
+					if !validState(st) {
+						t.Errorf("final_states: bad state %q", st)
+					}
+					n += int(v.(float64))
+				}
+			}
+			if n != 2*conns {
+				t.Errorf("final_states counts %d endpoints for %d connections", n, conns)
+			}
 		case "stats":
 		default:
 			t.Errorf("unknown record %v", r)
