@@ -19,6 +19,8 @@ import (
 type Stream struct {
 	// Explain adds to each transition and violation a sentence on why.
 	Explain bool
+	// Color paints states and violations for a terminal.
+	Color bool
 
 	w   *bufio.Writer
 	loc *time.Location
@@ -43,11 +45,11 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 			inState = fmt.Sprintf("%.3fms", float64(e.InState)/float64(time.Millisecond))
 		}
 		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s %s -> %s  %s  %s%s\n",
-			s.clock(e.Time), c.ID, who, addr, e.From, e.To, inState, e.Cause, segment(c, e))
+			s.clock(e.Time), c.ID, who, addr, painter(s.Color).state(e.From), painter(s.Color).state(e.To), inState, e.Cause, segment(c, e))
 	case fsm.Violation:
 		info := e.Code.Info()
 		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s ! %s [%s, %s]: %s%s%s\n",
-			s.clock(e.Time), c.ID, who, addr, info.Name, info.Severity, info.RFC, info.Summary, detail(e.Detail), segment(c, e))
+			s.clock(e.Time), c.ID, who, addr, painter(s.Color).severity(info.Severity, info.Name), info.Severity, info.RFC, info.Summary, detail(e.Detail), segment(c, e))
 	}
 	if s.Explain {
 		fmt.Fprintf(s.w, "%15s  why: %s\n", "", Explanation(e))

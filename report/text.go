@@ -18,6 +18,8 @@ type Text struct {
 	// Explain adds to each transition and violation a sentence on why
 	// (teaching mode).
 	Explain bool
+	// Color paints states and violations for a terminal.
+	Color bool
 
 	w         *bufio.Writer
 	timelines bool
@@ -98,10 +100,12 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 		if e.Inferred {
 			inferred = ", inferred"
 		}
-		fmt.Fprintf(t.w, "%12s      %-6s %s -> %s  (%s%s)\n", when, who, e.From, e.To, e.Cause, inferred)
+		p := painter(t.Color)
+		fmt.Fprintf(t.w, "%12s      %-6s %s -> %s  (%s%s)\n", when, who, p.state(e.From), p.state(e.To), e.Cause, inferred)
 	case fsm.Violation:
 		info := e.Code.Info()
-		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s: %s%s\n", when, info.Name, info.Severity, info.RFC, who, info.Summary, detail(e.Detail))
+		name := painter(t.Color).severity(info.Severity, info.Name)
+		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s: %s%s\n", when, name, info.Severity, info.RFC, who, info.Summary, detail(e.Detail))
 	}
 	if t.Explain {
 		fmt.Fprintf(t.w, "%12s        why: %s\n", "", Explanation(e))

@@ -118,6 +118,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 	} else {
 		st := report.NewStream(stdout, time.Local)
 		st.Explain = o.explain
+		st.Color = colorFor(stdout)
 		out = st
 	}
 	sink := &tallySink{out: out}

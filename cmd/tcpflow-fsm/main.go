@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/spf13/pflag"
 
@@ -217,6 +219,7 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	default:
 		tx := report.NewText(stdout, true)
 		tx.Explain = o.explain
+		tx.Color = colorFor(stdout)
 		out = tx
 	}
 	return analyse(o, stdin, out, stderr)
@@ -310,6 +313,27 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 		return exitInput
 	}
 	return exitOK
+}
+
+// isTerminal reports whether w is a terminal: a file that answers the
+// terminal ioctl (a character device such as /dev/null does not).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	var t syscall.Termios
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return errno == 0
+}
+
+// colorFor says whether to paint output for w: on a terminal, unless
+// NO_COLOR is set (no-color.org) or TERM is dumb.
+func colorFor(w io.Writer) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return isTerminal(w)
 }
 
 // utf8Terminal reports whether the locale says the terminal speaks UTF-8.

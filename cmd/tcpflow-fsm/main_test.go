@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -309,6 +310,41 @@ func TestFindings(t *testing.T) {
 			if !got[w] {
 				t.Errorf("%s: no %s finding (got %v)", capture, w, got)
 			}
+		}
+	}
+}
+
+// Colour only on a terminal, never when piped or with NO_COLOR. The
+// terminal is a pseudo-terminal made by script(1), when installed.
+func TestColor(t *testing.T) {
+	pcap := filepath.Join(goldenDir, "rst-abort.pcap")
+	if _, out, _ := runCmd([]string{"-r", pcap}, nil); strings.Contains(out, "\x1b[") {
+		t.Error("colour written to a pipe")
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	if isTerminal(devnull) {
+		t.Error("/dev/null taken for a terminal")
+	}
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed: no pseudo-terminal to test colour on")
+	}
+	tool, _ := liveBinaries(t)
+	for _, tc := range []struct {
+		env  string
+		want bool
+	}{{"TERM=xterm", true}, {"NO_COLOR=1", false}, {"TERM=dumb", false}} {
+		cmd := exec.Command(script, "-qc", tc.env+" "+tool+" -r "+pcap, os.DevNull)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.env, err)
+		}
+		if got := strings.Contains(string(out), "\x1b[32mESTABLISHED\x1b[0m"); got != tc.want {
+			t.Errorf("%s on a terminal: coloured %v, want %v", tc.env, got, tc.want)
 		}
 	}
 }
