@@ -266,6 +266,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	dec := capture.NewDecoder()
 	dec.VerifyChecksums = o.verifySums
 	table := flow.NewTable(cfg, out)
+	prog := newProgress(o.file, stderr)
 	var (
 		p                    capture.Packet
 		seg                  fsm.Segment
@@ -282,6 +283,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 			break
 		}
 		read++
+		prog.packet(p.Offset)
 		if filters != nil {
 			ok, err := filters.Match(&p)
 			if err != nil {
@@ -298,6 +300,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 			table.Add(&seg)
 		}
 	}
+	prog.done()
 	table.Close()
 
 	tot := totals(read, filtered, dec, table)

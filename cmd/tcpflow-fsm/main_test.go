@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 func runCmd(args []string, stdin []byte) (code int, stdout, stderr string) {
@@ -347,4 +352,68 @@ func TestColor(t *testing.T) {
 			t.Errorf("%s on a terminal: coloured %v, want %v", tc.env, got, tc.want)
 		}
 	}
+}
+
+// A large file read on a terminal shows a progress line on stderr, and
+// clears it; piped, nothing.
+func TestProgress(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(goldenDir, "loss.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(t.TempDir(), "big.pcap")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(src[:24])
+	for written := 0; written < progressMinSize+8<<20; written += len(src) - 24 {
+		f.Write(src[24:])
+	}
+	f.Close()
+	if _, _, stderr := runCmd([]string{"-r", big, "--json"}, nil); stderr != "" {
+		t.Errorf("progress written to a pipe: %q", stderr)
+	}
+	// In process, with stderr on a pseudo-terminal and a fast update.
+	ptmx, tty := openPTY(t)
+	defer ptmx.Close()
+	defer tty.Close()
+	progressEvery = 0
+	defer func() { progressEvery = 250 * time.Millisecond }()
+	got := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(ptmx)
+		got <- string(b)
+	}()
+	var stdout bytes.Buffer
+	if code := run([]string{"-r", big, "--json"}, nil, &stdout, tty); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	tty.Close()
+	out := <-got
+	if !strings.Contains(out, "M packets/s") || !strings.HasSuffix(out, "\r\x1b[K") {
+		t.Errorf("no progress line, or not cleared: %.200q", out)
+	}
+}
+
+// openPTY opens a pseudo-terminal pair through /dev/ptmx.
+func openPTY(t *testing.T) (ptmx, tty *os.File) {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	var n uint32
+	unlock := int32(0)
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptmx.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
+		t.Fatal(e)
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptmx.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
+		t.Fatal(e)
+	}
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ptmx, tty
 }
