@@ -352,7 +352,7 @@ func TestPcapngTsresol(t *testing.T) {
 		{3, 1700000000_250, time.Unix(1700000000, 250000000)},
 		{6, 1700000000_000001, time.Unix(1700000000, 1000)},
 		{12, 1700000_000000000123, time.Unix(1700000, 0)}, // picoseconds, below ns: truncated
-		{0x80 | 0, 7, time.Unix(7, 0)},
+		{0x80, 7, time.Unix(7, 0)},                        // 2^-0: whole seconds
 		{0x80 | 20, 3<<20 | 1<<19, time.Unix(3, 500000000)},
 		{0x80 | 30, 1<<30 + 1, time.Unix(1, 0)}, // 0.93 ns
 	} {

@@ -29,9 +29,8 @@ var findingInfo = []struct{ code, meaning string }{
 
 // Findings collects findings from connections as they end.
 type Findings struct {
-	conns    map[string][]int
-	closers  [2]int // who sent the first FIN of TIME-WAIT connections: client, server
-	timeWait int
+	conns   map[string][]int
+	closers [2]int // who sent the first FIN of TIME-WAIT connections: client, server
 }
 
 // NewFindings returns an empty collector.
