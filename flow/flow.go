@@ -1,7 +1,9 @@
 // Package flow groups TCP segments into connections and drives each
 // connection's state machine. A connection is keyed by its 4-tuple with
 // both directions together; a SYN on a 4-tuple whose connection has ended
-// starts a new connection with a number of its own.
+// starts a new connection with a number of its own. Each segment is also
+// read against the sequence space of its direction (retransmissions,
+// duplicate ACKs, zero windows...: see SegEvent).
 package flow
 
 import (
@@ -30,10 +32,21 @@ type Config struct {
 	// IdleTimeout releases a connection that has seen no segment for this
 	// long. Zero means never.
 	IdleTimeout time.Duration
+	// ReuseMemory is how long the initial sequence numbers of a
+	// connection that ended are remembered, so that a SYN on its 4-tuple
+	// with a new one shows the ports reused (ReusedPorts). Zero means
+	// DefaultReuseMemory.
+	ReuseMemory time.Duration
 }
 
 // DefaultLinger is Zeek's tcp_close_delay: 5 s.
 const DefaultLinger = 5 * time.Second
+
+// DefaultReuseMemory is how long the table remembers a 4-tuple's initial
+// sequence numbers after its connection ended: 10 minutes, longer than
+// any TIME-WAIT (Linux's is 60 s, RFC 9293's 2MSL 4 minutes). tshark
+// remembers them for the whole capture; a live capture cannot.
+const DefaultReuseMemory = 10 * time.Minute
 
 // EndReason says why a connection was handed to the sink.
 type EndReason uint8
@@ -67,15 +80,39 @@ type Packet struct {
 	Ack    fsm.Seq
 	Len    int
 	Window uint16
+	// Events are the segment's events of the sequence-space analysis.
+	Events SegEvents
+	// DupAck is, when Events has DuplicateAck, which duplicate of its ACK
+	// the segment is: 1 for the first.
+	DupAck uint32
 }
 
 // Event is a state-machine event placed in its connection: At is the
 // number of the segment it follows in the timeline (the segment that caused
 // it, or for a timer the last segment before it; 0 before any).
+//
+// An Event may instead carry a segment event: then Kind is SegEventKind,
+// SegEvent says which, only Time, Seg, Side (the segment's sender) and At
+// are set besides, and Count holds a duplicate ACK's number. Sink.Event
+// gets these as they happen; they are not kept in Conn.Events (the
+// timeline's Packets and Conn.SegCounts hold them), and the Event passed
+// is valid only during the call.
 type Event struct {
 	fsm.Event
-	At int
+	At       int
+	SegEvent SegEvent
+	Count    uint32 // for DuplicateAck: the Nth duplicate of its ACK
 }
+
+// SegEventKind is the Kind of an Event that carries a segment event. The
+// state machine's kinds count up from zero and never reach it, so a sink
+// that switches on Kind for transitions and violations passes segment
+// events by.
+const SegEventKind fsm.EventKind = 0xff
+
+// IsSegEvent reports whether e carries a segment event rather than a
+// state-machine event.
+func (e *Event) IsSegEvent() bool { return e.Kind == SegEventKind }
 
 // Conn is one connection: one incarnation of a 4-tuple.
 type Conn struct {
@@ -91,6 +128,9 @@ type Conn struct {
 	Timeline    []Packet // when Config.Timeline is set
 	Cur         Packet   // the latest segment
 	Violations  int
+	// SegCounts counts the segment events of the connection's segments,
+	// indexed by SegEvent.
+	SegCounts [NumSegEvents]int
 	// Duplicates counts copies of segments already seen (the same packet
 	// captured again on another interface: see DuplicateWindow). They are
 	// not in Packets, Bytes or Timeline and never reach the state machine.
@@ -109,6 +149,7 @@ type Conn struct {
 	reason   EndReason // why, when release is set
 	hidx     int       // index in the timer heap; -1 when not scheduled
 	dups     dupFinder
+	seq      seqTrack
 }
 
 // Side returns the side a segment from src was sent by.
@@ -158,8 +199,9 @@ func (c *Conn) Codes() []fsm.Code {
 }
 
 // Sink receives what a Table finds. Event is called for every event as it
-// happens; Done once per connection, in order of connection number, after
-// the connection's last event.
+// happens, segment events included (Event.SegEvent), each segment's before
+// the state-machine events it causes; Done once per connection, in order of
+// connection number, after the connection's last event.
 type Sink interface {
 	Event(c *Conn, e *Event)
 	Done(c *Conn)
@@ -187,7 +229,12 @@ type Table struct {
 	nextDone int
 	nextID   int
 	now      time.Time
-	Stats    Stats
+	segEvent Event // the segment event being passed to the sink
+	// gone remembers the initial sequence numbers of connections that
+	// ended, by 4-tuple, for ReuseMemory.
+	gone       map[key]goneISNs
+	nextForget time.Time
+	Stats      Stats
 }
 
 // Stats counts what the table did.
@@ -203,7 +250,11 @@ func NewTable(cfg Config, sink Sink) *Table {
 	if cfg.Linger <= 0 {
 		cfg.Linger = DefaultLinger
 	}
-	return &Table{cfg: cfg, sink: sink, conns: make(map[key]*Conn), waiting: make(map[int]*Conn), nextDone: 1, nextID: 1}
+	if cfg.ReuseMemory <= 0 {
+		cfg.ReuseMemory = DefaultReuseMemory
+	}
+	return &Table{cfg: cfg, sink: sink, conns: make(map[key]*Conn), waiting: make(map[int]*Conn),
+		gone: make(map[key]goneISNs), nextDone: 1, nextID: 1}
 }
 
 // Add processes one segment, in capture order. The capture clock moves to
@@ -237,12 +288,20 @@ func (t *Table) Add(seg *fsm.Segment) {
 	if fsm.Classify(seg.Flags) == fsm.KindSYNACK {
 		c.synack[side] = true
 	}
+	// The analysis reads the segment as the wire shows it, before the state
+	// machine judges it; of the state machine it needs only the window
+	// scale, which the handshake settles before any scaled window.
+	shift, known := c.FSM.Endpoint(side).Scale()
+	evs, dup := c.seq.analyze(side, seg, shift, known)
 	c.Cur = Packet{
 		Time: seg.Time, From: side, Flags: seg.Flags, Seq: seg.Seq, Ack: seg.Ack,
-		Len: seg.PayloadLen, Window: seg.Window,
+		Len: seg.PayloadLen, Window: seg.Window, Events: evs, DupAck: dup,
 	}
 	if t.cfg.Timeline {
 		c.Timeline = append(c.Timeline, c.Cur)
+	}
+	if evs != 0 {
+		t.emitSegEvents(c, &c.Cur)
 	}
 	if seg.Malformed&(fsm.BadOffset|fsm.BadSum) == 0 {
 		client, _ := c.Client()
@@ -260,6 +319,7 @@ func (t *Table) Advance(now time.Time) {
 	if now.After(t.now) {
 		t.now = now
 	}
+	t.forget()
 	for len(t.timers) > 0 && !t.timers[0].deadline.After(t.now) {
 		c := t.timers[0]
 		if c.release {
@@ -319,7 +379,62 @@ func (t *Table) open(k key, seg *fsm.Segment) *Conn {
 	t.nextID++
 	t.Stats.Connections++
 	t.conns[k] = c
+	if m, ok := t.gone[k]; ok {
+		// A connection on this 4-tuple ended: the new one knows its
+		// initial sequence numbers, so that a SYN shows the ports reused.
+		for s := fsm.A; s <= fsm.B; s++ {
+			i := 0
+			if c.Addr[s] != k.lo {
+				i = 1
+			}
+			d := &c.seq.dir[s]
+			d.isn, d.hasISN = m.isn[i], m.has[i]
+		}
+	}
 	return c
+}
+
+// goneISNs is what the table remembers of a connection that ended: the
+// initial sequence numbers of its endpoints, in the order of its key.
+type goneISNs struct {
+	isn [2]fsm.Seq
+	has [2]bool
+	at  time.Time // when it ended
+}
+
+// remember keeps the initial sequence numbers of c, which ends, for
+// ReuseMemory.
+func (t *Table) remember(k key, c *Conn) {
+	var m goneISNs
+	for s := fsm.A; s <= fsm.B; s++ {
+		i := 0
+		if c.Addr[s] != k.lo {
+			i = 1
+		}
+		d := &c.seq.dir[s]
+		if d.hasISN {
+			m.isn[i], m.has[i] = d.isn, true
+		}
+	}
+	if !m.has[0] && !m.has[1] {
+		return
+	}
+	m.at = t.now
+	t.gone[k] = m
+}
+
+// forget drops what is remembered of connections that ended more than
+// ReuseMemory ago. It runs at most once a tenth of ReuseMemory.
+func (t *Table) forget() {
+	if len(t.gone) == 0 || t.now.Before(t.nextForget) {
+		return
+	}
+	for k, m := range t.gone {
+		if t.now.Sub(m.at) > t.cfg.ReuseMemory {
+			delete(t.gone, k)
+		}
+	}
+	t.nextForget = t.now.Add(t.cfg.ReuseMemory / 10)
 }
 
 func (t *Table) emit(c *Conn, evs []fsm.Event) {
@@ -336,6 +451,24 @@ func (t *Table) emit(c *Conn, evs []fsm.Event) {
 	}
 }
 
+// emitSegEvents counts the events of the connection's latest segment p
+// and passes each to the sink.
+func (t *Table) emitSegEvents(c *Conn, p *Packet) {
+	at := c.FSM.Segments() + 1 // the segment is counted when Step takes it
+	for e := SegEvent(1); e < NumSegEvents; e++ {
+		if !p.Events.Has(e) {
+			continue
+		}
+		c.SegCounts[e]++
+		t.segEvent = Event{At: at, SegEvent: e}
+		t.segEvent.Kind, t.segEvent.Time, t.segEvent.Seg, t.segEvent.Side = SegEventKind, p.Time, at, p.From
+		if e == DuplicateAck {
+			t.segEvent.Count = p.DupAck
+		}
+		t.sink.Event(c, &t.segEvent)
+	}
+}
+
 // finish ends a connection: held receipts are delivered, it leaves the
 // table, and it is handed to the sink (in order of number, unless
 // Unordered).
@@ -349,9 +482,11 @@ func (t *Table) finish(c *Conn, why EndReason) {
 	}
 	t.timers.remove(c)
 	t.emit(c, c.FSM.Finish())
-	if k := keyOf(c.Addr[0], c.Addr[1]); t.conns[k] == c {
+	k := keyOf(c.Addr[0], c.Addr[1])
+	if t.conns[k] == c {
 		delete(t.conns, k)
 	}
+	t.remember(k, c)
 	if t.cfg.Unordered {
 		t.sink.Done(c)
 		return

@@ -11,14 +11,18 @@ import (
 )
 
 // JSON writes NDJSON: for each connection once it is done, a "conn" record
-// followed by its "transition" and "violation" records in timeline order;
-// a "stats" record last. Field names are a contract: never rename one.
+// followed by its "transition", "violation" and "event" records in
+// timeline order; a "stats" record last. Field names are a contract: never
+// rename one.
 type JSON struct {
 	w        *bufio.Writer
 	buf      []byte
 	stream   bool
 	findings *Findings
 	final    StateCounts
+	// segEvents holds, offline, the segment events of each connection not
+	// done yet, for its records after its "conn" record.
+	segEvents map[int][]flow.Event
 }
 
 // NewJSON returns an NDJSON renderer for a whole capture.
@@ -31,10 +35,16 @@ func NewJSONStream(w io.Writer) *JSON {
 	return &JSON{w: bufio.NewWriter(w), stream: true, findings: NewFindings()}
 }
 
-// Event writes a transition or violation record when streaming; otherwise
-// records are written per connection in Done.
+// Event writes a transition, violation or event record when streaming;
+// otherwise records are written per connection in Done.
 func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 	if !j.stream {
+		if e.IsSegEvent() {
+			if j.segEvents == nil {
+				j.segEvents = make(map[int][]flow.Event)
+			}
+			j.segEvents[c.ID] = append(j.segEvents[c.ID], *e)
+		}
 		return
 	}
 	j.buf = appendEvent(j.buf[:0], c, rolesOf(c), e)
@@ -73,13 +83,24 @@ func (j *JSON) Done(c *flow.Conn) {
 		b = appendString(b, code.String())
 	}
 	b = append(b, ']')
+	b = segEventCounts(b, c)
 	if j.stream {
 		b = field(b, "end_reason", c.End.String())
 	}
 	b = append(b, "}\n"...)
 	if !j.stream {
+		// Segment events come before the state-machine events of the
+		// segment that caused them, as they happened.
+		segs := j.segEvents[c.ID]
+		delete(j.segEvents, c.ID)
 		for _, e := range ordered(c) {
+			for ; len(segs) > 0 && segs[0].At <= e.At; segs = segs[1:] {
+				b = appendEvent(b, c, r, &segs[0])
+			}
 			b = appendEvent(b, c, r, &e)
+		}
+		for i := range segs {
+			b = appendEvent(b, c, r, &segs[i])
 		}
 	}
 	j.buf = b
@@ -127,7 +148,39 @@ func stateCount(b []byte, name string, sc *StateCount) []byte {
 	return append(b, '}')
 }
 
+// segEventCounts writes the connection's non-zero segment-event counts
+// as the "events" object, {} when there are none.
+func segEventCounts(b []byte, c *flow.Conn) []byte {
+	b = append(b, `,"events":{`...)
+	first := true
+	for e := flow.SegEvent(1); e < flow.NumSegEvents; e++ {
+		n := c.SegCounts[e]
+		if n == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, e.String())
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return append(b, '}')
+}
+
 func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
+	if e.IsSegEvent() {
+		b = append(b, `{"type":"event"`...)
+		b = field(b, "ts", stamp(e.Time))
+		b = intField(b, "conn", int64(c.ID))
+		b = field(b, "endpoint", r.name(e.Side))
+		b = field(b, "event", e.SegEvent.String())
+		if e.SegEvent == flow.DuplicateAck {
+			b = intField(b, "count", int64(e.Count))
+		}
+		return append(b, "}\n"...)
+	}
 	switch e.Kind {
 	case fsm.Transition:
 		b = append(b, `{"type":"transition"`...)

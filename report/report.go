@@ -94,6 +94,31 @@ func ordered(c *flow.Conn) []flow.Event {
 	return evs
 }
 
+// segCounts lists a connection's non-zero segment-event counts in their
+// short form, in SegEvent order: "retrans 3, dup acks 5, zero win 1"; ""
+// when there are none.
+func segCounts(c *flow.Conn) string {
+	var b []byte
+	for e := flow.SegEvent(1); e < flow.NumSegEvents; e++ {
+		if n := c.SegCounts[e]; n > 0 {
+			if len(b) > 0 {
+				b = append(b, ", "...)
+			}
+			b = fmt.Appendf(b, "%s %d", e.Info().Short, n)
+		}
+	}
+	return string(b)
+}
+
+// segLabel names one segment event for a person: "retransmission",
+// "dup ack #2".
+func segLabel(e flow.SegEvent, dupAck uint32) string {
+	if e == flow.DuplicateAck {
+		return fmt.Sprintf("%s #%d", e.Info().Label, dupAck)
+	}
+	return e.Info().Label
+}
+
 // base is the number sequence numbers of side s are shown relative to:
 // its ISS when known, else the first sequence number it sent.
 func base(c *flow.Conn, s fsm.Side) fsm.Seq {

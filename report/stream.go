@@ -33,11 +33,21 @@ func NewStream(w io.Writer, loc *time.Location) *Stream {
 
 func (s *Stream) clock(t time.Time) string { return t.In(s.loc).Format("15:04:05.000000") }
 
-// Event writes one transition or violation.
+// Event writes one transition or violation, or a notable segment event
+// (see notable).
 func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	r := rolesOf(c)
 	who := r.name(e.Side)
 	addr := c.Addr[e.Side]
+	if e.IsSegEvent() {
+		if notable[e.SegEvent] {
+			p := &c.Cur
+			fmt.Fprintf(s.w, "%s conn %d %-6s %-21s ~ %s%s\n",
+				s.clock(e.Time), c.ID, who, addr, segLabel(e.SegEvent, e.Count), describe(c, p))
+			s.w.Flush()
+		}
+		return
+	}
 	switch e.Kind {
 	case fsm.Transition:
 		inState := "-"
@@ -57,6 +67,20 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	s.w.Flush()
 }
 
+// notable are the segment events the live text stream prints: signs of
+// loss, of a stalled receiver and of a reused 4-tuple. Duplicate ACKs,
+// window updates and keep-alives are routine and many; the counts in the
+// summary line and the JSON stream have them all.
+var notable = [flow.NumSegEvents]bool{
+	flow.Retransmission:         true,
+	flow.FastRetransmission:     true,
+	flow.SpuriousRetransmission: true,
+	flow.LostSegment:            true,
+	flow.AckLostSegment:         true,
+	flow.ZeroWindow:             true,
+	flow.ReusedPorts:            true,
+}
+
 // segment describes the segment an event was caused by, when that is the
 // connection's latest one (a receipt held for the receiver's answer is
 // reported later than its segment).
@@ -64,7 +88,11 @@ func segment(c *flow.Conn, e *flow.Event) string {
 	if e.Seg == 0 || e.Seg != c.FSM.Segments() {
 		return ""
 	}
-	p := &c.Cur
+	return describe(c, &c.Cur)
+}
+
+// describe writes a segment as the stream shows it: " [P.] seq 1 ack 1 len 6".
+func describe(c *flow.Conn, p *flow.Packet) string {
 	b := fmt.Sprintf(" [%s] seq %d", p.Flags.Letters(), p.Seq.Sub(base(c, p.From)))
 	if p.Flags&fsm.ACK != 0 {
 		b += fmt.Sprintf(" ack %d", p.Ack.Sub(base(c, p.From.Other())))
@@ -92,10 +120,14 @@ func summaryFields(c *flow.Conn, r roles) string {
 	if c.Duplicates > 0 {
 		dups = fmt.Sprintf(", duplicates %d", c.Duplicates)
 	}
-	return fmt.Sprintf("client %s %s, server %s %s, %ss, client %d pkts %d B, server %d pkts %d B, violations %d%s%s",
+	events := ""
+	if s := segCounts(c); s != "" {
+		events = ", " + s
+	}
+	return fmt.Sprintf("client %s %s, server %s %s, %ss, client %d pkts %d B, server %d pkts %d B, violations %d%s%s%s",
 		c.Addr[r.client], c.FSM.Endpoint(r.client).State, c.Addr[r.server], c.FSM.Endpoint(r.server).State,
 		rel(c.Last.Sub(c.First)), c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
-		c.Violations, dups, guessed)
+		c.Violations, events, dups, guessed)
 }
 
 // Counts writes the periodic state counts.

@@ -79,8 +79,8 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 		if p.Flags&fsm.ACK != 0 {
 			ack = fmt.Sprint(p.Ack.Sub(base(c, p.From.Other())))
 		}
-		fmt.Fprintf(w, "%12s  %s  %-4s seq %-10d ack %-10s len %-6d win %d\n",
-			rel(p.Time.Sub(c.First)), arrow, p.Flags.Letters(), seq, ack, p.Len, window(c, &p))
+		fmt.Fprintf(w, "%12s  %s  %-4s seq %-10d ack %-10s len %-6d win %d%s\n",
+			rel(p.Time.Sub(c.First)), arrow, p.Flags.Letters(), seq, ack, p.Len, window(c, &p), segLabels(&p))
 		flush(n + 1)
 	}
 	flush(int(^uint(0) >> 1))
@@ -110,6 +110,18 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 	if t.Explain {
 		fmt.Fprintf(t.w, "%12s        why: %s\n", "", Explanation(e))
 	}
+}
+
+// segLabels writes a segment's events for the end of its timeline line:
+// "  [retransmission] [dup ack #2]"; "" when it has none.
+func segLabels(p *flow.Packet) string {
+	var b strings.Builder
+	p.Events.Each(func(e flow.SegEvent) {
+		b.WriteString("  [")
+		b.WriteString(segLabel(e, p.DupAck))
+		b.WriteByte(']')
+	})
+	return b.String()
 }
 
 // window is the window a segment advertised, scaled when the handshake
@@ -182,6 +194,9 @@ func summaryLine(c *flow.Conn, r roles) string {
 		c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
 		c.FSM.Endpoint(r.client).State, c.FSM.Endpoint(r.server).State,
 		c.Zeek.ConnState(r.client), c.Zeek.History(r.client), c.Violations)
+	if s := segCounts(c); s != "" {
+		fmt.Fprintf(&b, "  %s", s)
+	}
 	if c.Duplicates > 0 {
 		fmt.Fprintf(&b, "  duplicates %d", c.Duplicates)
 	}

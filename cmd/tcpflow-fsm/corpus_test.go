@@ -146,6 +146,10 @@ func checkRecords(t *testing.T, recs []map[string]any) {
 			if int(r["conn"].(float64)) != conns || !codes[r["code"].(string)] {
 				t.Errorf("bad violation %v", r)
 			}
+		case "event":
+			if int(r["conn"].(float64)) != conns || r["event"] == "" || (r["endpoint"] != "client" && r["endpoint"] != "server") {
+				t.Errorf("bad event %v", r)
+			}
 		case "finding":
 			ids, _ := r["conns"].([]any)
 			if r["code"] == "" || int(r["count"].(float64)) != len(ids) || len(ids) == 0 {

@@ -1,0 +1,162 @@
+package flow_test
+
+// tsharkDifferences lists, for each capture of the corpus where our
+// segment events and tshark 4.0.17's tcp.analysis flags differ, every count
+// that differs and why. Every other capture agrees on every flag of every
+// stream. The reasons, by kind:
+//
+//   - Capture duplicates: the same packet recorded twice is a copy, which
+//     Table.Add drops before the analysis (DuplicateWindow); tshark takes
+//     the copy for a retransmission, a duplicate ACK or a keep-alive
+//     (REFERENCE §6.5, Wireshark GitLab #19463).
+//   - Frames we do not decode (a link type or encapsulation we lack):
+//     tshark analyses segments we never see.
+//   - Malformed packets we decode and tshark does not, or decode to another
+//     length.
+//   - A SYN,ACK with a new initial sequence number: tshark calls it ports
+//     reused (its user's guide says a SYN "not SYN+ACK") and keeps one
+//     sequence space across it (a gap, ACKs of unseen segments,
+//     retransmissions); we start the sender's sequence space afresh.
+//   - Crafted segments that hit tshark's own conventions (zero taken for
+//     "not yet seen", the ACK field read without the ACK bit).
+var tsharkDifferences = map[string]struct {
+	why   string
+	diffs []string
+}{
+	// Capture duplicates.
+	"zeek/tcp_ssh-dups.pcap": {
+		why: "every packet but the handshake's recorded 4 times (280 copies, see TestCorpusCaptureDuplicates): tshark's retransmissions, fast retransmissions and duplicate ACKs are all copies",
+		diffs: []string{
+			"stream 0 = conn 1: retransmission tshark 166 ours 0",
+			"stream 0 = conn 1: fast_retransmission tshark 92 ours 0",
+			"stream 0 = conn 1: duplicate_ack tshark 114 ours 0",
+		},
+	},
+	"zeek/tcp_ctu-64702-888.pcap": {
+		why: "every packet recorded twice (8 copies): tshark counts 3 copies as retransmissions, 3 as duplicate ACKs and 1 as out of order",
+		diffs: []string{
+			"stream 0 = conn 1: retransmission tshark 3 ours 0",
+			"stream 0 = conn 1: out_of_order tshark 2 ours 1",
+			"stream 0 = conn 1: duplicate_ack tshark 4 ours 1",
+		},
+	},
+	"wireshark-samplecaptures/telnet-raw.pcap": {
+		why: "each data segment from 192.168.0.2 recorded again 1.3 ms later, one octet short (25 copies): a copy of a one-octet segment is one octet below the next expected sequence number, which tshark calls a keep-alive",
+		diffs: []string{
+			"stream 0 = conn 1: keep_alive tshark 22 ours 0",
+		},
+	},
+	"suricata-verify/http-range-multiflows.pcap": {
+		why: "11 packets recorded twice: tshark counts the 6 data copies as retransmissions and the 5 ACK copies as duplicate ACKs",
+		diffs: []string{
+			"stream 7 = conn 8: retransmission tshark 4 ours 2",
+			"stream 7 = conn 8: duplicate_ack tshark 4 ours 2",
+			"stream 17 = conn 18: retransmission tshark 4 ours 2",
+			"stream 17 = conn 18: duplicate_ack tshark 4 ours 2",
+			"stream 20 = conn 21: retransmission tshark 4 ours 2",
+			"stream 20 = conn 21: duplicate_ack tshark 4 ours 3",
+		},
+	},
+	"stopddos/amp.TCP.reflection.SYNACK.pcap": {
+		why: "frame 6296 repeats frame 6294 to the checksum (a SYN,ACK, identification 0), 5 µs later: a copy, tshark's retransmission",
+		diffs: []string{
+			"stream 6152 = conn 6034: retransmission tshark 1 ours 0",
+		},
+	},
+	"stopddos/amp.TCP.syn.optionallyACK.optionallysamePort.pcap": {
+		why: "frame 384 repeats frame 383 (a SYN,ACK, same identification and checksum) 1 µs later: a copy, tshark's retransmission",
+		diffs: []string{
+			"stream 150 = conn 150: retransmission tshark 1 ours 0",
+		},
+	},
+
+	// Frames we do not decode.
+	"wireshark-samplecaptures/dns-remoteshell.pcap": {
+		why: "many frames carry IP in Intel Centrino wireless encapsulation (ethertype 0x2452), which we do not decode: we see part of each connection, and connections split where frames are missing",
+		diffs: []string{
+			"192.168.1.2:21 192.168.1.3:1399: streams [2] = conns [2 3 4]: retransmission tshark 5 ours 2",
+			"192.168.1.2:21 192.168.1.3:1402: streams [4] = conns [5 6 7]: retransmission tshark 5 ours 2",
+			"stream 7 = conn 8: retransmission tshark 11 ours 0",
+			"stream 7 = conn 8: duplicate_ack tshark 5 ours 0",
+			"stream 1 = conn 1: retransmission tshark 7 ours 0",
+			"stream 1 = conn 1: duplicate_ack tshark 4 ours 0",
+			"stream 8 = conn 9: retransmission tshark 7 ours 0",
+			"stream 8 = conn 9: duplicate_ack tshark 3 ours 0",
+		},
+	},
+	"zeek/nflog-http.pcap": {
+		why: "link type NFLOG (239), which we do not decode",
+		diffs: []string{
+			"stream 0 (frame 1 not decoded): streams [0] = conns []: retransmission tshark 2 ours 0",
+		},
+	},
+
+	// Malformed packets.
+	"suricata-verify/firewall_tcp-session-decode-malformed-ipv4.pcap": {
+		why: "frame 8 has an IPv4 security option of length 2 (RFC 1108 wants at least 3): tshark stops there, we decode the TCP segment behind the options, which moves the sender's next expected sequence number, so its FIN reads as sent again",
+		diffs: []string{
+			"stream 0 = conn 1: retransmission tshark 0 ours 1",
+		},
+	},
+	"zeek/tcp_reassembly.pcap": {
+		why: "frames 7 and 85 declare an IPv4 total length 8 octets beyond the frame on the wire: we take the segment's length from the IP header (1448), tshark from the frame (1440), and the 8 octets shift the comparisons after each (gaps, ACKs of unseen segments, and tshark's fast retransmissions that follow an ACK of an unseen segment)",
+		diffs: []string{
+			"stream 0 = conn 1: fast_retransmission tshark 3 ours 0",
+			"stream 0 = conn 1: lost_segment tshark 8 ours 6",
+			"stream 0 = conn 1: ack_lost_segment tshark 7 ours 4",
+		},
+	},
+
+	// SYN,ACKs with a new initial sequence number.
+	"suricata-verify/bug-3286-02-linux-evasion.pcap": {
+		why: "the server sends RST and FIN from sequence number 0, then a SYN,ACK from 26175: tshark reports ports reused, a gap before the SYN,ACK and an ACK of unseen data after it; the SYN,ACK starts the server's sequence space for us",
+		diffs: []string{
+			"stream 0 = conn 1: lost_segment tshark 1 ours 0",
+			"stream 0 = conn 1: ack_lost_segment tshark 1 ours 0",
+			"stream 0 = conn 1: reused_ports tshark 1 ours 0",
+		},
+	},
+	"suricata-verify/bug-3286-03-windows-evasion.pcap": {
+		why: "as bug-3286-02: a SYN,ACK after the server's RST and FIN from another sequence number",
+		diffs: []string{
+			"stream 0 = conn 1: lost_segment tshark 1 ours 0",
+			"stream 0 = conn 1: ack_lost_segment tshark 1 ours 0",
+			"stream 0 = conn 1: reused_ports tshark 1 ours 0",
+		},
+	},
+	"suricata-verify/tcp-fastopen-10-syn-data-ignore.pcap": {
+		why: "two SYN,ACKs with different ISNs alternate (3212050950 and 97572840, each sent again): tshark calls each change ports reused and keeps one sequence space, so each SYN,ACK after the first reads as a retransmission (and one as a gap); we restart the server's sequence space at each change, so they read as new, a late one as out of order, and the client's ACK of the other space as an ACK of unseen data",
+		diffs: []string{
+			"stream 0 = conn 1: retransmission tshark 20 ours 16",
+			"stream 0 = conn 1: out_of_order tshark 0 ours 1",
+			"stream 0 = conn 1: ack_lost_segment tshark 1 ours 2",
+			"stream 0 = conn 1: reused_ports tshark 4 ours 0",
+		},
+	},
+	"zeek/tcp_rst-inject-rae.pcap": {
+		why: "a SYN,ACK follows the server's RST from another sequence number: tshark's ports reused",
+		diffs: []string{
+			"stream 0 = conn 1: reused_ports tshark 1 ours 0",
+		},
+	},
+
+	// Crafted segments.
+	"chrissanders-packets/activeosfingerprinting.pcapng": {
+		why: "nmap's OS probes: segments with no flags at all repeat the same acknowledgment field; tshark reads the field without the ACK bit and calls them duplicate ACKs, we take a segment without ACK for no ACK",
+		diffs: []string{
+			"stream 7 = conn 8: duplicate_ack tshark 3 ours 0",
+		},
+	},
+	"zeek/tcp_syn-then-ack-then-rst.pcap": {
+		why: "crafted with sequence and acknowledgment numbers 0: tshark takes 0 for 'not seen yet', so the responder's first segment (seq 0, ack 0) matches its 'next expected' and 'last' values and reads as a window update",
+		diffs: []string{
+			"stream 0 = conn 1: window_update tshark 1 ours 0",
+		},
+	},
+	"zeek/tcp_syn-then-stuff-then-rst.pcap": {
+		why: "as tcp_syn-then-ack-then-rst: numbers 0 that tshark takes for 'not seen yet'",
+		diffs: []string{
+			"stream 0 = conn 1: window_update tshark 1 ours 0",
+		},
+	},
+}
