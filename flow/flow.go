@@ -131,6 +131,10 @@ type Conn struct {
 	// SegCounts counts the segment events of the connection's segments,
 	// indexed by SegEvent.
 	SegCounts [NumSegEvents]int
+	// RetransRun counts each side's retransmissions since the peer last
+	// sent anything; MaxRetransRun is the longest such run.
+	RetransRun    [2]int
+	MaxRetransRun int
 	// Duplicates counts copies of segments already seen (the same packet
 	// captured again on another interface: see DuplicateWindow). They are
 	// not in Packets, Bytes or Timeline and never reach the state machine.
@@ -299,6 +303,13 @@ func (t *Table) Add(seg *fsm.Segment) {
 	}
 	if t.cfg.Timeline {
 		c.Timeline = append(c.Timeline, c.Cur)
+	}
+	// A run of retransmissions with nothing from the peer in between is
+	// how a dead peer looks from the wire.
+	c.RetransRun[side^1] = 0
+	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
+		c.RetransRun[side]++
+		c.MaxRetransRun = max(c.MaxRetransRun, c.RetransRun[side])
 	}
 	if evs != 0 {
 		t.emitSegEvents(c, &c.Cur)

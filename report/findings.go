@@ -24,7 +24,10 @@ var findingInfo = []struct{ code, meaning string }{
 	{"time_wait", "endpoints in TIME-WAIT at the end: many of them exhaust ports on the side that closes first"},
 	{"close_wait", "endpoints in CLOSE-WAIT: the peer closed but the application has not closed its socket (a leak if they accumulate)"},
 	{"fin_wait_2", "endpoints in FIN-WAIT-2: they closed and wait for a peer that never closes its side"},
-	{"aborted", "connections ended by a RST from an established endpoint: an abort, a crash, or a middlebox"},
+	{"aborted", "connections ended by a RST from an established endpoint: an abort, a crash, or a middlebox (a storm when many)"},
+	{"zero_window", "a receiver advertised a zero window: its application stopped reading; a sender that closes then waits in FIN-WAIT-1 behind the data"},
+	{"dead_peer", "a sender retransmitted three times or more with nothing back: the peer vanished (host down, path broken) until a timeout or a RST"},
+	{"keepalive", "idle connections kept open by keep-alive probes"},
 }
 
 // Findings collects findings from connections as they end.
@@ -62,6 +65,16 @@ func (f *Findings) Observe(c *flow.Conn) {
 		case e.Cause == "sent RST" && e.From.Synchronized() && e.From != fsm.TimeWait:
 			f.add("aborted", c.ID)
 		}
+	}
+	if c.SegCounts[flow.ZeroWindow] > 0 {
+		f.add("zero_window", c.ID)
+	}
+	if c.MaxRetransRun >= 3 {
+		f.add("dead_peer", c.ID)
+	}
+	// Zero-window probes below SND.UNA look like keep-alives on the wire.
+	if c.SegCounts[flow.KeepAlive] > 0 && c.SegCounts[flow.ZeroWindow] == 0 {
+		f.add("keepalive", c.ID)
 	}
 	for _, s := range []fsm.Side{r.client, r.server} {
 		switch c.FSM.Endpoint(s).State {

@@ -134,7 +134,7 @@ func TestTextSegmentEvents(t *testing.T) {
 		"len 500    win 60000  [previous segment not captured]\n",
 		"len 0      win 60000  [dup ack #1]\n",
 		"len 500    win 60000  [retransmission]\n",
-		"violations 0  retrans 1, not captured 1, dup acks 1",
+		"\n   retrans 1, not captured 1, dup acks 1\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("text output lacks %q:\n%s", want, s)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ type Text struct {
 
 	w         *bufio.Writer
 	timelines bool
-	summaries []string
+	rows      []summaryRow
 	findings  *Findings
 	final     StateCounts
 }
@@ -43,7 +44,7 @@ func (t *Text) Done(c *flow.Conn) {
 	if t.timelines {
 		t.timeline(c, r)
 	}
-	t.summaries = append(t.summaries, summaryLine(c, r))
+	t.rows = append(t.rows, newSummaryRow(c, r))
 	t.findings.Observe(c)
 	t.final.Count(c)
 }
@@ -187,36 +188,91 @@ func rel(d time.Duration) string {
 	return fmt.Sprintf("%.6f", d.Seconds())
 }
 
-func summaryLine(c *flow.Conn, r roles) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "conn %d  %s > %s  %ss  client %d pkts %d B  server %d pkts %d B  client %s  server %s  %s %s  violations %d",
-		c.ID, c.Addr[r.client], c.Addr[r.server], rel(c.Last.Sub(c.First)),
-		c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
-		c.FSM.Endpoint(r.client).State, c.FSM.Endpoint(r.server).State,
-		c.Zeek.ConnState(r.client), c.Zeek.History(r.client), c.Violations)
-	if s := segCounts(c); s != "" {
-		fmt.Fprintf(&b, "  %s", s)
+// summaryHeader names the columns of the connection table's two lines.
+var summaryHeader = [2][]string{
+	{"#", "client", "server", "start", "duration", "pkts c/s", "bytes c/s"},
+	{"", "client state", "server state", "zeek", "history", "retrans", "violations", "notes"},
+}
+
+// summaryRow is a connection's lines in the table: who, when and how
+// much; then how it ended; then, when any, its segment events.
+type summaryRow struct {
+	cols   [2][]string
+	events string
+}
+
+func newSummaryRow(c *flow.Conn, r roles) summaryRow {
+	retrans := c.SegCounts[flow.Retransmission] + c.SegCounts[flow.FastRetransmission] + c.SegCounts[flow.SpuriousRetransmission]
+	var notes []string
+	if r.guessed {
+		notes = append(notes, "roles guessed")
 	}
 	if c.Duplicates > 0 {
-		fmt.Fprintf(&b, "  duplicates %d", c.Duplicates)
+		notes = append(notes, fmt.Sprintf("%d duplicates", c.Duplicates))
 	}
-	if r.guessed {
-		b.WriteString("  (roles guessed)")
+	if c.FSM.Self() {
+		notes = append(notes, "self-connect")
 	}
-	return b.String()
+	return summaryRow{events: segCounts(c), cols: [2][]string{
+		{strconv.Itoa(c.ID), c.Addr[r.client].String(), c.Addr[r.server].String(),
+			c.First.UTC().Format("15:04:05.000000"), rel(c.Last.Sub(c.First)) + "s",
+			fmt.Sprintf("%d/%d", c.Packets[r.client], c.Packets[r.server]),
+			fmt.Sprintf("%d/%d", c.Bytes[r.client], c.Bytes[r.server])},
+		{"", c.FSM.Endpoint(r.client).State.String(), c.FSM.Endpoint(r.server).State.String(),
+			c.Zeek.ConnState(r.client), c.Zeek.History(r.client), strconv.Itoa(retrans),
+			strconv.Itoa(c.Violations), strings.Join(notes, ", ")},
+	}}
+}
+
+// writeTable writes rows aligned: every column as wide as its widest cell,
+// the first column of both lines shared so that they read as one row.
+func writeTable(w io.Writer, header [2][]string, rows []summaryRow) {
+	var width [2][]int
+	for l := range 2 {
+		width[l] = make([]int, len(header[l]))
+		for i, h := range header[l] {
+			width[l][i] = len(h)
+		}
+		for _, r := range rows {
+			for i, cell := range r.cols[l] {
+				width[l][i] = max(width[l][i], len(cell))
+			}
+		}
+	}
+	first := max(width[0][0], width[1][0])
+	width[0][0], width[1][0] = first, first
+	line := func(l int, cells []string) {
+		var b strings.Builder
+		for i, cell := range cells {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if i == 0 {
+				fmt.Fprintf(&b, "%*s", width[l][i], cell)
+			} else {
+				fmt.Fprintf(&b, "%-*s", width[l][i], cell)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	line(0, header[0])
+	line(1, header[1])
+	for _, r := range rows {
+		line(0, r.cols[0])
+		line(1, r.cols[1])
+		for _, l := range wrap(r.events, 96-first) {
+			fmt.Fprintf(w, "%*s  %s\n", first, "", l)
+		}
+	}
 }
 
 // Close writes the summary lines and the capture counters, and flushes.
 func (t *Text) Close(tot *Totals) error {
 	w := t.w
-	if len(t.summaries) > 0 {
+	if len(t.rows) > 0 {
 		fmt.Fprintln(w, "connections:")
-		for _, s := range t.summaries {
-			fmt.Fprintln(w, s)
-		}
+		writeTable(w, summaryHeader, t.rows)
 		fmt.Fprintln(w)
-	}
-	if len(t.summaries) > 0 {
 		// As netstat -nat | awk '{print $6}' | sort | uniq -c, per role.
 		fmt.Fprintln(w, "final states:")
 		fmt.Fprintf(w, "  client  %s\n  server  %s\n\n", t.final.Client.String(), t.final.Server.String())

@@ -28,7 +28,7 @@ func TestGolden(t *testing.T) {
 		for _, r := range []struct {
 			name  string
 			flags []string
-		}{{"text", nil}, {"json", []string{"--json"}}, {"ladder", []string{"--ladder", "--ascii"}}} {
+		}{{"text", nil}, {"json", []string{"--json"}}, {"ladder", []string{"--ladder", "--ascii"}}, {"summary", []string{"--summary"}}} {
 			t.Run(name+"/"+r.name, func(t *testing.T) {
 				args := append([]string{"-r", pcap}, r.flags...)
 				var stdout, stderr bytes.Buffer

@@ -46,6 +46,7 @@ Examples:
   tcpflow-fsm -i eth0 -w incident.pcap port 443 watch, and save the packets
   tcpflow-fsm -i any --stats 5s port 5432       also count states every 5 s
   tcpflow-fsm -r incident.pcap                  timelines, summary, counters
+  tcpflow-fsm -r incident.pcap --summary        the table of connections and the findings
   tcpflow-fsm -r incident.pcap port 9000        only traffic matching the filter
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
   tcpflow-fsm -r handshake.pcap --ladder        the exchange drawn as RFC 9293's figures
@@ -68,7 +69,7 @@ type options struct {
 	file, iface, direction, write string
 	list, noPromisc, asJSON       bool
 	verifySums, ladder, ascii     bool
-	explain                       bool
+	explain, summary              bool
 	conns                         []int
 	count, snaplen, bufferKiB     int
 	timeWait, idleTimeout, stats  time.Duration
@@ -107,6 +108,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVarP(&o.direction, "direction", "Q", "inout", "live: capture packets going `in`, out or inout")
 	fs.StringVarP(&o.write, "write", "w", "", "live: also save the raw packets to `FILE` (pcap), to analyse again with -r")
 	fs.BoolVar(&o.asJSON, "json", false, "write NDJSON records instead of text")
+	fs.BoolVar(&o.summary, "summary", false, "only the connection table, final states, findings and counters: no timelines")
 	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
@@ -175,6 +177,8 @@ func (o *options) check() string {
 		return "--stats counts states during a live capture: it goes with -i"
 	case o.ladder && (o.iface != "" || o.asJSON):
 		return "--ladder draws a capture file's connections: it goes with -r, without --json"
+	case o.summary && (o.ladder || o.asJSON):
+		return "--summary is a text report: not with --ladder or --json"
 	case len(o.conns) > 0 && !o.ladder:
 		return "--conn picks connections for --ladder"
 	case o.snaplen <= 0 || o.bufferKiB <= 0:
@@ -217,7 +221,7 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	case o.ladder:
 		out = report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)
 	default:
-		tx := report.NewText(stdout, true)
+		tx := report.NewText(stdout, !o.summary)
 		tx.Explain = o.explain
 		tx.Color = colorFor(stdout)
 		out = tx
@@ -259,7 +263,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 		defer filters.Close()
 	}
 
-	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON}
+	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON && !o.summary}
 	if o.idleSet {
 		cfg.IdleTimeout = o.idleTimeout
 	}

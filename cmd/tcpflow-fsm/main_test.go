@@ -305,7 +305,10 @@ func TestFindings(t *testing.T) {
 		"rst-abort-server.pcap":   {"aborted"},
 		"close-client-first.pcap": {"time_wait"},
 		"simultaneous-open.pcap":  nil,
-		"keepalive.pcap":          nil,
+		"loss.pcap":               {"time_wait"},
+		"keepalive.pcap":          {"keepalive"},
+		"zero-window.pcap":        {"zero_window"},
+		"peer-vanishes.pcap":      {"dead_peer"},
 	} {
 		got := findings(capture)
 		if len(got) != len(want) {
