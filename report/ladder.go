@@ -94,6 +94,9 @@ func (l *Ladder) Done(c *flow.Conn) {
 			arrow = arrowL
 		}
 		line := fmt.Sprintf("%10s  %-*s %s %-44s %s %s", rel(p.Time.Sub(c.First)), stateWidth, state[left], arrow, seg, arrow, state[right])
+		if labels := segLabels(&p); labels != "" {
+			line += " " + labels
+		}
 		if len(marks) > 0 {
 			line += "  " + strings.Join(marks, " ")
 		}

@@ -60,6 +60,7 @@ var (
 	flagNetnsB   = flag.String("netns-b", "", "pair: named network namespace of end b")
 	flagA        = flag.String("a", "", "pair: address:port of end a")
 	flagB        = flag.String("b", "", "pair: address:port of end b")
+	flagConns    = flag.Int("conns", 1, "client/server: number of connections of the scenarios with several clients (syn-flood, close-wait-leak); the client binds -local's port, then the next ones up")
 	flagPause    = flag.Duration("pause", 100*time.Millisecond, "pause between the steps of a scenario (lets ACKs go out first)")
 	flagTimeout  = flag.Duration("timeout", 60*time.Second, "exit after this long whatever happens")
 )
@@ -191,15 +192,20 @@ func boundSocket(local netip.AddrPort, nonblock bool, opts ...sockopt) (int, err
 }
 
 func listenOn(local netip.AddrPort, opts ...sockopt) (int, error) {
+	return listenBacklog(local, 16, opts...)
+}
+
+// listenBacklog is listenOn with the given listen() backlog.
+func listenBacklog(local netip.AddrPort, backlog int, opts ...sockopt) (int, error) {
 	fd, err := boundSocket(local, false, opts...)
 	if err != nil {
 		return -1, err
 	}
-	if err := syscall.Listen(fd, 16); err != nil {
+	if err := syscall.Listen(fd, backlog); err != nil {
 		syscall.Close(fd)
 		return -1, fmt.Errorf("listen %v: %w", local, err)
 	}
-	logf("listening on %v", local)
+	logf("listening on %v (backlog %d)", local, backlog)
 	return fd, nil
 }
 

@@ -2,12 +2,15 @@ package main
 
 // The scenarios of the kernel under stress: loss, zero windows, keep-alives,
 // a firewall that drops SYNs, a peer that vanishes, a server that loses the
-// connection. gen.sh sets up what the network does (iptables rules, sysctls);
+// connection; and applications that misbehave: a server that never accepts
+// (syn-flood), one that never closes (close-wait-leak), a client that never
+// reads (client-never-reads). gen.sh sets up what the network does (iptables rules, sysctls);
 // the driver only does what an application would.
 
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"syscall"
 	"time"
 	"unsafe"
@@ -171,6 +174,114 @@ func init() {
 			abort(fd)
 		},
 	}
+
+	// A server whose application is stuck: it listens with a backlog of 1
+	// and never calls accept() (gen.sh: SYN cookies off in b). One client
+	// connects first and waits in the accept queue; then a burst of
+	// connects from the next ports. Of these, the first sets TCP_QUICKACK
+	// to 0 before its connect(): Linux then delays the handshake's final
+	// ACK like any delayed ACK (200 ms, TCP_DELACK_MAX), a stand-in for a
+	// slow path the veth does not have. The second completes its handshake
+	// at once and fills the accept queue; the SYNs of all the others are
+	// dropped, and so is the late ACK when it comes: the server keeps that
+	// handshake in SYN-RECEIVED and retransmits its SYN-ACK, while the
+	// client is ESTABLISHED.
+	scenarios["syn-flood"] = scenario{
+		client: func(e endpoint) {
+			n := *flagConns
+			if n < 4 {
+				fatal(fmt.Errorf("-conns %d: syn-flood needs 4 or more", n))
+			}
+			fds := make([]int, n)
+			fds[0] = e.dial() // waits in the accept queue
+			for i := 1; i < n; i++ {
+				var opts []sockopt
+				if i == 1 {
+					opts = append(opts, sockopt{syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 0, "TCP_QUICKACK"})
+				}
+				fd, err := boundSocket(portPlus(e.local, i), true, opts...)
+				check(err)
+				check(startConnect(fd, e.peer))
+				fds[i] = fd
+			}
+			logf("%d connects issued", n-1)
+			// Past the delayed ACK (200 ms), not yet at the first SYN
+			// retransmission (1 s).
+			time.Sleep(400 * time.Millisecond)
+			counts := map[string]int{}
+			for i, fd := range fds {
+				st, err := tcpState(fd)
+				check(err)
+				counts[stateName(st)]++
+				want := tcpSynSent
+				if i <= 2 {
+					want = tcpEstablished
+				}
+				if st != want {
+					fatal(fmt.Errorf("connection from %v: %s, expected %s", portPlus(e.local, i), stateName(st), stateName(want)))
+				}
+			}
+			logf("client states: %v", counts)
+		},
+		server: func(e endpoint) {
+			_, err := listenBacklog(e.local, 1)
+			check(err)
+			say("LISTENING")
+			logf("never accepting")
+		},
+	}
+
+	// The server application leaks its sockets: -conns clients connect one
+	// after the other, exchange hello/world and close(); the server reads
+	// each EOF and never closes. Every server end stays in CLOSE-WAIT, every
+	// client end in FIN-WAIT-2.
+	scenarios["close-wait-leak"] = scenario{
+		client: func(e endpoint) {
+			for i := range *flagConns {
+				fd, err := dial(portPlus(e.local, i), e.peer)
+				check(err)
+				clientHello(fd)
+				pause()
+				closeFD(fd)
+				pause()
+			}
+		},
+		server: func(e endpoint) {
+			lfd := e.listen()
+			for range *flagConns {
+				fd, err := accept(lfd)
+				check(err)
+				serverHello(fd)
+				expectEOF(fd)
+				logf("fd %d: not closing it", fd)
+			}
+		},
+	}
+
+	// The client never reads (SO_RCVBUF 16 KiB): the server (SO_SNDBUF
+	// 32 KiB) writes until its send buffer is full behind the client's
+	// zero window, waits while its zero-window probes go out, and close()s:
+	// FIN-WAIT-1 with the FIN queued behind unsent data, never on the wire.
+	// The mirror of zero-window, with the server as the sender.
+	scenarios["client-never-reads"] = scenario{
+		client: func(e endpoint) {
+			fd := e.dial(sockopt{syscall.SOL_SOCKET, syscall.SO_RCVBUF, zwRcvbuf, "SO_RCVBUF"})
+			logf("connected fd %d; never reading", fd)
+		},
+		server: func(e endpoint) {
+			fd := e.acceptOne(sockopt{syscall.SOL_SOCKET, syscall.SO_SNDBUF, zwSndbuf, "SO_SNDBUF"})
+			fillSendBuffer(fd)
+			time.Sleep(zwStuck)
+			logTCPInfo(fd)
+			closeFD(fd)
+		},
+	}
+}
+
+// portPlus is ap with its port increased by i: the i-th client of the
+// scenarios with several clients.
+func portPlus(ap netip.AddrPort, i int) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr(), ap.Port()+uint16(i))
 }
 
 // zeroWindowServer accepts with a small receive buffer and never reads.
