@@ -31,6 +31,7 @@ ALL_SCENARIOS=(
 	ipv6-close any-sll2 self-connect self-connect-close
 	loss zero-window zero-window-fin zero-window-fin-fits keepalive
 	syn-dropped peer-vanishes server-lost
+	syn-flood close-wait-leak client-never-reads
 )
 
 die() {
@@ -80,7 +81,8 @@ DRIVER=$WORK/driver
 
 # ---------------------------------------------------------------------------
 # Scenarios. load_scenario sets:
-#   FAMILY 4|6, SPORT (server / end b port), CPORT (client / end a port),
+#   FAMILY 4|6, SPORT (server / end b port), CPORT (client / end a port;
+#   with CONNS > 1 the first of CONNS client ports CPORT, CPORT+1, ...),
 #   MODE cs (client + server drivers) | pair-open | pair-close | self (one
 #   socket in a connects to itself: SPORT = CPORT, BE = AE),
 #   CAPNS, CAPIF (namespace and interface of the capture: b's veth-b, or a's
@@ -94,7 +96,7 @@ DRIVER=$WORK/driver
 #   STEPS (MODE cs: "who:step ...", see on_step).
 load_scenario() {
 	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0 CAPNS=$NSB CAPIF=veth-b
-	SETTLE=0.5 SNAPLEN="" STEPS="" PIN=""
+	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1
 	case $NAME in
 	close-client-first) SPORT=9001 CPORT=40001 ;;
 	close-server-first) SPORT=9002 CPORT=40002 ;;
@@ -128,6 +130,14 @@ load_scenario() {
 		;;
 	peer-vanishes) SPORT=9023 CPORT=40023 STEPS="client:vanish" CHECK=check_peer_vanishes ;;
 	server-lost) SPORT=9024 CPORT=40024 STEPS="server:abort client:send" CHECK=check_server_lost ;;
+	# Applications that misbehave. syn-flood: the client's READY comes
+	# 0.4 s after its burst of connects; SETTLE puts the snapshot ~2.5 s
+	# after it, between the SYN (and SYN-ACK) retransmissions of 2 s and
+	# those of 3 s. Both drivers on CPU 0, so that all the timers of the
+	# burst run on one CPU.
+	syn-flood) SPORT=9025 CPORT=42500 CONNS=30 SETTLE=2.1 PIN="taskset -c 0" CHECK=check_syn_flood ATTEMPTS=3 ;;
+	close-wait-leak) SPORT=9026 CPORT=42600 CONNS=4 CHECK=check_close_wait_leak ;;
+	client-never-reads) SPORT=9027 CPORT=40027 SNAPLEN=128 CHECK=check_client_never_reads ;;
 	*) die "no such scenario: $NAME" ;;
 	esac
 	if [[ $FAMILY == 4 ]]; then
@@ -272,6 +282,42 @@ load_scenario() {
 		DESC_EXPECT="a CLOSED, b CLOSED"
 		EXPECT="$listen"
 		;;
+	syn-flood)
+		DESC_A="client: connect from port $CPORT (it waits in b's accept queue), then a burst of non-blocking connect()s from the next $((CONNS - 1)) ports; the first of them with TCP_QUICKACK 0, so its final ACK is a delayed ACK (200 ms)"
+		DESC_B="server: listen(fd, 1), never accept(); SYN cookies off, tcp_max_syn_backlog 8 in b"
+		DESC_EXPECT="ports $CPORT and $((CPORT + 2)) ESTABLISHED at both ends (b: in the accept queue, now full); port $((CPORT + 1)) a ESTABLISHED, b SYN-RECEIVED (its late ACK dropped by the full accept queue); the others a SYN-SENT (SYNs dropped), b CLOSED"
+		EXPECT=$(
+			echo "$listen"
+			local i st
+			for ((i = 0; i < CONNS; i++)); do
+				st=SYN-SENT
+				[[ $i -gt 2 ]] || st=ESTABLISHED
+				echo "a $A4:$((CPORT + i)) $BE $st"
+			done
+			echo "b $BE $A4:$CPORT ESTABLISHED"
+			echo "b $BE $A4:$((CPORT + 1)) SYN-RECEIVED"
+			echo "b $BE $A4:$((CPORT + 2)) ESTABLISHED"
+		)
+		;;
+	close-wait-leak)
+		DESC_A="$CONNS clients one after the other: connect, $hello, close()"
+		DESC_B="server: listen, accept each, $shello, read EOF, never close()"
+		DESC_EXPECT="every a FIN-WAIT-2, every b CLOSE-WAIT"
+		EXPECT=$(
+			echo "$listen"
+			local i
+			for ((i = 0; i < CONNS; i++)); do
+				echo "a $A4:$((CPORT + i)) $BE FIN-WAIT-2"
+				echo "b $BE $A4:$((CPORT + i)) CLOSE-WAIT"
+			done
+		)
+		;;
+	client-never-reads)
+		DESC_A="client: connect (SO_RCVBUF 16 KiB), never read"
+		DESC_B="server: listen (SO_SNDBUF 32 KiB), accept, write until the send buffer is full and the window zero, wait 1.5 s (zero-window probes), close(): FIN queued behind unsent data"
+		DESC_EXPECT="a ESTABLISHED, b FIN-WAIT-1 (FIN not sent)"
+		EXPECT="$la ESTABLISHED"$'\n'"$listen"$'\n'"$lb FIN-WAIT-1"
+		;;
 	esac
 	EXPECT=$(printf '%s\n' "$EXPECT" | LC_ALL=C sort | sed '/^$/d')
 }
@@ -394,6 +440,11 @@ setup_scenario() {
 		# Give up after ~3 s of retransmissions (per namespace; default 15).
 		ip netns exec "$NSA" sysctl -qw net.ipv4.tcp_retries2=3 >/dev/null
 		;;
+	syn-flood)
+		# No SYN cookies (a new namespace has 1: cookies once the request
+		# queue is full): a SYN the listener cannot queue is dropped.
+		ip netns exec "$NSB" sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.tcp_max_syn_backlog=8 >/dev/null
+		;;
 	esac
 }
 
@@ -463,7 +514,11 @@ snapshot() {
 	} >"$OUT/$NAME.ss.raw"
 	{
 		echo "# scenario: $NAME"
-		echo "# a: ${AE} ($DESC_A)"
+		if [[ $CONNS -gt 1 ]]; then
+			echo "# a: $A4:$CPORT-$((CPORT + CONNS - 1)) ($DESC_A)"
+		else
+			echo "# a: ${AE} ($DESC_A)"
+		fi
 		if [[ $MODE == self ]]; then
 			echo "# b: $DESC_B"
 		else
@@ -630,6 +685,52 @@ check_server_lost() {
 		{ echo "  expected the RST of b, after the client's data, as the only RST and the last packet" >&2; return 1; }
 }
 
+# syn-flood, per client port: the first and third one a plain handshake; the
+# second its handshake and at least one more SYN-ACK of b, each ACKed; every
+# other one only SYNs, at least 2 (the SYN and retransmissions). Nothing else.
+check_syn_flood() {
+	tshark -r "$1" -T fields -E separator=, -e ip.src -e tcp.srcport -e tcp.dstport -e tcp.flags.syn \
+		-e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.reset -e tcp.len 2>/dev/null |
+		awk -F, -v a="$A4" -v p0="$CPORT" -v n="$CONNS" '
+	{ port = $1 == a ? $2 : $3 }
+	$6 == 1 || $7 == 1 || $8 != 0 { bad = "a FIN, RST or data segment" }
+	$1 == a && $4 == 1 && $5 == 0 { syn[port]++; next }
+	$1 != a && $4 == 1 && $5 == 1 { synack[port]++; next }
+	$1 == a && $4 == 0 && $5 == 1 { ack[port]++; next }
+	{ bad = "an unexpected segment" }
+	END {
+		for (i = 0; i < n; i++) {
+			p = p0 + i
+			if (i == 0 || i == 2) { if (syn[p] != 1 || synack[p] != 1 || ack[p] != 1) bad = "port " p ": not one plain handshake" }
+			else if (i == 1) { if (syn[p] != 1 || synack[p] < 2 || ack[p] != synack[p]) bad = "port " p ": no SYN-ACK retransmission, each ACKed" }
+			else if (syn[p] < 2 || synack[p] + ack[p] > 0) bad = "port " p ": not SYNs only"
+			s += syn[p]; sa += synack[p]; k += ack[p]
+		}
+		printf "  tshark: %d SYNs, %d SYN-ACKs, %d ACKs\n", s, sa, k
+		if (bad != "") print "  " bad > "/dev/stderr"
+		exit bad != ""
+	}'
+}
+
+# One FIN from each client, none from the server.
+check_close_wait_leak() {
+	local fa fb
+	fa=$(count "$1" "tcp.flags.fin == 1 && ip.src == $A4")
+	fb=$(count "$1" "tcp.flags.fin == 1 && ip.src == $B4")
+	echo "  tshark: $fa FINs from a, $fb from b"
+	[[ $fa -eq $CONNS && $fb -eq 0 ]] || { echo "  expected $CONNS FINs from a and none from b" >&2; return 1; }
+}
+
+# a's window closes, the server probes it, and no FIN is on the wire.
+check_client_never_reads() {
+	local z p f
+	z=$(count "$1" "tcp.analysis.zero_window && ip.src == $A4")
+	p=$(count "$1" "ip.src == $B4 && (tcp.analysis.zero_window_probe || tcp.analysis.keep_alive)")
+	f=$(count "$1" 'tcp.flags.fin == 1')
+	echo "  tshark: $z zero windows from a, $p probes from b, $f FINs"
+	[[ $z -gt 0 && $p -ge 2 && $f -eq 0 ]] || { echo "  not the expected zero-window pattern" >&2; return 1; }
+}
+
 linktype() {
 	tcpdump -r "$1" 2>&1 >/dev/null | sed -n 's/.*link-type \([A-Z0-9_]*\).*/\1/p' | head -1
 }
@@ -666,9 +767,9 @@ run_attempt() {
 
 	case $MODE in
 	cs)
-		driver server "$NSB" -role server -local "$BE" -peer "$AE"
+		driver server "$NSB" -role server -local "$BE" -peer "$AE" -conns "$CONNS"
 		wait_for "$ATT/server.out" '^(LISTENING|READY)' 10 || fail "server did not start"
-		driver client "$NSA" -role client -local "$AE" -peer "$BE"
+		driver client "$NSA" -role client -local "$AE" -peer "$BE" -conns "$CONNS"
 		local st who pid
 		for st in $STEPS; do
 			who=${st%%:*}
