@@ -128,12 +128,14 @@ type Endpoint struct {
 	}
 	// rightEdge is the right edge of the window it last offered:
 	// AckSnt + Window, once scaling is settled.
-	rightEdge Seq
-	hasEdge   bool
-	maxWnd    uint32 // the largest window its peer offered it: MAX.SND.WND
-	sackReach Seq    // the furthest SACK right edge it sent for AckSnt
-	offTS     bool   // it sent timestamps on its SYN
-	tsDropped bool   // timestamps_dropped was reported for it
+	rightEdge  Seq
+	hasEdge    bool
+	maxWnd     uint32 // the largest window its peer offered it: MAX.SND.WND
+	sackReach  Seq    // the furthest SACK right edge it sent for AckSnt
+	offTS      bool   // it sent timestamps on its SYN
+	synAckOnly bool   // every segment it sent was a SYN,ACK
+	ackLost    bool   // it resent its SYN,ACK after a handshake ACK: ACKs can be lost
+	tsDropped  bool   // timestamps_dropped was reported for it
 	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
 	// its RST <SEQ=SEG.ACK> in answer keeps it in SYN-SENT (Figure 8).
 	badAck   Seq
@@ -416,6 +418,8 @@ const (
 	causeSynAckNotSee = "sent ACK (the SYN,ACK was not captured)"
 	causeOwnSynUnseen = "rcvd SYN,ACK (its SYN was not captured)"
 	causeAckNotSeen   = "sent ACK (the peer's ACK of its SYN was not captured)"
+	causeAckLost      = "sent SYN,ACK again (the handshake's ACK was lost after the capture point)"
+	causeAckArrived   = "sent ACK (a handshake ACK did arrive)"
 )
 
 // take moves endpoint e along the table cell for (d, k, e.State): to the
@@ -523,6 +527,13 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 			c.move(side, e, Send, k, seg, causeSynNotSeen, true)
 		case SynSent:
 			c.move(side, e, Send, k, seg, causeSynNotSeen, true)
+		case Established:
+			// A SYN,ACK is retransmitted only from SYN-RECEIVED: the ACK
+			// that seemed to complete the handshake never arrived.
+			if e.synAckOnly && e.HasISS && seg.Seq == e.ISS {
+				c.move(side, e, Send, k, seg, causeAckLost, true)
+				e.ackLost = true
+			}
 		}
 		if !e.HasISS {
 			e.ISS, e.HasISS = seg.Seq, true
@@ -536,9 +547,14 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 		case SynSent:
 			c.move(side, e, Send, KindACK, seg, causeSynAckNotSee, true)
 		case SynReceived:
-			if p.Segs == 0 && !c.self {
+			switch {
+			case p.Segs == 0 && !c.self:
 				// Only its direction is in the capture.
 				c.move(side, e, Send, KindACK, seg, causeAckNotSeen, true)
+			case e.ackLost:
+				// It sends as a synchronized endpoint: a handshake ACK
+				// did arrive after all.
+				c.move(side, e, Send, KindACK, seg, causeAckArrived, true)
 			}
 		}
 		if k == KindFIN {
@@ -670,7 +686,9 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 		}
 		return
 	case SynReceived:
-		if c.acceptableAck(e, seg.Ack) {
+		// After it proved one handshake ACK lost (it resent its SYN,ACK),
+		// an ACK is believed only when it answers as synchronized.
+		if c.acceptableAck(e, seg.Ack) && !e.ackLost {
 			c.move(side, e, Rcvd, KindACK, seg, "", false)
 		}
 	case FinWait1, Closing, LastAck:
@@ -801,7 +819,7 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 			if !c.tfo {
 				c.violation(from, DataBeforeHandshake, seg)
 			}
-		case (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo && r.Segs > 0:
+		case (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo && r.Segs > 0 && !s.ackLost:
 			c.violation(from, DataBeforeHandshake, seg)
 		}
 	}
@@ -834,6 +852,7 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 
 // noteSent records what seg tells about its sender s's sequence space.
 func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
+	s.synAckOnly = k == KindSYNACK && (s.synAckOnly || s.Segs == 0)
 	s.touched = true
 	s.Segs++
 	if k == KindSYN || k == KindSYNACK {

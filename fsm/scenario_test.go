@@ -397,3 +397,20 @@ func TestRSTInEveryState(t *testing.T) {
 		})
 	}
 }
+
+// A server that resends its SYN,ACK after the ACK we saw never got that ACK
+// (a full accept queue drops it): it is back in SYN-RECEIVED, and a later
+// ACK is believed only once the server answers as synchronized.
+func TestSynAckResentAfterACK(t *testing.T) {
+	_, evs := run(t, []step{
+		{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+		{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
+		{from: A, flags: ACK, seq: 1, ack: 1, wantA: Established, wantB: Established},
+		{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
+		{from: A, flags: ACK, seq: 1, ack: 1, wantA: Established, wantB: SynReceived},
+		{from: B, flags: ACK | PSH, seq: 1, ack: 1, len: 10, wantA: Established, wantB: Established},
+	})
+	if got := transitions(evs, B); got != "LISTEN>SYN-RECEIVED SYN-RECEIVED>ESTABLISHED ESTABLISHED>SYN-RECEIVED SYN-RECEIVED>ESTABLISHED " {
+		t.Errorf("B's transitions: %s", got)
+	}
+}

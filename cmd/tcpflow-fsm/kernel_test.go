@@ -136,13 +136,6 @@ var kernelExceptions = map[string]kernelException{
 			"(RFC 9293 §3.10.4, CLOSE in ESTABLISHED: the FIN follows all preceding SENDs); it never reached the wire, " +
 			"and the zero-window probes (SND.UNA - 1, no data) carry no FIN",
 	},
-	"syn-flood server": {
-		ours: "ESTABLISHED", kernel: "SYN-RECEIVED",
-		why: "the client's ACK completing the handshake on port 42501 is on the wire, but the listener, whose accept queue " +
-			"(listen backlog 1, never accept()ed) was full, discarded it (Linux: TcpExtListenOverflows; the request stays in " +
-			"SYN-RECEIVED, tcp_abort_on_overflow 0); nothing marks the ACK as dropped when it passes, and the only later trace " +
-			"is the server's SYN-ACK retransmission (and the client's challenge ACK to it), which we see as a retransmission",
-	},
 	"peer-vanishes client": {
 		ours: "ESTABLISHED", kernel: "CLOSED",
 		why: "the client retransmitted its data until tcp_retries2 (3) said give up (RFC 9293 §3.8.3, R2) " +

@@ -309,6 +309,9 @@ func TestFindings(t *testing.T) {
 		"keepalive.pcap":          {"keepalive"},
 		"zero-window.pcap":        {"zero_window"},
 		"peer-vanishes.pcap":      {"dead_peer"},
+		"syn-flood.pcap":          {"unanswered_syn", "half_open"},
+		"close-wait-leak.pcap":    {"close_wait", "fin_wait_2"},
+		"client-never-reads.pcap": {"zero_window"},
 	} {
 		got := findings(capture)
 		if len(got) != len(want) {
