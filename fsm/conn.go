@@ -418,7 +418,7 @@ const (
 	causeSynAckNotSee = "sent ACK (the SYN,ACK was not captured)"
 	causeOwnSynUnseen = "rcvd SYN,ACK (its SYN was not captured)"
 	causeAckNotSeen   = "sent ACK (the peer's ACK of its SYN was not captured)"
-	causeAckLost      = "sent SYN,ACK again (the handshake's ACK was lost after the capture point)"
+	causeAckLost      = "resent SYN,ACK: the ACK was lost"
 	causeAckArrived   = "sent ACK (a handshake ACK did arrive)"
 )
 

@@ -74,8 +74,8 @@ func (l *Ladder) Done(c *flow.Conn) {
 		title = fmt.Sprintf("conn %d: self-connect %s (one socket)", c.ID, c.Addr[left])
 	}
 	fmt.Fprintln(l.w, title)
-	fmt.Fprintf(l.w, "%10s  %-*s %s %-44s %s %s\n", "time", stateWidth, "client", strings.Repeat(" ", 3), "", strings.Repeat(" ", 3), "server")
-	fmt.Fprintf(l.w, "%10s  %-*s %s %-44s %s %s\n", "", stateWidth, state[left], bar, "", bar, state[right])
+	fmt.Fprintf(l.w, "%10s  %-*s %s %-38s %s %s\n", "time", stateWidth, "client", strings.Repeat(" ", 3), "", strings.Repeat(" ", 3), "server")
+	fmt.Fprintf(l.w, "%10s  %-*s %s %-38s %s %s\n", "", stateWidth, state[left], bar, "", bar, state[right])
 	i := 0
 	for n, p := range c.Timeline {
 		var marks []string
@@ -93,21 +93,31 @@ func (l *Ladder) Done(c *flow.Conn) {
 		if p.From == right {
 			arrow = arrowL
 		}
-		line := fmt.Sprintf("%10s  %-*s %s %-44s %s %s", rel(p.Time.Sub(c.First)), stateWidth, state[left], arrow, seg, arrow, state[right])
-		if labels := segLabels(&p); labels != "" {
-			line += " " + labels
+		line := fmt.Sprintf("%10s  %-*s %s %-38s %s %s", rel(p.Time.Sub(c.First)), stateWidth, state[left], arrow, seg, arrow, state[right])
+		var notes []string
+		if labels := strings.TrimSpace(segLabels(&p)); labels != "" {
+			notes = append(notes, labels)
 		}
-		if len(marks) > 0 {
-			line += "  " + strings.Join(marks, " ")
+		notes = append(notes, marks...)
+		note := strings.Join(notes, " ")
+		line = strings.TrimRight(line, " ")
+		// Keep within 100 columns: long notes go on the next line,
+		// under the arrow.
+		if note != "" && len(line)+2+len(note) <= 100 {
+			line += "  " + note
+			note = ""
 		}
-		fmt.Fprintln(l.w, strings.TrimRight(line, " "))
+		fmt.Fprintln(l.w, line)
+		if note != "" {
+			fmt.Fprintf(l.w, "%*s%s\n", 10+2+stateWidth+1+4, "", note)
+		}
 	}
 	// Timers after the last segment (2MSL).
 	for ; i < len(evs); i++ {
 		e := &evs[i]
 		if e.Kind == fsm.Transition {
 			state[e.Side] = e.To
-			fmt.Fprintf(l.w, "%10s  %-*s %s %-44s %s %s\n", rel(e.Time.Sub(c.First)), stateWidth, state[left], bar,
+			fmt.Fprintf(l.w, "%10s  %-*s %s %-38s %s %s\n", rel(e.Time.Sub(c.First)), stateWidth, state[left], bar,
 				"("+e.Cause+")", bar, state[right])
 		}
 	}

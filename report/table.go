@@ -27,7 +27,10 @@ func WriteTable(w io.Writer) error {
 				if k == fsm.KindTimeout {
 					event = k.String()
 				}
-				fmt.Fprintf(bw, "  %-14s %s\n  %-14s   %s\n", event, outcome(r), "", r.Note)
+				fmt.Fprintf(bw, "  %-14s %s\n", event, outcome(r))
+				for _, l := range wrap(r.Note, 80) {
+					fmt.Fprintf(bw, "  %-14s   %s\n", "", l)
+				}
 			}
 		}
 	}

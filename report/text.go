@@ -106,10 +106,20 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 	case fsm.Violation:
 		info := e.Code.Info()
 		name := painter(t.Color).severity(info.Severity, info.Name)
-		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s: %s%s\n", when, name, info.Severity, info.RFC, who, info.Summary, detail(e.Detail))
+		// The message goes on its own lines, wrapped to fit 100 columns.
+		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s:\n", when, name, info.Severity, info.RFC, who)
+		for _, l := range wrap(info.Summary+detail(e.Detail), 78) {
+			fmt.Fprintf(t.w, "%12s          %s\n", "", l)
+		}
 	}
 	if t.Explain {
-		fmt.Fprintf(t.w, "%12s        why: %s\n", "", Explanation(e))
+		for i, l := range wrap(Explanation(e), 78) {
+			label := "why:"
+			if i > 0 {
+				label = ""
+			}
+			fmt.Fprintf(t.w, "%12s        %-4s %s\n", "", label, l)
+		}
 	}
 }
 
