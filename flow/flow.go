@@ -32,6 +32,13 @@ type Config struct {
 	// IdleTimeout releases a connection that has seen no segment for this
 	// long. Zero means never.
 	IdleTimeout time.Duration
+	// MaxConns bounds how many connections are tracked at once: when a new
+	// one would pass it, the longest-idle connection is evicted (handed to
+	// the sink, counted). Zero means no bound.
+	MaxConns int
+	// TimelineMax caps the segments a connection's timeline keeps; the
+	// rest are counted in Conn.TimelineDropped. Zero means no cap.
+	TimelineMax int
 	// ReuseMemory is how long the initial sequence numbers of a
 	// connection that ended are remembered, so that a SYN on its 4-tuple
 	// with a new one shows the ports reused (ReusedPorts). Zero means
@@ -57,6 +64,7 @@ const (
 	EndClosed                    // both endpoints closed (after TIME-WAIT, if any)
 	EndReopened                  // a new connection took its 4-tuple
 	EndIdle                      // no segment for the idle timeout: evicted
+	EndEvicted                   // the longest idle when the table was full (MaxConns)
 )
 
 func (r EndReason) String() string {
@@ -67,6 +75,8 @@ func (r EndReason) String() string {
 		return "reopened"
 	case EndIdle:
 		return "idle"
+	case EndEvicted:
+		return "evicted"
 	}
 	return "capture ended"
 }
@@ -144,6 +154,13 @@ type Conn struct {
 
 	// Zeek keeps Zeek's view of the connection: conn_state and history.
 	Zeek Zeek
+
+	// TimelineDropped counts segments left out of Timeline by the cap.
+	TimelineDropped int
+
+	// newer and older link the tracked connections from the most
+	// recently active to the longest idle.
+	newer, older *Conn
 
 	synack   [2]bool // side sent a SYN,ACK
 	done     bool
@@ -223,10 +240,12 @@ func keyOf(a, b netip.AddrPort) key {
 
 // Table tracks the live connections of a capture.
 type Table struct {
-	cfg    Config
-	sink   Sink
-	conns  map[key]*Conn
-	timers timerHeap
+	cfg   Config
+	sink  Sink
+	conns map[key]*Conn
+	// recent and idlest are the ends of the recency list.
+	recent, idlest *Conn
+	timers         timerHeap
 	// Finished connections wait here until every connection numbered
 	// before them is finished too, so that Done sees them in order.
 	waiting  map[int]*Conn
@@ -245,7 +264,7 @@ type Table struct {
 type Stats struct {
 	Connections int // connections created
 	Segments    int // segments processed, duplicates included
-	Evicted     int // connections released by the idle timeout
+	Evicted     int // connections released early: idle timeout, or the longest idle when full
 	Duplicates  int // copies of segments already seen, dropped
 }
 
@@ -302,8 +321,13 @@ func (t *Table) Add(seg *fsm.Segment) {
 		Len: seg.PayloadLen, Window: seg.Window, Events: evs, DupAck: dup,
 	}
 	if t.cfg.Timeline {
-		c.Timeline = append(c.Timeline, c.Cur)
+		if t.cfg.TimelineMax == 0 || len(c.Timeline) < t.cfg.TimelineMax {
+			c.Timeline = append(c.Timeline, c.Cur)
+		} else {
+			c.TimelineDropped++
+		}
 	}
+	t.touch(c)
 	// A run of retransmissions with nothing from the peer in between is
 	// how a dead peer looks from the wire.
 	c.RetransRun[side^1] = 0
@@ -390,6 +414,10 @@ func (t *Table) open(k key, seg *fsm.Segment) *Conn {
 	t.nextID++
 	t.Stats.Connections++
 	t.conns[k] = c
+	t.touch(c)
+	if t.cfg.MaxConns > 0 && len(t.conns) > t.cfg.MaxConns && t.idlest != c {
+		t.finish(t.idlest, EndEvicted)
+	}
 	if m, ok := t.gone[k]; ok {
 		// A connection on this 4-tuple ended: the new one knows its
 		// initial sequence numbers, so that a SYN shows the ports reused.
@@ -488,9 +516,10 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		return
 	}
 	c.done, c.End = true, why
-	if why == EndIdle {
+	if why == EndIdle || why == EndEvicted {
 		t.Stats.Evicted++
 	}
+	t.unlink(c)
 	t.timers.remove(c)
 	t.emit(c, c.FSM.Finish())
 	k := keyOf(c.Addr[0], c.Addr[1])
@@ -540,3 +569,34 @@ func (t *Table) Each(fn func(*Conn)) {
 
 // Now returns the capture clock: the latest segment time seen.
 func (t *Table) Now() time.Time { return t.now }
+
+// touch moves c to the recent end of the recency list.
+func (t *Table) touch(c *Conn) {
+	if t.recent == c {
+		return
+	}
+	t.unlink(c)
+	c.older = t.recent
+	if t.recent != nil {
+		t.recent.newer = c
+	}
+	t.recent = c
+	if t.idlest == nil {
+		t.idlest = c
+	}
+}
+
+// unlink takes c out of the recency list.
+func (t *Table) unlink(c *Conn) {
+	if c.newer != nil {
+		c.newer.older = c.older
+	} else if t.recent == c {
+		t.recent = c.older
+	}
+	if c.older != nil {
+		c.older.newer = c.newer
+	} else if t.idlest == c {
+		t.idlest = c.newer
+	}
+	c.newer, c.older = nil, nil
+}

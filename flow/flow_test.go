@@ -153,3 +153,37 @@ func TestLateSegmentWithinLinger(t *testing.T) {
 		t.Errorf("%d connections: the late ACK must join the refused one", tb.Stats.Connections)
 	}
 }
+
+// With MaxConns, a new connection evicts the longest idle one, which is
+// handed to the sink and counted; activity keeps a connection from being
+// the longest idle.
+func TestMaxConnsEvictsLongestIdle(t *testing.T) {
+	var done []*Conn
+	tb := NewTable(Config{MaxConns: 2, Unordered: true}, sinkFunc(func(c *Conn) { done = append(done, c) }))
+	tb.Add(seg(0, "10.0.0.1:1000", srv, fsm.SYN, 1, 0)) // conn 1
+	tb.Add(seg(1, "10.0.0.1:1001", srv, fsm.SYN, 1, 0)) // conn 2
+	tb.Add(seg(2, "10.0.0.1:1000", srv, fsm.SYN, 1, 0)) // conn 1 active again
+	tb.Add(seg(3, "10.0.0.1:1002", srv, fsm.SYN, 1, 0)) // conn 3: evicts conn 2
+	if len(done) != 1 || done[0].ID != 2 || done[0].End != EndEvicted || tb.Stats.Evicted != 1 || tb.Open() != 2 {
+		t.Fatalf("done %v, evicted %d, open %d", done, tb.Stats.Evicted, tb.Open())
+	}
+	tb.Add(seg(4, "10.0.0.1:1003", srv, fsm.SYN, 1, 0)) // conn 4: evicts conn 1
+	if len(done) != 2 || done[1].ID != 1 {
+		t.Fatalf("second eviction took %v", done)
+	}
+	tb.Close()
+	if len(done) != 4 || tb.Open() != 0 {
+		t.Errorf("after Close: %d done, %d open", len(done), tb.Open())
+	}
+}
+
+// The timeline keeps at most TimelineMax segments and counts the rest.
+func TestTimelineCap(t *testing.T) {
+	var got *Conn
+	tb := NewTable(Config{Timeline: true, TimelineMax: 4}, sinkFunc(func(c *Conn) { got = c }))
+	closeOn(tb, 0, 7) // six segments
+	tb.Close()
+	if len(got.Timeline) != 4 || got.TimelineDropped != 2 || got.Packets != [2]int{4, 2} {
+		t.Errorf("timeline %d, dropped %d, packets %v", len(got.Timeline), got.TimelineDropped, got.Packets)
+	}
+}

@@ -112,6 +112,9 @@ func (l *Ladder) Done(c *flow.Conn) {
 			fmt.Fprintf(l.w, "%*s%s\n", 10+2+stateWidth+1+4, "", note)
 		}
 	}
+	if c.TimelineDropped > 0 {
+		fmt.Fprintf(l.w, "%10s  ... %d more segments (--timeline-max)\n", "", c.TimelineDropped)
+	}
 	// Timers after the last segment (2MSL).
 	for ; i < len(evs); i++ {
 		e := &evs[i]

@@ -85,6 +85,9 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 		flush(n + 1)
 	}
 	flush(int(^uint(0) >> 1))
+	if c.TimelineDropped > 0 {
+		fmt.Fprintf(w, "%12s  ... %d more segments (the timeline keeps %d; --timeline-max)\n", "", c.TimelineDropped, len(c.Timeline))
+	}
 	fmt.Fprintln(w)
 }
 
@@ -307,7 +310,7 @@ func (t *Text) Close(tot *Totals) error {
 		fmt.Fprintf(w, "  %-22s %-28s %d\n", c.Group, c.Name, c.Count)
 	}
 	if tot.Evicted > 0 {
-		fmt.Fprintf(w, "  %d idle connections released by the idle timeout\n", tot.Evicted)
+		fmt.Fprintf(w, "  %d connections released early (idle timeout, or evicted by --max-conns)\n", tot.Evicted)
 	}
 	if tot.ReadError != "" {
 		fmt.Fprintf(w, "capture incomplete: %s\n", tot.ReadError)

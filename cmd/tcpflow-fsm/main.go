@@ -72,6 +72,7 @@ type options struct {
 	explain, summary              bool
 	conns                         []int
 	count, snaplen, bufferKiB     int
+	maxConns, timelineMax         int
 	timeWait, idleTimeout, stats  time.Duration
 	idleSet                       bool
 	filter                        string
@@ -113,6 +114,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.explain, "explain", false, "teaching mode: say why the RFC makes each transition and violation")
+	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "track at most `N` connections at once; past that the longest idle is evicted (0: no bound)")
+	fs.IntVar(&o.timelineMax, "timeline-max", defaultTimelineMax, "keep at most `N` segments of a connection's timeline; the rest are counted (0: all)")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "TIME-WAIT (2MSL) duration before an endpoint is CLOSED")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 5*time.Minute, "release a connection idle this long (live; 0 never; offline default 0)")
@@ -169,6 +172,8 @@ func (o *options) check() string {
 		return "--idle-timeout cannot be negative"
 	case o.count < 0:
 		return "-c must be positive"
+	case o.maxConns < 0 || o.timelineMax < 0:
+		return "--max-conns and --timeline-max cannot be negative"
 	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond):
 		return "--stats takes an interval of at least 10ms"
 	case o.write != "" && o.iface == "":
@@ -188,6 +193,14 @@ func (o *options) check() string {
 	}
 	return ""
 }
+
+// Defaults that protect the machine: a million tracked connections take
+// well under a gigabyte, and ten thousand timeline segments a connection
+// keep a long transfer's timeline readable.
+const (
+	defaultMaxConns    = 1_000_000
+	defaultTimelineMax = 10_000
+)
 
 // snaplen is the capture length filters on files are compiled for: large
 // enough for any packet a file may hold.
@@ -263,7 +276,8 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 		defer filters.Close()
 	}
 
-	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON && !o.summary}
+	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON && !o.summary,
+		MaxConns: o.maxConns, TimelineMax: o.timelineMax}
 	if o.idleSet {
 		cfg.IdleTimeout = o.idleTimeout
 	}
