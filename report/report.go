@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"tcpflow-fsm/flow"
 	"tcpflow-fsm/fsm"
@@ -132,4 +134,38 @@ func base(c *flow.Conn, s fsm.Side) fsm.Seq {
 // stamp formats a time as RFC 3339 in UTC with nanoseconds.
 func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+}
+
+// printable returns s as a terminal may show it: control characters
+// (newline, tab, escape, C1), Unicode format characters (bidirectional
+// overrides), other non-printing runes and bytes that are not UTF-8 are
+// escaped as in a Go string literal ("\x1b", "\u202e", "\xff"). Counter
+// names and read errors can carry bytes read from a capture file.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !strconv.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, '\\', 'x', hex[s[i]>>4], hex[s[i]&0xf])
+		case strconv.IsPrint(r):
+			b = append(b, s[i:i+n]...)
+		default:
+			q := strconv.QuoteRuneToASCII(r) // '\t', '\x1b', '\u202e'
+			b = append(b, q[1:len(q)-1]...)
+		}
+		i += n
+	}
+	return string(b)
 }
