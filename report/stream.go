@@ -149,7 +149,7 @@ func (s *Stream) Close(t *Totals) error {
 	}
 	fmt.Fprintln(s.w)
 	for _, c := range t.Counters {
-		fmt.Fprintf(s.w, "  %-22s %-28s %d\n", c.Group, c.Name, c.Count)
+		fmt.Fprintf(s.w, "  %-22s %-28s %d\n", printable(c.Group), printable(c.Name), c.Count)
 	}
 	return s.w.Flush()
 }

@@ -307,13 +307,13 @@ func (t *Text) Close(tot *Totals) error {
 	}
 	fmt.Fprintln(w)
 	for _, c := range tot.Counters {
-		fmt.Fprintf(w, "  %-22s %-28s %d\n", c.Group, c.Name, c.Count)
+		fmt.Fprintf(w, "  %-22s %-28s %d\n", printable(c.Group), printable(c.Name), c.Count)
 	}
 	if tot.Evicted > 0 {
 		fmt.Fprintf(w, "  %d connections released early (idle timeout, or evicted by --max-conns)\n", tot.Evicted)
 	}
 	if tot.ReadError != "" {
-		fmt.Fprintf(w, "capture incomplete: %s\n", tot.ReadError)
+		fmt.Fprintf(w, "capture incomplete: %s\n", printable(tot.ReadError))
 	}
 	return w.Flush()
 }
