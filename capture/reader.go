@@ -74,8 +74,9 @@ const (
 	// libpcap's and Wireshark's MAXIMUM_SNAPLEN.
 	lenientSnaplen = 262144
 	// bufioSize is the read-ahead buffer of the underlying reader, and the
-	// least the record buffer holds.
-	bufioSize = 64 << 10
+	// least the record buffer holds. A record that fits in it is returned
+	// in place, without a copy; 1 MiB makes read(2) calls few and long.
+	bufioSize = 1 << 20
 	// trustedLen is the record length up to which we allocate the buffer
 	// before reading the record.
 	trustedLen = 1 << 20
@@ -211,11 +212,20 @@ func (r *Reader) readHeader(b []byte) (int, error) {
 	return n, err
 }
 
-// readBody reads n bytes into the reader's buffer and returns them. Past
+// readBody reads n bytes and returns them, valid until the next read. Past
 // trustedLen the buffer grows as data arrives, so a record whose length
 // field lies on a short file cannot make us allocate the length it claims.
 // On a short read it returns the bytes it got and how many.
 func (r *Reader) readBody(n int) ([]byte, int, error) {
+	// The common case: the record is already in the read-ahead buffer, or
+	// fits in it. The slice aliases that buffer until the next read.
+	if n <= bufioSize {
+		if b, err := r.br.Peek(n); err == nil {
+			r.br.Discard(n)
+			r.off += int64(n)
+			return b, n, nil
+		}
+	}
 	if n > cap(r.buf) && n <= trustedLen {
 		r.buf = make([]byte, max(n, 2*cap(r.buf), bufioSize))
 	}
