@@ -68,11 +68,15 @@ const DuplicateWindow = 5 * time.Millisecond
 const recentPerSide = 4
 
 // sighting is one segment remembered for recognising its copies.
+// It is kept small, as every connection holds 2·recentPerSide of them:
+// half the Ident (two different segments of one sender within
+// milliseconds would have to collide in 32 bits) and the peer's counters
+// modulo 2^16 (they are compared for equality across milliseconds).
 type sighting struct {
-	ident       uint64
 	at          int64  // capture time, ns since the Unix epoch
-	peerSent    uint32 // segments the peer had sent by then
-	peerSignals uint32 // loss signals the peer had sent by then
+	ident       uint32 // the low half of the segment's Ident
+	peerSent    uint16 // segments the peer had sent by then, modulo 2^16
+	peerSignals uint16 // loss signals the peer had sent by then, modulo 2^16
 }
 
 // dupFinder is a connection's memory for recognising copies: a fixed
@@ -97,13 +101,13 @@ func (d *dupFinder) copyOf(side fsm.Side, seg *fsm.Segment) bool {
 	peer := side.Other()
 	for i := range d.recent[side] {
 		s := &d.recent[side][i]
-		if s.ident != seg.Ident || max(at-s.at, s.at-at) > int64(DuplicateWindow) {
+		if s.ident != uint32(seg.Ident) || max(at-s.at, s.at-at) > int64(DuplicateWindow) {
 			continue
 		}
 		if seg.Opts.HasTimestamps {
-			return s.peerSignals == d.signals[peer]
+			return s.peerSignals == uint16(d.signals[peer])
 		}
-		return s.peerSent == d.sent[peer]
+		return s.peerSent == uint16(d.sent[peer])
 	}
 	return false
 }
@@ -126,7 +130,7 @@ func (d *dupFinder) record(side fsm.Side, seg *fsm.Segment) {
 		return
 	}
 	peer := side.Other()
-	d.recent[side][d.next[side]] = sighting{ident: seg.Ident, at: seg.Time.UnixNano(),
-		peerSent: d.sent[peer], peerSignals: d.signals[peer]}
+	d.recent[side][d.next[side]] = sighting{ident: uint32(seg.Ident), at: seg.Time.UnixNano(),
+		peerSent: uint16(d.sent[peer]), peerSignals: uint16(d.signals[peer])}
 	d.next[side] = (d.next[side] + 1) % recentPerSide
 }

@@ -36,6 +36,11 @@ type Config struct {
 	// one would pass it, the longest-idle connection is evicted (handed to
 	// the sink, counted). Zero means no bound.
 	MaxConns int
+	// DropEvents passes state-machine events to the sink without keeping
+	// them in Conn.Events, for reports that need only each connection's
+	// counters and verdicts (Violations, Codes, Refused, Aborted): memory
+	// then grows with connections, not with their events.
+	DropEvents bool
 	// TimelineMax caps the segments a connection's timeline keeps; the
 	// rest are counted in Conn.TimelineDropped. Zero means no cap.
 	TimelineMax int
@@ -130,17 +135,26 @@ type Conn struct {
 	// Addr holds side A's and side B's address; side A sent the first
 	// segment seen.
 	Addr        [2]netip.AddrPort
-	FSM         *fsm.Conn
+	FSM         fsm.Conn
 	First, Last time.Time
 	Packets     [2]int   // segments sent by each side
 	Bytes       [2]int64 // payload octets sent by each side
 	Events      []Event
 	Timeline    []Packet // when Config.Timeline is set
-	Cur         Packet   // the latest segment
+	// Cur is the connection's latest segment. With Config.Unordered (live
+	// capture) it is the connection's own; otherwise it is the table's,
+	// valid only while the sink's Event handles one of its events.
+	Cur         *Packet
 	Violations  int
+	// Refused says, for each side, that it left SYN-SENT for CLOSED on a
+	// RST: its connection attempt was refused. Aborted says an endpoint
+	// sent a RST from a synchronized state (not TIME-WAIT). Both are read
+	// from the transitions, and hold when Events are not kept.
+	Refused [2]bool
+	Aborted bool
 	// SegCounts counts the segment events of the connection's segments,
 	// indexed by SegEvent.
-	SegCounts [NumSegEvents]int
+	SegCounts [NumSegEvents]uint32
 	// RetransRun counts each side's retransmissions since the peer last
 	// sent anything; MaxRetransRun is the longest such run.
 	RetransRun    [2]int
@@ -171,6 +185,7 @@ type Conn struct {
 	hidx     int       // index in the timer heap; -1 when not scheduled
 	dups     dupFinder
 	seq      seqTrack
+	codes    []fsm.Code // distinct violation codes, in order
 }
 
 // Side returns the side a segment from src was sent by.
@@ -202,22 +217,7 @@ func (c *Conn) Client() (side fsm.Side, guessed bool) {
 
 // Codes returns the distinct violation codes of the connection in the
 // order they first happened.
-func (c *Conn) Codes() []fsm.Code {
-	var codes []fsm.Code
-	for _, e := range c.Events {
-		if e.Kind != fsm.Violation {
-			continue
-		}
-		seen := false
-		for _, have := range codes {
-			seen = seen || have == e.Code
-		}
-		if !seen {
-			codes = append(codes, e.Code)
-		}
-	}
-	return codes
-}
+func (c *Conn) Codes() []fsm.Code { return slices.Clone(c.codes) }
 
 // Sink receives what a Table finds. Event is called for every event as it
 // happens, segment events included (Event.SegEvent), each segment's before
@@ -252,7 +252,10 @@ type Table struct {
 	nextDone int
 	nextID   int
 	now      time.Time
-	segEvent Event // the segment event being passed to the sink
+	segEvent Event  // the segment event being passed to the sink
+	cur      Packet // the segment being processed (Conn.Cur)
+	event    Event // the event being passed to the sink, with DropEvents
+	scratch  []fsm.Event
 	// gone remembers the initial sequence numbers of connections that
 	// ended, by 4-tuple, for ReuseMemory.
 	gone       map[key]goneISNs
@@ -295,6 +298,7 @@ func (t *Table) Add(seg *fsm.Segment) {
 	}
 	if c != nil {
 		if side := c.Side(seg.Src); c.FSM.Reopens(side, seg) {
+			t.lend(c)
 			t.emit(c, c.FSM.Reopen(side, seg))
 			t.finish(c, EndReopened)
 			c = nil
@@ -316,13 +320,21 @@ func (t *Table) Add(seg *fsm.Segment) {
 	// scale, which the handshake settles before any scaled window.
 	shift, known := c.FSM.Endpoint(side).Scale()
 	evs, dup := c.seq.analyze(side, seg, shift, known)
-	c.Cur = Packet{
+	t.cur = Packet{
 		Time: seg.Time, From: side, Flags: seg.Flags, Seq: seg.Seq, Ack: seg.Ack,
 		Len: seg.PayloadLen, Window: seg.Window, Events: evs, DupAck: dup,
 	}
+	if t.cfg.Unordered {
+		if c.Cur == nil {
+			c.Cur = new(Packet)
+		}
+		*c.Cur = t.cur
+	} else {
+		c.Cur = &t.cur
+	}
 	if t.cfg.Timeline {
 		if t.cfg.TimelineMax == 0 || len(c.Timeline) < t.cfg.TimelineMax {
-			c.Timeline = append(c.Timeline, c.Cur)
+			c.Timeline = append(c.Timeline, t.cur)
 		} else {
 			c.TimelineDropped++
 		}
@@ -336,12 +348,13 @@ func (t *Table) Add(seg *fsm.Segment) {
 		c.MaxRetransRun = max(c.MaxRetransRun, c.RetransRun[side])
 	}
 	if evs != 0 {
-		t.emitSegEvents(c, &c.Cur)
+		t.emitSegEvents(c, &t.cur)
 	}
 	if seg.Malformed&(fsm.BadOffset|fsm.BadSum) == 0 {
 		client, _ := c.Client()
 		c.Zeek.update(side, side == client, seg)
 	}
+	t.lend(c)
 	t.emit(c, c.FSM.Step(side, seg))
 	t.schedule(c)
 }
@@ -361,6 +374,7 @@ func (t *Table) Advance(now time.Time) {
 			t.finish(c, c.reason)
 			continue
 		}
+		t.lend(c)
 		t.emit(c, c.FSM.Advance(c.deadline))
 		t.schedule(c)
 	}
@@ -408,7 +422,7 @@ func (t *Table) open(k key, seg *fsm.Segment) *Conn {
 		hidx:  -1,
 		ID:    t.nextID,
 		Addr:  [2]netip.AddrPort{seg.Src, seg.Dst},
-		FSM:   fsm.NewConn(t.cfg.FSM, seg.Src == seg.Dst),
+		FSM:   fsm.MakeConn(t.cfg.FSM, seg.Src == seg.Dst),
 		First: seg.Time,
 	}
 	t.nextID++
@@ -476,16 +490,40 @@ func (t *Table) forget() {
 	t.nextForget = t.now.Add(t.cfg.ReuseMemory / 10)
 }
 
+// lend lends c's state machine the table's event buffer for one call;
+// emit takes it back. One buffer serves every connection.
+func (t *Table) lend(c *Conn) { c.FSM.Lend(t.scratch[:0]) }
+
+// emit places the events of one state-machine call in c, keeps them
+// (unless Config.DropEvents) and passes each to the sink.
 func (t *Table) emit(c *Conn, evs []fsm.Event) {
+	t.scratch = evs[:0]
+	c.FSM.Lend(nil)
 	for _, e := range evs {
 		at := e.Seg
 		if at == 0 {
 			at = c.FSM.Segments()
 		}
-		c.Events = append(c.Events, Event{Event: e, At: at})
-		if e.Kind == fsm.Violation {
+		switch e.Kind {
+		case fsm.Violation:
 			c.Violations++
+			if !slices.Contains(c.codes, e.Code) {
+				c.codes = append(c.codes, e.Code)
+			}
+		case fsm.Transition:
+			switch {
+			case e.From == fsm.SynSent && e.To == fsm.Closed && e.Dir == fsm.Rcvd && e.SegKind == fsm.KindRST:
+				c.Refused[e.Side] = true
+			case e.Dir == fsm.Send && e.SegKind == fsm.KindRST && e.From.Synchronized() && e.From != fsm.TimeWait:
+				c.Aborted = true
+			}
 		}
+		if t.cfg.DropEvents {
+			t.event = Event{Event: e, At: at}
+			t.sink.Event(c, &t.event)
+			continue
+		}
+		c.Events = append(c.Events, Event{Event: e, At: at})
 		t.sink.Event(c, &c.Events[len(c.Events)-1])
 	}
 }
@@ -521,6 +559,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 	}
 	t.unlink(c)
 	t.timers.remove(c)
+	t.lend(c)
 	t.emit(c, c.FSM.Finish())
 	k := keyOf(c.Addr[0], c.Addr[1])
 	if t.conns[k] == c {

@@ -33,23 +33,23 @@ const (
 // Transition event; the timeline is made from these events only.
 type Event struct {
 	Kind EventKind
-	Time time.Time
-	// Seg is the number (from 1) of the connection's segment that caused
-	// the event; 0 for a timer.
-	Seg int
 	// Side is the endpoint that changed state, or for a violation the
 	// sender of the offending segment.
 	Side     Side
 	From, To State
-	Cause    string        // "rcvd SYN,ACK", "sent FIN", "2MSL timeout"
-	InState  time.Duration // time spent in From; negative if From was never seen entered
-	Inferred bool          // the analysis inferred what it could not see
-	Code     Code          // for a Violation
-	Detail   string        // for a Violation: what followed, e.g. "challenge ACK seen"
+	Inferred bool // the analysis inferred what it could not see
+	Code     Code // for a Violation
 	// Dir and SegKind name the table cell a Transition followed:
 	// Rules(Dir, SegKind, From) allows To.
 	Dir     Dir
 	SegKind Kind
+	// Seg is the number (from 1) of the connection's segment that caused
+	// the event; 0 for a timer.
+	Seg     int
+	Time    time.Time
+	Cause   string        // "rcvd SYN,ACK", "sent FIN", "2MSL timeout"
+	InState time.Duration // time spent in From; negative if From was never seen entered
+	Detail  string        // for a Violation: what followed, e.g. "challenge ACK seen"
 }
 
 // Endpoint is what the observer knows of one end of the connection. The
@@ -60,32 +60,50 @@ type Endpoint struct {
 	// RFC 9293 §3.5 MUST-11 requires: a reset then returns the endpoint
 	// to LISTEN instead of closing it.
 	Passive bool
+	WScale  uint8 // window scale it offered on its SYN (RFC 7323)
 
-	ISS    Seq  // its initial send sequence number
-	HasISS bool // a SYN or SYN,ACK from it was seen (or inferred)
-	IRS    Seq  // the peer's initial sequence number, as it received it
-	HasIRS bool
+	HasISS  bool // a SYN or SYN,ACK from it was seen (or inferred)
+	HasIRS  bool
+	Sent    bool // it has sent a segment that occupies sequence space or ACKs: SndNxt is valid
+	HasAck  bool // it has sent an ACK (AckSnt is valid)
+	HasUna  bool // SndUna is valid
+	FinSent bool
+	OffWS   bool // it offered window scaling
+	HasTS   bool // it sent timestamps
+
+	ISS    Seq // its initial send sequence number
+	IRS    Seq // the peer's initial sequence number, as it received it
 	SndNxt Seq // one past the highest sequence number it sent
 	SndUna Seq // the highest ACK of its data received from the peer
 	AckSnt Seq // the highest ACK it sent: a lower bound of its RCV.NXT
 	FinSeq Seq // sequence number of its FIN, when FinSent
 	Base   Seq // ISS, or the first sequence number seen from it
 	Window uint32
-	WScale uint8 // window scale it offered on its SYN (RFC 7323)
+	TSVal  uint32
 
-	Sent    bool // it has sent a segment that occupies sequence space or ACKs: SndNxt is valid
-	Segs    int  // segments captured from it (Sent may also be inferred)
-	HasAck  bool // it has sent an ACK (AckSnt is valid)
-	HasUna  bool // SndUna is valid
-	FinSent bool
-	OffWS   bool // it offered window scaling
-	HasTS   bool // it sent timestamps
-	TSVal   uint32
+	Segs int // segments captured from it (Sent may also be inferred)
 
-	touched bool      // it took part: sent, or changed state
-	since   time.Time // when State was entered
-	entered bool
-	twStart time.Time // when the 2MSL timer was (re)started
+	touched    bool // it took part: sent, or changed state
+	entered    bool // since holds
+	hasEdge    bool
+	offTS      bool // it sent timestamps on its SYN
+	synAckOnly bool // every segment it sent was a SYN,ACK
+	ackLost    bool // it resent its SYN,ACK after a handshake ACK: ACKs can be lost
+	tsDropped  bool // timestamps_dropped was reported for it
+	hasBad     bool
+	scaleSet   bool // window scaling settled by the handshake (on or off)
+
+	// rightEdge is the right edge of the window it last offered:
+	// AckSnt + Window, once scaling is settled.
+	rightEdge Seq
+	maxWnd    uint32 // the largest window its peer offered it: MAX.SND.WND
+	sackReach Seq    // the furthest SACK right edge it sent for AckSnt
+	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
+	// its RST <SEQ=SEG.ACK> in answer keeps it in SYN-SENT (Figure 8).
+	badAck Seq
+
+	since   nanos // when State was entered
+	twStart nanos // when the 2MSL timer was (re)started
 
 	// pending is a SYN received while the endpoint had shown nothing: a
 	// listener answers SYN,ACK, a closed port RST, and an endpoint whose
@@ -93,8 +111,8 @@ type Endpoint struct {
 	pending struct {
 		ok   bool
 		seq  Seq
-		time time.Time
-		seg  int
+		seg  int32
+		time nanos
 	}
 	// finPend is a FIN received in ESTABLISHED, held until the endpoint's
 	// next segment: if that is a FIN which does not acknowledge it, the two
@@ -103,18 +121,18 @@ type Endpoint struct {
 	finPend struct {
 		ok   bool
 		seq  Seq
-		time time.Time
-		seg  int
+		seg  int32
+		time nanos
 	}
 	// unsent is an ACK beyond what this endpoint was seen to send, held
 	// until it sends again: a jump in its sequence numbers then shows the
 	// capture missed its data; none shows the ACK really was of unsent data.
 	unsent struct {
 		ok   bool
-		nxt  Seq // SndNxt when the ACK arrived
-		time time.Time
-		seg  int
 		from Side
+		nxt  Seq // SndNxt when the ACK arrived
+		seg  int32
+		time nanos
 	}
 	// challenge is a segment this endpoint should answer with a challenge
 	// ACK (RFC 5961): an in-window RST, a SYN in a synchronized state. Its
@@ -123,24 +141,9 @@ type Endpoint struct {
 		ok   bool
 		code Code
 		from Side
-		time time.Time
-		seg  int
+		seg  int32
+		time nanos
 	}
-	// rightEdge is the right edge of the window it last offered:
-	// AckSnt + Window, once scaling is settled.
-	rightEdge  Seq
-	hasEdge    bool
-	maxWnd     uint32 // the largest window its peer offered it: MAX.SND.WND
-	sackReach  Seq    // the furthest SACK right edge it sent for AckSnt
-	offTS      bool   // it sent timestamps on its SYN
-	synAckOnly bool   // every segment it sent was a SYN,ACK
-	ackLost    bool   // it resent its SYN,ACK after a handshake ACK: ACKs can be lost
-	tsDropped  bool   // timestamps_dropped was reported for it
-	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
-	// its RST <SEQ=SEG.ACK> in answer keeps it in SYN-SENT (Figure 8).
-	badAck   Seq
-	hasBad   bool
-	scaleSet bool // window scaling settled by the handshake (on or off)
 }
 
 // Scale returns the window scale shift that applies to the windows this
@@ -168,12 +171,25 @@ type Conn struct {
 // NewConn returns a connection whose endpoints have shown nothing yet.
 // self says source and destination are one socket (a self-connect).
 func NewConn(cfg Config, self bool) *Conn {
-	c := &Conn{self: self, tw: cfg.TimeWait}
+	c := MakeConn(cfg, self)
+	return &c
+}
+
+// MakeConn is NewConn as a value, for a caller that holds the connection
+// inside a structure of its own (one allocation instead of two).
+func MakeConn(cfg Config, self bool) Conn {
+	c := Conn{self: self, tw: cfg.TimeWait}
 	if c.tw <= 0 {
 		c.tw = DefaultTimeWait
 	}
 	return c
 }
+
+// Lend gives the connection buf to hold the events that its next calls
+// return, instead of a buffer of its own: a caller that keeps many
+// connections lends one buffer to all of them in turn, and takes it back
+// (with what was appended) from the returned slice.
+func (c *Conn) Lend(buf []Event) { c.events = buf }
 
 // Endpoint returns the endpoint on side s. In a self-connect both sides
 // are the same endpoint.
@@ -310,7 +326,7 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 		u := s.unsent
 		s.unsent.ok = false
 		if !seg.Seq.GreaterThan(u.nxt) {
-			c.violationAt(u.from, AckOfUnsentData, u.time, u.seg)
+			c.violationAt(u.from, AckOfUnsentData, u.time.Time(), int(u.seg))
 		}
 	}
 	c.checkSent(from, s, r, seg, k)
@@ -337,7 +353,7 @@ func (c *Conn) Advance(now time.Time) []Event {
 	for side := A; side <= B; side++ {
 		e := c.Endpoint(side)
 		if e.State == TimeWait {
-			if at := e.twStart.Add(c.tw); !now.Before(at) {
+			if at := e.twStart.Time().Add(c.tw); !now.Before(at) {
 				c.take(side, e, Rcvd, KindTimeout, false, at, 0, causeTimeout, false)
 			}
 		}
@@ -373,13 +389,13 @@ func (c *Conn) expectChallenge(e *Endpoint, code Code, from Side, seg *Segment) 
 		c.resolveChallenge(e, "no challenge ACK seen before the next one was due")
 	}
 	e.challenge.ok = true
-	e.challenge.code, e.challenge.from, e.challenge.time, e.challenge.seg = code, from, seg.Time, c.nseg
+	e.challenge.code, e.challenge.from, e.challenge.time, e.challenge.seg = code, from, nanosOf(seg.Time), int32(c.nseg)
 }
 
 func (c *Conn) resolveChallenge(e *Endpoint, detail string) {
 	ch := e.challenge
 	e.challenge.ok = false
-	c.violationAt(ch.from, ch.code, ch.time, ch.seg)
+	c.violationAt(ch.from, ch.code, ch.time.Time(), int(ch.seg))
 	c.events[len(c.events)-1].Detail = detail
 }
 
@@ -387,7 +403,7 @@ func (c *Conn) resolveChallenge(e *Endpoint, detail string) {
 func (c *Conn) applyFIN(side Side, e *Endpoint) {
 	p := e.finPend
 	e.finPend.ok = false
-	c.take(side, e, Rcvd, KindFIN, false, p.time, p.seg, "", false)
+	c.take(side, e, Rcvd, KindFIN, false, p.time.Time(), int(p.seg), "", false)
 }
 
 // TimeWaitEnds returns when the 2MSL timer of side s runs out, if s is in
@@ -397,7 +413,7 @@ func (c *Conn) TimeWaitEnds(s Side) (time.Time, bool) {
 	if e.State != TimeWait {
 		return time.Time{}, false
 	}
-	return e.twStart.Add(c.tw), true
+	return e.twStart.Time().Add(c.tw), true
 }
 
 // Causes of transitions.
@@ -443,12 +459,12 @@ func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Tim
 	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: e.State, To: next, Cause: cause, Inferred: inferred, Dir: d, SegKind: k}
 	ev.InState = -1
 	if e.entered {
-		ev.InState = at.Sub(e.since)
+		ev.InState = at.Sub(e.since.Time())
 	}
 	c.events = append(c.events, ev)
-	e.State, e.since, e.entered, e.touched = next, at, true, true
+	e.State, e.since, e.entered, e.touched = next, nanosOf(at), true, true
 	if next == TimeWait {
-		e.twStart = at
+		e.twStart = nanosOf(at)
 	}
 }
 
@@ -479,7 +495,7 @@ func (c *Conn) resolvePassive(side Side, e *Endpoint) {
 	e.State = Listen // inferred: a listener was there
 	e.Passive = true
 	e.IRS, e.HasIRS = p.seq, true
-	c.take(side, e, Rcvd, KindSYN, false, p.time, p.seg, "", false)
+	c.take(side, e, Rcvd, KindSYN, false, p.time.Time(), int(p.seg), "", false)
 }
 
 // send applies what sending seg proves about its sender e, whose peer is p.
@@ -582,11 +598,11 @@ func (c *Conn) receive(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 		c.rcvdACK(side, e, p, seg)
 		if k == KindFIN && e.State == Established && !c.self {
 			e.finPend.ok = true
-			e.finPend.seq, e.finPend.time, e.finPend.seg = seg.Seq.Add(uint32(seg.PayloadLen)), seg.Time, c.nseg
+			e.finPend.seq, e.finPend.time, e.finPend.seg = seg.Seq.Add(uint32(seg.PayloadLen)), nanosOf(seg.Time), int32(c.nseg)
 		} else if k == KindFIN {
 			c.move(side, e, Rcvd, KindFIN, seg, "", false)
 			if e.State == TimeWait {
-				e.twStart = seg.Time // a retransmitted FIN restarts 2MSL
+				e.twStart = nanosOf(seg.Time) // a retransmitted FIN restarts 2MSL
 			}
 		}
 	case KindRST:
@@ -601,7 +617,7 @@ func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
 			// Wait for its answer: SYN,ACK (listener), RST (closed port)
 			// or its own SYN (crossed).
 			e.pending.ok = true
-			e.pending.seq, e.pending.time, e.pending.seg = seg.Seq, seg.Time, c.nseg
+			e.pending.seq, e.pending.time, e.pending.seg = seg.Seq, nanosOf(seg.Time), int32(c.nseg)
 		}
 	case Listen:
 		e.Passive = true
@@ -704,7 +720,7 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 	}
 	if e.Segs > 0 && !e.unsent.ok && e.State != SynSent && e.State != Listen && seg.Ack.GreaterThan(e.SndNxt) {
 		e.unsent.ok = true
-		e.unsent.nxt, e.unsent.time, e.unsent.seg, e.unsent.from = e.SndNxt, seg.Time, c.nseg, side.Other()
+		e.unsent.nxt, e.unsent.time, e.unsent.seg, e.unsent.from = e.SndNxt, nanosOf(seg.Time), int32(c.nseg), side.Other()
 	}
 }
 
@@ -968,3 +984,11 @@ func (c *Conn) noteRcvd(r *Endpoint, seg *Segment) {
 		r.SndUna, r.HasUna = seg.Ack, true
 	}
 }
+
+// nanos is a capture time held compactly inside an endpoint: nanoseconds
+// since the Unix epoch, in UTC as the capture package gives times.
+type nanos int64
+
+func nanosOf(t time.Time) nanos { return nanos(t.UnixNano()) }
+
+func (n nanos) Time() time.Time { return time.Unix(0, int64(n)).UTC() }

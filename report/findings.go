@@ -55,16 +55,11 @@ func (f *Findings) Observe(c *flow.Conn) {
 	case cl.State == fsm.SynSent && c.Packets[r.server] == 0:
 		f.add("unanswered_syn", c.ID)
 	}
-	for _, e := range c.Events {
-		if e.Kind != fsm.Transition {
-			continue
-		}
-		switch {
-		case e.Side == r.client && e.From == fsm.SynSent && e.To == fsm.Closed && e.Cause == "rcvd RST":
-			f.add("refused", c.ID)
-		case e.Cause == "sent RST" && e.From.Synchronized() && e.From != fsm.TimeWait:
-			f.add("aborted", c.ID)
-		}
+	if c.Refused[r.client] {
+		f.add("refused", c.ID)
+	}
+	if c.Aborted {
+		f.add("aborted", c.ID)
 	}
 	if c.SegCounts[flow.ZeroWindow] > 0 {
 		f.add("zero_window", c.ID)

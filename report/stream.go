@@ -41,7 +41,7 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	addr := c.Addr[e.Side]
 	if e.IsSegEvent() {
 		if notable[e.SegEvent] {
-			p := &c.Cur
+			p := c.Cur
 			fmt.Fprintf(s.w, "%s conn %d %-6s %-21s ~ %s%s\n",
 				s.clock(e.Time), c.ID, who, addr, segLabel(e.SegEvent, e.Count), describe(c, p))
 			s.w.Flush()
@@ -85,10 +85,10 @@ var notable = [flow.NumSegEvents]bool{
 // connection's latest one (a receipt held for the receiver's answer is
 // reported later than its segment).
 func segment(c *flow.Conn, e *flow.Event) string {
-	if e.Seg == 0 || e.Seg != c.FSM.Segments() {
+	if e.Seg == 0 || e.Seg != c.FSM.Segments() || c.Cur == nil {
 		return ""
 	}
-	return describe(c, &c.Cur)
+	return describe(c, c.Cur)
 }
 
 // describe writes a segment as the stream shows it: " [P.] seq 1 ack 1 len 6".

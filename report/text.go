@@ -2,6 +2,8 @@ package report
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strconv"
@@ -24,7 +26,7 @@ type Text struct {
 
 	w         *bufio.Writer
 	timelines bool
-	rows      []summaryRow
+	rows      rowStore
 	findings  *Findings
 	final     StateCounts
 }
@@ -44,7 +46,8 @@ func (t *Text) Done(c *flow.Conn) {
 	if t.timelines {
 		t.timeline(c, r)
 	}
-	t.rows = append(t.rows, newSummaryRow(c, r))
+	row := newSummaryRow(c, r)
+	t.rows.add(&row)
 	t.findings.Observe(c)
 	t.final.Count(c)
 }
@@ -232,59 +235,119 @@ func newSummaryRow(c *flow.Conn, r roles) summaryRow {
 			fmt.Sprintf("%d/%d", c.Packets[r.client], c.Packets[r.server]),
 			fmt.Sprintf("%d/%d", c.Bytes[r.client], c.Bytes[r.server])},
 		{"", c.FSM.Endpoint(r.client).State.String(), c.FSM.Endpoint(r.server).State.String(),
-			c.Zeek.ConnState(r.client), c.Zeek.History(r.client), strconv.Itoa(retrans),
+			c.Zeek.ConnState(r.client), c.Zeek.History(r.client), strconv.Itoa(int(retrans)),
 			strconv.Itoa(c.Violations), strings.Join(notes, ", ")},
 	}}
 }
 
-// writeTable writes rows aligned: every column as wide as its widest cell,
-// the first column of both lines shared so that they read as one row.
-func writeTable(w io.Writer, header [2][]string, rows []summaryRow) {
-	var width [2][]int
-	for l := range 2 {
-		width[l] = make([]int, len(header[l]))
-		for i, h := range header[l] {
-			width[l][i] = len(h)
-		}
-		for _, r := range rows {
-			for i, cell := range r.cols[l] {
-				width[l][i] = max(width[l][i], len(cell))
+// rowStore keeps the summary rows until the table is written, packed:
+// each cell as its length and bytes, in chunks of a mebibyte, so that a
+// million connections' rows take about a hundred and fifty megabytes and
+// no object of their own. It also keeps the width of every column.
+type rowStore struct {
+	chunks [][]byte
+	n      int
+	width  [2][]int
+}
+
+const rowChunk = 1 << 20
+
+func (s *rowStore) add(r *summaryRow) {
+	need := len(r.events) + 3*binary.MaxVarintLen64
+	for l := range r.cols {
+		if s.width[l] == nil {
+			s.width[l] = make([]int, len(summaryHeader[l]))
+			for i, h := range summaryHeader[l] {
+				s.width[l][i] = len(h)
 			}
+		}
+		for i, cell := range r.cols[l] {
+			s.width[l][i] = max(s.width[l][i], len(cell))
+			need += len(cell) + binary.MaxVarintLen64
 		}
 	}
+	if len(s.chunks) == 0 || cap(s.chunks[len(s.chunks)-1])-len(s.chunks[len(s.chunks)-1]) < need {
+		s.chunks = append(s.chunks, make([]byte, 0, max(rowChunk, need)))
+	}
+	b := s.chunks[len(s.chunks)-1]
+	for l := range r.cols {
+		for _, cell := range r.cols[l] {
+			b = binary.AppendUvarint(b, uint64(len(cell)))
+			b = append(b, cell...)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.events)))
+	b = append(b, r.events...)
+	s.chunks[len(s.chunks)-1] = b
+	s.n++
+}
+
+// each calls fn with every row in the order added; the row is valid only
+// during the call.
+func (s *rowStore) each(fn func(r *summaryRow)) {
+	var r summaryRow
+	for l := range r.cols {
+		r.cols[l] = make([]string, len(summaryHeader[l]))
+	}
+	next := func(b []byte) (string, []byte) {
+		n, k := binary.Uvarint(b)
+		return string(b[k : k+int(n)]), b[k+int(n):]
+	}
+	for _, b := range s.chunks {
+		for len(b) > 0 {
+			for l := range r.cols {
+				for i := range r.cols[l] {
+					r.cols[l][i], b = next(b)
+				}
+			}
+			r.events, b = next(b)
+			fn(&r)
+		}
+	}
+}
+
+// writeTable writes the rows aligned: every column as wide as its widest
+// cell, the first column of both lines shared so that they read as one row.
+func writeTable(w io.Writer, header [2][]string, rows *rowStore) {
+	width := rows.width
 	first := max(width[0][0], width[1][0])
 	width[0][0], width[1][0] = first, first
+	var b []byte
 	line := func(l int, cells []string) {
-		var b strings.Builder
+		b = b[:0]
 		for i, cell := range cells {
 			if i > 0 {
-				b.WriteString("  ")
+				b = append(b, "  "...)
 			}
+			pad := width[l][i] - len(cell)
 			if i == 0 {
-				fmt.Fprintf(&b, "%*s", width[l][i], cell)
-			} else {
-				fmt.Fprintf(&b, "%-*s", width[l][i], cell)
+				b = append(b, strings.Repeat(" ", max(pad, 0))...)
+			}
+			b = append(b, cell...)
+			if i > 0 {
+				b = append(b, strings.Repeat(" ", max(pad, 0))...)
 			}
 		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		b = append(bytes.TrimRight(b, " "), '\n')
+		w.Write(b)
 	}
 	line(0, header[0])
 	line(1, header[1])
-	for _, r := range rows {
+	rows.each(func(r *summaryRow) {
 		line(0, r.cols[0])
 		line(1, r.cols[1])
 		for _, l := range wrap(r.events, 96-first) {
 			fmt.Fprintf(w, "%*s  %s\n", first, "", l)
 		}
-	}
+	})
 }
 
 // Close writes the summary lines and the capture counters, and flushes.
 func (t *Text) Close(tot *Totals) error {
 	w := t.w
-	if len(t.rows) > 0 {
+	if t.rows.n > 0 {
 		fmt.Fprintln(w, "connections:")
-		writeTable(w, summaryHeader, t.rows)
+		writeTable(w, summaryHeader, &t.rows)
 		fmt.Fprintln(w)
 		// As netstat -nat | awk '{print $6}' | sort | uniq -c, per role.
 		fmt.Fprintln(w, "final states:")

