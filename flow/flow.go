@@ -36,6 +36,9 @@ type Config struct {
 	// one would pass it, the longest-idle connection is evicted (handed to
 	// the sink, counted). Zero means no bound.
 	MaxConns int
+	// KeepSegEvents keeps each connection's segment events in
+	// Conn.SegEvents, for reports that write them per connection.
+	KeepSegEvents bool
 	// DropEvents passes state-machine events to the sink without keeping
 	// them in Conn.Events, for reports that need only each connection's
 	// counters and verdicts (Violations, Codes, Refused, Aborted): memory
@@ -132,6 +135,9 @@ func (e *Event) IsSegEvent() bool { return e.Kind == SegEventKind }
 // Conn is one connection: one incarnation of a 4-tuple.
 type Conn struct {
 	ID int
+	// Order is the number of the segment that opened the connection,
+	// counted over the whole capture (see Table.AddNumbered).
+	Order int64
 	// Addr holds side A's and side B's address; side A sent the first
 	// segment seen.
 	Addr        [2]netip.AddrPort
@@ -152,6 +158,9 @@ type Conn struct {
 	// from the transitions, and hold when Events are not kept.
 	Refused [2]bool
 	Aborted bool
+	// SegEvents holds the segment events of the connection's segments
+	// when Config.KeepSegEvents is set.
+	SegEvents []Event
 	// SegCounts counts the segment events of the connection's segments,
 	// indexed by SegEvent.
 	SegCounts [NumSegEvents]uint32
@@ -246,11 +255,13 @@ type Table struct {
 	// recent and idlest are the ends of the recency list.
 	recent, idlest *Conn
 	timers         timerHeap
-	// Finished connections wait here until every connection numbered
-	// before them is finished too, so that Done sees them in order.
-	waiting  map[int]*Conn
-	nextDone int
-	nextID   int
+	// undelivered holds the connections not yet handed to Done, in order
+	// of number, from index head: a finished one waits there until every
+	// connection numbered before it is finished too.
+	undelivered []*Conn
+	head        int
+	nextID      int
+	number      int64 // the number of the segment being added (Conn.Order)
 	now      time.Time
 	segEvent Event  // the segment event being passed to the sink
 	cur      Packet // the segment being processed (Conn.Cur)
@@ -279,14 +290,21 @@ func NewTable(cfg Config, sink Sink) *Table {
 	if cfg.ReuseMemory <= 0 {
 		cfg.ReuseMemory = DefaultReuseMemory
 	}
-	return &Table{cfg: cfg, sink: sink, conns: make(map[key]*Conn), waiting: make(map[int]*Conn),
-		gone: make(map[key]goneISNs), nextDone: 1, nextID: 1}
+	return &Table{cfg: cfg, sink: sink, conns: make(map[key]*Conn),
+		gone: make(map[key]goneISNs), nextID: 1}
 }
 
 // Add processes one segment, in capture order. The capture clock moves to
 // the segment's time first, so timers due before it fire first. A copy of
 // a segment already seen is only counted (see DuplicateWindow).
-func (t *Table) Add(seg *fsm.Segment) {
+func (t *Table) Add(seg *fsm.Segment) { t.AddNumbered(seg, int64(t.Stats.Segments)+1) }
+
+// AddNumbered is Add for a segment that is number n of a capture spread
+// over several tables (by 4-tuple, so that a connection stays in one): a
+// connection it opens gets n as its Order, and connections sort by Order
+// into the order one table would have numbered them.
+func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
+	t.number = n
 	t.Stats.Segments++
 	t.Advance(seg.Time)
 	k := keyOf(seg.Src, seg.Dst)
@@ -421,6 +439,7 @@ func (t *Table) open(k key, seg *fsm.Segment) *Conn {
 	c := &Conn{
 		hidx:  -1,
 		ID:    t.nextID,
+		Order: t.number,
 		Addr:  [2]netip.AddrPort{seg.Src, seg.Dst},
 		FSM:   fsm.MakeConn(t.cfg.FSM, seg.Src == seg.Dst),
 		First: seg.Time,
@@ -428,11 +447,16 @@ func (t *Table) open(k key, seg *fsm.Segment) *Conn {
 	t.nextID++
 	t.Stats.Connections++
 	t.conns[k] = c
+	if !t.cfg.Unordered {
+		t.undelivered = append(t.undelivered, c)
+	}
 	t.touch(c)
 	if t.cfg.MaxConns > 0 && len(t.conns) > t.cfg.MaxConns && t.idlest != c {
 		t.finish(t.idlest, EndEvicted)
 	}
-	if m, ok := t.gone[k]; ok {
+	// Age decides, not when forget last ran, so that tables sharing out a
+	// capture by 4-tuple remember what one table would.
+	if m, ok := t.gone[k]; ok && t.now.Sub(m.at) <= t.cfg.ReuseMemory {
 		// A connection on this 4-tuple ended: the new one knows its
 		// initial sequence numbers, so that a SYN shows the ports reused.
 		for s := fsm.A; s <= fsm.B; s++ {
@@ -542,6 +566,9 @@ func (t *Table) emitSegEvents(c *Conn, p *Packet) {
 		if e == DuplicateAck {
 			t.segEvent.Count = p.DupAck
 		}
+		if t.cfg.KeepSegEvents {
+			c.SegEvents = append(c.SegEvents, t.segEvent)
+		}
 		t.sink.Event(c, &t.segEvent)
 	}
 }
@@ -570,16 +597,29 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		t.sink.Done(c)
 		return
 	}
-	t.waiting[c.ID] = c
-	for {
-		next, ok := t.waiting[t.nextDone]
-		if !ok {
-			break
-		}
-		delete(t.waiting, t.nextDone)
-		t.nextDone++
+	for t.head < len(t.undelivered) && t.undelivered[t.head].done {
+		next := t.undelivered[t.head]
+		t.undelivered[t.head] = nil
+		t.head++
 		t.sink.Done(next)
 	}
+	if t.head == len(t.undelivered) {
+		t.undelivered, t.head = t.undelivered[:0], 0
+	} else if t.head >= 1024 && t.head >= len(t.undelivered)/2 {
+		n := copy(t.undelivered, t.undelivered[t.head:])
+		clear(t.undelivered[n:])
+		t.undelivered, t.head = t.undelivered[:n], 0
+	}
+}
+
+// Pending returns the Order of the first connection not yet handed to
+// Done, if any: every connection this table hands to Done from now on has
+// that Order or a later one. Not meaningful with Config.Unordered.
+func (t *Table) Pending() (order int64, ok bool) {
+	if t.head < len(t.undelivered) {
+		return t.undelivered[t.head].Order, true
+	}
+	return 0, false
 }
 
 // Close ends the capture: timers due by the capture clock fire, and every

@@ -39,7 +39,8 @@ func NewJSONStream(w io.Writer) *JSON {
 // otherwise records are written per connection in Done.
 func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 	if !j.stream {
-		if e.IsSegEvent() {
+		// The table may keep them for us (flow.Config.KeepSegEvents).
+		if e.IsSegEvent() && c.SegEvents == nil {
 			if j.segEvents == nil {
 				j.segEvents = make(map[int][]flow.Event)
 			}
@@ -91,8 +92,11 @@ func (j *JSON) Done(c *flow.Conn) {
 	if !j.stream {
 		// Segment events come before the state-machine events of the
 		// segment that caused them, as they happened.
-		segs := j.segEvents[c.ID]
-		delete(j.segEvents, c.ID)
+		segs := c.SegEvents
+		if segs == nil {
+			segs = j.segEvents[c.ID]
+			delete(j.segEvents, c.ID)
+		}
 		for _, e := range ordered(c) {
 			for ; len(segs) > 0 && segs[0].At <= e.At; segs = segs[1:] {
 				b = appendEvent(b, c, r, &segs[0])

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -76,6 +77,7 @@ type options struct {
 	conns                         []int
 	count, snaplen, bufferKiB     int
 	maxConns, timelineMax         int
+	workers                       int
 	timeWait, idleTimeout, stats  time.Duration
 	idleSet                       bool
 	filter                        string
@@ -118,6 +120,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.explain, "explain", false, "teaching mode: say why the RFC makes each transition and violation")
 	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "track at most `N` connections at once; past that the longest idle is evicted (0: no bound)")
+	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "read a file on `N` cores: connections are shared out by 4-tuple; the output is the same")
 	fs.IntVar(&o.timelineMax, "timeline-max", defaultTimelineMax, "keep at most `N` segments of a connection's timeline; the rest are counted (0: all)")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "TIME-WAIT (2MSL) duration before an endpoint is CLOSED")
@@ -176,6 +179,8 @@ func (o *options) check() string {
 		return "--idle-timeout cannot be negative"
 	case o.count < 0:
 		return "-c must be positive"
+	case o.workers < 1:
+		return "--workers takes at least 1"
 	case o.maxConns < 0 || o.timelineMax < 0:
 		return "--max-conns and --timeline-max cannot be negative"
 	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond):
@@ -210,6 +215,12 @@ const (
 // enough for any packet a file may hold.
 const snaplen = 262144
 
+// tables is one flow.Table, or a pool of them on several cores.
+type tables interface {
+	Add(*fsm.Segment)
+	Close()
+}
+
 // renderer is what the report package's renderers have in common.
 type renderer interface {
 	flow.Sink
@@ -217,10 +228,10 @@ type renderer interface {
 }
 
 // totals gathers the counters printed last.
-func totals(read, filtered uint64, dec *capture.Decoder, table *flow.Table) report.Totals {
+func totals(read, filtered uint64, dec *capture.Decoder, ts flow.Stats) report.Totals {
 	st := dec.Stats()
 	tot := report.Totals{Packets: read, TCP: st.TCP, Filtered: filtered,
-		Connections: table.Stats.Connections, Evicted: table.Stats.Evicted, Duplicates: table.Stats.Duplicates}
+		Connections: ts.Connections, Evicted: ts.Evicted, Duplicates: ts.Duplicates}
 	for _, c := range st.Counters() {
 		if c.Group != "total" {
 			tot.Counters = append(tot.Counters, report.Counter{Group: c.Group, Name: c.Name, Count: c.Count})
@@ -281,13 +292,23 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	}
 
 	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON && !o.summary,
-		DropEvents: o.summary, MaxConns: o.maxConns, TimelineMax: o.timelineMax}
+		KeepSegEvents: o.asJSON, DropEvents: o.summary, MaxConns: o.maxConns, TimelineMax: o.timelineMax}
 	if o.idleSet {
 		cfg.IdleTimeout = o.idleTimeout
 	}
 	dec := capture.NewDecoder()
 	dec.VerifyChecksums = o.verifySums
-	table := flow.NewTable(cfg, out)
+	var (
+		table tables
+		stats func() flow.Stats
+	)
+	if o.workers > 1 {
+		p := newPool(o.workers, cfg, out)
+		table, stats = p, p.Stats
+	} else {
+		t := flow.NewTable(cfg, out)
+		table, stats = t, func() flow.Stats { return t.Stats }
+	}
 	prog := newProgress(o.file, stderr)
 	var (
 		p                    capture.Packet
@@ -326,7 +347,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	heapProfile(stderr)
 	table.Close()
 
-	tot := totals(read, filtered, dec, table)
+	tot := totals(read, filtered, dec, stats())
 	if readErr != nil {
 		tot.ReadError = readErr.Error()
 	}
@@ -415,6 +436,7 @@ func fsmDot(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	o := &options{file: *file, filter: strings.Join(fs.Args(), " "), timeWait: fsm.DefaultTimeWait}
+	// The diagram counts transitions as they happen: one table.
+	o := &options{file: *file, filter: strings.Join(fs.Args(), " "), timeWait: fsm.DefaultTimeWait, workers: 1}
 	return analyse(o, nil, dot, stderr)
 }

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+)
+
+// Offline analysis on several cores (--workers N). The reading goroutine
+// decodes each packet and hands the segment to one of N workers, chosen by
+// a hash of its 4-tuple, so that a connection stays with one worker and its
+// segments reach it in capture order. Each worker runs a flow.Table of its
+// own. A connection carries the number of the segment that opened it
+// (flow.Conn.Order); the merger takes the finished connections of all
+// workers and hands them to the renderer in that order, numbered as one
+// table would have numbered them, so the output is the same byte for byte
+// as with one worker.
+//
+// Each segment travels with the capture clock at that point (the latest
+// time seen in the whole capture), which the worker's table advances to
+// before it takes the segment, as one table's clock would be: timers fire
+// at the same points. One thing differs from one worker, as the README
+// says: --max-conns bounds each worker's table to its share of the bound,
+// so which connection is evicted when the tables are full may differ.
+
+// batchSize is how many segments travel to a worker at once.
+const batchSize = 512
+
+// batch is segments for one worker, with their numbers in the capture.
+type batch struct {
+	segs   []fsm.Segment
+	nums   []int64
+	clocks []time.Time
+}
+
+// finished is what a worker reports after a batch: the connections its
+// table handed to Done, in order, and its watermark: every connection it
+// hands over later has an Order at least this.
+type finished struct {
+	worker    int
+	conns     []*flow.Conn
+	watermark int64
+	last      bool // the worker has ended; nothing follows
+}
+
+// doneSink collects what a worker's table hands to Done. The renderers of
+// offline reports do their work in Done, which the merger calls; the
+// events reach them through each connection.
+type doneSink struct{ conns []*flow.Conn }
+
+func (s *doneSink) Event(*flow.Conn, *flow.Event) {}
+func (s *doneSink) Done(c *flow.Conn)             { s.conns = append(s.conns, c) }
+
+// pool runs the workers and the merger.
+type pool struct {
+	tables  []*flow.Table
+	in      []chan *batch
+	free    []chan *batch
+	cur     []*batch
+	out     chan finished
+	merged  sync.WaitGroup
+	workers sync.WaitGroup
+	n       int64     // segments handed out
+	clock   time.Time // the capture clock: the latest segment time
+}
+
+// newPool starts n workers, each with a table made by cfg (MaxConns shared
+// out among them), and the merger, which hands connections to sink.
+func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
+	p := &pool{out: make(chan finished, 4*n)}
+	if cfg.MaxConns > 0 {
+		cfg.MaxConns = max(1, cfg.MaxConns/n)
+	}
+	for i := range n {
+		ds := &doneSink{}
+		table := flow.NewTable(cfg, ds)
+		in, free := make(chan *batch, 4), make(chan *batch, 5)
+		for range 5 {
+			free <- &batch{segs: make([]fsm.Segment, 0, batchSize), nums: make([]int64, 0, batchSize),
+				clocks: make([]time.Time, 0, batchSize)}
+		}
+		p.tables, p.in, p.free = append(p.tables, table), append(p.in, in), append(p.free, free)
+		p.cur = append(p.cur, <-free)
+		p.workers.Add(1)
+		go p.work(i, table, ds, in, free)
+	}
+	p.merged.Add(1)
+	go p.merge(n, sink)
+	return p
+}
+
+// Add hands a segment to its worker.
+func (p *pool) Add(seg *fsm.Segment) {
+	p.n++
+	if seg.Time.After(p.clock) {
+		p.clock = seg.Time
+	}
+	w := int(shardHash(seg.Src, seg.Dst) % uint64(len(p.tables)))
+	b := p.cur[w]
+	b.segs = append(b.segs, *seg)
+	b.nums = append(b.nums, p.n)
+	b.clocks = append(b.clocks, p.clock)
+	if len(b.segs) == batchSize {
+		p.in[w] <- b
+		p.cur[w] = <-p.free[w]
+	}
+}
+
+// Close sends what is left and the final capture clock, ends the workers
+// (each closes its table) and waits until the merger has handed every
+// connection over.
+func (p *pool) Close() {
+	for w, b := range p.cur {
+		if len(b.segs) > 0 {
+			p.in[w] <- b
+			b = <-p.free[w]
+		}
+		b.clocks = append(b.clocks, p.clock) // no segment: the clock alone
+		p.in[w] <- b
+		close(p.in[w])
+	}
+	p.workers.Wait()
+	close(p.out)
+	p.merged.Wait()
+}
+
+// Stats sums the tables' counters.
+func (p *pool) Stats() flow.Stats {
+	var st flow.Stats
+	for _, t := range p.tables {
+		st.Connections += t.Stats.Connections
+		st.Segments += t.Stats.Segments
+		st.Evicted += t.Stats.Evicted
+		st.Duplicates += t.Stats.Duplicates
+	}
+	return st
+}
+
+func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch) {
+	defer p.workers.Done()
+	var last int64
+	for b := range in {
+		if len(b.segs) == 0 {
+			table.Advance(b.clocks[0])
+		}
+		for i := range b.segs {
+			table.Advance(b.clocks[i])
+			table.AddNumbered(&b.segs[i], b.nums[i])
+			last = b.nums[i]
+		}
+		b.segs, b.nums, b.clocks = b.segs[:0], b.nums[:0], b.clocks[:0]
+		free <- b
+		mark, ok := table.Pending()
+		if !ok {
+			mark = last + 1
+		}
+		p.out <- finished{worker: w, conns: ds.conns, watermark: mark}
+		ds.conns = nil
+	}
+	table.Close()
+	p.out <- finished{worker: w, conns: ds.conns, last: true}
+}
+
+// merge hands the workers' connections to sink in order of Order,
+// renumbered from 1. A connection goes once no worker can still hand over
+// one with a lower Order.
+func (p *pool) merge(n int, sink flow.Sink) {
+	defer p.merged.Done()
+	queues := make([][]*flow.Conn, n)
+	marks := make([]int64, n)
+	ended := make([]bool, n)
+	id := 0
+	for f := range p.out {
+		queues[f.worker] = append(queues[f.worker], f.conns...)
+		if f.last {
+			ended[f.worker] = true
+		} else {
+			marks[f.worker] = f.watermark
+		}
+		for {
+			best := -1
+			for w, q := range queues {
+				if len(q) > 0 && (best < 0 || q[0].Order < queues[best][0].Order) {
+					best = w
+				}
+			}
+			if best < 0 {
+				break
+			}
+			c := queues[best][0]
+			ready := true
+			for w := range queues {
+				if w != best && len(queues[w]) == 0 && !ended[w] && marks[w] <= c.Order {
+					ready = false
+				}
+			}
+			if !ready {
+				break
+			}
+			queues[best][0] = nil
+			queues[best] = queues[best][1:]
+			id++
+			c.ID = id
+			sink.Done(c)
+		}
+	}
+}
+
+// shardHash mixes a 4-tuple into a number that is the same in both
+// directions.
+func shardHash(a, b netip.AddrPort) uint64 {
+	return endpointHash(a) ^ endpointHash(b)
+}
+
+func endpointHash(ap netip.AddrPort) uint64 {
+	ip := ap.Addr().As16()
+	h := uint64(ap.Port())
+	for i := 0; i < 16; i += 8 {
+		h ^= uint64(ip[i]) | uint64(ip[i+1])<<8 | uint64(ip[i+2])<<16 | uint64(ip[i+3])<<24 |
+			uint64(ip[i+4])<<32 | uint64(ip[i+5])<<40 | uint64(ip[i+6])<<48 | uint64(ip[i+7])<<56
+		h *= 0x9e3779b97f4a7c15
+		h ^= h >> 29
+	}
+	return h
+}
