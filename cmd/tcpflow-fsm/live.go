@@ -182,7 +182,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 
 	// The summary of every connection still open, then the counters.
 	table.Close()
-	tot := totals(read, 0, dec, table)
+	tot := totals(read, 0, dec, table.Stats)
 	ls, statsErr := l.Stats()
 	tot.Live = &report.LiveCounters{Captured: ls.Captured, ReceivedByFilter: ls.ReceivedByFilter,
 		DroppedByKernel: ls.DroppedByKernel, DroppedByIface: ls.DroppedByIface}
