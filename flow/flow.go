@@ -7,6 +7,7 @@
 package flow
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
 	"time"
@@ -238,13 +239,27 @@ type Sink interface {
 }
 
 // key is a 4-tuple in canonical order, so both directions find one entry.
-type key struct{ lo, hi netip.AddrPort }
+// It holds no pointer (netip.Addr does), so the map hashes it as plain
+// memory, and it is 40 bytes instead of 64.
+type key struct{ lo, hi end }
+
+// end is one endpoint of a key.
+type end struct {
+	ip   [16]byte // IPv4 as IPv4-mapped IPv6
+	port uint16
+	v4   bool // told apart from a real IPv4-mapped IPv6 address
+}
+
+func endOf(a netip.AddrPort) end {
+	return end{ip: a.Addr().As16(), port: a.Port(), v4: a.Addr().Is4()}
+}
 
 func keyOf(a, b netip.AddrPort) key {
-	if c := a.Addr().Compare(b.Addr()); c > 0 || (c == 0 && a.Port() > b.Port()) {
-		a, b = b, a
+	x, y := endOf(a), endOf(b)
+	if c := bytes.Compare(x.ip[:], y.ip[:]); c > 0 || (c == 0 && (x.v4 && !y.v4 || x.v4 == y.v4 && x.port > y.port)) {
+		x, y = y, x
 	}
-	return key{a, b}
+	return key{x, y}
 }
 
 // Table tracks the live connections of a capture.
@@ -461,7 +476,7 @@ func (t *Table) open(k key, seg *fsm.Segment) *Conn {
 		// initial sequence numbers, so that a SYN shows the ports reused.
 		for s := fsm.A; s <= fsm.B; s++ {
 			i := 0
-			if c.Addr[s] != k.lo {
+			if endOf(c.Addr[s]) != k.lo {
 				i = 1
 			}
 			d := &c.seq.dir[s]
@@ -485,7 +500,7 @@ func (t *Table) remember(k key, c *Conn) {
 	var m goneISNs
 	for s := fsm.A; s <= fsm.B; s++ {
 		i := 0
-		if c.Addr[s] != k.lo {
+		if endOf(c.Addr[s]) != k.lo {
 			i = 1
 		}
 		d := &c.seq.dir[s]
