@@ -151,15 +151,26 @@ run() {
 
 echo "--- runs ($RUNS each, median wall clock)"
 T=$BIN/tcpflow-fsm
-S="tcpflow-fsm --summary"
-J="tcpflow-fsm --json"
-L="tcpflow-fsm (timeline)"
+NW=$(nproc)
+# One worker for the targets (issue 6 sets them on one worker); then the
+# default, one worker a CPU, for the speed-up.
+S="tcpflow-fsm --summary, 1 worker"
+J="tcpflow-fsm --json, 1 worker"
+L="tcpflow-fsm (timeline), 1 worker"
+SN="tcpflow-fsm --summary, $NW workers"
+JN="tcpflow-fsm --json, $NW workers"
+LN="tcpflow-fsm (timeline), $NW workers"
 FL="floor (bare gopacket loop)"
 TD="tcpdump -nn -r"
 TS="tshark -q -z conv,tcp"
-run "$S" "tcpflow-fsm -r F --summary" "$T" -r "$F" --summary || die "$S failed"
-run "$J" "tcpflow-fsm -r F --json" "$T" -r "$F" --json || die "$J failed"
-run "$L" "tcpflow-fsm -r F" "$T" -r "$F" || die "$L failed"
+run "$S" "tcpflow-fsm -r F --summary --workers 1" "$T" -r "$F" --summary --workers 1 || die "$S failed"
+run "$J" "tcpflow-fsm -r F --json --workers 1" "$T" -r "$F" --json --workers 1 || die "$J failed"
+run "$L" "tcpflow-fsm -r F --workers 1" "$T" -r "$F" --workers 1 || die "$L failed"
+if ((NW > 1)); then
+  run "$SN" "tcpflow-fsm -r F --summary" "$T" -r "$F" --summary || die "$SN failed"
+  run "$JN" "tcpflow-fsm -r F --json" "$T" -r "$F" --json || die "$JN failed"
+  run "$LN" "tcpflow-fsm -r F" "$T" -r "$F" || die "$LN failed"
+fi
 run "$FL" "bench/floor F" "$BIN/floor" "$F" || die "$FL failed"
 run "$TD" "tcpdump -nn -r F" tcpdump -nn -r "$F" || die "$TD failed"
 run "$TS" "tshark -r F -q -z conv,tcp" tshark -r "$F" -q -z conv,tcp || die "$TS failed"
@@ -208,6 +219,21 @@ fi
   target "summary ≥ 20× tshark's rate" "$(ratio "${WALL[$TS]}" "${WALL[$S]}")" 20 x
   target "JSON ≥ 10× tshark's rate" "$(ratio "${WALL[$TS]}" "${WALL[$J]}")" 10 x
   target "timeline ≥ 10× tshark's rate" "$(ratio "${WALL[$TS]}" "${WALL[$L]}")" 10 x
+  if ((NW > 1)); then
+    echo
+    echo "Speed-up of $NW workers (the default on this machine) over 1, same output:"
+    echo
+    echo "| mode | 1 worker s | $NW workers s | speed-up | × tshark with $NW |"
+    echo "|---|--:|--:|--:|--:|"
+    for pair in "summary|$S|$SN" "JSON|$J|$JN" "timeline|$L|$LN"; do
+      IFS='|' read -r m one many <<<"$pair"
+      awk -v m="$m" -v a="${WALL[$one]}" -v b="${WALL[$many]}" -v ts="${WALL[$TS]}" \
+        'BEGIN {printf "| %s | %.2f | %.2f | %.2f× | %.1f× |\n", m, a, b, a / b, ts / b}'
+    done
+  fi
 } >"$res"
 echo "--- results (also in $res)"
 cat "$res"
+
+# Hostile traffic (issue 7; bench/hostile.sh) last; HOSTILE=0 leaves it out.
+HOSTILE=${HOSTILE:-1}; if [[ $HOSTILE != 0 ]]; then bash bench/hostile.sh; fi
