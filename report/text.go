@@ -27,6 +27,7 @@ type Text struct {
 	w         *bufio.Writer
 	timelines bool
 	rows      rowStore
+	line      []byte // a timeline line being written
 	findings  *Findings
 	final     StateCounts
 }
@@ -73,18 +74,9 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 		}
 	}
 	flush(0)
-	for n, p := range c.Timeline {
-		arrow := "C > S"
-		if p.From == r.server {
-			arrow = "C < S"
-		}
-		seq := p.Seq.Sub(base(c, p.From))
-		ack := "-"
-		if p.Flags&fsm.ACK != 0 {
-			ack = fmt.Sprint(p.Ack.Sub(base(c, p.From.Other())))
-		}
-		fmt.Fprintf(w, "%12s  %s  %-4s seq %-10d ack %-10s len %-6d win %d%s\n",
-			rel(p.Time.Sub(c.First)), arrow, p.Flags.Letters(), seq, ack, p.Len, window(c, &p), segLabels(&p))
+	for n := range c.Timeline {
+		t.line = appendSegment(t.line[:0], c, r, &c.Timeline[n])
+		w.Write(t.line)
 		flush(n + 1)
 	}
 	flush(int(^uint(0) >> 1))
@@ -131,6 +123,55 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 
 // segLabels writes a segment's events for the end of its timeline line:
 // "  [retransmission] [dup ack #2]"; "" when it has none.
+// appendSegment appends a timeline line for segment p: when, which way,
+// flags, relative sequence and ACK numbers, length, window and labels, as
+//
+//	"%12s  %s  %-4s seq %-10d ack %-10s len %-6d win %d%s\n"
+//
+// would write them, without fmt: a timeline has a line per segment.
+func appendSegment(b []byte, c *flow.Conn, r roles, p *flow.Packet) []byte {
+	var num [32]byte
+	b = padLeft(b, strconv.AppendFloat(num[:0], p.Time.Sub(c.First).Seconds(), 'f', 6, 64), 12)
+	if p.From == r.server {
+		b = append(b, "  C < S  "...)
+	} else {
+		b = append(b, "  C > S  "...)
+	}
+	b = padRight(b, []byte(p.Flags.Letters()), 4)
+	b = append(b, " seq "...)
+	b = padRight(b, strconv.AppendUint(num[:0], uint64(p.Seq.Sub(base(c, p.From))), 10), 10)
+	b = append(b, " ack "...)
+	if p.Flags&fsm.ACK != 0 {
+		b = padRight(b, strconv.AppendUint(num[:0], uint64(p.Ack.Sub(base(c, p.From.Other()))), 10), 10)
+	} else {
+		b = padRight(b, []byte("-"), 10)
+	}
+	b = append(b, " len "...)
+	b = padRight(b, strconv.AppendInt(num[:0], int64(p.Len), 10), 6)
+	b = append(b, " win "...)
+	b = strconv.AppendUint(b, uint64(window(c, p)), 10)
+	if p.Events != 0 {
+		b = append(b, segLabels(p)...)
+	}
+	return append(b, '\n')
+}
+
+// padLeft appends s right-aligned in width columns; padRight left-aligned.
+func padLeft(b, s []byte, width int) []byte {
+	for i := len(s); i < width; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
+}
+
+func padRight(b, s []byte, width int) []byte {
+	b = append(b, s...)
+	for i := len(s); i < width; i++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
 func segLabels(p *flow.Packet) string {
 	var b strings.Builder
 	p.Events.Each(func(e flow.SegEvent) {
