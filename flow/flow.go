@@ -51,7 +51,7 @@ type Config struct {
 	// ReuseMemory is how long the initial sequence numbers of a
 	// connection that ended are remembered, so that a SYN on its 4-tuple
 	// with a new one shows the ports reused (ReusedPorts). Zero means
-	// DefaultReuseMemory.
+	// DefaultReuseMemory. With MaxConns, at most MaxConns are remembered.
 	ReuseMemory time.Duration
 }
 
@@ -459,6 +459,11 @@ func (t *Table) open(k key, seg *fsm.Segment) *Conn {
 		FSM:   fsm.MakeConn(t.cfg.FSM, seg.Src == seg.Dst),
 		First: seg.Time,
 	}
+	if !t.cfg.DropEvents {
+		// A connection that opens and closes has about ten events: start
+		// with room for four rather than grow from one.
+		c.Events = make([]Event, 0, 4)
+	}
 	t.nextID++
 	t.Stats.Connections++
 	t.conns[k] = c
@@ -510,6 +515,13 @@ func (t *Table) remember(k key, c *Conn) {
 	}
 	if !m.has[0] && !m.has[1] {
 		return
+	}
+	if t.cfg.MaxConns > 0 && len(t.gone) >= t.cfg.MaxConns {
+		// Bounded like the table itself: under a flood of connections
+		// that each end at once, the newest are not remembered.
+		if _, ok := t.gone[k]; !ok {
+			return
+		}
 	}
 	m.at = t.now
 	t.gone[k] = m

@@ -3,9 +3,12 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -282,16 +285,68 @@ func newSummaryRow(c *flow.Conn, r roles) summaryRow {
 }
 
 // rowStore keeps the summary rows until the table is written, packed:
-// each cell as its length and bytes, in chunks of a mebibyte, so that a
-// million connections' rows take about a hundred and fifty megabytes and
-// no object of their own. It also keeps the width of every column.
+// each cell as its length and bytes, in chunks of a mebibyte, about 90
+// bytes a connection and no object of their own. Past rowsInMemory chunks
+// the full ones go to a temporary file (removed at once, so nothing is
+// left behind), so that memory follows the connections tracked, not all
+// the connections of the capture. It also keeps the width of every column.
 type rowStore struct {
-	chunks [][]byte
-	n      int
-	width  [2][]int
+	chunks  [][]byte
+	n       int
+	width   [2][]int
+	spill   *os.File
+	spilled []int // the lengths of the chunks in spill, in order
+	noSpill bool  // the temporary file could not be made: keep all in memory
+	// inMemory is how many chunks may be held before they are spilled;
+	// 0 means rowsInMemory.
+	inMemory int
 }
 
-const rowChunk = 1 << 20
+const (
+	rowChunk     = 1 << 20
+	rowsInMemory = 32
+)
+
+func sum(ns []int) (t int) {
+	for _, n := range ns {
+		t += n
+	}
+	return t
+}
+
+// spillChunks moves every chunk but the last to the temporary file.
+func (s *rowStore) spillChunks() {
+	if s.spill == nil && !s.noSpill {
+		f, err := os.CreateTemp("", "tcpflow-fsm-rows-")
+		if err != nil {
+			s.noSpill = true
+			return
+		}
+		os.Remove(f.Name())
+		s.spill = f
+	}
+	if s.spill == nil {
+		return
+	}
+	written := 0
+	for _, c := range s.chunks[:len(s.chunks)-1] {
+		if _, err := s.spill.Write(c); err != nil {
+			// A full disk: what is left stays in memory. A chunk
+			// written in part is written again whole, after it.
+			s.noSpill = true
+			break
+		}
+		s.spilled = append(s.spilled, len(c))
+		written++
+	}
+	if s.noSpill {
+		s.spill.Truncate(int64(sum(s.spilled)))
+		s.spill.Seek(0, io.SeekEnd)
+	}
+	n := copy(s.chunks, s.chunks[written:])
+	clear(s.chunks[n:])
+	s.chunks = s.chunks[:n]
+}
 
 func (s *rowStore) add(r *summaryRow) {
 	need := len(r.events) + 3*binary.MaxVarintLen64
@@ -309,6 +364,9 @@ func (s *rowStore) add(r *summaryRow) {
 	}
 	if len(s.chunks) == 0 || cap(s.chunks[len(s.chunks)-1])-len(s.chunks[len(s.chunks)-1]) < need {
 		s.chunks = append(s.chunks, make([]byte, 0, max(rowChunk, need)))
+		if len(s.chunks) > cmp.Or(s.inMemory, rowsInMemory) && !s.noSpill {
+			s.spillChunks()
+		}
 	}
 	b := s.chunks[len(s.chunks)-1]
 	for l := range r.cols {
@@ -324,8 +382,8 @@ func (s *rowStore) add(r *summaryRow) {
 }
 
 // each calls fn with every row in the order added; the row is valid only
-// during the call.
-func (s *rowStore) each(fn func(r *summaryRow)) {
+// during the call. The error is from reading the temporary file back.
+func (s *rowStore) each(fn func(r *summaryRow)) error {
 	var r summaryRow
 	for l := range r.cols {
 		r.cols[l] = make([]string, len(summaryHeader[l]))
@@ -334,7 +392,7 @@ func (s *rowStore) each(fn func(r *summaryRow)) {
 		n, k := binary.Uvarint(b)
 		return string(b[k : k+int(n)]), b[k+int(n):]
 	}
-	for _, b := range s.chunks {
+	rows := func(b []byte) {
 		for len(b) > 0 {
 			for l := range r.cols {
 				for i := range r.cols[l] {
@@ -345,11 +403,29 @@ func (s *rowStore) each(fn func(r *summaryRow)) {
 			fn(&r)
 		}
 	}
+	if s.spill != nil {
+		defer s.spill.Close()
+		if _, err := s.spill.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("reading the connection table back: %w", err)
+		}
+		buf := make([]byte, 0, rowChunk)
+		for _, n := range s.spilled {
+			buf = slices.Grow(buf[:0], n)[:n]
+			if _, err := io.ReadFull(s.spill, buf); err != nil {
+				return fmt.Errorf("reading the connection table back: %w", err)
+			}
+			rows(buf)
+		}
+	}
+	for _, b := range s.chunks {
+		rows(b)
+	}
+	return nil
 }
 
 // writeTable writes the rows aligned: every column as wide as its widest
 // cell, the first column of both lines shared so that they read as one row.
-func writeTable(w io.Writer, header [2][]string, rows *rowStore) {
+func writeTable(w io.Writer, header [2][]string, rows *rowStore) error {
 	width := rows.width
 	first := max(width[0][0], width[1][0])
 	width[0][0], width[1][0] = first, first
@@ -374,7 +450,7 @@ func writeTable(w io.Writer, header [2][]string, rows *rowStore) {
 	}
 	line(0, header[0])
 	line(1, header[1])
-	rows.each(func(r *summaryRow) {
+	return rows.each(func(r *summaryRow) {
 		line(0, r.cols[0])
 		line(1, r.cols[1])
 		for _, l := range wrap(r.events, 96-first) {
@@ -388,7 +464,10 @@ func (t *Text) Close(tot *Totals) error {
 	w := t.w
 	if t.rows.n > 0 {
 		fmt.Fprintln(w, "connections:")
-		writeTable(w, summaryHeader, &t.rows)
+		if err := writeTable(w, summaryHeader, &t.rows); err != nil {
+			w.Flush()
+			return err
+		}
 		fmt.Fprintln(w)
 		// As netstat -nat | awk '{print $6}' | sort | uniq -c, per role.
 		fmt.Fprintln(w, "final states:")

@@ -65,25 +65,18 @@ func heapProfile(stderr io.Writer) {
 }
 
 // tuneGC sets the garbage collector for a run that tracks at most
-// maxConns connections (0: no bound), unless GOGC or GOMEMLIMIT in the
-// environment say otherwise. The heap of a capture's analysis is mostly
-// connections that live a long time, and the collector's default of
-// collecting whenever the heap doubles spends a fifth of the run on them:
-// collecting at 4× the live heap is faster. A soft limit proportional to
-// the bound keeps the heap close to what is live once the table fills, so
-// that memory follows --max-conns and not the collector's slack.
+// maxConns connections (0: no bound), unless GOMEMLIMIT in the environment
+// says otherwise: a soft memory limit proportional to the bound keeps the
+// heap close to what is live once the table is full (instead of up to
+// twice that), so that memory follows --max-conns.
 func tuneGC(maxConns int) {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
-	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && maxConns > 0 {
 		debug.SetMemoryLimit(max(minMemoryLimit, int64(maxConns)*connMemory))
 	}
 }
 
 const (
-	gcPercent      = 300
-	minMemoryLimit = 512 << 20
+	minMemoryLimit = 1 << 30
 	// connMemory is what one tracked connection costs in a summary or
 	// JSON run (docs/PERFORMANCE.md, "Memory"), rounded up.
 	connMemory = 2 << 10
