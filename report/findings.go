@@ -14,6 +14,19 @@ type Finding struct {
 	Conns   []int
 	Detail  string // counts that sharpen the finding, when any
 	Meaning string
+	// Target and Count are for findings about traffic in bulk (a flood,
+	// a scan), which list no connections: the server or address the
+	// pattern centres on, when one, and how many connections show it.
+	Target string
+	Count  int
+}
+
+// N returns how many connections show the finding.
+func (f *Finding) N() int {
+	if f.Conns == nil {
+		return f.Count
+	}
+	return len(f.Conns)
 }
 
 // findingInfo is the catalog of findings, in report order.
@@ -34,10 +47,11 @@ var findingInfo = []struct{ code, meaning string }{
 type Findings struct {
 	conns   map[string][]int
 	closers [2]int // who sent the first FIN of TIME-WAIT connections: client, server
+	bulk    *bulk
 }
 
 // NewFindings returns an empty collector.
-func NewFindings() *Findings { return &Findings{conns: map[string][]int{}} }
+func NewFindings() *Findings { return &Findings{conns: map[string][]int{}, bulk: newBulk()} }
 
 func (f *Findings) add(code string, id int) {
 	list := f.conns[code]
@@ -50,11 +64,11 @@ func (f *Findings) add(code string, id int) {
 func (f *Findings) Observe(c *flow.Conn) {
 	r := rolesOf(c)
 	cl, sv := c.FSM.Endpoint(r.client), c.FSM.Endpoint(r.server)
-	switch {
-	case c.FSM.Self():
-	case cl.State == fsm.SynSent && c.Packets[r.server] == 0:
+	unanswered := !c.FSM.Self() && cl.State == fsm.SynSent && c.Packets[r.server] == 0
+	if unanswered {
 		f.add("unanswered_syn", c.ID)
 	}
+	halfOpen := false
 	if c.Refused[r.client] {
 		f.add("refused", c.ID)
 	}
@@ -75,6 +89,7 @@ func (f *Findings) Observe(c *flow.Conn) {
 		switch c.FSM.Endpoint(s).State {
 		case fsm.SynReceived:
 			f.add("half_open", c.ID)
+			halfOpen = true
 		case fsm.CloseWait:
 			f.add("close_wait", c.ID)
 		case fsm.FinWait2:
@@ -93,6 +108,7 @@ func (f *Findings) Observe(c *flow.Conn) {
 			f.closers[1]++
 		}
 	}
+	f.bulk.observe(c, r, unanswered, halfOpen)
 }
 
 // List returns the findings, in catalog order.
@@ -109,5 +125,5 @@ func (f *Findings) List() []Finding {
 		}
 		out = append(out, fd)
 	}
-	return out
+	return append(out, f.bulk.list()...)
 }

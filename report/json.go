@@ -224,7 +224,10 @@ func (j *JSON) Close(t *Totals) error {
 	for _, f := range j.findings.List() {
 		b = append(b, `{"type":"finding"`...)
 		b = field(b, "code", f.Code)
-		b = intField(b, "count", int64(len(f.Conns)))
+		b = intField(b, "count", int64(f.N()))
+		if f.Target != "" {
+			b = field(b, "target", f.Target)
+		}
 		b = append(b, `,"conns":[`...)
 		for i, id := range f.Conns {
 			if i > 0 {

@@ -204,7 +204,14 @@ func writeFinding(w io.Writer, f *Finding) {
 		more = fmt.Sprintf(" and %d more", len(ids)-10)
 		ids = ids[:10]
 	}
-	fmt.Fprintf(w, "  %-15s %5d  conns %s%s\n", f.Code, len(f.Conns), strings.Trim(fmt.Sprint(ids), "[]"), more)
+	switch {
+	case f.Conns != nil:
+		fmt.Fprintf(w, "  %-15s %5d  conns %s%s\n", f.Code, len(f.Conns), strings.Trim(fmt.Sprint(ids), "[]"), more)
+	case f.Target != "":
+		fmt.Fprintf(w, "  %-15s %5d  connections, %s\n", f.Code, f.Count, f.Target)
+	default:
+		fmt.Fprintf(w, "  %-15s %5d  connections\n", f.Code, f.Count)
+	}
 	text := f.Meaning
 	if f.Detail != "" {
 		text += " (" + f.Detail + ")"

@@ -1,0 +1,120 @@
+package report
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+)
+
+// bulkCase feeds segments through a table into a Findings collector and
+// returns the bulk findings by code.
+func bulkFindings(t *testing.T, feed func(add func(src, dst netip.AddrPort, f fsm.Flags, seq, ack uint32))) map[string]Finding {
+	t.Helper()
+	f := NewFindings()
+	table := flow.NewTable(flow.Config{}, observeSink{f})
+	now := time.Unix(1700000000, 0)
+	feed(func(src, dst netip.AddrPort, fl fsm.Flags, seq, ack uint32) {
+		now = now.Add(time.Millisecond)
+		table.Add(&fsm.Segment{Time: now, Src: src, Dst: dst, Flags: fl, Seq: fsm.Seq(seq), Ack: fsm.Seq(ack), Window: 1000})
+	})
+	table.Close()
+	out := map[string]Finding{}
+	for _, fd := range f.List() {
+		out[fd.Code] = fd
+	}
+	return out
+}
+
+// observeSink hands every connection that ends to a Findings.
+type observeSink struct{ f *Findings }
+
+func (s observeSink) Event(*flow.Conn, *flow.Event) {}
+func (s observeSink) Done(c *flow.Conn)             { s.f.Observe(c) }
+
+func addr(a [4]byte, port uint16) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4(a), port)
+}
+
+func TestBulkFindings(t *testing.T) {
+	server := addr([4]byte{10, 0, 0, 1}, 80)
+	t.Run("syn_flood", func(t *testing.T) {
+		got := bulkFindings(t, func(add func(src, dst netip.AddrPort, f fsm.Flags, seq, ack uint32)) {
+			for i := range 3000 {
+				src := addr([4]byte{100, byte(i >> 8), byte(i), 1}, uint16(1024+i))
+				add(src, server, fsm.SYN, uint32(i), 0)
+				if i%3 == 0 { // answered, never acknowledged
+					add(server, src, fsm.SYN|fsm.ACK, 5000, uint32(i)+1)
+				}
+			}
+		})
+		fd, ok := got["syn_flood"]
+		if !ok || fd.Target != "10.0.0.1:80" || fd.Count != 3000 ||
+			!strings.Contains(fd.Detail, "2000 SYNs unanswered, 1000 SYN,ACKs never acknowledged") {
+			t.Fatalf("syn_flood: %+v", fd)
+		}
+		if _, ok := got["port_scan"]; ok {
+			t.Error("a flood from many sources taken for a scan")
+		}
+	})
+	t.Run("port_scan", func(t *testing.T) {
+		scanner := addr([4]byte{10, 9, 9, 9}, 43771)
+		got := bulkFindings(t, func(add func(src, dst netip.AddrPort, f fsm.Flags, seq, ack uint32)) {
+			for port := range uint16(300) {
+				dst := addr([4]byte{10, 0, 1, byte(port % 2)}, 1+port)
+				add(scanner, dst, fsm.SYN, 7, 0)
+				add(dst, scanner, fsm.RST|fsm.ACK, 0, 8)
+			}
+		})
+		fd, ok := got["port_scan"]
+		if !ok || fd.Target != "10.9.9.9" || fd.Count != 300 || !strings.Contains(fd.Detail, "300 refused") ||
+			!strings.Contains(fd.Detail, "on about 2 hosts") {
+			t.Fatalf("port_scan: %+v", fd)
+		}
+		if _, ok := got["syn_flood"]; ok {
+			t.Error("a scan taken for a flood")
+		}
+	})
+	t.Run("rst_storm", func(t *testing.T) {
+		got := bulkFindings(t, func(add func(src, dst netip.AddrPort, f fsm.Flags, seq, ack uint32)) {
+			for i := range 1500 {
+				add(addr([4]byte{172, 16, byte(i >> 8), byte(i)}, 5000), server, fsm.RST, uint32(i)*7919, 0)
+			}
+		})
+		fd, ok := got["rst_storm"]
+		if !ok || fd.Count != 1500 || !strings.HasPrefix(fd.Detail, "1500 4-tuples seen only as RSTs") {
+			t.Fatalf("rst_storm: %+v", fd)
+		}
+	})
+	t.Run("below the thresholds", func(t *testing.T) {
+		got := bulkFindings(t, func(add func(src, dst netip.AddrPort, f fsm.Flags, seq, ack uint32)) {
+			for i := range 50 {
+				src := addr([4]byte{100, 0, byte(i), 1}, uint16(1024+i))
+				add(src, server, fsm.SYN, uint32(i), 0)
+				add(addr([4]byte{172, 16, 0, byte(i)}, 5000), server, fsm.RST, 1, 0)
+			}
+		})
+		for _, code := range []string{"syn_flood", "port_scan", "rst_storm"} {
+			if _, ok := got[code]; ok {
+				t.Errorf("%s fired on 50 connections", code)
+			}
+		}
+	})
+}
+
+func TestSketch(t *testing.T) {
+	for _, n := range []int{0, 5, 8, 9, 100, 10_000, 1_000_000} {
+		var s sketch
+		for i := range n {
+			s.add(hash([16]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}, 0))
+			s.add(hash([16]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}, 0)) // again
+		}
+		got := s.estimate()
+		if n <= sketchSmall && got != float64(n) || n > sketchSmall && (got < 0.7*float64(n) || got > 1.3*float64(n)) {
+			t.Errorf("%d distinct values estimated as %.0f", n, got)
+		}
+	}
+}
