@@ -50,8 +50,7 @@ func (t *Text) Done(c *flow.Conn) {
 	if t.timelines {
 		t.timeline(c, r)
 	}
-	row := newSummaryRow(c, r)
-	t.rows.add(&row)
+	t.rows.addConn(c, r)
 	t.findings.Observe(c)
 	t.final.Count(c)
 }
@@ -268,28 +267,6 @@ type summaryRow struct {
 	events string
 }
 
-func newSummaryRow(c *flow.Conn, r roles) summaryRow {
-	retrans := c.SegCounts[flow.Retransmission] + c.SegCounts[flow.FastRetransmission] + c.SegCounts[flow.SpuriousRetransmission]
-	var notes []string
-	if r.guessed {
-		notes = append(notes, "roles guessed")
-	}
-	if c.Duplicates > 0 {
-		notes = append(notes, fmt.Sprintf("%d duplicates", c.Duplicates))
-	}
-	if c.FSM.Self() {
-		notes = append(notes, "self-connect")
-	}
-	return summaryRow{events: segCounts(c), cols: [2][]string{
-		{strconv.Itoa(c.ID), c.Addr[r.client].String(), c.Addr[r.server].String(),
-			c.First.UTC().Format("15:04:05.000000"), rel(c.Last.Sub(c.First)) + "s",
-			fmt.Sprintf("%d/%d", c.Packets[r.client], c.Packets[r.server]),
-			fmt.Sprintf("%d/%d", c.Bytes[r.client], c.Bytes[r.server])},
-		{"", c.FSM.Endpoint(r.client).State.String(), c.FSM.Endpoint(r.server).State.String(),
-			c.Zeek.ConnState(r.client), c.Zeek.History(r.client), strconv.Itoa(int(retrans)),
-			strconv.Itoa(c.Violations), strings.Join(notes, ", ")},
-	}}
-}
 
 // rowStore keeps the summary rows until the table is written, packed:
 // each cell as its length and bytes, in chunks of a mebibyte, about 90
@@ -304,6 +281,7 @@ type rowStore struct {
 	spill   *os.File
 	spilled []int // the lengths of the chunks in spill, in order
 	noSpill bool  // the temporary file could not be made: keep all in memory
+	num     []byte
 	// inMemory is how many chunks may be held before they are spilled;
 	// 0 means rowsInMemory.
 	inMemory int
@@ -384,6 +362,96 @@ func (s *rowStore) add(r *summaryRow) {
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.events)))
 	b = append(b, r.events...)
+	s.chunks[len(s.chunks)-1] = b
+	s.n++
+}
+
+// addConn adds the row of connection c: summaryHeader's columns and its
+// segment events,
+// appending each cell in place: a capture can have millions of rows.
+func (s *rowStore) addConn(c *flow.Conn, r roles) {
+	s.init()
+	b := s.room(512)
+	start := len(b)
+	col := 0
+	cell := func(l int, v []byte) {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+		s.width[l][col] = max(s.width[l][col], len(v))
+		col++
+	}
+	num := s.num[:0]
+	cell(0, strconv.AppendInt(num, int64(c.ID), 10))
+	cell(0, c.Addr[r.client].AppendTo(num))
+	cell(0, c.Addr[r.server].AppendTo(num))
+	cell(0, c.First.UTC().AppendFormat(num, "15:04:05.000000"))
+	cell(0, append(strconv.AppendFloat(num, c.Last.Sub(c.First).Seconds(), 'f', 6, 64), 's'))
+	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, int64(c.Packets[r.client]), 10), '/'), int64(c.Packets[r.server]), 10))
+	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, c.Bytes[r.client], 10), '/'), c.Bytes[r.server], 10))
+	col = 0
+	retrans := c.SegCounts[flow.Retransmission] + c.SegCounts[flow.FastRetransmission] + c.SegCounts[flow.SpuriousRetransmission]
+	cell(1, nil)
+	cell(1, append(num, c.FSM.Endpoint(r.client).State.String()...))
+	cell(1, append(num, c.FSM.Endpoint(r.server).State.String()...))
+	cell(1, append(num, c.Zeek.ConnState(r.client)...))
+	cell(1, append(num, c.Zeek.History(r.client)...))
+	cell(1, strconv.AppendUint(num, uint64(retrans), 10))
+	cell(1, strconv.AppendInt(num, int64(c.Violations), 10))
+	notes := num
+	if r.guessed {
+		notes = append(notes, "roles guessed"...)
+	}
+	if c.Duplicates > 0 {
+		if len(notes) > 0 {
+			notes = append(notes, ", "...)
+		}
+		notes = append(strconv.AppendInt(notes, int64(c.Duplicates), 10), " duplicates"...)
+	}
+	if c.FSM.Self() {
+		if len(notes) > 0 {
+			notes = append(notes, ", "...)
+		}
+		notes = append(notes, "self-connect"...)
+	}
+	cell(1, notes)
+	var events []byte
+	if c.SegCounts != ([flow.NumSegEvents]uint32{}) {
+		events = []byte(segCounts(c))
+	}
+	b = binary.AppendUvarint(b, uint64(len(events)))
+	b = append(b, events...)
+	s.num = num[:0]
+	s.done(b, len(b)-start)
+}
+
+// init sets the widths of the columns from the header, once.
+func (s *rowStore) init() {
+	if s.num == nil {
+		s.num = make([]byte, 0, 256)
+	}
+	for l := range s.width {
+		if s.width[l] == nil {
+			s.width[l] = make([]int, len(summaryHeader[l]))
+			for i, h := range summaryHeader[l] {
+				s.width[l][i] = len(h)
+			}
+		}
+	}
+}
+
+// room returns the chunk to append a row of at most need bytes to.
+func (s *rowStore) room(need int) []byte {
+	if len(s.chunks) == 0 || cap(s.chunks[len(s.chunks)-1])-len(s.chunks[len(s.chunks)-1]) < need {
+		s.chunks = append(s.chunks, make([]byte, 0, max(rowChunk, need)))
+		if len(s.chunks) > cmp.Or(s.inMemory, rowsInMemory) && !s.noSpill {
+			s.spillChunks()
+		}
+	}
+	return s.chunks[len(s.chunks)-1]
+}
+
+// done stores the chunk b, which grew by a row.
+func (s *rowStore) done(b []byte, _ int) {
 	s.chunks[len(s.chunks)-1] = b
 	s.n++
 }
