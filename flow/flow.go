@@ -151,8 +151,8 @@ type Conn struct {
 	// Cur is the connection's latest segment. With Config.Unordered (live
 	// capture) it is the connection's own; otherwise it is the table's,
 	// valid only while the sink's Event handles one of its events.
-	Cur         *Packet
-	Violations  int
+	Cur        *Packet
+	Violations int
 	// Refused says, for each side, that it left SYN-SENT for CLOSED on a
 	// RST: its connection attempt was refused. Aborted says an endpoint
 	// sent a RST from a synchronized state (not TIME-WAIT). Both are read
@@ -275,13 +275,14 @@ type Table struct {
 	// connection numbered before it is finished too.
 	undelivered []*Conn
 	head        int
+	waiting     int // finished connections in undelivered
 	nextID      int
 	number      int64 // the number of the segment being added (Conn.Order)
-	now      time.Time
-	segEvent Event  // the segment event being passed to the sink
-	cur      Packet // the segment being processed (Conn.Cur)
-	event    Event // the event being passed to the sink, with DropEvents
-	scratch  []fsm.Event
+	now         time.Time
+	segEvent    Event  // the segment event being passed to the sink
+	cur         Packet // the segment being processed (Conn.Cur)
+	event       Event  // the event being passed to the sink, with DropEvents
+	scratch     []fsm.Event
 	// gone remembers the initial sequence numbers of connections that
 	// ended, by 4-tuple, for ReuseMemory.
 	gone       map[key]goneISNs
@@ -295,6 +296,9 @@ type Stats struct {
 	Segments    int // segments processed, duplicates included
 	Evicted     int // connections released early: idle timeout, or the longest idle when full
 	Duplicates  int // copies of segments already seen, dropped
+	// Early counts connections handed to the sink ahead of an earlier one
+	// still open, because MaxConns finished connections were waiting.
+	Early int
 }
 
 // NewTable returns an empty table that reports to sink.
@@ -624,11 +628,16 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		t.sink.Done(c)
 		return
 	}
+	t.waiting++
 	for t.head < len(t.undelivered) && t.undelivered[t.head].done {
 		next := t.undelivered[t.head]
 		t.undelivered[t.head] = nil
 		t.head++
+		t.waiting--
 		t.sink.Done(next)
+	}
+	if t.cfg.MaxConns > 0 && t.waiting > t.cfg.MaxConns {
+		t.deliverEarly()
 	}
 	if t.head == len(t.undelivered) {
 		t.undelivered, t.head = t.undelivered[:0], 0
@@ -637,6 +646,26 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		clear(t.undelivered[n:])
 		t.undelivered, t.head = t.undelivered[:n], 0
 	}
+}
+
+// deliverEarly hands every finished connection that waits to the sink,
+// in order, ahead of the earlier ones still open: the table keeps at most
+// MaxConns connections waiting, so that memory follows the bound even when
+// one connection stays open for the whole capture. The ones still open
+// are handed over later, out of order; Stats.Early counts the others.
+func (t *Table) deliverEarly() {
+	kept := t.undelivered[:t.head]
+	for _, c := range t.undelivered[t.head:] {
+		if !c.done {
+			kept = append(kept, c)
+			continue
+		}
+		t.Stats.Early++
+		t.waiting--
+		t.sink.Done(c)
+	}
+	clear(t.undelivered[len(kept):])
+	t.undelivered = kept
 }
 
 // Pending returns the Order of the first connection not yet handed to

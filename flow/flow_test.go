@@ -187,3 +187,29 @@ func TestTimelineCap(t *testing.T) {
 		t.Errorf("timeline %d, dropped %d, packets %v", len(got.Timeline), got.TimelineDropped, got.Packets)
 	}
 }
+
+// With MaxConns, no more than MaxConns finished connections wait behind
+// one still open: past that they are handed over ahead of it, in order,
+// and the open one comes when it ends.
+func TestMaxConnsBoundsWaiting(t *testing.T) {
+	r := &recorder{}
+	tb := NewTable(Config{MaxConns: 3}, r)
+	tb.Add(seg(0, other, srv, fsm.SYN, 1, 0)) // connection 1 stays open
+	tb.Add(seg(1, other, srv, fsm.ACK, 2, 0))
+	for i := range 6 { // connections 2 to 7: refused, released after the linger
+		c := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.1"), uint16(1000+i)).String()
+		tb.Add(seg(10+i, c, srv, fsm.SYN, 1, 0))
+		tb.Add(seg(11+i, srv, c, fsm.RST|fsm.ACK, 0, 2))
+		tb.Add(seg(2, other, srv, fsm.ACK, 2, 0)) // keeps connection 1 the most recent
+	}
+	// The fourth finished connection waiting passes the bound: the four go.
+	tb.Advance(t0.Add(DefaultLinger + time.Second))
+	if !slices.Equal(r.done, []int{2, 3, 4, 5}) || tb.Stats.Early != 4 {
+		t.Fatalf("delivered %v (%d early), want 2 to 5 ahead of 1", r.done, tb.Stats.Early)
+	}
+	// The rest wait, within the bound, and follow 1 in order.
+	tb.Close()
+	if !slices.Equal(r.done, []int{2, 3, 4, 5, 1, 6, 7}) || tb.Stats.Early != 4 {
+		t.Errorf("delivered %v (%d early), want 1, 6, 7 last", r.done, tb.Stats.Early)
+	}
+}

@@ -266,6 +266,9 @@ func (j *JSON) Close(t *Totals) error {
 	if t.Evicted > 0 {
 		b = intField(b, "evicted", int64(t.Evicted))
 	}
+	if t.Early > 0 {
+		b = intField(b, "reported_early", int64(t.Early))
+	}
 	if t.ReadError != "" {
 		b = field(b, "error", t.ReadError)
 	}

@@ -29,6 +29,9 @@ type Totals struct {
 	ReadError string
 	// Evicted counts connections released by the idle timeout.
 	Evicted int
+	// Early counts connections reported ahead of an earlier one still
+	// open, so that no more than --max-conns wait to be reported in order.
+	Early int
 	// Duplicates counts copies of packets already seen (the same packet
 	// captured on two interfaces), dropped before the state machine.
 	Duplicates int

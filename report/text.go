@@ -267,7 +267,6 @@ type summaryRow struct {
 	events string
 }
 
-
 // rowStore keeps the summary rows until the table is written, packed:
 // each cell as its length and bytes, in chunks of a mebibyte, about 90
 // bytes a connection and no object of their own. Past rowsInMemory chunks
@@ -569,6 +568,9 @@ func (t *Text) Close(tot *Totals) error {
 	}
 	if tot.Evicted > 0 {
 		fmt.Fprintf(w, "  %d connections released early (idle timeout, or evicted by --max-conns)\n", tot.Evicted)
+	}
+	if tot.Early > 0 {
+		fmt.Fprintf(w, "  %d connections reported ahead of earlier ones still open (--max-conns bounds those waiting)\n", tot.Early)
 	}
 	if tot.ReadError != "" {
 		fmt.Fprintf(w, "capture incomplete: %s\n", printable(tot.ReadError))

@@ -231,7 +231,7 @@ type renderer interface {
 func totals(read, filtered uint64, dec *capture.Decoder, ts flow.Stats) report.Totals {
 	st := dec.Stats()
 	tot := report.Totals{Packets: read, TCP: st.TCP, Filtered: filtered,
-		Connections: ts.Connections, Evicted: ts.Evicted, Duplicates: ts.Duplicates}
+		Connections: ts.Connections, Evicted: ts.Evicted, Duplicates: ts.Duplicates, Early: ts.Early}
 	for _, c := range st.Counters() {
 		if c.Group != "total" {
 			tot.Counters = append(tot.Counters, report.Counter{Group: c.Group, Name: c.Name, Count: c.Count})

@@ -65,12 +65,14 @@ type pool struct {
 	workers sync.WaitGroup
 	n       int64     // segments handed out
 	clock   time.Time // the capture clock: the latest segment time
+	bound   int       // --max-conns: the most connections the merger holds
+	early   int       // connections the merger handed over ahead of their turn
 }
 
 // newPool starts n workers, each with a table made by cfg (MaxConns shared
 // out among them), and the merger, which hands connections to sink.
 func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
-	p := &pool{out: make(chan finished, 4*n)}
+	p := &pool{out: make(chan finished, 4*n), bound: cfg.MaxConns}
 	if cfg.MaxConns > 0 {
 		cfg.MaxConns = max(1, cfg.MaxConns/n)
 	}
@@ -134,8 +136,10 @@ func (p *pool) Stats() flow.Stats {
 		st.Connections += t.Stats.Connections
 		st.Segments += t.Stats.Segments
 		st.Evicted += t.Stats.Evicted
+		st.Early += t.Stats.Early
 		st.Duplicates += t.Stats.Duplicates
 	}
+	st.Early += p.early
 	return st
 }
 
@@ -172,8 +176,9 @@ func (p *pool) merge(n int, sink flow.Sink) {
 	queues := make([][]*flow.Conn, n)
 	marks := make([]int64, n)
 	ended := make([]bool, n)
-	id := 0
+	id, held := 0, 0
 	for f := range p.out {
+		held += len(f.conns)
 		queues[f.worker] = append(queues[f.worker], f.conns...)
 		if f.last {
 			ended[f.worker] = true
@@ -197,9 +202,14 @@ func (p *pool) merge(n int, sink flow.Sink) {
 					ready = false
 				}
 			}
-			if !ready {
+			if !ready && (p.bound == 0 || held <= p.bound) {
 				break
 			}
+			if !ready {
+				// As a table does: no more than the bound wait.
+				p.early++
+			}
+			held--
 			queues[best][0] = nil
 			queues[best] = queues[best][1:]
 			id++
