@@ -297,7 +297,7 @@ type Stats struct {
 	Evicted     int // connections released early: idle timeout, or the longest idle when full
 	Duplicates  int // copies of segments already seen, dropped
 	// Early counts connections handed to the sink ahead of an earlier one
-	// still open, because MaxConns finished connections were waiting.
+	// still open, because MaxConns/4 finished connections were waiting.
 	Early int
 }
 
@@ -636,7 +636,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		t.waiting--
 		t.sink.Done(next)
 	}
-	if t.cfg.MaxConns > 0 && t.waiting > t.cfg.MaxConns {
+	if t.cfg.MaxConns > 0 && t.waiting > max(t.cfg.MaxConns/4, 1) {
 		t.deliverEarly()
 	}
 	if t.head == len(t.undelivered) {
@@ -650,7 +650,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 
 // deliverEarly hands every finished connection that waits to the sink,
 // in order, ahead of the earlier ones still open: the table keeps at most
-// MaxConns connections waiting, so that memory follows the bound even when
+// a quarter of MaxConns waiting, so that memory follows the bound even when
 // one connection stays open for the whole capture. The ones still open
 // are handed over later, out of order; Stats.Early counts the others.
 func (t *Table) deliverEarly() {

@@ -71,12 +71,14 @@ func heapProfile(stderr io.Writer) {
 // twice that), so that memory follows --max-conns.
 func tuneGC(maxConns int) {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && maxConns > 0 {
-		debug.SetMemoryLimit(max(minMemoryLimit, int64(maxConns)*connMemory))
+		debug.SetMemoryLimit(baseMemory + int64(maxConns)*connMemory)
 	}
 }
 
 const (
-	minMemoryLimit = 1 << 30
+	// baseMemory is what a run needs besides its connections: buffers,
+	// summary rows before they spill, findings.
+	baseMemory = 128 << 20
 	// connMemory is what one tracked connection costs in a summary or
 	// JSON run (docs/PERFORMANCE.md, "Memory"), rounded up.
 	connMemory = 2 << 10

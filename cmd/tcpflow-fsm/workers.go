@@ -65,14 +65,14 @@ type pool struct {
 	workers sync.WaitGroup
 	n       int64     // segments handed out
 	clock   time.Time // the capture clock: the latest segment time
-	bound   int       // --max-conns: the most connections the merger holds
+	bound   int       // a quarter of --max-conns: the most connections the merger holds
 	early   int       // connections the merger handed over ahead of their turn
 }
 
 // newPool starts n workers, each with a table made by cfg (MaxConns shared
 // out among them), and the merger, which hands connections to sink.
 func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
-	p := &pool{out: make(chan finished, 4*n), bound: cfg.MaxConns}
+	p := &pool{out: make(chan finished, 4*n), bound: cfg.MaxConns / 4}
 	if cfg.MaxConns > 0 {
 		cfg.MaxConns = max(1, cfg.MaxConns/n)
 	}
