@@ -193,7 +193,7 @@ func TestTimelineCap(t *testing.T) {
 // and the open one comes when it ends.
 func TestMaxConnsBoundsWaiting(t *testing.T) {
 	r := &recorder{}
-	tb := NewTable(Config{MaxConns: 12}, r) // a quarter of it, 3, may wait
+	tb := NewTable(Config{MaxConns: 12}, r)   // a quarter of it, 3, may wait
 	tb.Add(seg(0, other, srv, fsm.SYN, 1, 0)) // connection 1 stays open
 	tb.Add(seg(1, other, srv, fsm.ACK, 2, 0))
 	for i := range 6 { // connections 2 to 7: refused, released after the linger
