@@ -156,7 +156,7 @@ func (b *bulk) list() []Finding {
 			out = append(out, Finding{Code: "syn_flood", Target: top.String(), Count: failed,
 				Meaning: bulkInfo[0].meaning,
 				Detail: fmt.Sprintf("%d of %d connection attempts to %s never completed: %d SYNs unanswered, %d SYN,ACKs never acknowledged; from about %s source addresses",
-					failed, tf.conns, top, tf.unanswered, tf.halfOpen, about(tf.sources.estimate()))})
+					failed, tf.conns, top, tf.unanswered, tf.halfOpen, about(tf.sources.estimate(), failed))})
 		}
 	}
 	var scanner netip.Addr
@@ -171,7 +171,7 @@ func (b *bulk) list() []Finding {
 		out = append(out, Finding{Code: "port_scan", Target: scanner.String(), Count: ts.conns,
 			Meaning: bulkInfo[1].meaning,
 			Detail: fmt.Sprintf("%s tried %d connections to about %s ports (host and port) on about %s hosts: %d refused, %d unanswered, %d answered",
-				scanner, ts.conns, about(ts.targets.estimate()), about(ts.hosts.estimate()), ts.refused, ts.unanswered, ts.open)})
+				scanner, ts.conns, about(ts.targets.estimate(), ts.conns), about(ts.hosts.estimate(), ts.conns), ts.refused, ts.unanswered, ts.open)})
 	}
 	if n := b.blind + b.inWindow + b.outOfWindow; n >= floodMin {
 		out = append(out, Finding{Code: "rst_storm", Count: n, Meaning: bulkInfo[2].meaning,
@@ -181,13 +181,15 @@ func (b *bulk) list() []Finding {
 	return out
 }
 
-// about rounds an estimate to three significant digits.
-func about(n float64) string {
-	if n < 1000 {
-		return fmt.Sprint(math.Round(n))
+// about rounds an estimate to three significant digits, never past most,
+// the number of values it was made from.
+func about(n float64, most int) string {
+	n = min(n, float64(most))
+	if n >= 1000 {
+		p := math.Pow(10, math.Floor(math.Log10(n))-2)
+		n = math.Round(n/p) * p
 	}
-	p := math.Pow(10, math.Floor(math.Log10(n))-2)
-	return fmt.Sprint(math.Round(n/p) * p)
+	return fmt.Sprintf("%.0f", n)
 }
 
 // sketch estimates how many distinct values it was given, in 64 bytes: a
