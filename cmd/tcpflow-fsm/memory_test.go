@@ -24,15 +24,19 @@ import (
 // test holds it to memoryBound, what the collector's soft limit (tuneGC:
 // connMemory a connection) allows plus a quarter for what is not heap, and
 // logs how far it is from the target.
+// JSON mode keeps each connection's events too (about 400 bytes more), so
+// it is held to a bound of its own.
 const (
-	memoryTarget = 1 << 30
-	memoryBound  = 1_000_000 * connMemory * 5 / 4
+	memoryTarget    = 1 << 30
+	memoryBound     = 1_000_000 * connMemory * 5 / 4
+	memoryBoundJSON = 1_000_000 * connMemory * 3 / 2
 )
 
 // TestMillionOpenConnections analyses a capture in which one million
 // connections complete their handshake and none ends, so that all of them
 // are tracked at once when the capture ends, and checks that the tool's
-// peak RSS stays under memoryBound in summary mode and in JSON mode.
+// peak RSS stays under memoryBound in summary mode and memoryBoundJSON in
+// JSON mode.
 func TestMillionOpenConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 200 MB capture and analyses it: not in -short")
@@ -48,6 +52,10 @@ func TestMillionOpenConnections(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, mode := range []string{"--summary", "--json"} {
+		bound := int64(memoryBound)
+		if mode == "--json" {
+			bound = memoryBoundJSON
+		}
 		t.Run(strings.TrimPrefix(mode, "--"), func(t *testing.T) {
 			var tail tailWriter
 			cmd := exec.Command(tool, "-r", pcap, mode)
@@ -70,8 +78,8 @@ func TestMillionOpenConnections(t *testing.T) {
 			if peak > memoryTarget {
 				t.Logf("%s: %.2f GiB, over issue 6's target of 1 GiB", mode, float64(peak)/(1<<30))
 			}
-			if peak > memoryBound {
-				t.Errorf("%s: peak RSS %d MiB, over the bound of %d MiB", mode, peak>>20, memoryBound>>20)
+			if peak > bound {
+				t.Errorf("%s: peak RSS %d MiB, over the bound of %d MiB", mode, peak>>20, bound>>20)
 			}
 		})
 	}
