@@ -3,8 +3,11 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/gopacket/pcap"
@@ -18,17 +21,33 @@ type LiveConfig struct {
 	Promisc   bool   // put the interface in promiscuous mode
 	Direction string // "in", "out" or "inout" ("" is inout)
 	Filter    string // BPF filter, tcpdump syntax
-	// ReadTimeout bounds how long Next waits for a packet, so that the
-	// caller's timers and signals are served while the link is quiet.
+	// ReadTimeout is how long the kernel may hold packets before it hands
+	// them over (the buffer timeout), and so also how long Next waits for a
+	// packet on a quiet link. 0 means DefaultReadTimeout.
 	ReadTimeout time.Duration
 }
 
-// Live is an open live capture. Packets are delivered as soon as the kernel
-// has them (immediate mode): nothing waits in the kernel buffer.
+// DefaultReadTimeout is the buffer timeout of a live capture: a packet
+// reaches the analysis at most this long after the kernel has it.
+const DefaultReadTimeout = 20 * time.Millisecond
+
+// Live is an open live capture.
+//
+// It is not in libpcap's immediate mode. On Linux, immediate mode means
+// TPACKET_V2, a ring of fixed-size slots, each as large as the largest
+// packet the interface may deliver: 64 KiB on Ethernet as soon as the
+// interface has segmentation offload (veths, most NICs), the whole
+// snapshot length (256 KiB) on other link types (-i any), so that a 4 MiB
+// buffer holds 64 packets or 16, whatever their size. Buffered mode is
+// TPACKET_V3, as tcpdump uses when it writes a file: packets packed one
+// after another in blocks of 256 KiB, so the same buffer holds thousands.
+// The kernel hands a block over when it is full or ReadTimeout after its
+// first packet.
 type Live struct {
 	h        *pcap.Handle
 	iface    string
 	linkType uint16
+	snaplen  int
 	captured uint64
 }
 
@@ -44,7 +63,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		cfg.Snaplen = 262144
 	}
 	if cfg.ReadTimeout <= 0 {
-		cfg.ReadTimeout = 100 * time.Millisecond
+		cfg.ReadTimeout = DefaultReadTimeout
 	}
 	dir, err := direction(cfg.Direction)
 	if err != nil {
@@ -62,7 +81,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		in.SetSnapLen(cfg.Snaplen),
 		in.SetPromisc(cfg.Promisc),
 		in.SetTimeout(cfg.ReadTimeout),
-		in.SetImmediateMode(true),
+		in.SetImmediateMode(false), // TPACKET_V3: see Live
 	}
 	if cfg.BufferKiB > 0 {
 		settings = append(settings, in.SetBufferSize(cfg.BufferKiB*1024))
@@ -74,7 +93,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	if err != nil {
 		return nil, liveError(cfg.Interface, err)
 	}
-	l := &Live{h: h, iface: cfg.Interface, linkType: uint16(h.LinkType())}
+	l := &Live{h: h, iface: cfg.Interface, linkType: uint16(h.LinkType()), snaplen: cfg.Snaplen}
 	if cfg.Direction != "" && cfg.Direction != "inout" {
 		if err := h.SetDirection(dir); err != nil {
 			h.Close()
@@ -183,6 +202,228 @@ func (l *Live) Stats() (LiveStats, error) {
 
 // Close ends the capture.
 func (l *Live) Close() { l.h.Close() }
+
+// The queue between the capture goroutine and the analysis. A batch holds
+// at most batchPackets packets in batchBytes of memory (more if the snapshot
+// length is larger, so that any packet fits an empty batch); the queue is
+// DefaultQueueBytes of batches. Batches are made as the backlog first needs
+// them and reused from then on.
+const (
+	batchPackets      = 1024
+	batchBytes        = 1 << 20
+	DefaultQueueBytes = 64 << 20
+)
+
+// FeedConfig says how the capture goroutine runs.
+type FeedConfig struct {
+	// Count stops the capture after this many packets read; 0 reads on.
+	Count uint64
+	// QueueBytes bounds the memory of the packets waiting for the
+	// analysis; 0 means DefaultQueueBytes.
+	QueueBytes int
+	// Save, when set, gets every packet read, written by the capture
+	// goroutine before the packet is queued (-w), so that the file has
+	// what the kernel delivered even when the analysis falls behind.
+	// SaveName names it in errors. The capture goroutine flushes it when
+	// the link is quiet and at least once a second of packet time; the
+	// caller closes it once Batches is closed.
+	Save     *Writer
+	SaveName string
+}
+
+// Batch is packets read one after another, copied out of libpcap's buffer
+// into memory of the batch's own: their Data stay valid until Release.
+type Batch struct {
+	Packets []Packet
+	buf     []byte
+}
+
+// add copies p into the batch, or reports that it does not fit.
+func (b *Batch) add(p *Packet) bool {
+	n := len(p.Data)
+	if len(b.Packets) == cap(b.Packets) || cap(b.buf)-len(b.buf) < n {
+		return false
+	}
+	at := len(b.buf)
+	b.buf = append(b.buf, p.Data...)
+	b.Packets = append(b.Packets, *p)
+	b.Packets[len(b.Packets)-1].Data = b.buf[at : at+n : at+n]
+	return true
+}
+
+func (b *Batch) full() bool { return len(b.Packets) == cap(b.Packets) }
+
+// packetSource is what the capture goroutine reads: a Live, or a test's
+// stand-in.
+type packetSource interface {
+	Next(*Packet) error
+}
+
+// Feed is a capture goroutine: it only reads packets, copies them into
+// batches and queues the batches for the analysis. It never waits for the
+// analysis: when every batch of the queue is taken, a packet is dropped and
+// counted (Dropped), as the kernel counts what finds its buffer full.
+//
+// The analysis receives from Batches, and gives each batch back with
+// Release once done with its packets. Batches is closed when the capture
+// ends: after Stop, after Count packets, or when reading fails (Err).
+type Feed struct {
+	src      packetSource
+	cfg      FeedConfig
+	queue    chan *Batch // to the analysis
+	free     chan *Batch // back from it
+	made     int         // batches allocated so far
+	most     int         // batches allowed
+	batchCap int         // bytes of a batch
+	stopping atomic.Bool
+	dropped  atomic.Uint64
+	read     uint64 // packets read, dropped ones included
+	err      error
+}
+
+// captureNice is the nice value of the capture goroutine's thread.
+const captureNice = -10
+
+// Start starts the capture goroutine. Close the capture only after
+// Batches is closed.
+//
+// The goroutine has an OS thread of its own, at nice -10 when the process
+// may raise its priority (root, CAP_SYS_NICE; otherwise it stays at the
+// process's): when the CPUs are busy, with the analysis among others, the
+// kernel then runs it first as soon as packets wake it, and the analysis is
+// what falls behind, into the queue. It needs little CPU, copying packets
+// out of libpcap's buffer. The thread is never unlocked, so it ends with
+// the goroutine and its priority goes nowhere else.
+func (l *Live) Start(cfg FeedConfig) *Feed {
+	f := newFeed(l, cfg, l.snaplen)
+	go func() {
+		runtime.LockOSThread()
+		syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), captureNice) // on Linux, this thread only
+		f.run()
+	}()
+	return f
+}
+
+// newFeed sizes the queue for packets of up to maxPacket bytes.
+func newFeed(src packetSource, cfg FeedConfig, maxPacket int) *Feed {
+	if cfg.QueueBytes <= 0 {
+		cfg.QueueBytes = DefaultQueueBytes
+	}
+	size := max(batchBytes, maxPacket)
+	most := max(2, cfg.QueueBytes/size)
+	return &Feed{src: src, cfg: cfg, most: most, batchCap: size,
+		queue: make(chan *Batch, most), free: make(chan *Batch, most)}
+}
+
+// Batches delivers the packets read, in order.
+func (f *Feed) Batches() <-chan *Batch { return f.queue }
+
+// Release gives a batch back for reuse; its packets' Data are then
+// overwritten.
+func (f *Feed) Release(b *Batch) {
+	b.Packets, b.buf = b.Packets[:0], b.buf[:0]
+	f.free <- b // never blocks: the channel has room for every batch
+}
+
+// Stop asks the capture goroutine to end; it does within the read timeout,
+// and Batches is then closed after the last packets read.
+func (f *Feed) Stop() { f.stopping.Store(true) }
+
+// Dropped returns the number of packets read but dropped because the
+// queue was full. It is final once Batches is closed.
+func (f *Feed) Dropped() uint64 { return f.dropped.Load() }
+
+// Err returns why the capture ended early: the capture could not go on, or
+// writing Save failed. It is nil after Stop or Count. Call it once Batches
+// is closed.
+func (f *Feed) Err() error { return f.err }
+
+// take returns an empty batch: a released one, a new one while the queue
+// may still grow, or nil when every batch is taken.
+func (f *Feed) take() *Batch {
+	select {
+	case b := <-f.free:
+		return b
+	default:
+	}
+	if f.made == f.most {
+		return nil
+	}
+	f.made++
+	return &Batch{Packets: make([]Packet, 0, batchPackets), buf: make([]byte, 0, f.batchCap)}
+}
+
+func (f *Feed) run() {
+	defer close(f.queue)
+	var (
+		p         Packet
+		cur       *Batch // being filled
+		lastFlush time.Time
+	)
+	// send queues the batch being filled. It never blocks: the queue has
+	// room for every batch there is.
+	send := func() {
+		if cur != nil && len(cur.Packets) > 0 {
+			f.queue <- cur
+			cur = nil
+		}
+	}
+	defer send()
+	for !f.stopping.Load() && (f.cfg.Count == 0 || f.read < f.cfg.Count) {
+		err := f.src.Next(&p)
+		if err == ErrNoPacket {
+			// A quiet link: what was read goes now, and so does the file.
+			send()
+			if f.cfg.Save != nil {
+				if err := f.cfg.Save.Flush(); err != nil {
+					f.err = fmt.Errorf("writing %s: %v", f.cfg.SaveName, err)
+					return
+				}
+			}
+			continue
+		}
+		if err != nil {
+			f.err = err
+			return
+		}
+		f.read++
+		if w := f.cfg.Save; w != nil {
+			err := w.Write(&p)
+			if err == nil && p.Time.Sub(lastFlush) >= time.Second {
+				err, lastFlush = w.Flush(), p.Time
+			}
+			if err != nil {
+				f.err = fmt.Errorf("writing %s: %v", f.cfg.SaveName, err)
+				return
+			}
+		}
+		if cur == nil {
+			cur = f.take()
+		}
+		if cur != nil && !cur.add(&p) {
+			if len(cur.Packets) == 0 {
+				// Larger than a batch: libpcap keeps to the snapshot
+				// length, which a batch holds, so this cannot happen.
+				f.dropped.Add(1)
+				continue
+			}
+			send()
+			if cur = f.take(); cur != nil {
+				cur.add(&p) // an empty batch holds any packet
+			}
+		}
+		if cur == nil {
+			f.dropped.Add(1)
+			continue
+		}
+		// Hand over at once when the analysis has nothing queued, so that
+		// a packet waits for no other; while it is busy, packets gather
+		// into the batch and are handed over together.
+		if len(f.queue) == 0 || cur.full() {
+			send()
+		}
+	}
+}
 
 // Interface is one capture device, as tcpdump -D lists it.
 type Interface struct {

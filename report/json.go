@@ -261,6 +261,8 @@ func (j *JSON) Close(t *Totals) error {
 		b = strconv.AppendUint(b, t.Live.DroppedByKernel, 10)
 		b = append(b, `,"dropped_by_interface":`...)
 		b = strconv.AppendUint(b, t.Live.DroppedByIface, 10)
+		b = append(b, `,"dropped_by_tcpflow_fsm":`...)
+		b = strconv.AppendUint(b, t.Live.DroppedByTool, 10)
 		b = append(b, '}')
 	}
 	if t.Evicted > 0 {

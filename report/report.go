@@ -39,13 +39,16 @@ type Totals struct {
 	Live *LiveCounters
 }
 
-// LiveCounters are libpcap's counters, as tcpdump prints them.
+// LiveCounters are libpcap's counters, as tcpdump prints them, and ours.
 type LiveCounters struct {
 	Captured, ReceivedByFilter, DroppedByKernel, DroppedByIface uint64
+	// DroppedByTool counts packets read from libpcap that the queue to the
+	// analysis had no room for: the analysis or the output fell behind.
+	DroppedByTool uint64
 }
 
 // WriteLiveCounters writes the counters the way tcpdump does at exit: one
-// per line, the interface drops only when there were some.
+// per line, the interface drops only when there were some; then ours.
 func WriteLiveCounters(w io.Writer, c *LiveCounters) {
 	fmt.Fprintf(w, "%d packets captured\n", c.Captured)
 	fmt.Fprintf(w, "%d packets received by filter\n", c.ReceivedByFilter)
@@ -53,6 +56,7 @@ func WriteLiveCounters(w io.Writer, c *LiveCounters) {
 	if c.DroppedByIface > 0 {
 		fmt.Fprintf(w, "%d packets dropped by interface\n", c.DroppedByIface)
 	}
+	fmt.Fprintf(w, "%d packets dropped by tcpflow-fsm (queue full)\n", c.DroppedByTool)
 }
 
 // Counter is one named counter.

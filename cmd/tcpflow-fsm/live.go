@@ -43,15 +43,14 @@ func (t *tallySink) Done(c *flow.Conn) {
 // second one into an immediate exit. stop releases the signals and its
 // goroutine.
 type stopper struct {
-	sig      chan os.Signal
-	done     chan struct{}
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	stopping bool
+	sig   chan os.Signal
+	done  chan struct{}
+	asked chan struct{} // closed at the first signal
+	wg    sync.WaitGroup
 }
 
 func newStopper() *stopper {
-	s := &stopper{sig: make(chan os.Signal, 2), done: make(chan struct{})}
+	s := &stopper{sig: make(chan os.Signal, 2), done: make(chan struct{}), asked: make(chan struct{})}
 	signal.Notify(s.sig, os.Interrupt, syscall.SIGTERM)
 	s.wg.Add(1)
 	go func() {
@@ -59,12 +58,11 @@ func newStopper() *stopper {
 		for {
 			select {
 			case <-s.sig:
-				s.mu.Lock()
-				again := s.stopping
-				s.stopping = true
-				s.mu.Unlock()
-				if again {
+				select {
+				case <-s.asked:
 					os.Exit(130) // a second Ctrl-C: at once
+				default:
+					close(s.asked)
 				}
 			case <-s.done:
 				return
@@ -74,17 +72,15 @@ func newStopper() *stopper {
 	return s
 }
 
-func (s *stopper) requested() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stopping
-}
-
 func (s *stopper) stop() {
 	signal.Stop(s.sig)
 	close(s.done)
 	s.wg.Wait()
 }
+
+// liveTick is how often timers run and --stats is looked at when no packet
+// arrives.
+const liveTick = 100 * time.Millisecond
 
 // live captures on an interface until Ctrl-C, -c packets, or the interface
 // goes away, streaming what it finds.
@@ -132,43 +128,54 @@ func live(o *options, stdout, stderr io.Writer) int {
 	defer stop.stop()
 	fmt.Fprintf(stderr, "tcpflow-fsm: listening on %s, link-type %d, snapshot length %d bytes\n",
 		o.iface, l.LinkType(), o.snaplen)
+	// Capture on a goroutine of its own, which never waits for this one:
+	// a slow terminal or a burst of work here costs packets only when the
+	// queue between them is full, and those are counted.
+	feed := l.Start(capture.FeedConfig{Count: uint64(o.count), Save: w, SaveName: o.write})
+	// The first Ctrl-C stops the capture at once, also while this
+	// goroutine waits for a blocked stdout; what is queued is still
+	// analysed.
+	ended := make(chan struct{})
+	defer close(ended)
+	go func() {
+		select {
+		case <-stop.asked:
+			feed.Stop()
+		case <-ended:
+		}
+	}()
+	every := liveTick
+	if o.stats > 0 && o.stats < every {
+		every = o.stats
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
 	var (
-		p         capture.Packet
 		seg       fsm.Segment
 		read      uint64
-		readErr   error
-		lastFlush = time.Now()
 		nextStats = time.Now().Add(o.stats)
 		opened    int
 	)
-	for !stop.requested() && (o.count == 0 || read < uint64(o.count)) {
-		err := l.Next(&p)
-		switch {
-		case err == capture.ErrNoPacket:
-		case err != nil:
-			readErr = err
-		default:
-			read++
-			if w != nil {
-				if err := w.Write(&p); err != nil {
-					readErr = fmt.Errorf("writing %s: %v", o.write, err)
+	for batches := feed.Batches(); batches != nil; {
+		select {
+		case b, ok := <-batches:
+			if !ok {
+				batches = nil
+				break
+			}
+			for i := range b.Packets {
+				read++
+				if dec.Decode(&b.Packets[i], &seg) {
+					table.Add(&seg)
 				}
 			}
-			if dec.Decode(&p, &seg) {
-				table.Add(&seg)
-			}
-		}
-		if readErr != nil {
-			break
+			feed.Release(b)
+		case <-tick.C:
 		}
 		// Timers run on the clock: TIME-WAIT expires and closed or idle
 		// connections are released when no packet arrives.
 		now := time.Now()
 		table.Advance(now)
-		if w != nil && now.Sub(lastFlush) >= time.Second {
-			w.Flush()
-			lastFlush = now
-		}
 		if o.stats > 0 && !now.Before(nextStats) {
 			sc := report.StateCounts{Time: now, Interval: o.stats, Tally: sink.tally}
 			sc.Opened = table.Stats.Connections - opened
@@ -179,13 +186,14 @@ func live(o *options, stdout, stderr io.Writer) int {
 			nextStats = now.Add(o.stats)
 		}
 	}
+	readErr := feed.Err()
 
 	// The summary of every connection still open, then the counters.
 	table.Close()
 	tot := totals(read, 0, dec, table.Stats)
 	ls, statsErr := l.Stats()
 	tot.Live = &report.LiveCounters{Captured: ls.Captured, ReceivedByFilter: ls.ReceivedByFilter,
-		DroppedByKernel: ls.DroppedByKernel, DroppedByIface: ls.DroppedByIface}
+		DroppedByKernel: ls.DroppedByKernel, DroppedByIface: ls.DroppedByIface, DroppedByTool: feed.Dropped()}
 	if readErr != nil {
 		tot.ReadError = readErr.Error()
 	}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -423,6 +424,11 @@ func scenarioByName(name string, sport, cport int) liveScenario {
 		sc.server = append(slices.Clone(pathServerOpen), "CLOSED")
 	case "established":
 		sc.client, sc.server = pathClientOpen, pathServerOpen
+	case "loss":
+		// A bulk transfer, 256 KiB up and 3 MiB down, then a close from
+		// the client. The loss of its name comes from gen.sh's firewall
+		// rules, which these namespaces do not have.
+		sc.client, sc.server = pathClientCloses, pathServerLast
 	default:
 		panic("no expectations for scenario " + name)
 	}
@@ -484,6 +490,7 @@ type liveCapture struct {
 	ReceivedByFilter   uint64 `json:"received_by_filter"`
 	DroppedByKernel    uint64 `json:"dropped_by_kernel"`
 	DroppedByInterface uint64 `json:"dropped_by_interface"`
+	DroppedByTool      uint64 `json:"dropped_by_tcpflow_fsm"`
 }
 
 type liveStats struct {
@@ -670,8 +677,29 @@ func checkCounters(t *testing.T, p *liveProc, st *liveStats) [3]uint64 {
 	if got[2] != 0 {
 		t.Errorf("the kernel dropped %d packets (the test traffic is tiny)", got[2])
 	}
+	// Ours: packets read from libpcap that the queue to the analysis had
+	// no room for.
+	rx := regexp.MustCompile(toolDropLine)
+	n := 0
+	for _, s := range ls {
+		if m := rx.FindStringSubmatch(s); m != nil {
+			n++
+			if m[1] != "0" {
+				t.Errorf("tcpflow-fsm dropped %s packets (queue full); the test traffic is tiny", m[1])
+			}
+			if d, _ := strconv.ParseUint(m[1], 10, 64); d != st.Capture.DroppedByTool {
+				t.Errorf("stderr says %d packets dropped by tcpflow-fsm, the capture object %d", d, st.Capture.DroppedByTool)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("stderr has %d lines matching %s, want 1; stderr:\n%s", n, toolDropLine, p.err)
+	}
 	return got
 }
+
+// toolDropLine is the counter printed after libpcap's.
+const toolDropLine = `^(\d+) packets dropped by tcpflow-fsm \(queue full\)$`
 
 // checkEnded checks what every live run must end with: exit status, a
 // valid NDJSON stdout ending with the stats record, each connection's conn
@@ -972,6 +1000,88 @@ func TestLiveWriteMatchesOffline(t *testing.T) {
 			t.Errorf("conn %d has events offline only", id)
 		}
 	}
+}
+
+// TestLiveBlockedStdoutKeepsCapturing: while stdout is blocked (a pager
+// that does not read), the capture goes on reading from the kernel: two
+// bulk transfers, 6.5 MB, more than the kernel buffer holds, cross the
+// link while the tool cannot write a line, and once stdout drains every
+// packet has been analysed, none dropped by the kernel or by the tool.
+func TestLiveBlockedStdoutKeepsCapturing(t *testing.T) {
+	ln := newLiveNet(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, w.Fd(), syscall.F_SETPIPE_SZ, 4096); e != 0 {
+		t.Fatalf("F_SETPIPE_SZ: %v", e)
+	}
+	fd := int(w.Fd())
+	syscall.SetNonblock(fd, true)
+	filled := 0
+	for {
+		n, err := syscall.Write(fd, bytes.Repeat([]byte{'\n'}, 512))
+		if err != nil {
+			break // EAGAIN: full
+		}
+		filled += n
+	}
+	syscall.SetNonblock(fd, false)
+	tool := ln.startToolWith(w, "--json", "-B", "4096", "portrange", "9100-9199")
+	scenarios := []liveScenario{scenarioByName("loss", 9121, 40121), scenarioByName("loss", 9122, 40122)}
+	start := time.Now()
+	for _, sc := range scenarios {
+		ln.play(sc)
+	}
+	blocked := time.Since(start)
+	ss, raw := ln.snapshotSS()
+	if tool.exited() {
+		t.Fatalf("tcpflow-fsm exited: %v; stderr:\n%s", tool.state, tool.err)
+	}
+
+	// Drain stdout: what was there before the tool, then its records.
+	copied := make(chan error, 1)
+	go func() {
+		_, err := io.CopyN(io.Discard, r, int64(filled))
+		if err == nil {
+			_, err = io.Copy(tool.out, r)
+		}
+		copied <- err
+	}()
+	if !waitRecords(t, tool, 10*time.Second, func(o *liveOutput) bool {
+		p, _ := o.path(2, "client")
+		return slices.Equal(p, pathClientCloses)
+	}) {
+		t.Fatalf("the second transfer was not streamed once stdout drained:\n%s", tool.out)
+	}
+	tool.interrupt(t)
+	w.Close()
+	if err := <-copied; err != nil {
+		t.Fatalf("reading the tool's stdout: %v", err)
+	}
+	t.Logf("stdout blocked for %v of traffic", blocked.Round(time.Millisecond))
+	o := checkEnded(t, tool, 0)
+	got := checkCounters(t, tool, o.stats) // no drop, by the kernel or by us
+	if got[0] < 4000 {
+		t.Errorf("%d packets captured; two transfers of 3.25 MB are more than 4000", got[0])
+	}
+	if len(o.conns) != 2 {
+		t.Fatalf("%d conn records, want 2:\n%s", len(o.conns), tool.out)
+	}
+	for _, c := range o.conns {
+		sc := scenarios[c.ID-1]
+		cp, _ := o.path(c.ID, "client")
+		sp, _ := o.path(c.ID, "server")
+		if !slices.Equal(cp, sc.client) || !slices.Equal(sp, sc.server) {
+			t.Errorf("conn %d: client %v, server %v; want %v, %v", c.ID, cp, sp, sc.client, sc.server)
+		}
+		if c.ClientBytes != 256<<10 || c.ServerBytes != 3<<20 {
+			t.Errorf("conn %d: client %d bytes, server %d; want %d, %d", c.ID, c.ClientBytes, c.ServerBytes, 256<<10, 3<<20)
+		}
+	}
+	checkAgainstKernel(t, &o, ss, raw)
 }
 
 // TestLiveStats: --stats prints state_counts records that count a held-open

@@ -109,7 +109,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces a live capture can use")
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after `N` packets")
 	fs.IntVarP(&o.snaplen, "snapshot-length", "s", 262144, "live: keep `SNAPLEN` bytes of each packet")
-	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", 4096, "live: kernel capture buffer in `KiB`")
+	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", 32768, "live: kernel capture buffer in `KiB`")
 	fs.BoolVarP(&o.noPromisc, "no-promiscuous-mode", "p", false, "live: do not put the interface in promiscuous mode")
 	fs.StringVarP(&o.direction, "direction", "Q", "inout", "live: capture packets going `in`, out or inout")
 	fs.StringVarP(&o.write, "write", "w", "", "live: also save the raw packets to `FILE` (pcap), to analyse again with -r")
@@ -191,6 +191,8 @@ func (o *options) check() string {
 		return "--stats counts states during a live capture: it goes with -i"
 	case o.ladder && (o.iface != "" || o.asJSON):
 		return "--ladder draws a capture file's connections: it goes with -r, without --json"
+	case o.summary && o.iface != "":
+		return "--summary reads a capture file (-r); live capture streams transitions and a summary line per connection"
 	case o.summary && (o.ladder || o.asJSON):
 		return "--summary is a text report: not with --ladder or --json"
 	case len(o.conns) > 0 && !o.ladder:
