@@ -513,19 +513,50 @@ func TestReasonAndKindNames(t *testing.T) {
 }
 
 // FuzzDecode checks that the decoder never panics and that what it returns
-// is consistent, on any bytes and link type.
+// is consistent, on any bytes and link type: every packet is counted once,
+// a segment is filled completely (nothing left from the previous one, the
+// same as a fresh decoder gives), and a packet that is not decoded leaves
+// the segment as it was.
 func FuzzDecode(f *testing.F) {
 	for _, tc := range decodeCases(f) {
 		f.Add(tc.linkType, tc.data, tc.origLen)
 	}
+	// Real packets: Ethernet (IPv4, IPv6) and SLL2.
+	for _, p := range kernelPackets(f) {
+		f.Add(p.LinkType, p.Data, p.OrigLen)
+	}
+	// What a previous packet could leave in a reused segment.
+	stale := fsm.Segment{
+		Time: time.Unix(1, 0), Src: netip.MustParseAddrPort("192.0.2.1:9"), Dst: netip.MustParseAddrPort("[2001:db8::9]:9"),
+		Seq: 0xdeadbeef, Ack: 0xfeedface, Flags: 0xff, Window: 0xffff, PayloadLen: 1 << 20, Captured: 1 << 20,
+		Malformed: 0xff, Ident: 0xdeadbeef,
+		Opts: fsm.Options{MSS: 9, HasMSS: true, WScale: 9, HasWScale: true, SACKPermitted: true, HasTimestamps: true,
+			TSVal: 9, TSEcr: 9, HasFastOpen: true, NSACK: 4, SACK: [4]fsm.SACKBlock{{Left: 1, Right: 2}, {Left: 3, Right: 4}, {Left: 5, Right: 6}, {Left: 7, Right: 8}}},
+	}
+	when := time.Unix(1700000000, 123456789)
 	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, lt uint16, data []byte, orig int) {
-		var s fsm.Segment
-		p := Packet{LinkType: lt, Data: data, OrigLen: orig}
+		s := stale
+		p := Packet{LinkType: lt, Data: data, OrigLen: orig, Time: when}
 		before := d.Stats()
-		if d.Decode(&p, &s) {
-			if s.PayloadLen < 0 || s.Captured < 0 || s.Captured > s.PayloadLen || int(s.Opts.NSACK) > len(s.Opts.SACK) {
+		ok := d.Decode(&p, &s)
+		var fresh fsm.Segment
+		if NewDecoder().Decode(&p, &fresh) != ok {
+			t.Fatalf("decoded %v by a used decoder, %v by a fresh one", ok, !ok)
+		}
+		if !ok && s != stale {
+			t.Fatalf("packet not decoded but the segment changed: %+v", s)
+		}
+		if ok {
+			if s != fresh {
+				t.Fatalf("segment depends on what it held before:\n%+v\n%+v", s, fresh)
+			}
+			if s.PayloadLen < 0 || s.Captured < 0 || s.Captured > s.PayloadLen || s.Captured > len(data) ||
+				int(s.Opts.NSACK) > len(s.Opts.SACK) || !s.Time.Equal(when) {
 				t.Fatalf("inconsistent segment %+v", s)
+			}
+			if !s.Src.IsValid() || !s.Dst.IsValid() || s.Src.Addr().Is4() != s.Dst.Addr().Is4() || s.Src.Addr().Zone() != "" {
+				t.Fatalf("bad addresses %v > %v", s.Src, s.Dst)
 			}
 		}
 		after := d.Stats()
@@ -542,8 +573,8 @@ func FuzzDecode(f *testing.F) {
 				moved += int(after.Reasons[r] - before.Reasons[r])
 			}
 		}
-		if moved != 1 {
-			t.Fatalf("%d outcome counters moved", moved)
+		if moved != 1 || (after.TCP != before.TCP) != ok {
+			t.Fatalf("%d outcome counters moved (decoded %v)", moved, ok)
 		}
 	})
 }

@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // readAll reads every packet, copying the data, and returns the error that
@@ -712,9 +714,59 @@ func TestNextPcapngDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// FuzzReader checks that no input makes the reader panic or loop, and that
-// what it returns is consistent.
+// kernelSeeds are small captures of testdata/kernel that seed the fuzz
+// targets: classic pcap on Ethernet (IPv4, IPv6, a self-connect), Linux
+// SLL2, and pcapng.
+var kernelSeeds = []string{"refused.pcap", "self-connect.pcap", "ipv6-close.pcap", "any-sll2.pcap", "any-sll2.pcapng"}
+
+// kernelFiles returns the contents of the kernelSeeds.
+func kernelFiles(f *testing.F) [][]byte {
+	var files [][]byte
+	for _, name := range kernelSeeds {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "kernel", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		files = append(files, b)
+	}
+	return files
+}
+
+// kernelPackets returns a few packets of each kernelSeeds file, copied: the
+// first two, one from the middle and the last.
+func kernelPackets(f *testing.F) []Packet {
+	var out []Packet
+	for _, b := range kernelFiles(f) {
+		r, err := NewReader(bytes.NewReader(b), "seed")
+		if err != nil {
+			f.Fatal(err)
+		}
+		var all []Packet
+		for {
+			var p Packet
+			if err := r.Next(&p); err != nil {
+				break
+			}
+			p.Data = bytes.Clone(p.Data)
+			all = append(all, p)
+		}
+		for i, p := range all {
+			if i < 2 || i == len(all)/2 || i == len(all)-1 {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// FuzzReader checks that no input makes the reader panic or loop, that
+// what it returns is consistent, and that its errors are io.EOF or a
+// *FormatError whose message is printable: no byte of the file reaches a
+// terminal raw through an error.
 func FuzzReader(f *testing.F) {
+	for _, b := range kernelFiles(f) {
+		f.Add(b)
+	}
 	p := newPcap(binary.BigEndian, true, 65535, 0x24000001)
 	p.record(1, 2, seq(60), 60)
 	p.record(1, 2, seq(10), 60)
@@ -730,8 +782,21 @@ func FuzzReader(f *testing.F) {
 		f.Add(n.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// Gzip errors are I/O errors, and offsets count decompressed bytes.
+		gz := len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b
+		check := func(err error) {
+			var fe *FormatError
+			if err != io.EOF && !errors.As(err, &fe) && !gz {
+				t.Fatalf("error %v is neither io.EOF nor a *FormatError", err)
+			}
+			msg := err.Error()
+			if !utf8.ValidString(msg) || strings.ContainsFunc(msg, func(r rune) bool { return !strconv.IsPrint(r) }) {
+				t.Fatalf("error message is not printable: %q", msg)
+			}
+		}
 		r, err := NewReader(bytes.NewReader(b), "fuzz")
 		if err != nil {
+			check(err)
 			return
 		}
 		var p Packet
@@ -739,14 +804,11 @@ func FuzzReader(f *testing.F) {
 		for i := 0; ; i++ {
 			err := r.Next(&p)
 			if err != nil {
-				var fe *FormatError
-				gz := len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b // gzip errors are I/O errors
-				if err != io.EOF && !errors.As(err, &fe) && !gz {
-					t.Fatalf("error %v is neither io.EOF nor a *FormatError", err)
-				}
+				check(err)
 				return
 			}
-			if p.Record != int64(i+1) || p.Offset <= last || p.Offset >= int64(len(b)) || len(p.Data) > len(b) {
+			if p.Record != int64(i+1) || p.Offset <= last || p.OrigLen < 0 ||
+				!gz && (p.Offset >= int64(len(b)) || len(p.Data) > len(b)) {
 				t.Fatalf("packet %d: %+v", i, brief(p))
 			}
 			last = p.Offset
