@@ -89,20 +89,33 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 }
 
 func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
-	when := ""
+	var num [32]byte
+	when := num[:0]
 	if e.Seg == 0 || len(c.Timeline) == 0 {
 		// A timer, or no timeline to hang it on: give its own time.
-		when = rel(e.Time.Sub(c.First))
+		when = strconv.AppendFloat(when, e.Time.Sub(c.First).Seconds(), 'f', 6, 64)
 	}
 	who := r.name(e.Side)
 	switch e.Kind {
 	case fsm.Transition:
-		inferred := ""
-		if e.Inferred {
-			inferred = ", inferred"
-		}
+		// "%12s      %-6s %s -> %s  (%s%s)\n", without fmt: a timeline
+		// has several a connection.
 		p := painter(t.Color)
-		fmt.Fprintf(t.w, "%12s      %-6s %s -> %s  (%s%s)\n", when, who, p.state(e.From), p.state(e.To), e.Cause, inferred)
+		b := padLeft(t.line[:0], when, 12)
+		b = append(b, "      "...)
+		b = padRight(b, []byte(who), 6)
+		b = append(b, ' ')
+		b = append(b, p.state(e.From)...)
+		b = append(b, " -> "...)
+		b = append(b, p.state(e.To)...)
+		b = append(b, "  ("...)
+		b = append(b, e.Cause...)
+		if e.Inferred {
+			b = append(b, ", inferred"...)
+		}
+		b = append(b, ")\n"...)
+		t.line = b
+		t.w.Write(b)
 	case fsm.Violation:
 		info := e.Code.Info()
 		name := painter(t.Color).severity(info.Severity, info.Name)
@@ -123,8 +136,6 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 	}
 }
 
-// segLabels writes a segment's events for the end of its timeline line:
-// "  [retransmission] [dup ack #2]"; "" when it has none.
 // appendSegment appends a timeline line for segment p: when, which way,
 // flags, relative sequence and ACK numbers, length, window and labels, as
 //
@@ -174,6 +185,8 @@ func padRight(b, s []byte, width int) []byte {
 	return b
 }
 
+// segLabels writes a segment's events for the end of its timeline line:
+// "  [retransmission] [dup ack #2]"; "" when it has none.
 func segLabels(p *flow.Packet) string {
 	var b strings.Builder
 	p.Events.Each(func(e flow.SegEvent) {
