@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"sync"
 	"time"
@@ -227,12 +228,7 @@ func shardHash(a, b netip.AddrPort) uint64 {
 
 func endpointHash(ap netip.AddrPort) uint64 {
 	ip := ap.Addr().As16()
-	h := uint64(ap.Port())
-	for i := 0; i < 16; i += 8 {
-		h ^= uint64(ip[i]) | uint64(ip[i+1])<<8 | uint64(ip[i+2])<<16 | uint64(ip[i+3])<<24 |
-			uint64(ip[i+4])<<32 | uint64(ip[i+5])<<40 | uint64(ip[i+6])<<48 | uint64(ip[i+7])<<56
-		h *= 0x9e3779b97f4a7c15
-		h ^= h >> 29
-	}
-	return h
+	h := (binary.LittleEndian.Uint64(ip[:8]) ^ uint64(ap.Port())) * 0x9e3779b97f4a7c15
+	h = (h ^ h>>29 ^ binary.LittleEndian.Uint64(ip[8:])) * 0x9e3779b97f4a7c15
+	return h ^ h>>32
 }
