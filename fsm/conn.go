@@ -329,6 +329,14 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 			c.violationAt(u.from, AckOfUnsentData, u.time.Time(), int(u.seg))
 		}
 	}
+	if k == KindRST && c.rstIgnored(r, s, seg) {
+		// Its receiver discards it (RFC 5961 §3.2), and no endpoint
+		// sends a RST outside its peer's window but a forger or a stale
+		// copy: it proves nothing about its claimed sender, whose state
+		// stays as it was. conntrack, too, lets such a RST change nothing.
+		c.receive(from.Other(), r, s, seg, k)
+		return c.events
+	}
 	c.checkSent(from, s, r, seg, k)
 	c.send(from, s, r, seg, k)
 	c.noteSent(s, r, seg, k)
@@ -754,6 +762,16 @@ func (c *Conn) rcvdRST(side Side, e, p *Endpoint, seg *Segment) {
 	case rstOutside:
 		c.violation(side.Other(), RstOutOfWindow, seg)
 	}
+}
+
+// rstIgnored reports whether RST seg, received by e from p, falls outside
+// e's window, so that e ignores it.
+func (c *Conn) rstIgnored(e, p *Endpoint, seg *Segment) bool {
+	switch e.State {
+	case Closed, Listen, SynSent:
+		return false
+	}
+	return c.rstVerdict(e, p, seg.Seq) == rstOutside
 }
 
 type rstClass uint8

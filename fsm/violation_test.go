@@ -27,7 +27,7 @@ func TestViolationsTriggered(t *testing.T) {
 		{FinWithoutAck, append(hs[:3:3],
 			step{from: A, flags: FIN, seq: 1, wantA: Established, wantB: Established, codes: []Code{FinWithoutAck}})},
 		{RstOutOfWindow, append(hs[:3:3], data,
-			step{from: B, flags: RST, seq: 1 << 30, wantA: Established, wantB: Closed, codes: []Code{RstOutOfWindow}})},
+			step{from: B, flags: RST, seq: 1 << 30, wantA: Established, wantB: Established, codes: []Code{RstOutOfWindow}})},
 		{RstBadAckInSynSent, []step{
 			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
 			{from: B, flags: RST | ACK, seq: zeroFromB, ack: 7, wantA: SynSent, wantB: Closed, codes: []Code{RstBadAckInSynSent}}}},
