@@ -13,8 +13,10 @@ import (
 // Findings about traffic in bulk rather than one connection: a SYN flood,
 // a port scan, a RST storm. Each is read from connections as they end,
 // with memory that does not grow with the flood: at most maxTracked
-// targets are counted (the first seen; a flood has few), and distinct
-// sources and ports are estimated, not listed.
+// servers and clients are counted, and distinct sources and ports are
+// estimated, not listed. When the servers or the clients fill their
+// table, those seen in one connection only are dropped: a flood's spoofed
+// sources go, a scanner (or a flood's target) stays.
 
 const (
 	// maxTracked bounds the servers and clients counted.
@@ -93,6 +95,9 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 		return // no SYN seen: not an attempt to open
 	}
 	fc := b.servers[server]
+	if fc == nil && len(b.servers) >= maxTracked {
+		sweep(b.servers, func(fc *floodCount) bool { return fc.conns < 2 })
+	}
 	if fc == nil && len(b.servers) < maxTracked {
 		fc = &floodCount{}
 		b.servers[server] = fc
@@ -109,6 +114,9 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 		}
 	}
 	sc := b.clients[client.Addr()]
+	if sc == nil && len(b.clients) >= maxTracked {
+		sweep(b.clients, func(sc *scanCount) bool { return sc.conns < 2 })
+	}
 	if sc == nil && len(b.clients) < maxTracked {
 		sc = &scanCount{}
 		b.clients[client.Addr()] = sc
@@ -125,6 +133,15 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 		}
 		sc.targets.add(hash(server.Addr().As16(), server.Port()))
 		sc.hosts.add(hash(server.Addr().As16(), 0))
+	}
+}
+
+// sweep deletes the entries of m that drop says to.
+func sweep[K comparable, V any](m map[K]V, drop func(V) bool) {
+	for k, v := range m {
+		if drop(v) {
+			delete(m, k)
+		}
 	}
 }
 

@@ -118,3 +118,26 @@ func TestSketch(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkScanAfterFlood checks that a scan that starts after a flood of
+// spoofed sources has filled the table of clients is still named.
+func TestBulkScanAfterFlood(t *testing.T) {
+	server := addr([4]byte{10, 0, 0, 1}, 80)
+	scanner := addr([4]byte{10, 9, 9, 9}, 43771)
+	got := bulkFindings(t, func(add func(src, dst netip.AddrPort, f fsm.Flags, seq, ack uint32)) {
+		for i := range 3 * maxTracked {
+			add(addr([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}, uint16(1024+i)), server, fsm.SYN, uint32(i), 0)
+		}
+		for port := range uint16(300) {
+			dst := addr([4]byte{10, 0, 1, 1}, 1+port)
+			add(scanner, dst, fsm.SYN, 7, 0)
+			add(dst, scanner, fsm.RST|fsm.ACK, 0, 8)
+		}
+	})
+	if fd, ok := got["port_scan"]; !ok || fd.Target != "10.9.9.9" || fd.Count != 300 {
+		t.Errorf("port_scan after a flood: %+v", fd)
+	}
+	if fd, ok := got["syn_flood"]; !ok || fd.Count != 3*maxTracked {
+		t.Errorf("syn_flood: %+v", fd)
+	}
+}
