@@ -384,7 +384,6 @@ func (s *rowStore) add(r *summaryRow) {
 func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	s.init()
 	b := s.room(512)
-	start := len(b)
 	col := 0
 	cell := func(l int, v []byte) {
 		b = binary.AppendUvarint(b, uint64(len(v)))
@@ -433,7 +432,7 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	b = binary.AppendUvarint(b, uint64(len(events)))
 	b = append(b, events...)
 	s.num = num[:0]
-	s.done(b, len(b)-start)
+	s.done(b)
 }
 
 // init sets the widths of the columns from the header, once.
@@ -463,7 +462,7 @@ func (s *rowStore) room(need int) []byte {
 }
 
 // done stores the chunk b, which grew by a row.
-func (s *rowStore) done(b []byte, _ int) {
+func (s *rowStore) done(b []byte) {
 	s.chunks[len(s.chunks)-1] = b
 	s.n++
 }
