@@ -972,7 +972,10 @@ func (c *Conn) checkWindow(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 	// new offer; so is one for the same ACK that reaches less far with its
 	// SACK blocks (a receiver holding out-of-order data SACKs it in every
 	// ACK until the hole fills).
-	if s.hasEdge && seg.Flags&ACK != 0 && seg.Ack.GreaterThanEq(s.AckSnt) &&
+	// A TSval older than its sender's latest marks a segment captured out
+	// of order too (RFC 7323 §5.3: TSvals do not go backwards).
+	older := seg.Opts.HasTimestamps && s.HasTS && int32(seg.Opts.TSVal-s.TSVal) < 0
+	if s.hasEdge && seg.Flags&ACK != 0 && seg.Ack.GreaterThanEq(s.AckSnt) && !older &&
 		!(seg.Ack == s.AckSnt && sackReach(seg).LessThan(s.sackReach)) {
 		edge := seg.Ack.Add(uint32(seg.Window) << s.WScale)
 		// A shift of n loses up to 2^n octets to rounding (Zeek's

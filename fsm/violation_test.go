@@ -271,3 +271,20 @@ func allowedSomewhere(from, to State) bool {
 	}
 	return false
 }
+
+// An ACK captured out of order shows it by an older TSval: its smaller
+// window is not a shrink. The same window from a newer TSval is one.
+func TestOlderTSvalIsNotWindowShrink(t *testing.T) {
+	ts := func(v uint32) Options { return Options{HasTimestamps: true, TSVal: v} }
+	syn := Options{HasTimestamps: true, HasMSS: true, MSS: 1460, HasWScale: true, WScale: 0, SACKPermitted: true}
+	run(t, []step{
+		{from: A, flags: SYN, opts: syn, wantA: SynSent, wantB: Closed},
+		{from: B, flags: SYN | ACK, ack: 1, opts: syn, wantA: Established, wantB: SynReceived},
+		{from: A, flags: ACK, seq: 1, ack: 1, opts: ts(1), wantA: Established, wantB: Established},
+		{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 1000, opts: ts(2), wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 1, ack: 1001, win: 3000, opts: ts(20), wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 1, ack: 1001, win: 2000, opts: ts(10), wantA: Established, wantB: Established},
+		{from: B, flags: ACK, seq: 1, ack: 1001, win: 1000, opts: ts(30), wantA: Established, wantB: Established,
+			codes: []Code{WindowShrunk}},
+	})
+}
