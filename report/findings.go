@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 
 	"tcpflow-fsm/flow"
 	"tcpflow-fsm/fsm"
@@ -119,6 +120,8 @@ func (f *Findings) List() []Finding {
 		if len(ids) == 0 {
 			continue
 		}
+		// Connections reported early under --max-conns come out of order.
+		slices.Sort(ids)
 		fd := Finding{Code: info.code, Conns: ids, Meaning: info.meaning}
 		if info.code == "time_wait" {
 			fd.Detail = fmt.Sprintf("client closed first in %d, server in %d", f.closers[0], f.closers[1])
