@@ -346,26 +346,15 @@ func (s *rowStore) spillChunks() {
 }
 
 func (s *rowStore) add(r *summaryRow) {
-	need := len(r.events) + 3*binary.MaxVarintLen64
+	s.init()
+	need := len(r.events) + binary.MaxVarintLen64
 	for l := range r.cols {
-		if s.width[l] == nil {
-			s.width[l] = make([]int, len(summaryHeader[l]))
-			for i, h := range summaryHeader[l] {
-				s.width[l][i] = len(h)
-			}
-		}
 		for i, cell := range r.cols[l] {
 			s.width[l][i] = max(s.width[l][i], len(cell))
 			need += len(cell) + binary.MaxVarintLen64
 		}
 	}
-	if len(s.chunks) == 0 || cap(s.chunks[len(s.chunks)-1])-len(s.chunks[len(s.chunks)-1]) < need {
-		s.chunks = append(s.chunks, make([]byte, 0, max(rowChunk, need)))
-		if len(s.chunks) > cmp.Or(s.inMemory, rowsInMemory) && !s.noSpill {
-			s.spillChunks()
-		}
-	}
-	b := s.chunks[len(s.chunks)-1]
+	b := s.room(need)
 	for l := range r.cols {
 		for _, cell := range r.cols[l] {
 			b = binary.AppendUvarint(b, uint64(len(cell)))
@@ -373,9 +362,7 @@ func (s *rowStore) add(r *summaryRow) {
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.events)))
-	b = append(b, r.events...)
-	s.chunks[len(s.chunks)-1] = b
-	s.n++
+	s.done(append(b, r.events...))
 }
 
 // addConn adds the row of connection c: summaryHeader's columns and its
