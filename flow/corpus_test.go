@@ -152,7 +152,7 @@ func TestCorpusCaptureDuplicates(t *testing.T) {
 			sum := 0
 			for i, g := range got {
 				w := want[i]
-				sum += g.Duplicates
+				sum += int(g.Duplicates)
 				for _, s := range []fsm.Side{fsm.A, fsm.B} {
 					if g.FSM.Endpoint(s).State != w.FSM.Endpoint(s).State {
 						t.Errorf("conn %d side %v ends %v, %v without the copies", g.ID, s, g.FSM.Endpoint(s).State, w.FSM.Endpoint(s).State)
@@ -162,7 +162,7 @@ func TestCorpusCaptureDuplicates(t *testing.T) {
 					t.Errorf("conn %d: packets %v bytes %v violations %d; without the copies %v %v %d",
 						g.ID, g.Packets, g.Bytes, g.Violations, w.Packets, w.Bytes, w.Violations)
 				}
-				if !slices.Equal(g.Events, w.Events) || !slices.Equal(g.Timeline, w.Timeline) {
+				if !slices.Equal(g.Events(), w.Events()) || !slices.Equal(g.Timeline(), w.Timeline()) {
 					t.Errorf("conn %d: events or timeline differ from those without the copies", g.ID)
 				}
 			}

@@ -23,8 +23,9 @@ import (
 //     recentPerSide segments its sender sent on the connection: the same
 //     IPv4 identification or IPv6 flow label, the same TCP header with the
 //     same options, checksum, TSval, ACK and window, the same length;
-//   - the two were captured within DuplicateWindow of each other, in either
-//     order (the per-CPU buffers of "any" can swap them);
+//   - the two were captured within DuplicateWindow of each other (to the
+//     microsecond), in either order (the per-CPU buffers of "any" can swap
+//     them);
 //   - nothing the peer sent in between gave the sender a reason to send the
 //     segment again. With a timestamps option that is a loss signal, a SACK
 //     or a duplicate ACK, after which a sender retransmits at once (fast
@@ -69,11 +70,13 @@ const recentPerSide = 4
 
 // sighting is one segment remembered for recognising its copies.
 // It is kept small, as every connection holds 2·recentPerSide of them:
-// half the Ident (two different segments of one sender within
-// milliseconds would have to collide in 32 bits) and the peer's counters
+// the capture time in microseconds modulo 2^32 (71 minutes: two sightings
+// are compared only when milliseconds apart), half the Ident (two
+// different segments of one sender within milliseconds would have to
+// collide in 32 bits; 0 marks an empty slot) and the peer's counters
 // modulo 2^16 (they are compared for equality across milliseconds).
 type sighting struct {
-	at          int64  // capture time, ns since the Unix epoch
+	at          uint32 // capture time, µs since the Unix epoch, modulo 2^32
 	ident       uint32 // the low half of the segment's Ident
 	peerSent    uint16 // segments the peer had sent by then, modulo 2^16
 	peerSignals uint16 // loss signals the peer had sent by then, modulo 2^16
@@ -94,14 +97,14 @@ type dupFinder struct {
 // copyOf reports whether seg, sent by side, is a copy of a segment
 // recorded before.
 func (d *dupFinder) copyOf(side fsm.Side, seg *fsm.Segment) bool {
-	if seg.Ident == 0 {
+	if uint32(seg.Ident) == 0 {
 		return false
 	}
-	at := seg.Time.UnixNano()
+	at := micros(seg.Time)
 	peer := side.Other()
 	for i := range d.recent[side] {
 		s := &d.recent[side][i]
-		if s.ident != uint32(seg.Ident) || max(at-s.at, s.at-at) > int64(DuplicateWindow) {
+		if s.ident != uint32(seg.Ident) || max(int32(at-s.at), int32(s.at-at)) > int32(DuplicateWindow/time.Microsecond) {
 			continue
 		}
 		if seg.Opts.HasTimestamps {
@@ -126,11 +129,14 @@ func (d *dupFinder) record(side fsm.Side, seg *fsm.Segment) {
 		}
 		d.lastAck[side], d.lastWin[side], d.acked[side] = seg.Ack, seg.Window, true
 	}
-	if seg.Ident == 0 {
+	if uint32(seg.Ident) == 0 {
 		return
 	}
 	peer := side.Other()
-	d.recent[side][d.next[side]] = sighting{ident: uint32(seg.Ident), at: seg.Time.UnixNano(),
+	d.recent[side][d.next[side]] = sighting{ident: uint32(seg.Ident), at: micros(seg.Time),
 		peerSent: uint16(d.sent[peer]), peerSignals: uint16(d.signals[peer])}
 	d.next[side] = (d.next[side] + 1) % recentPerSide
 }
+
+// micros is t in microseconds since the Unix epoch, modulo 2^32.
+func micros(t time.Time) uint32 { return uint32(t.UnixMicro()) }

@@ -115,10 +115,10 @@ func TestEveryPacketCapturedTwice(t *testing.T) {
 	if g.Packets != w.Packets || g.Bytes != w.Bytes || g.Packets != [2]int{7, 4} {
 		t.Errorf("packets %v bytes %v with copies, %v %v without", g.Packets, g.Bytes, w.Packets, w.Bytes)
 	}
-	if !slices.Equal(g.Events, w.Events) || !slices.Equal(g.Timeline, w.Timeline) || g.Violations != w.Violations {
-		t.Errorf("events or timeline differ:\n got  %v\n want %v", g.Events, w.Events)
+	if !slices.Equal(g.Events(), w.Events()) || !slices.Equal(g.Timeline(), w.Timeline()) || g.Violations != w.Violations {
+		t.Errorf("events or timeline differ:\n got  %v\n want %v", g.Events(), w.Events())
 	}
-	if g.Duplicates != len(once) || tb2.Stats.Duplicates != len(once) || w.Duplicates != 0 || tb1.Stats.Duplicates != 0 {
+	if int(g.Duplicates) != len(once) || tb2.Stats.Duplicates != len(once) || w.Duplicates != 0 || tb1.Stats.Duplicates != 0 {
 		t.Errorf("duplicates %d (table %d), want %d", g.Duplicates, tb2.Stats.Duplicates, len(once))
 	}
 	if tb2.Stats.Segments != len(twice) {
@@ -145,12 +145,13 @@ func TestRetransmissionsAreNotDuplicates(t *testing.T) {
 		// The sender's repeat 200 ms later (an RTO) with a new TSval, and
 		// so a new Ident.
 		{"RTO with a new TSval", []wire{dataSegment(10*ms, 7, false), dataSegment(210*ms, 8, false)}, 0},
-		// The same Ident, the window apart and more: a sender without
-		// timestamps or IPv4 identification repeats the packet as it was.
-		{"same Ident after the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms+DuplicateWindow+1, 7, true)}, 0},
+		// The same Ident, the window apart and more (times are compared to
+		// the microsecond): a sender without timestamps or IPv4
+		// identification repeats the packet as it was.
+		{"same Ident after the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms+DuplicateWindow+time.Microsecond, 7, true)}, 0},
 		{"same Ident at the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms+DuplicateWindow, 7, true)}, 1},
 		{"same Ident, earlier by the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms-DuplicateWindow, 7, true)}, 1},
-		{"same Ident, earlier by more", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms-DuplicateWindow-1, 7, true)}, 0},
+		{"same Ident, earlier by more", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms-DuplicateWindow-time.Microsecond, 7, true)}, 0},
 		// A fast retransmission 300 µs later that the fingerprint cannot
 		// tell from the original (its TSval has not moved on): the
 		// duplicate ACKs between give it away.
@@ -190,10 +191,10 @@ func TestRetransmissionsAreNotDuplicates(t *testing.T) {
 				t.Fatalf("%d connections", len(conns))
 			}
 			c := conns[0]
-			if c.Duplicates != tc.dups || tb.Stats.Duplicates != tc.dups {
+			if int(c.Duplicates) != tc.dups || tb.Stats.Duplicates != tc.dups {
 				t.Errorf("%d duplicates (table %d), want %d", c.Duplicates, tb.Stats.Duplicates, tc.dups)
 			}
-			if sum := c.Packets[0] + c.Packets[1] + c.Duplicates; sum != len(tc.ws)+1 {
+			if sum := c.Packets[0] + c.Packets[1] + int(c.Duplicates); sum != len(tc.ws)+1 {
 				t.Errorf("%d packets and %d duplicates for %d segments", c.Packets[0]+c.Packets[1], c.Duplicates, len(tc.ws)+1)
 			}
 		})

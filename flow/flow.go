@@ -134,73 +134,159 @@ const SegEventKind fsm.EventKind = 0xff
 func (e *Event) IsSegEvent() bool { return e.Kind == SegEventKind }
 
 // Conn is one connection: one incarnation of a 4-tuple.
+//
+// A million of them may be tracked at once, so a Conn keeps its fields
+// small and holds what only some connections need (timelines, segment
+// events, violation codes) in a part allocated when first needed.
 type Conn struct {
 	ID int
 	// Order is the number of the segment that opened the connection,
 	// counted over the whole capture (see Table.AddNumbered).
-	Order int64
-	// Addr holds side A's and side B's address; side A sent the first
-	// segment seen.
-	Addr        [2]netip.AddrPort
-	FSM         fsm.Conn
-	First, Last time.Time
-	Packets     [2]int   // segments sent by each side
-	Bytes       [2]int64 // payload octets sent by each side
-	Events      []Event
-	Timeline    []Packet // when Config.Timeline is set
+	Order   int64
+	FSM     fsm.Conn
+	Packets [2]int   // segments sent by each side
+	Bytes   [2]int64 // payload octets sent by each side
 	// Cur is the connection's latest segment. With Config.Unordered (live
 	// capture) it is the connection's own; otherwise it is the table's,
 	// valid only while the sink's Event handles one of its events.
 	Cur        *Packet
-	Violations int
+	Violations uint32
+	// Duplicates counts copies of segments already seen (the same packet
+	// captured again on another interface: see DuplicateWindow). They are
+	// not in Packets, Bytes or Timeline and never reach the state machine.
+	Duplicates uint32
 	// Refused says, for each side, that it left SYN-SENT for CLOSED on a
 	// RST: its connection attempt was refused. Aborted says an endpoint
 	// sent a RST from a synchronized state (not TIME-WAIT). Both are read
 	// from the transitions, and hold when Events are not kept.
 	Refused [2]bool
 	Aborted bool
-	// SegEvents holds the segment events of the connection's segments
-	// when Config.KeepSegEvents is set.
-	SegEvents []Event
-	// SegCounts counts the segment events of the connection's segments,
-	// indexed by SegEvent.
-	SegCounts [NumSegEvents]uint32
-	// RetransRun counts each side's retransmissions since the peer last
-	// sent anything; MaxRetransRun is the longest such run.
-	RetransRun    [2]int
-	MaxRetransRun int
-	// Duplicates counts copies of segments already seen (the same packet
-	// captured again on another interface: see DuplicateWindow). They are
-	// not in Packets, Bytes or Timeline and never reach the state machine.
-	Duplicates int
 	// End says why the connection was handed to the sink.
 	End EndReason
 
 	// Zeek keeps Zeek's view of the connection: conn_state and history.
 	Zeek Zeek
 
-	// TimelineDropped counts segments left out of Timeline by the cap.
-	TimelineDropped int
-
 	// newer and older link the tracked connections from the most
 	// recently active to the longest idle.
 	newer, older *Conn
+	more         *connMore // nil until needed
 
-	synack   [2]bool // side sent a SYN,ACK
-	done     bool
-	endedAt  time.Time // when both endpoints were first seen closed
-	deadline time.Time // when its timer fires
-	release  bool      // the timer releases it (else it is the 2MSL timer)
-	reason   EndReason // why, when release is set
-	hidx     int       // index in the timer heap; -1 when not scheduled
-	dups     dupFinder
-	seq      seqTrack
-	codes    []fsm.Code // distinct violation codes, in order
+	ends [2]end // side A's and side B's address (see Addr)
+
+	first, last int64   // capture times of its first and latest segment, ns since the epoch
+	deadline    int64   // when its timer fires
+	hidx        int32   // index in the timer heap; -1 when not scheduled
+	synack      [2]bool // side sent a SYN,ACK
+	done        bool
+	ended       bool      // both endpoints were seen closed: deadline ends the linger
+	release     bool      // the timer releases it (else it is the 2MSL timer)
+	reason      EndReason // why, when release is set
+	dups        dupFinder
+	seq         seqTrack
 }
 
+// connMore is the part of a connection that only some connections need.
+type connMore struct {
+	events          []Event    // unless Config.DropEvents
+	timeline        []Packet   // when Config.Timeline is set
+	timelineDropped int        // segments left out of timeline by the cap
+	segEvents       []Event    // when Config.KeepSegEvents is set
+	codes           []fsm.Code // distinct violation codes, in order
+	segCounts       [NumSegEvents]uint32
+	// retransRun counts each side's retransmissions since the peer last
+	// sent anything; maxRetransRun is the longest such run.
+	retransRun    [2]int
+	maxRetransRun int
+}
+
+// extra returns c's connMore, allocating it the first time.
+func (c *Conn) extra() *connMore {
+	if c.more == nil {
+		c.more = new(connMore)
+	}
+	return c.more
+}
+
+// First returns the capture time of the connection's first segment.
+func (c *Conn) First() time.Time { return timeOf(c.first) }
+
+// Last returns the capture time of the connection's latest segment.
+func (c *Conn) Last() time.Time { return timeOf(c.last) }
+
+// Events returns the connection's state-machine events (none with
+// Config.DropEvents), in the order they happened.
+func (c *Conn) Events() []Event {
+	if c.more == nil {
+		return nil
+	}
+	return c.more.events
+}
+
+// Timeline returns the connection's segments when Config.Timeline is set,
+// at most Config.TimelineMax of them.
+func (c *Conn) Timeline() []Packet {
+	if c.more == nil {
+		return nil
+	}
+	return c.more.timeline
+}
+
+// TimelineDropped returns how many segments the cap left out of Timeline.
+func (c *Conn) TimelineDropped() int {
+	if c.more == nil {
+		return 0
+	}
+	return c.more.timelineDropped
+}
+
+// SegEvents returns the segment events of the connection's segments when
+// Config.KeepSegEvents is set (nil when it had none).
+func (c *Conn) SegEvents() []Event {
+	if c.more == nil {
+		return nil
+	}
+	return c.more.segEvents
+}
+
+// SegCounts returns how many of each segment event the connection's
+// segments had, indexed by SegEvent.
+func (c *Conn) SegCounts() [NumSegEvents]uint32 {
+	if c.more == nil {
+		return [NumSegEvents]uint32{}
+	}
+	return c.more.segCounts
+}
+
+// SegCount returns how many of the connection's segments had event e.
+func (c *Conn) SegCount(e SegEvent) uint32 {
+	if c.more == nil {
+		return 0
+	}
+	return c.more.segCounts[e]
+}
+
+// MaxRetransRun returns the longest run of retransmissions by one side
+// with nothing from the peer in between: how a dead peer looks.
+func (c *Conn) MaxRetransRun() int {
+	if c.more == nil {
+		return 0
+	}
+	return c.more.maxRetransRun
+}
+
+// timeOf is the time of ns nanoseconds since the epoch, in UTC as the
+// capture readers give it.
+func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// Addr returns the address of side s; side A sent the first segment seen.
+func (c *Conn) Addr(s fsm.Side) netip.AddrPort { return c.ends[s].addrPort() }
+
 // Side returns the side a segment from src was sent by.
-func (c *Conn) Side(src netip.AddrPort) fsm.Side {
-	if src == c.Addr[fsm.A] {
+func (c *Conn) Side(src netip.AddrPort) fsm.Side { return c.sideOf(endOf(src)) }
+
+func (c *Conn) sideOf(src end) fsm.Side {
+	if src == c.ends[fsm.A] {
 		return fsm.A
 	}
 	return fsm.B
@@ -219,7 +305,7 @@ func (c *Conn) Client() (side fsm.Side, guessed bool) {
 		return fsm.B, true
 	case c.synack[fsm.B] && !c.synack[fsm.A]:
 		return fsm.A, true
-	case c.Addr[fsm.B].Port() > c.Addr[fsm.A].Port():
+	case c.ends[fsm.B].port > c.ends[fsm.A].port:
 		return fsm.B, true
 	}
 	return fsm.A, true
@@ -227,7 +313,12 @@ func (c *Conn) Client() (side fsm.Side, guessed bool) {
 
 // Codes returns the distinct violation codes of the connection in the
 // order they first happened.
-func (c *Conn) Codes() []fsm.Code { return slices.Clone(c.codes) }
+func (c *Conn) Codes() []fsm.Code {
+	if c.more == nil {
+		return nil
+	}
+	return slices.Clone(c.more.codes)
+}
 
 // Sink receives what a Table finds. Event is called for every event as it
 // happens, segment events included (Event.SegEvent), each segment's before
@@ -238,35 +329,73 @@ type Sink interface {
 	Done(c *Conn)
 }
 
-// key is a 4-tuple in canonical order, so both directions find one entry.
-// It holds no pointer (netip.Addr does), so the map hashes it as plain
+// key is a 4-tuple in canonical order, so that both directions give one
+// key: what the table remembers of ended connections is kept by it. It
+// holds no pointer (netip.Addr does), so the map hashes it as plain
 // memory, and it is 40 bytes instead of 64.
 type key struct{ lo, hi end }
 
-// end is one endpoint of a key.
+// end is one endpoint of a 4-tuple, without pointers (see key) or
+// padding, so that == and hashing read it as plain memory.
 type end struct {
 	ip   [16]byte // IPv4 as IPv4-mapped IPv6
 	port uint16
-	v4   bool // told apart from a real IPv4-mapped IPv6 address
+	// fam is 4 or 6, telling IPv4 from a real IPv4-mapped IPv6 address;
+	// 0 for no address.
+	fam uint16
 }
 
 func endOf(a netip.AddrPort) end {
-	return end{ip: a.Addr().As16(), port: a.Port(), v4: a.Addr().Is4()}
+	e := end{ip: a.Addr().As16(), port: a.Port()}
+	switch {
+	case a.Addr().Is4():
+		e.fam = 4
+	case a.Addr().IsValid():
+		e.fam = 6
+	}
+	return e
 }
 
-func keyOf(a, b netip.AddrPort) key {
-	x, y := endOf(a), endOf(b)
-	if c := bytes.Compare(x.ip[:], y.ip[:]); c > 0 || (c == 0 && (x.v4 && !y.v4 || x.v4 == y.v4 && x.port > y.port)) {
+// addrPort is endOf undone (but for an IPv6 zone, which no packet has).
+func (e end) addrPort() netip.AddrPort {
+	var a netip.Addr
+	switch e.fam {
+	case 4:
+		a = netip.AddrFrom4([4]byte(e.ip[12:]))
+	case 6:
+		a = netip.AddrFrom16(e.ip)
+	}
+	return netip.AddrPortFrom(a, e.port)
+}
+
+// between reports whether c is the connection between a and b.
+func (c *Conn) between(a, b end) bool {
+	return c.ends[0] == a && c.ends[1] == b || c.ends[0] == b && c.ends[1] == a
+}
+
+// key returns c's key in the table.
+func (c *Conn) key() key { return keyOfEnds(c.ends[fsm.A], c.ends[fsm.B]) }
+
+func keyOfEnds(x, y end) key {
+	// Any order will do, as long as it is one: ports first, as the two
+	// differ as a rule.
+	if x.port > y.port || x.port == y.port && y.before(x) {
 		x, y = y, x
 	}
 	return key{x, y}
+}
+
+// before orders ends of one port.
+func (e end) before(o end) bool {
+	c := bytes.Compare(e.ip[:], o.ip[:])
+	return c < 0 || c == 0 && e.fam < o.fam
 }
 
 // Table tracks the live connections of a capture.
 type Table struct {
 	cfg   Config
 	sink  Sink
-	conns map[key]*Conn
+	conns index
 	// recent and idlest are the ends of the recency list.
 	recent, idlest *Conn
 	timers         timerHeap
@@ -283,6 +412,8 @@ type Table struct {
 	cur         Packet // the segment being processed (Conn.Cur)
 	event       Event  // the event being passed to the sink, with DropEvents
 	scratch     []fsm.Event
+	closing     bool    // CloseNext has begun
+	left        []*Conn // what CloseNext has still to finish, in order
 	// gone remembers the initial sequence numbers of connections that
 	// ended, by 4-tuple, for ReuseMemory.
 	gone       map[key]goneISNs
@@ -309,7 +440,7 @@ func NewTable(cfg Config, sink Sink) *Table {
 	if cfg.ReuseMemory <= 0 {
 		cfg.ReuseMemory = DefaultReuseMemory
 	}
-	return &Table{cfg: cfg, sink: sink, conns: make(map[key]*Conn),
+	return &Table{cfg: cfg, sink: sink, conns: newIndex(),
 		gone: make(map[key]goneISNs), nextID: 1}
 }
 
@@ -326,15 +457,15 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 	t.number = n
 	t.Stats.Segments++
 	t.Advance(seg.Time)
-	k := keyOf(seg.Src, seg.Dst)
-	c := t.conns[k]
-	if c != nil && c.dups.copyOf(c.Side(seg.Src), seg) {
+	src, dst := endOf(seg.Src), endOf(seg.Dst)
+	c := t.conns.get(src, dst)
+	if c != nil && c.dups.copyOf(c.sideOf(src), seg) {
 		c.Duplicates++
 		t.Stats.Duplicates++
 		return
 	}
 	if c != nil {
-		if side := c.Side(seg.Src); c.FSM.Reopens(side, seg) {
+		if side := c.sideOf(src); c.FSM.Reopens(side, seg) {
 			t.lend(c)
 			t.emit(c, c.FSM.Reopen(side, seg))
 			t.finish(c, EndReopened)
@@ -342,11 +473,11 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 		}
 	}
 	if c == nil {
-		c = t.open(k, seg)
+		c = t.open(src, dst, seg)
 	}
-	side := c.Side(seg.Src)
+	side := c.sideOf(src)
 	c.dups.record(side, seg)
-	c.Last = seg.Time
+	c.last = seg.Time.UnixNano()
 	c.Packets[side]++
 	c.Bytes[side] += int64(seg.PayloadLen)
 	if fsm.Classify(seg.Flags) == fsm.KindSYNACK {
@@ -370,19 +501,23 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 		c.Cur = &t.cur
 	}
 	if t.cfg.Timeline {
-		if t.cfg.TimelineMax == 0 || len(c.Timeline) < t.cfg.TimelineMax {
-			c.Timeline = append(c.Timeline, t.cur)
+		m := c.extra()
+		if t.cfg.TimelineMax == 0 || len(m.timeline) < t.cfg.TimelineMax {
+			m.timeline = append(m.timeline, t.cur)
 		} else {
-			c.TimelineDropped++
+			m.timelineDropped++
 		}
 	}
 	t.touch(c)
 	// A run of retransmissions with nothing from the peer in between is
 	// how a dead peer looks from the wire.
-	c.RetransRun[side^1] = 0
+	if c.more != nil {
+		c.more.retransRun[side^1] = 0
+	}
 	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
-		c.RetransRun[side]++
-		c.MaxRetransRun = max(c.MaxRetransRun, c.RetransRun[side])
+		m := c.extra()
+		m.retransRun[side]++
+		m.maxRetransRun = max(m.maxRetransRun, m.retransRun[side])
 	}
 	if evs != 0 {
 		t.emitSegEvents(c, &t.cur)
@@ -405,14 +540,14 @@ func (t *Table) Advance(now time.Time) {
 		t.now = now
 	}
 	t.forget()
-	for len(t.timers) > 0 && !t.timers[0].deadline.After(t.now) {
+	for due := t.now.UnixNano(); len(t.timers) > 0 && t.timers[0].deadline <= due; {
 		c := t.timers[0]
 		if c.release {
 			t.finish(c, c.reason)
 			continue
 		}
 		t.lend(c)
-		t.emit(c, c.FSM.Advance(c.deadline))
+		t.emit(c, c.FSM.Advance(timeOf(c.deadline)))
 		t.schedule(c)
 	}
 }
@@ -425,16 +560,17 @@ func (t *Table) schedule(c *Conn) {
 	case c.done:
 		return
 	case c.FSM.Ended(false):
-		if c.endedAt.IsZero() {
-			c.endedAt = t.now
+		if c.ended {
+			return // its linger runs from when it ended
 		}
-		c.deadline, c.release, c.reason = c.endedAt.Add(t.cfg.Linger), true, EndClosed
+		c.ended = true
+		c.deadline, c.release, c.reason = t.now.UnixNano()+int64(t.cfg.Linger), true, EndClosed
 	default:
-		c.endedAt = time.Time{}
+		c.ended = false
 		if at, ok := timeWaitEnds(c); ok {
-			c.deadline, c.release = at, false
+			c.deadline, c.release = at.UnixNano(), false
 		} else if t.cfg.IdleTimeout > 0 {
-			c.deadline, c.release, c.reason = c.Last.Add(t.cfg.IdleTimeout), true, EndIdle
+			c.deadline, c.release, c.reason = c.last+int64(t.cfg.IdleTimeout), true, EndIdle
 		} else {
 			t.timers.remove(c)
 			return
@@ -454,38 +590,42 @@ func timeWaitEnds(c *Conn) (time.Time, bool) {
 	return a, okA
 }
 
-func (t *Table) open(k key, seg *fsm.Segment) *Conn {
+func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 	c := &Conn{
 		hidx:  -1,
 		ID:    t.nextID,
 		Order: t.number,
-		Addr:  [2]netip.AddrPort{seg.Src, seg.Dst},
+		ends:  [2]end{src, dst},
 		FSM:   fsm.MakeConn(t.cfg.FSM, seg.Src == seg.Dst),
-		First: seg.Time,
+		first: seg.Time.UnixNano(),
 	}
 	if !t.cfg.DropEvents {
 		// A connection that opens and closes has about ten events: start
 		// with room for four rather than grow from one.
-		c.Events = make([]Event, 0, 4)
+		c.more = &connMore{events: make([]Event, 0, 4)}
 	}
 	t.nextID++
 	t.Stats.Connections++
-	t.conns[k] = c
+	t.conns.add(c)
 	if !t.cfg.Unordered {
 		t.undelivered = append(t.undelivered, c)
 	}
 	t.touch(c)
-	if t.cfg.MaxConns > 0 && len(t.conns) > t.cfg.MaxConns && t.idlest != c {
+	if t.cfg.MaxConns > 0 && t.conns.size() > t.cfg.MaxConns && t.idlest != c {
 		t.finish(t.idlest, EndEvicted)
 	}
 	// Age decides, not when forget last ran, so that tables sharing out a
 	// capture by 4-tuple remember what one table would.
+	if len(t.gone) == 0 {
+		return c
+	}
+	k := c.key()
 	if m, ok := t.gone[k]; ok && t.now.Sub(m.at) <= t.cfg.ReuseMemory {
 		// A connection on this 4-tuple ended: the new one knows its
 		// initial sequence numbers, so that a SYN shows the ports reused.
 		for s := fsm.A; s <= fsm.B; s++ {
 			i := 0
-			if endOf(c.Addr[s]) != k.lo {
+			if c.ends[s] != k.lo {
 				i = 1
 			}
 			d := &c.seq.dir[s]
@@ -509,7 +649,7 @@ func (t *Table) remember(k key, c *Conn) {
 	var m goneISNs
 	for s := fsm.A; s <= fsm.B; s++ {
 		i := 0
-		if endOf(c.Addr[s]) != k.lo {
+		if c.ends[s] != k.lo {
 			i = 1
 		}
 		d := &c.seq.dir[s]
@@ -547,12 +687,11 @@ func (t *Table) forget() {
 
 // lend lends c's state machine the table's event buffer for one call;
 // emit takes it back. One buffer serves every connection.
-func (t *Table) lend(c *Conn) { c.FSM.Lend(t.scratch[:0]) }
+func (t *Table) lend(c *Conn) { c.FSM.Lend(&t.scratch) }
 
 // emit places the events of one state-machine call in c, keeps them
 // (unless Config.DropEvents) and passes each to the sink.
 func (t *Table) emit(c *Conn, evs []fsm.Event) {
-	t.scratch = evs[:0]
 	c.FSM.Lend(nil)
 	for _, e := range evs {
 		at := e.Seg
@@ -562,8 +701,8 @@ func (t *Table) emit(c *Conn, evs []fsm.Event) {
 		switch e.Kind {
 		case fsm.Violation:
 			c.Violations++
-			if !slices.Contains(c.codes, e.Code) {
-				c.codes = append(c.codes, e.Code)
+			if m := c.extra(); !slices.Contains(m.codes, e.Code) {
+				m.codes = append(m.codes, e.Code)
 			}
 		case fsm.Transition:
 			switch {
@@ -578,8 +717,9 @@ func (t *Table) emit(c *Conn, evs []fsm.Event) {
 			t.sink.Event(c, &t.event)
 			continue
 		}
-		c.Events = append(c.Events, Event{Event: e, At: at})
-		t.sink.Event(c, &c.Events[len(c.Events)-1])
+		m := c.extra()
+		m.events = append(m.events, Event{Event: e, At: at})
+		t.sink.Event(c, &m.events[len(m.events)-1])
 	}
 }
 
@@ -587,18 +727,19 @@ func (t *Table) emit(c *Conn, evs []fsm.Event) {
 // and passes each to the sink.
 func (t *Table) emitSegEvents(c *Conn, p *Packet) {
 	at := c.FSM.Segments() + 1 // the segment is counted when Step takes it
+	m := c.extra()
 	for e := SegEvent(1); e < NumSegEvents; e++ {
 		if !p.Events.Has(e) {
 			continue
 		}
-		c.SegCounts[e]++
+		m.segCounts[e]++
 		t.segEvent = Event{At: at, SegEvent: e}
 		t.segEvent.Kind, t.segEvent.Time, t.segEvent.Seg, t.segEvent.Side = SegEventKind, p.Time, at, p.From
 		if e == DuplicateAck {
 			t.segEvent.Count = p.DupAck
 		}
 		if t.cfg.KeepSegEvents {
-			c.SegEvents = append(c.SegEvents, t.segEvent)
+			m.segEvents = append(m.segEvents, t.segEvent)
 		}
 		t.sink.Event(c, &t.segEvent)
 	}
@@ -619,11 +760,10 @@ func (t *Table) finish(c *Conn, why EndReason) {
 	t.timers.remove(c)
 	t.lend(c)
 	t.emit(c, c.FSM.Finish())
-	k := keyOf(c.Addr[0], c.Addr[1])
-	if t.conns[k] == c {
-		delete(t.conns, k)
+	t.conns.remove(c)
+	if why != EndCapture { // no connection comes after the capture's end
+		t.remember(c.key(), c)
 	}
-	t.remember(k, c)
 	if t.cfg.Unordered {
 		t.sink.Done(c)
 		return
@@ -681,25 +821,39 @@ func (t *Table) Pending() (order int64, ok bool) {
 // Close ends the capture: timers due by the capture clock fire, and every
 // connection still tracked is finished, in order of number.
 func (t *Table) Close() {
-	t.Advance(t.now)
-	open := make([]*Conn, 0, len(t.conns))
-	for _, c := range t.conns {
-		open = append(open, c)
-	}
-	slices.SortFunc(open, func(a, b *Conn) int { return a.ID - b.ID })
-	for _, c := range open {
-		t.finish(c, EndCapture)
+	for t.CloseNext() {
 	}
 }
 
+// CloseNext is Close one connection at a time, for a caller that merges
+// several tables' connections as they come: the first call fires the
+// timers due by the capture clock; each call finishes the tracked
+// connection with the lowest number and reports whether there was one.
+func (t *Table) CloseNext() bool {
+	if !t.closing {
+		t.closing = true
+		t.Advance(t.now)
+		t.left = make([]*Conn, 0, t.conns.size())
+		t.conns.each(func(c *Conn) { t.left = append(t.left, c) })
+		slices.SortFunc(t.left, func(a, b *Conn) int { return a.ID - b.ID })
+	}
+	if len(t.left) == 0 {
+		t.left = nil
+		return false
+	}
+	c := t.left[0]
+	t.left[0] = nil // reported, it can go: a million may be open here
+	t.left = t.left[1:]
+	t.finish(c, EndCapture)
+	return true
+}
+
 // Open returns how many connections the table tracks now.
-func (t *Table) Open() int { return len(t.conns) }
+func (t *Table) Open() int { return t.conns.size() }
 
 // Each calls fn for every connection tracked now, in no particular order.
 func (t *Table) Each(fn func(*Conn)) {
-	for _, c := range t.conns {
-		fn(c)
-	}
+	t.conns.each(fn)
 }
 
 // Now returns the capture clock: the latest segment time seen.

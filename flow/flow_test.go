@@ -91,8 +91,8 @@ func TestRoles(t *testing.T) {
 		tb.Add(tc.first)
 		tb.Close()
 		side, guessed := got.Client()
-		if got.Addr[side].String() != tc.client || guessed != tc.guessed {
-			t.Errorf("%s: client %s guessed %v, want %s %v", tc.name, got.Addr[side], guessed, tc.client, tc.guessed)
+		if got.Addr(side).String() != tc.client || guessed != tc.guessed {
+			t.Errorf("%s: client %s guessed %v, want %s %v", tc.name, got.Addr(side), guessed, tc.client, tc.guessed)
 		}
 	}
 }
@@ -108,8 +108,8 @@ func TestTimelineOnlyWhenAsked(t *testing.T) {
 		tb := NewTable(Config{Timeline: keep}, sinkFunc(func(c *Conn) { got = c }))
 		closeOn(tb, 0, 7)
 		tb.Close()
-		if (len(got.Timeline) == 6) != keep || got.Packets != [2]int{4, 2} {
-			t.Errorf("timeline %v: %d packets kept, counts %v", keep, len(got.Timeline), got.Packets)
+		if (len(got.Timeline()) == 6) != keep || got.Packets != [2]int{4, 2} {
+			t.Errorf("timeline %v: %d packets kept, counts %v", keep, len(got.Timeline()), got.Packets)
 		}
 	}
 }
@@ -128,7 +128,7 @@ func TestTimersWithoutPackets(t *testing.T) {
 		t.Fatalf("released too early: %d done, %d open", len(done), tb.Open())
 	}
 	tb.Advance(t0.Add(10*time.Second + 5*time.Millisecond))
-	c := tb.conns[keyOf(netip.MustParseAddrPort(cli), netip.MustParseAddrPort(srv))]
+	c := tb.conns.get(endOf(netip.MustParseAddrPort(cli)), endOf(netip.MustParseAddrPort(srv)))
 	if c == nil || c.FSM.Endpoint(fsm.A).State != fsm.Closed {
 		t.Fatal("TIME-WAIT did not expire on the clock")
 	}
@@ -183,8 +183,8 @@ func TestTimelineCap(t *testing.T) {
 	tb := NewTable(Config{Timeline: true, TimelineMax: 4}, sinkFunc(func(c *Conn) { got = c }))
 	closeOn(tb, 0, 7) // six segments
 	tb.Close()
-	if len(got.Timeline) != 4 || got.TimelineDropped != 2 || got.Packets != [2]int{4, 2} {
-		t.Errorf("timeline %d, dropped %d, packets %v", len(got.Timeline), got.TimelineDropped, got.Packets)
+	if len(got.Timeline()) != 4 || got.TimelineDropped() != 2 || got.Packets != [2]int{4, 2} {
+		t.Errorf("timeline %d, dropped %d, packets %v", len(got.Timeline()), got.TimelineDropped(), got.Packets)
 	}
 }
 

@@ -269,7 +269,7 @@ func compareViews(ts *tsharkView, us *ourView, tl tally) []string {
 			}
 			for _, c := range conns {
 				for _, e := range f.ours {
-					ours += int(c.SegCounts[e])
+					ours += int(c.SegCount(e))
 				}
 			}
 			if theirs != ours {

@@ -36,25 +36,25 @@ type seqDir struct {
 	lastAck fsm.Seq   // the side's last ACK
 	isn     fsm.Seq   // the sequence number of its SYN, or of its first segment seen
 	win     uint32    // the window it last advertised, scaled when scaling is known
-	raw     uint16    // the same as sent, unscaled
 	dupAcks uint32    // duplicate ACKs of lastAck it sent
-	ackAt   int64     // when it sent lastAck (ns since the epoch)
-	nextAt  int64     // when nextSeq was last moved
 	last    SegEvents // the events of its latest segment
+	raw     uint16    // the same as sent, unscaled
 	hasNext bool      // nextSeq and ackable hold: it has sent a segment
 	ackOn   bool      // ACKs of its data beyond ackable are looked for
 	hasAck  bool      // lastAck holds
 	hasWin  bool      // win holds
 	winSure bool      // win is in octets: the window scale was known (or it was a SYN's)
 	hasISN  bool      // isn holds
+	ackAt   int64     // when it sent lastAck (ns since the epoch)
+	nextAt  int64     // when nextSeq was last moved
 }
 
 // seqTrack is the sequence-space analysis of one connection.
 type seqTrack struct {
 	dir [2]seqDir
-	// The initial RTT: from the SYN to the ACK of the SYN,ACK.
+	// The initial RTT: from the SYN to the ACK of the SYN,ACK. synAt is
+	// when the SYN was sent, until hasIRTT: then it holds the initial RTT.
 	synAt   int64
-	irtt    int64
 	synFrom fsm.Side
 	synSeen bool // a bare SYN was seen: synAt and synFrom hold
 	synAck  bool // then a SYN,ACK from the peer
@@ -251,7 +251,7 @@ func (t *seqTrack) handshake(from fsm.Side, seg *fsm.Segment, now int64) {
 			t.synAck = true
 		}
 	case t.synAck && from == t.synFrom && fl&fsm.ACK != 0:
-		t.irtt, t.hasIRTT = now-t.synAt, true
+		t.synAt, t.hasIRTT = now-t.synAt, true
 	}
 }
 
@@ -259,7 +259,7 @@ func (t *seqTrack) handshake(from fsm.Side, seg *fsm.Segment, now int64) {
 // a segment below it counts as out of order: the initial RTT, else 3 ms.
 func (t *seqTrack) oooThreshold() int64 {
 	if t.hasIRTT {
-		return t.irtt
+		return t.synAt // the initial RTT by now
 	}
 	return int64(defaultOOOThreshold)
 }

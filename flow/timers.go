@@ -7,16 +7,16 @@ import "container/heap"
 type timerHeap []*Conn
 
 func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
+func (h timerHeap) Less(i, j int) bool { return h[i].deadline < h[j].deadline }
 func (h timerHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = i, j
+	h[i].hidx, h[j].hidx = int32(i), int32(j)
 }
 
 // Push and Pop are for container/heap only.
 func (h *timerHeap) Push(x any) {
 	c := x.(*Conn)
-	c.hidx = len(*h)
+	c.hidx = int32(len(*h))
 	*h = append(*h, c)
 }
 
@@ -35,12 +35,12 @@ func (h *timerHeap) set(c *Conn) {
 		heap.Push(h, c)
 		return
 	}
-	heap.Fix(h, c.hidx)
+	heap.Fix(h, int(c.hidx))
 }
 
 // remove unschedules c.
 func (h *timerHeap) remove(c *Conn) {
 	if c.hidx >= 0 {
-		heap.Remove(h, c.hidx)
+		heap.Remove(h, int(c.hidx))
 	}
 }

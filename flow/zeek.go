@@ -1,6 +1,10 @@
 package flow
 
-import "tcpflow-fsm/fsm"
+import (
+	"math"
+
+	"tcpflow-fsm/fsm"
+)
 
 // Zeek's conn.log summarises a connection with two fields every network
 // engineer's tooling knows: conn_state and history. They are derived from
@@ -46,9 +50,15 @@ type zeekEnd struct {
 	lastFIN     fsm.Seq
 	lastRST     fsm.Seq
 	bytes       int64
-	// counts and next thresholds of the log-scaled letters t, w, g
-	rxmit, zeroWin, gaps          int
-	rxmitNext, zeroNext, gapsNext int
+}
+
+// zeekCounts counts one endpoint's log-scaled history letters t, w, g.
+type zeekCounts struct{ rxmit, zeroWin, gaps scaledCount }
+
+// scaledCount counts the occurrences of a log-scaled history letter.
+type scaledCount struct {
+	n    uint32 // occurrences, up to 2^32-1
+	next uint8  // the letter is given again at the 10^next-th
 }
 
 // Zeek computes a connection's Zeek conn_state and history.
@@ -57,6 +67,9 @@ type Zeek struct {
 	// hist holds each letter with its sender's side in the top bit; the
 	// case is decided when read, by who turned out to be the originator.
 	hist []byte
+	// counts is allocated on the first log-scaled letter: most
+	// connections have none.
+	counts *[2]zeekCounts
 }
 
 func (z *Zeek) add(side fsm.Side, letter byte) {
@@ -75,18 +88,28 @@ func (z *Zeek) once(side fsm.Side, mask uint16, letter byte) bool {
 	return false
 }
 
-// scaled adds letter at the 1st, 10th, 100th... occurrence
-// (Zeek's ScaledHistoryEntry).
-func (z *Zeek) scaled(side fsm.Side, count, next *int, letter byte) {
-	*count++
-	if *next == 0 {
-		*next = 1
+// count returns side's counts of log-scaled letters.
+func (z *Zeek) count(side fsm.Side) *zeekCounts {
+	if z.counts == nil {
+		z.counts = new([2]zeekCounts)
 	}
-	if *count == *next {
+	return &z.counts[side]
+}
+
+// scaled adds letter at the 1st, 10th, 100th... occurrence, up to the
+// 10^9-th (Zeek's ScaledHistoryEntry, whose counts are 32 bits too).
+func (z *Zeek) scaled(side fsm.Side, c *scaledCount, letter byte) {
+	if c.n == math.MaxUint32 {
+		return
+	}
+	c.n++
+	if int(c.next) < len(powersOf10) && c.n == powersOf10[c.next] {
 		z.add(side, letter)
-		*next *= 10
+		c.next++
 	}
 }
+
+var powersOf10 = [...]uint32{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 
 // update applies one segment sent by side; isOrig says whether side is
 // the originator (the client).
@@ -140,21 +163,21 @@ func (z *Zeek) update(side fsm.Side, isOrig bool, seg *fsm.Segment) {
 	// A zero window, unless it is a RST or things are closing (Zeek's
 	// update_window).
 	if seg.Window == 0 && !syn && !rst && p.state != zClosed && e.state != zReset {
-		z.scaled(side, &e.zeroWin, &e.zeroNext, 'w')
+		z.scaled(side, &z.count(side).zeroWin, 'w')
 	}
 	// Retransmitted payload: data that does not reach past what was sent.
 	if !syn && !rst {
 		if end.GreaterThan(e.last) {
 			e.last = end
 		} else if n > 0 && e.state != zReset {
-			z.scaled(side, &e.rxmit, &e.rxmitNext, 't')
+			z.scaled(side, &z.count(side).rxmit, 't')
 		}
 	} else if syn && end.GreaterThan(e.last) {
 		e.last = end
 	}
 	// A content gap: the peer acknowledges what was never seen from us.
 	if ack && !rst && p.started && seg.Ack.GreaterThan(p.last) && p.state != zInactive {
-		z.scaled(side^1, &p.gaps, &p.gapsNext, 'g')
+		z.scaled(side^1, &z.count(side^1).gaps, 'g')
 		p.last = seg.Ack
 	}
 	e.bytes += int64(n)

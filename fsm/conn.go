@@ -70,6 +70,9 @@ type Endpoint struct {
 	FinSent bool
 	OffWS   bool // it offered window scaling
 	HasTS   bool // it sent timestamps
+	// scaleSet says the handshake settled window scaling (on or off). It
+	// sits with the flags above to fill what would be padding before ISS.
+	scaleSet bool
 
 	ISS    Seq // its initial send sequence number
 	IRS    Seq // the peer's initial sequence number, as it received it
@@ -91,7 +94,6 @@ type Endpoint struct {
 	ackLost    bool // it resent its SYN,ACK after a handshake ACK: ACKs can be lost
 	tsDropped  bool // timestamps_dropped was reported for it
 	hasBad     bool
-	scaleSet   bool // window scaling settled by the handshake (on or off)
 
 	// rightEdge is the right edge of the window it last offered:
 	// AckSnt + Window, once scaling is settled.
@@ -104,46 +106,6 @@ type Endpoint struct {
 
 	since   nanos // when State was entered
 	twStart nanos // when the 2MSL timer was (re)started
-
-	// pending is a SYN received while the endpoint had shown nothing: a
-	// listener answers SYN,ACK, a closed port RST, and an endpoint whose
-	// own SYN crossed it answers SYN. Its answer decides (RFC 9293 §3.10.7.1-3).
-	pending struct {
-		ok   bool
-		seq  Seq
-		seg  int32
-		time nanos
-	}
-	// finPend is a FIN received in ESTABLISHED, held until the endpoint's
-	// next segment: if that is a FIN which does not acknowledge it, the two
-	// FINs crossed and the endpoint closes through FIN-WAIT-1 and CLOSING
-	// (Figure 13), not through CLOSE-WAIT.
-	finPend struct {
-		ok   bool
-		seq  Seq
-		seg  int32
-		time nanos
-	}
-	// unsent is an ACK beyond what this endpoint was seen to send, held
-	// until it sends again: a jump in its sequence numbers then shows the
-	// capture missed its data; none shows the ACK really was of unsent data.
-	unsent struct {
-		ok   bool
-		from Side
-		nxt  Seq // SndNxt when the ACK arrived
-		seg  int32
-		time nanos
-	}
-	// challenge is a segment this endpoint should answer with a challenge
-	// ACK (RFC 5961): an in-window RST, a SYN in a synchronized state. Its
-	// next segment says whether it did.
-	challenge struct {
-		ok   bool
-		code Code
-		from Side
-		seg  int32
-		time nanos
-	}
 }
 
 // Scale returns the window scale shift that applies to the windows this
@@ -156,16 +118,30 @@ func (e *Endpoint) Fresh() bool { return !e.touched }
 
 // Conn is one connection as the two endpoints see it. It is driven by Step
 // with each segment in capture order and by Advance with the capture clock.
+//
+// A Conn may be copied: the copy goes on independently of the original,
+// except that the two share the event buffer until one is lent another
+// (see Lend), so events one returned are overwritten by the other's next
+// call.
 type Conn struct {
-	ends   [2]Endpoint
-	self   bool // a self-connect: both sides are one socket
+	// A capture can hold a million connections at once: words come before
+	// bytes, so that only the end of a Conn is padding, and what few
+	// connections need lives outside it.
+	ends [2]Endpoint
+	// rec holds the segments whose meaning a later segment decides
+	// (held.go), nil while neither endpoint holds one: most connections,
+	// most of the time. What it points to is never changed, only
+	// replaced, so a copy of the Conn never sees the original's records
+	// change, nor the other way round.
+	rec    *heldRecords
+	events *[]Event // where the events of a call go (see Lend)
 	tw     time.Duration
 	nseg   int
+	self   bool // a self-connect: both sides are one socket
 	client Side
 	known  bool // client is known: it sent the first bare SYN
 	tfo    bool // the opening SYN carried a TCP Fast Open option
 	tsOn   bool // both SYNs carried timestamps (RFC 7323 §3.2)
-	events []Event
 }
 
 // NewConn returns a connection whose endpoints have shown nothing yet.
@@ -187,9 +163,19 @@ func MakeConn(cfg Config, self bool) Conn {
 
 // Lend gives the connection buf to hold the events that its next calls
 // return, instead of a buffer of its own: a caller that keeps many
-// connections lends one buffer to all of them in turn, and takes it back
-// (with what was appended) from the returned slice.
-func (c *Conn) Lend(buf []Event) { c.events = buf }
+// connections lends one buffer to all of them in turn (a pointer, so that
+// a Conn keeps one word for it). Each call empties *buf, appends to it
+// and returns it. Lend(nil) takes it back: the next call makes a buffer
+// of the connection's own.
+func (c *Conn) Lend(buf *[]Event) { c.events = buf }
+
+// begin empties the buffer that the events of a call go to.
+func (c *Conn) begin() {
+	if c.events == nil {
+		c.events = new([]Event)
+	}
+	*c.events = (*c.events)[:0]
+}
 
 // Endpoint returns the endpoint on side s. In a self-connect both sides
 // are the same endpoint.
@@ -257,7 +243,7 @@ func (c *Conn) Reopens(from Side, seg *Segment) bool {
 // TIME-WAIT leaves it for CLOSED (RFC 9293 §3.6.1 MAY-2). The segment
 // itself belongs to the new connection and is not counted here.
 func (c *Conn) Reopen(from Side, seg *Segment) []Event {
-	c.events = c.events[:0]
+	c.begin()
 	for side := A; side <= B; side++ {
 		e := c.Endpoint(side)
 		if e.State != TimeWait {
@@ -272,7 +258,7 @@ func (c *Conn) Reopen(from Side, seg *Segment) []Event {
 			break
 		}
 	}
-	return c.events
+	return *c.events
 }
 
 // Step applies one segment sent by side from and returns the events it
@@ -283,7 +269,7 @@ func (c *Conn) Reopen(from Side, seg *Segment) []Event {
 // (RFC 9293 §3.10.7). A segment carrying ACK and FIN is processed as the
 // RFC does: the ACK part first (fifth check), the FIN part after (eighth).
 func (c *Conn) Step(from Side, seg *Segment) []Event {
-	c.events = c.events[:0]
+	c.begin()
 	c.nseg++
 	k := Classify(seg.Flags)
 	s, r := c.Endpoint(from), c.Endpoint(from.Other())
@@ -294,9 +280,9 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 			code = BadChecksum
 		}
 		c.violation(from, code, seg)
-		return c.events
+		return *c.events
 	}
-	if s.challenge.ok {
+	if c.held(s, challengeDue).ok {
 		// RFC 5961: the answer is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
 		detail := "no challenge ACK seen"
 		if k == KindACK && seg.PayloadLen == 0 {
@@ -310,8 +296,8 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 	}
 
 	crossed := false
-	if s.finPend.ok {
-		covers := seg.Flags&ACK != 0 && seg.Ack.GreaterThan(s.finPend.seq)
+	if p := c.held(s, pendingFIN); p.ok {
+		covers := seg.Flags&ACK != 0 && seg.Ack.GreaterThan(p.seq)
 		switch {
 		case k == KindFIN && !covers:
 			crossed = true
@@ -319,13 +305,12 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 			c.applyFIN(from, s)
 		}
 	}
-	if s.unsent.ok && k != KindRST && k != KindNone {
+	if c.held(s, unsentAck).ok && k != KindRST && k != KindNone {
 		// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet
 		// sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment".
 		// Its next segment tells whether the capture merely missed data.
-		u := s.unsent
-		s.unsent.ok = false
-		if !seg.Seq.GreaterThan(u.nxt) {
+		u := c.release(s, unsentAck)
+		if !seg.Seq.GreaterThan(u.seq) {
 			c.violationAt(u.from, AckOfUnsentData, u.time.Time(), int(u.seg))
 		}
 	}
@@ -335,29 +320,29 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 		// copy: it proves nothing about its claimed sender, whose state
 		// stays as it was. conntrack, too, lets such a RST change nothing.
 		c.receive(from.Other(), r, s, seg, k)
-		return c.events
+		return *c.events
 	}
 	c.checkSent(from, s, r, seg, k)
 	c.send(from, s, r, seg, k)
 	c.noteSent(s, r, seg, k)
 	if crossed {
 		// The peer's FIN reached it after it sent its own (Figure 13).
-		s.finPend.ok = false
+		c.release(s, pendingFIN)
 		c.move(from, s, Rcvd, KindFIN, seg, causeFINCrossed, false)
 	}
-	if r.finPend.ok {
+	if c.held(r, pendingFIN).ok {
 		c.applyFIN(from.Other(), r)
 	}
 	c.receive(from.Other(), r, s, seg, k)
 	c.noteRcvd(r, seg)
-	return c.events
+	return *c.events
 }
 
 // Advance runs the timers up to now, the capture clock: an endpoint whose
 // 2MSL timer has run out leaves TIME-WAIT for CLOSED. The event is dated
 // when the timer expired, not now.
 func (c *Conn) Advance(now time.Time) []Event {
-	c.events = c.events[:0]
+	c.begin()
 	for side := A; side <= B; side++ {
 		e := c.Endpoint(side)
 		if e.State == TimeWait {
@@ -369,7 +354,7 @@ func (c *Conn) Advance(now time.Time) []Event {
 			break
 		}
 	}
-	return c.events
+	return *c.events
 }
 
 // Finish ends the observation: a FIN still held for its receiver's answer
@@ -377,40 +362,37 @@ func (c *Conn) Advance(now time.Time) []Event {
 // seen. Call it once the capture has no more segments for the connection;
 // it returns the events it caused.
 func (c *Conn) Finish() []Event {
-	c.events = c.events[:0]
+	c.begin()
 	for side := A; side <= B; side++ {
 		e := c.Endpoint(side)
-		if e.finPend.ok {
+		if c.held(e, pendingFIN).ok {
 			c.applyFIN(side, e)
 		}
-		if e.challenge.ok {
+		if c.held(e, challengeDue).ok {
 			c.resolveChallenge(e, "no challenge ACK seen before the capture ended")
 		}
 	}
-	return c.events
+	return *c.events
 }
 
 // expectChallenge notes that e owes a challenge ACK for seg, sent by from;
 // the violation is reported once e's next segment shows whether it came.
 func (c *Conn) expectChallenge(e *Endpoint, code Code, from Side, seg *Segment) {
-	if e.challenge.ok {
+	if c.held(e, challengeDue).ok {
 		c.resolveChallenge(e, "no challenge ACK seen before the next one was due")
 	}
-	e.challenge.ok = true
-	e.challenge.code, e.challenge.from, e.challenge.time, e.challenge.seg = code, from, nanosOf(seg.Time), int32(c.nseg)
+	c.hold(e, challengeDue, record{code: code, from: from, time: nanosOf(seg.Time), seg: int32(c.nseg)})
 }
 
 func (c *Conn) resolveChallenge(e *Endpoint, detail string) {
-	ch := e.challenge
-	e.challenge.ok = false
+	ch := c.release(e, challengeDue)
 	c.violationAt(ch.from, ch.code, ch.time.Time(), int(ch.seg))
-	c.events[len(c.events)-1].Detail = detail
+	(*c.events)[len(*c.events)-1].Detail = detail
 }
 
 // applyFIN delivers a held FIN, dated when it was captured.
 func (c *Conn) applyFIN(side Side, e *Endpoint) {
-	p := e.finPend
-	e.finPend.ok = false
+	p := c.release(e, pendingFIN)
 	c.take(side, e, Rcvd, KindFIN, false, p.time.Time(), int(p.seg), "", false)
 }
 
@@ -469,7 +451,7 @@ func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Tim
 	if e.entered {
 		ev.InState = at.Sub(e.since.Time())
 	}
-	c.events = append(c.events, ev)
+	*c.events = append(*c.events, ev)
 	e.State, e.since, e.entered, e.touched = next, nanosOf(at), true, true
 	if next == TimeWait {
 		e.twStart = nanosOf(at)
@@ -491,15 +473,14 @@ func (c *Conn) violationAt(side Side, code Code, t time.Time, segno int) {
 	if c.self {
 		side = A
 	}
-	c.events = append(c.events, Event{Kind: Violation, Time: t, Seg: segno, Side: side, From: Keep, To: Keep, Code: code})
+	*c.events = append(*c.events, Event{Kind: Violation, Time: t, Seg: segno, Side: side, From: Keep, To: Keep, Code: code})
 }
 
 // resolvePassive settles a pending SYN as received by a listener: the
 // endpoint was LISTEN and entered SYN-RECEIVED when the SYN arrived, so the
 // transition is dated at that SYN.
 func (c *Conn) resolvePassive(side Side, e *Endpoint) {
-	p := e.pending
-	e.pending.ok = false
+	p := c.release(e, pendingSYN)
 	e.State = Listen // inferred: a listener was there
 	e.Passive = true
 	e.IRS, e.HasIRS = p.seq, true
@@ -508,11 +489,11 @@ func (c *Conn) resolvePassive(side Side, e *Endpoint) {
 
 // send applies what sending seg proves about its sender e, whose peer is p.
 func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
-	if e.pending.ok {
+	if c.held(e, pendingSYN).ok {
 		switch k {
 		case KindRST:
 			// RFC 9293 §3.10.7.1: no listener; the SYN was refused.
-			e.pending.ok = false
+			c.release(e, pendingSYN)
 		case KindSYNACK, KindACK, KindFIN:
 			c.resolvePassive(side, e)
 		}
@@ -537,11 +518,10 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 				e.ISS, e.HasISS = seg.Seq, true
 			}
 		}
-		if e.pending.ok {
+		if syn := c.release(e, pendingSYN); syn.ok {
 			// The peer's SYN, captured before ours, reaches us after we
 			// sent: the SYNs crossed (simultaneous open).
-			e.pending.ok = false
-			e.IRS, e.HasIRS = e.pending.seq, true
+			e.IRS, e.HasIRS = syn.seq, true
 			c.move(side, e, Rcvd, KindSYN, seg, causeCrossed, false)
 		}
 	case KindSYNACK:
@@ -605,8 +585,7 @@ func (c *Conn) receive(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 	case KindACK, KindFIN:
 		c.rcvdACK(side, e, p, seg)
 		if k == KindFIN && e.State == Established && !c.self {
-			e.finPend.ok = true
-			e.finPend.seq, e.finPend.time, e.finPend.seg = seg.Seq.Add(uint32(seg.PayloadLen)), nanosOf(seg.Time), int32(c.nseg)
+			c.hold(e, pendingFIN, record{seq: seg.Seq.Add(uint32(seg.PayloadLen)), time: nanosOf(seg.Time), seg: int32(c.nseg)})
 		} else if k == KindFIN {
 			c.move(side, e, Rcvd, KindFIN, seg, "", false)
 			if e.State == TimeWait {
@@ -624,8 +603,7 @@ func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
 		if !e.touched {
 			// Wait for its answer: SYN,ACK (listener), RST (closed port)
 			// or its own SYN (crossed).
-			e.pending.ok = true
-			e.pending.seq, e.pending.time, e.pending.seg = seg.Seq, nanosOf(seg.Time), int32(c.nseg)
+			c.hold(e, pendingSYN, record{seq: seg.Seq, time: nanosOf(seg.Time), seg: int32(c.nseg)})
 		}
 	case Listen:
 		e.Passive = true
@@ -694,7 +672,7 @@ func acksFIN(e *Endpoint, ack Seq) bool {
 }
 
 func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
-	if e.pending.ok {
+	if c.held(e, pendingSYN).ok {
 		// The capture missed its SYN,ACK, but the peer's ACK proves a
 		// listener answered.
 		c.resolvePassive(side, e)
@@ -726,9 +704,8 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 	if e.State.Synchronized() && e.HasUna && e.maxWnd > 0 && seg.Ack.LessThan(e.SndUna-Seq(e.maxWnd)) {
 		c.violation(side.Other(), AckTooOld, seg)
 	}
-	if e.Segs > 0 && !e.unsent.ok && e.State != SynSent && e.State != Listen && seg.Ack.GreaterThan(e.SndNxt) {
-		e.unsent.ok = true
-		e.unsent.nxt, e.unsent.time, e.unsent.seg, e.unsent.from = e.SndNxt, nanosOf(seg.Time), int32(c.nseg), side.Other()
+	if e.Segs > 0 && !c.held(e, unsentAck).ok && e.State != SynSent && e.State != Listen && seg.Ack.GreaterThan(e.SndNxt) {
+		c.hold(e, unsentAck, record{seq: e.SndNxt, time: nanosOf(seg.Time), seg: int32(c.nseg), from: side.Other()})
 	}
 }
 

@@ -70,7 +70,8 @@ func seed(segs ...[]byte) []byte {
 // FuzzConn drives the state machine with any sequence of segments in both
 // directions, a self-connect too, and checks that it never panics, that
 // every state is one of the eleven, that every transition is one its table
-// cell allows, and that the timers and Finish keep those promises.
+// cell allows, that held records are dropped once none is held, and that
+// the timers and Finish keep those promises.
 func FuzzConn(f *testing.F) {
 	// Seeds: the RFC figures' exchanges.
 	open := [][]byte{
@@ -120,6 +121,7 @@ func FuzzConn(f *testing.F) {
 						t.Fatalf("side %v in invalid state %d", s, st)
 					}
 				}
+				checkHeld(t, c)
 			}
 			for i := range segs {
 				side := sides[i]

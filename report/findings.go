@@ -76,14 +76,14 @@ func (f *Findings) Observe(c *flow.Conn) {
 	if c.Aborted {
 		f.add("aborted", c.ID)
 	}
-	if c.SegCounts[flow.ZeroWindow] > 0 {
+	if c.SegCount(flow.ZeroWindow) > 0 {
 		f.add("zero_window", c.ID)
 	}
-	if c.MaxRetransRun >= 3 {
+	if c.MaxRetransRun() >= 3 {
 		f.add("dead_peer", c.ID)
 	}
 	// Zero-window probes below SND.UNA look like keep-alives on the wire.
-	if c.SegCounts[flow.KeepAlive] > 0 && c.SegCounts[flow.ZeroWindow] == 0 {
+	if c.SegCount(flow.KeepAlive) > 0 && c.SegCount(flow.ZeroWindow) == 0 {
 		f.add("keepalive", c.ID)
 	}
 	for _, s := range []fsm.Side{r.client, r.server} {

@@ -77,7 +77,7 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 	if c.FSM.Self() {
 		return
 	}
-	client, server := c.Addr[r.client], c.Addr[r.server]
+	client, server := c.Addr(r.client), c.Addr(r.server)
 	history := c.Zeek.History(r.client)
 	if onlyResets(history) {
 		b.blind++

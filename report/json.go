@@ -40,7 +40,7 @@ func NewJSONStream(w io.Writer) *JSON {
 func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 	if !j.stream {
 		// The table may keep them for us (flow.Config.KeepSegEvents).
-		if e.IsSegEvent() && c.SegEvents == nil {
+		if e.IsSegEvent() && c.SegEvents() == nil {
 			if j.segEvents == nil {
 				j.segEvents = make(map[int][]flow.Event)
 			}
@@ -61,10 +61,10 @@ func (j *JSON) Done(c *flow.Conn) {
 	b := j.buf[:0]
 	b = append(b, `{"type":"conn","id":`...)
 	b = strconv.AppendInt(b, int64(c.ID), 10)
-	b = field(b, "client", c.Addr[r.client].String())
-	b = field(b, "server", c.Addr[r.server].String())
-	b = field(b, "start", stamp(c.First))
-	b = field(b, "end", stamp(c.Last))
+	b = field(b, "client", c.Addr(r.client).String())
+	b = field(b, "server", c.Addr(r.server).String())
+	b = field(b, "start", stamp(c.First()))
+	b = field(b, "end", stamp(c.Last()))
 	b = field(b, "client_state", c.FSM.Endpoint(r.client).State.String())
 	b = field(b, "server_state", c.FSM.Endpoint(r.server).State.String())
 	b = append(b, `,"roles_guessed":`...)
@@ -92,7 +92,7 @@ func (j *JSON) Done(c *flow.Conn) {
 	if !j.stream {
 		// Segment events come before the state-machine events of the
 		// segment that caused them, as they happened.
-		segs := c.SegEvents
+		segs := c.SegEvents()
 		if segs == nil {
 			segs = j.segEvents[c.ID]
 			delete(j.segEvents, c.ID)
@@ -158,7 +158,7 @@ func segEventCounts(b []byte, c *flow.Conn) []byte {
 	b = append(b, `,"events":{`...)
 	first := true
 	for e := flow.SegEvent(1); e < flow.NumSegEvents; e++ {
-		n := c.SegCounts[e]
+		n := c.SegCount(e)
 		if n == 0 {
 			continue
 		}

@@ -69,15 +69,15 @@ func (l *Ladder) Done(c *flow.Conn) {
 	if !l.ascii {
 		arrowR, arrowL, bar = "──>", "<──", "│"
 	}
-	title := fmt.Sprintf("conn %d: client %s, server %s", c.ID, c.Addr[left], c.Addr[right])
+	title := fmt.Sprintf("conn %d: client %s, server %s", c.ID, c.Addr(left), c.Addr(right))
 	if c.FSM.Self() {
-		title = fmt.Sprintf("conn %d: self-connect %s (one socket)", c.ID, c.Addr[left])
+		title = fmt.Sprintf("conn %d: self-connect %s (one socket)", c.ID, c.Addr(left))
 	}
 	fmt.Fprintln(l.w, title)
 	fmt.Fprintf(l.w, "%10s  %-*s %s %-38s %s %s\n", "time", stateWidth, "client", strings.Repeat(" ", 3), "", strings.Repeat(" ", 3), "server")
 	fmt.Fprintf(l.w, "%10s  %-*s %s %-38s %s %s\n", "", stateWidth, state[left], bar, "", bar, state[right])
 	i := 0
-	for n, p := range c.Timeline {
+	for n, p := range c.Timeline() {
 		var marks []string
 		for ; i < len(evs) && evs[i].At <= n+1; i++ {
 			e := &evs[i]
@@ -93,7 +93,7 @@ func (l *Ladder) Done(c *flow.Conn) {
 		if p.From == right {
 			arrow = arrowL
 		}
-		line := fmt.Sprintf("%10s  %-*s %s %-38s %s %s", rel(p.Time.Sub(c.First)), stateWidth, state[left], arrow, seg, arrow, state[right])
+		line := fmt.Sprintf("%10s  %-*s %s %-38s %s %s", rel(p.Time.Sub(c.First())), stateWidth, state[left], arrow, seg, arrow, state[right])
 		var notes []string
 		if labels := strings.TrimSpace(segLabels(&p)); labels != "" {
 			notes = append(notes, labels)
@@ -112,15 +112,15 @@ func (l *Ladder) Done(c *flow.Conn) {
 			fmt.Fprintf(l.w, "%*s%s\n", 10+2+stateWidth+1+4, "", note)
 		}
 	}
-	if c.TimelineDropped > 0 {
-		fmt.Fprintf(l.w, "%10s  ... %d more segments (--timeline-max)\n", "", c.TimelineDropped)
+	if c.TimelineDropped() > 0 {
+		fmt.Fprintf(l.w, "%10s  ... %d more segments (--timeline-max)\n", "", c.TimelineDropped())
 	}
 	// Timers after the last segment (2MSL).
 	for ; i < len(evs); i++ {
 		e := &evs[i]
 		if e.Kind == fsm.Transition {
 			state[e.Side] = e.To
-			fmt.Fprintf(l.w, "%10s  %-*s %s %-38s %s %s\n", rel(e.Time.Sub(c.First)), stateWidth, state[left], bar,
+			fmt.Fprintf(l.w, "%10s  %-*s %s %-38s %s %s\n", rel(e.Time.Sub(c.First())), stateWidth, state[left], bar,
 				"("+e.Cause+")", bar, state[right])
 		}
 	}

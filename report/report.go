@@ -99,10 +99,10 @@ func (r roles) name(s fsm.Side) string {
 // segment they follow, then in the order they were made.
 func ordered(c *flow.Conn) []flow.Event {
 	byAt := func(a, b flow.Event) int { return a.At - b.At }
-	if slices.IsSortedFunc(c.Events, byAt) {
-		return c.Events // the common case: nothing held and delivered late
+	if slices.IsSortedFunc(c.Events(), byAt) {
+		return c.Events() // the common case: nothing held and delivered late
 	}
-	evs := slices.Clone(c.Events)
+	evs := slices.Clone(c.Events())
 	slices.SortStableFunc(evs, byAt)
 	return evs
 }
@@ -113,7 +113,7 @@ func ordered(c *flow.Conn) []flow.Event {
 func segCounts(c *flow.Conn) string {
 	var b []byte
 	for e := flow.SegEvent(1); e < flow.NumSegEvents; e++ {
-		if n := c.SegCounts[e]; n > 0 {
+		if n := c.SegCount(e); n > 0 {
 			if len(b) > 0 {
 				b = append(b, ", "...)
 			}

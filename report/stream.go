@@ -38,7 +38,7 @@ func (s *Stream) clock(t time.Time) string { return t.In(s.loc).Format("15:04:05
 func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	r := rolesOf(c)
 	who := r.name(e.Side)
-	addr := c.Addr[e.Side]
+	addr := c.Addr(e.Side)
 	if e.IsSegEvent() {
 		if notable[e.SegEvent] {
 			p := c.Cur
@@ -107,7 +107,7 @@ func (s *Stream) Done(c *flow.Conn) {
 	if c.End == flow.EndCapture {
 		how = "at exit"
 	}
-	fmt.Fprintf(s.w, "%s conn %d %s: %s\n", s.clock(c.Last), c.ID, how, summaryFields(c, r))
+	fmt.Fprintf(s.w, "%s conn %d %s: %s\n", s.clock(c.Last()), c.ID, how, summaryFields(c, r))
 	s.w.Flush()
 }
 
@@ -125,8 +125,8 @@ func summaryFields(c *flow.Conn, r roles) string {
 		events = ", " + s
 	}
 	return fmt.Sprintf("client %s %s, server %s %s, %ss, client %d pkts %d B, server %d pkts %d B, violations %d%s%s%s",
-		c.Addr[r.client], c.FSM.Endpoint(r.client).State, c.Addr[r.server], c.FSM.Endpoint(r.server).State,
-		rel(c.Last.Sub(c.First)), c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
+		c.Addr(r.client), c.FSM.Endpoint(r.client).State, c.Addr(r.server), c.FSM.Endpoint(r.server).State,
+		rel(c.Last().Sub(c.First())), c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
 		c.Violations, events, dups, guessed)
 }
 

@@ -62,9 +62,9 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 		guess = ", roles guessed"
 	}
 	if c.FSM.Self() {
-		fmt.Fprintf(w, "conn %d: self-connect %s (one socket, connected to itself)\n", c.ID, c.Addr[fsm.A])
+		fmt.Fprintf(w, "conn %d: self-connect %s (one socket, connected to itself)\n", c.ID, c.Addr(fsm.A))
 	} else {
-		fmt.Fprintf(w, "conn %d: client %s, server %s%s\n", c.ID, c.Addr[r.client], c.Addr[r.server], guess)
+		fmt.Fprintf(w, "conn %d: client %s, server %s%s\n", c.ID, c.Addr(r.client), c.Addr(r.server), guess)
 	}
 	evs := ordered(c)
 	i := 0
@@ -76,14 +76,14 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 		}
 	}
 	flush(0)
-	for n := range c.Timeline {
-		t.line = appendSegment(t.line[:0], c, r, &c.Timeline[n])
+	for n := range c.Timeline() {
+		t.line = appendSegment(t.line[:0], c, r, &c.Timeline()[n])
 		w.Write(t.line)
 		flush(n + 1)
 	}
 	flush(int(^uint(0) >> 1))
-	if c.TimelineDropped > 0 {
-		fmt.Fprintf(w, "%12s  ... %d more segments (the timeline keeps %d; --timeline-max)\n", "", c.TimelineDropped, len(c.Timeline))
+	if c.TimelineDropped() > 0 {
+		fmt.Fprintf(w, "%12s  ... %d more segments (the timeline keeps %d; --timeline-max)\n", "", c.TimelineDropped(), len(c.Timeline()))
 	}
 	fmt.Fprintln(w)
 }
@@ -91,9 +91,9 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 	var num [32]byte
 	when := num[:0]
-	if e.Seg == 0 || len(c.Timeline) == 0 {
+	if e.Seg == 0 || len(c.Timeline()) == 0 {
 		// A timer, or no timeline to hang it on: give its own time.
-		when = strconv.AppendFloat(when, e.Time.Sub(c.First).Seconds(), 'f', 6, 64)
+		when = strconv.AppendFloat(when, e.Time.Sub(c.First()).Seconds(), 'f', 6, 64)
 	}
 	who := r.name(e.Side)
 	switch e.Kind {
@@ -144,7 +144,7 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 // would write them, without fmt: a timeline has a line per segment.
 func appendSegment(b []byte, c *flow.Conn, r roles, p *flow.Packet) []byte {
 	var num [32]byte
-	b = padLeft(b, strconv.AppendFloat(num[:0], p.Time.Sub(c.First).Seconds(), 'f', 6, 64), 12)
+	b = padLeft(b, strconv.AppendFloat(num[:0], p.Time.Sub(c.First()).Seconds(), 'f', 6, 64), 12)
 	if p.From == r.server {
 		b = append(b, "  C < S  "...)
 	} else {
@@ -380,14 +380,14 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	}
 	num := s.num[:0]
 	cell(0, strconv.AppendInt(num, int64(c.ID), 10))
-	cell(0, c.Addr[r.client].AppendTo(num))
-	cell(0, c.Addr[r.server].AppendTo(num))
-	cell(0, c.First.UTC().AppendFormat(num, "15:04:05.000000"))
-	cell(0, append(strconv.AppendFloat(num, c.Last.Sub(c.First).Seconds(), 'f', 6, 64), 's'))
+	cell(0, c.Addr(r.client).AppendTo(num))
+	cell(0, c.Addr(r.server).AppendTo(num))
+	cell(0, c.First().UTC().AppendFormat(num, "15:04:05.000000"))
+	cell(0, append(strconv.AppendFloat(num, c.Last().Sub(c.First()).Seconds(), 'f', 6, 64), 's'))
 	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, int64(c.Packets[r.client]), 10), '/'), int64(c.Packets[r.server]), 10))
 	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, c.Bytes[r.client], 10), '/'), c.Bytes[r.server], 10))
 	col = 0
-	retrans := c.SegCounts[flow.Retransmission] + c.SegCounts[flow.FastRetransmission] + c.SegCounts[flow.SpuriousRetransmission]
+	retrans := c.SegCount(flow.Retransmission) + c.SegCount(flow.FastRetransmission) + c.SegCount(flow.SpuriousRetransmission)
 	cell(1, nil)
 	cell(1, append(num, c.FSM.Endpoint(r.client).State.String()...))
 	cell(1, append(num, c.FSM.Endpoint(r.server).State.String()...))
@@ -413,7 +413,7 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	}
 	cell(1, notes)
 	var events []byte
-	if c.SegCounts != ([flow.NumSegEvents]uint32{}) {
+	if c.SegCounts() != ([flow.NumSegEvents]uint32{}) {
 		events = []byte(segCounts(c))
 	}
 	b = binary.AppendUvarint(b, uint64(len(events)))

@@ -150,7 +150,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
 		return exitUsage
 	}
-	tuneGC(o.maxConns)
+	tuneGC(&o)
 	switch {
 	case o.list:
 		return listInterfaces(stdout, stderr)

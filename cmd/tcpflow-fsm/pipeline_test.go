@@ -146,7 +146,7 @@ func TestPipelineDoesNotAllocate(t *testing.T) {
 		}
 		var st fsm.State
 		violations := -1
-		table.Each(func(c *flow.Conn) { st, violations = c.FSM.Endpoint(fsm.A).State, c.Violations })
+		table.Each(func(c *flow.Conn) { st, violations = c.FSM.Endpoint(fsm.A).State, int(c.Violations) })
 		if st != fsm.Established || table.Stats.Segments < 2000 || violations != 0 {
 			t.Errorf("%s: the connection is %v with %d violations after %d segments, want ESTABLISHED and none",
 				m.name, st, violations, table.Stats.Segments)

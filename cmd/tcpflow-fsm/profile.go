@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+
+	"tcpflow-fsm/capture"
 )
 
 // Developers' profiling hooks, set through the environment so that they
@@ -64,22 +66,39 @@ func heapProfile(stderr io.Writer) {
 	}
 }
 
-// tuneGC sets the garbage collector for a run that tracks at most
-// maxConns connections (0: no bound), unless GOMEMLIMIT in the environment
-// says otherwise: a soft memory limit proportional to the bound keeps the
-// heap close to what is live once the table is full (instead of up to
-// twice that), so that memory follows --max-conns.
-func tuneGC(maxConns int) {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && maxConns > 0 {
-		debug.SetMemoryLimit(baseMemory + int64(maxConns)*connMemory)
+// tuneGC sets the garbage collector for the run o asks for, unless
+// GOMEMLIMIT in the environment says otherwise: a soft memory limit
+// proportional to --max-conns (none without a bound) keeps the heap close
+// to what is live once the table is full, instead of up to twice that, so
+// that memory follows --max-conns.
+func tuneGC(o *options) {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set || o.maxConns <= 0 {
+		return
 	}
+	limit := int64(baseMemory)
+	if o.iface != "" {
+		limit += capture.DefaultQueueBytes
+	}
+	per := int64(connMemory)
+	if !o.summary {
+		per += eventMemory
+	}
+	debug.SetMemoryLimit(limit + int64(o.maxConns)*per)
 }
 
+// What a run needs, measured with a million connections open at once
+// (docs/PERFORMANCE.md, "Memory"), and rounded up by about 7%: less has
+// the collector run without end once the table is full.
 const (
-	// baseMemory is what a run needs besides its connections: buffers,
-	// summary rows before they spill, findings.
-	baseMemory = 128 << 20
-	// connMemory is what one tracked connection costs in a summary or
-	// JSON run (docs/PERFORMANCE.md, "Memory"), rounded up.
-	connMemory = 2 << 10
+	// baseMemory is what an offline run needs besides its connections:
+	// read buffers, the summary rows before they spill (32 MiB).
+	baseMemory = 48 << 20
+	// connMemory is what one tracked connection costs: about 840 bytes,
+	// the connection (760), its slots in the table's index, timer heap
+	// and queue, its Zeek history.
+	connMemory = 900
+	// eventMemory is what keeping a connection's events adds, as JSON and
+	// the text reports do until it ends: about 650 bytes with a
+	// handshake's four events.
+	eventMemory = 700
 )

@@ -44,7 +44,6 @@ type finished struct {
 	worker    int
 	conns     []*flow.Conn
 	watermark int64
-	last      bool // the worker has ended; nothing follows
 }
 
 // doneSink collects what a worker's table hands to Done. The renderers of
@@ -52,12 +51,20 @@ type finished struct {
 // events reach them through each connection.
 type doneSink struct{ conns []*flow.Conn }
 
+// take returns what was collected and starts afresh.
+func (s *doneSink) take() []*flow.Conn {
+	conns := s.conns
+	s.conns = nil
+	return conns
+}
+
 func (s *doneSink) Event(*flow.Conn, *flow.Event) {}
 func (s *doneSink) Done(c *flow.Conn)             { s.conns = append(s.conns, c) }
 
 // pool runs the workers and the merger.
 type pool struct {
 	tables  []*flow.Table
+	sinks   []*doneSink
 	in      []chan *batch
 	free    []chan *batch
 	cur     []*batch
@@ -85,7 +92,8 @@ func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
 			free <- &batch{segs: make([]fsm.Segment, 0, batchSize), nums: make([]int64, 0, batchSize),
 				clocks: make([]time.Time, 0, batchSize)}
 		}
-		p.tables, p.in, p.free = append(p.tables, table), append(p.in, in), append(p.free, free)
+		p.tables, p.sinks = append(p.tables, table), append(p.sinks, ds)
+		p.in, p.free = append(p.in, in), append(p.free, free)
 		p.cur = append(p.cur, <-free)
 		p.workers.Add(1)
 		go p.work(i, table, ds, in, free)
@@ -158,48 +166,53 @@ func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch
 		}
 		b.segs, b.nums, b.clocks = b.segs[:0], b.nums[:0], b.clocks[:0]
 		free <- b
-		mark, ok := table.Pending()
-		if !ok {
-			mark = last + 1
-		}
-		p.out <- finished{worker: w, conns: ds.conns, watermark: mark}
-		ds.conns = nil
+		p.out <- finished{worker: w, conns: ds.take(), watermark: watermark(table, last)}
 	}
-	table.Close()
-	p.out <- finished{worker: w, conns: ds.conns, last: true}
+	// The merger finishes what the table still tracks, one connection at a
+	// time as the merge needs it: Close here would hand over every one at
+	// once, a million of them held until the other workers catch up.
+	p.out <- finished{worker: w, conns: ds.take(), watermark: watermark(table, last)}
+}
+
+// watermark is what a worker's table can still hand over: connections
+// from the first one it has not, or after the last segment it took.
+func watermark(table *flow.Table, last int64) int64 {
+	if mark, ok := table.Pending(); ok {
+		return mark
+	}
+	return last + 1
 }
 
 // merge hands the workers' connections to sink in order of Order,
 // renumbered from 1. A connection goes once no worker can still hand over
-// one with a lower Order.
+// one with a lower Order. Once every worker has ended, it finishes the
+// connections their tables still track, each when its turn comes.
 func (p *pool) merge(n int, sink flow.Sink) {
 	defer p.merged.Done()
 	queues := make([][]*flow.Conn, n)
 	marks := make([]int64, n)
-	ended := make([]bool, n)
 	id, held := 0, 0
+	hand := func(w int) {
+		c := queues[w][0]
+		held--
+		queues[w][0] = nil
+		queues[w] = queues[w][1:]
+		id++
+		c.ID = id
+		sink.Done(c)
+	}
 	for f := range p.out {
 		held += len(f.conns)
 		queues[f.worker] = append(queues[f.worker], f.conns...)
-		if f.last {
-			ended[f.worker] = true
-		} else {
-			marks[f.worker] = f.watermark
-		}
+		marks[f.worker] = f.watermark
 		for {
-			best := -1
-			for w, q := range queues {
-				if len(q) > 0 && (best < 0 || q[0].Order < queues[best][0].Order) {
-					best = w
-				}
-			}
+			best := first(queues)
 			if best < 0 {
 				break
 			}
-			c := queues[best][0]
 			ready := true
 			for w := range queues {
-				if w != best && len(queues[w]) == 0 && !ended[w] && marks[w] <= c.Order {
+				if w != best && len(queues[w]) == 0 && marks[w] <= queues[best][0].Order {
 					ready = false
 				}
 			}
@@ -210,14 +223,42 @@ func (p *pool) merge(n int, sink flow.Sink) {
 				// As a table does: no more than the bound wait.
 				p.early++
 			}
-			held--
-			queues[best][0] = nil
-			queues[best] = queues[best][1:]
-			id++
-			c.ID = id
-			sink.Done(c)
+			hand(best)
 		}
 	}
+	// Every worker has ended: what their tables track is finished in
+	// order of number, each table's next one only once its queue is empty,
+	// so that the queues' heads decide.
+	drained := make([]bool, n)
+	for {
+		for w := range queues {
+			for len(queues[w]) == 0 && !drained[w] {
+				if !p.tables[w].CloseNext() {
+					drained[w] = true
+				}
+				more := p.sinks[w].take()
+				held += len(more)
+				queues[w] = append(queues[w], more...)
+			}
+		}
+		best := first(queues)
+		if best < 0 {
+			return
+		}
+		hand(best)
+	}
+}
+
+// first returns the queue whose head has the lowest Order, -1 if all are
+// empty.
+func first(queues [][]*flow.Conn) int {
+	best := -1
+	for w, q := range queues {
+		if len(q) > 0 && (best < 0 || q[0].Order < queues[best][0].Order) {
+			best = w
+		}
+	}
+	return best
 }
 
 // shardHash mixes a 4-tuple into a number that is the same in both

@@ -1,0 +1,74 @@
+package flow
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+)
+
+// TestIndexAgainstMap drives the index and a map with the same random
+// additions and removals, past several doublings and with runs that wrap
+// around the end of the slots, and checks that they agree on every key.
+func TestIndexAgainstMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := newIndex()
+	want := map[key]*Conn{}
+	var live []*Conn
+	connOf := func(i int) *Conn {
+		a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(1024+i%7))
+		b := netip.AddrPortFrom(netip.MustParseAddr("2001:db8::1"), 80)
+		if i%3 == 0 {
+			a, b = b, a // either side may come first
+		}
+		return &Conn{ID: i, ends: [2]end{endOf(a), endOf(b)}}
+	}
+	check := func(step int) {
+		if x.size() != len(want) {
+			t.Fatalf("step %d: size %d, want %d", step, x.size(), len(want))
+		}
+		for k, c := range want {
+			if got := x.get(k.lo, k.hi); got != c {
+				t.Fatalf("step %d: get(%v) = %p, want %p", step, k, got, c)
+			}
+		}
+		n := 0
+		x.each(func(*Conn) { n++ })
+		if n != len(want) {
+			t.Fatalf("step %d: each visited %d, want %d", step, n, len(want))
+		}
+	}
+	next := 0
+	for step := range 20000 {
+		if len(live) > 0 && rng.IntN(3) == 0 {
+			i := rng.IntN(len(live))
+			c := live[i]
+			live[i] = live[len(live)-1]
+			live = live[:len(live)-1]
+			x.remove(c)
+			delete(want, c.key())
+			if x.get(c.ends[0], c.ends[1]) != nil {
+				t.Fatalf("step %d: removed connection still found", step)
+			}
+		} else {
+			c := connOf(next)
+			next++
+			x.add(c)
+			want[c.key()] = c
+			live = append(live, c)
+			// The same 4-tuple from the other side finds it too.
+			if x.get(c.ends[1], c.ends[0]) != c {
+				t.Fatalf("step %d: not found from side B", step)
+			}
+		}
+		if step%997 == 0 {
+			check(step)
+		}
+	}
+	check(-1)
+	if len(x.conns) <= indexMinSlots {
+		t.Fatalf("the index never grew: %d slots for %d entries", len(x.conns), x.size())
+	}
+	// Removing what is not there changes nothing.
+	x.remove(connOf(-1))
+	check(-2)
+}
