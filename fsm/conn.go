@@ -128,12 +128,12 @@ type Conn struct {
 	// bytes, so that only the end of a Conn is padding, and what few
 	// connections need lives outside it.
 	ends [2]Endpoint
-	// rec holds the segments whose meaning a later segment decides
+	// rec lists the segments whose meaning a later segment decides
 	// (held.go), nil while neither endpoint holds one: most connections,
 	// most of the time. What it points to is never changed, only
 	// replaced, so a copy of the Conn never sees the original's records
 	// change, nor the other way round.
-	rec    *heldRecords
+	rec    *held
 	events *[]Event // where the events of a call go (see Lend)
 	tw     time.Duration
 	nseg   int

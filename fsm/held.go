@@ -46,33 +46,38 @@ type record struct {
 	time nanos // when it was captured
 }
 
-// heldRecords are the records of both endpoints, indexed by the endpoint's
-// place in Conn.ends and by kind.
-type heldRecords [2][numHeld]record
-
-func (h *heldRecords) empty() bool {
-	for i := range h {
-		for k := range h[i] {
-			if h[i][k].ok {
-				return false
-			}
-		}
-	}
-	return true
+// held is one record in a connection's list of held records (Conn.rec):
+// 32 bytes, for a SYN flood holds one per connection until the end. A
+// list is never changed in place: a copy of the Conn shares it, and each
+// copy must keep what it held when it was made. Lists are short: one or
+// two records at most, most of the time none.
+type held struct {
+	next *held
+	time nanos
+	seq  Seq
+	seg  int32
+	code Code
+	from Side
+	at   Side // the endpoint's place in Conn.ends
+	kind heldKind
 }
 
 // held returns e's record of kind k; its ok is false when none is held.
 func (c *Conn) held(e *Endpoint, k heldKind) record {
-	if c.rec == nil {
-		return record{}
+	i := c.index(e)
+	for h := c.rec; h != nil; h = h.next {
+		if h.at == i && h.kind == k {
+			return record{ok: true, from: h.from, code: h.code, seq: h.seq, seg: h.seg, time: h.time}
+		}
 	}
-	return c.rec[c.index(e)][k]
+	return record{}
 }
 
 // hold makes r e's record of kind k, replacing any held.
 func (c *Conn) hold(e *Endpoint, k heldKind, r record) {
-	r.ok = true
-	c.setHeld(c.index(e), k, r)
+	i := c.index(e)
+	c.rec = &held{next: c.without(i, k), time: r.time, seq: r.seq, seg: r.seg,
+		code: r.code, from: r.from, at: i, kind: k}
 }
 
 // release ends e's record of kind k and returns it (ok false if none was
@@ -80,27 +85,36 @@ func (c *Conn) hold(e *Endpoint, k heldKind, r record) {
 func (c *Conn) release(e *Endpoint, k heldKind) record {
 	r := c.held(e, k)
 	if r.ok {
-		c.setHeld(c.index(e), k, record{})
+		c.rec = c.without(c.index(e), k)
 	}
 	return r
 }
 
-// setHeld installs a copy of the connection's records with endpoint i's
-// record of kind k set to r, or none when no record is left. The records a
-// Conn points to are never changed in place: a copy of the Conn shares the
-// pointer, and each copy must keep what it held when it was made.
-func (c *Conn) setHeld(i Side, k heldKind, r record) {
-	var h heldRecords
-	if c.rec != nil {
-		h = *c.rec
+// without returns the connection's list without endpoint i's record of
+// kind k: the list itself when it has none, else a copy of the records
+// before it joined to those after it.
+func (c *Conn) without(i Side, k heldKind) *held {
+	var n int
+	var h *held
+	for h = c.rec; h != nil && (h.at != i || h.kind != k); h = h.next {
+		n++
 	}
-	h[i][k] = r
-	if h.empty() {
-		c.rec = nil
-		return
+	if h == nil {
+		return c.rec
 	}
-	c.rec = new(heldRecords)
-	*c.rec = h
+	rest := h.next
+	if n == 0 {
+		return rest
+	}
+	front := make([]held, n)
+	for j, p := 0, c.rec; j < n; j, p = j+1, p.next {
+		front[j] = *p
+		front[j].next = rest
+		if j > 0 {
+			front[j-1].next = &front[j]
+		}
+	}
+	return &front[0]
 }
 
 // index returns the place of e in c.ends: A for both sides of a

@@ -88,10 +88,15 @@ func TestConnCopiesAreIndependent(t *testing.T) {
 	}
 }
 
-// checkHeld checks that c points to held records only while it holds one.
+// checkHeld checks c's list of held records: at most one of each kind for
+// each endpoint.
 func checkHeld(t *testing.T, c *Conn) {
 	t.Helper()
-	if c.rec != nil && c.rec.empty() {
-		t.Fatal("a connection holding no record keeps its records allocated")
+	var seen [2][numHeld]bool
+	for h := c.rec; h != nil; h = h.next {
+		if h.at > B || h.kind >= numHeld || seen[h.at][h.kind] {
+			t.Fatalf("held records out of shape: endpoint %d, kind %d, seen %v", h.at, h.kind, seen)
+		}
+		seen[h.at][h.kind] = true
 	}
 }

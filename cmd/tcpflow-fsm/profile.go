@@ -87,16 +87,17 @@ func tuneGC(o *options) {
 }
 
 // What a run needs, measured with a million connections open at once
-// (docs/PERFORMANCE.md, "Memory"), and rounded up by about 7%: less has
-// the collector run without end once the table is full.
+// (docs/PERFORMANCE.md, "Memory"), and rounded up: less has the collector
+// run without end once the table is full.
 const (
 	// baseMemory is what an offline run needs besides its connections:
-	// read buffers, the summary rows before they spill (32 MiB).
-	baseMemory = 48 << 20
-	// connMemory is what one tracked connection costs: about 840 bytes,
+	// read buffers, the summary rows before they spill (32 MiB), the
+	// findings' lists.
+	baseMemory = 128 << 20
+	// connMemory is what one tracked connection costs: about 820 bytes,
 	// the connection (760), its slots in the table's index, timer heap
 	// and queue, its Zeek history.
-	connMemory = 900
+	connMemory = 880
 	// eventMemory is what keeping a connection's events adds, as JSON and
 	// the text reports do until it ends: about 650 bytes with a
 	// handshake's four events.
