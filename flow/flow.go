@@ -139,17 +139,27 @@ func (e *Event) IsSegEvent() bool { return e.Kind == SegEventKind }
 // small and holds what only some connections need (timelines, segment
 // events, violation codes) in a part allocated when first needed.
 type Conn struct {
-	ID int
-	// Order is the number of the segment that opened the connection,
-	// counted over the whole capture (see Table.AddNumbered).
-	Order   int64
-	FSM     fsm.Conn
-	Packets [2]int   // segments sent by each side
-	Bytes   [2]int64 // payload octets sent by each side
+	// The fields with pointers come first: the collector scans a Conn
+	// only as far as its last pointer, and a million may be tracked.
+
 	// Cur is the connection's latest segment. With Config.Unordered (live
 	// capture) it is the connection's own; otherwise it is the table's,
 	// valid only while the sink's Event handles one of its events.
-	Cur        *Packet
+	Cur *Packet
+	// newer and older link the tracked connections from the most
+	// recently active to the longest idle.
+	newer, older *Conn
+	more         *connMore // nil until needed
+	// Zeek keeps Zeek's view of the connection: conn_state and history.
+	Zeek Zeek
+	FSM  fsm.Conn
+
+	ID int
+	// Order is the number of the segment that opened the connection,
+	// counted over the whole capture (see Table.AddNumbered).
+	Order      int64
+	Packets    [2]int   // segments sent by each side
+	Bytes      [2]int64 // payload octets sent by each side
 	Violations uint32
 	// Duplicates counts copies of segments already seen (the same packet
 	// captured again on another interface: see DuplicateWindow). They are
@@ -163,14 +173,6 @@ type Conn struct {
 	Aborted bool
 	// End says why the connection was handed to the sink.
 	End EndReason
-
-	// Zeek keeps Zeek's view of the connection: conn_state and history.
-	Zeek Zeek
-
-	// newer and older link the tracked connections from the most
-	// recently active to the longest idle.
-	newer, older *Conn
-	more         *connMore // nil until needed
 
 	ends [2]end // side A's and side B's address (see Addr)
 

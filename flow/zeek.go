@@ -63,13 +63,13 @@ type scaledCount struct {
 
 // Zeek computes a connection's Zeek conn_state and history.
 type Zeek struct {
-	ends [2]zeekEnd
 	// hist holds each letter with its sender's side in the top bit; the
 	// case is decided when read, by who turned out to be the originator.
 	hist []byte
 	// counts is allocated on the first log-scaled letter: most
 	// connections have none.
 	counts *[2]zeekCounts
+	ends   [2]zeekEnd
 }
 
 func (z *Zeek) add(side fsm.Side, letter byte) {

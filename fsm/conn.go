@@ -124,10 +124,11 @@ func (e *Endpoint) Fresh() bool { return !e.touched }
 // (see Lend), so events one returned are overwritten by the other's next
 // call.
 type Conn struct {
-	// A capture can hold a million connections at once: words come before
-	// bytes, so that only the end of a Conn is padding, and what few
-	// connections need lives outside it.
-	ends [2]Endpoint
+	// A capture can hold a million connections at once: pointers come
+	// first (the collector scans a Conn only as far as its last pointer),
+	// words before bytes, so that only the end of a Conn is padding, and
+	// what few connections need lives outside it.
+
 	// rec lists the segments whose meaning a later segment decides
 	// (held.go), nil while neither endpoint holds one: most connections,
 	// most of the time. What it points to is never changed, only
@@ -135,6 +136,7 @@ type Conn struct {
 	// change, nor the other way round.
 	rec    *held
 	events *[]Event // where the events of a call go (see Lend)
+	ends   [2]Endpoint
 	tw     time.Duration
 	nseg   int
 	self   bool // a self-connect: both sides are one socket
