@@ -44,7 +44,12 @@ type finished struct {
 	worker    int
 	conns     []*flow.Conn
 	watermark int64
+	last      bool // the capture has ended: the rest comes through pool.closing
 }
+
+// closeBatch is how many connections a worker closing its table at the
+// end of the capture hands over at once.
+const closeBatch = 256
 
 // doneSink collects what a worker's table hands to Done. The renderers of
 // offline reports do their work in Done, which the merger calls; the
@@ -64,11 +69,11 @@ func (s *doneSink) Done(c *flow.Conn)             { s.conns = append(s.conns, c)
 // pool runs the workers and the merger.
 type pool struct {
 	tables  []*flow.Table
-	sinks   []*doneSink
 	in      []chan *batch
 	free    []chan *batch
 	cur     []*batch
 	out     chan finished
+	closing []chan []*flow.Conn // per worker, what its table finishes at the end
 	merged  sync.WaitGroup
 	workers sync.WaitGroup
 	n       int64     // segments handed out
@@ -92,8 +97,9 @@ func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
 			free <- &batch{segs: make([]fsm.Segment, 0, batchSize), nums: make([]int64, 0, batchSize),
 				clocks: make([]time.Time, 0, batchSize)}
 		}
-		p.tables, p.sinks = append(p.tables, table), append(p.sinks, ds)
+		p.tables = append(p.tables, table)
 		p.in, p.free = append(p.in, in), append(p.free, free)
+		p.closing = append(p.closing, make(chan []*flow.Conn, 4))
 		p.cur = append(p.cur, <-free)
 		p.workers.Add(1)
 		go p.work(i, table, ds, in, free)
@@ -168,10 +174,21 @@ func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch
 		free <- b
 		p.out <- finished{worker: w, conns: ds.take(), watermark: watermark(table, last)}
 	}
-	// The merger finishes what the table still tracks, one connection at a
-	// time as the merge needs it: Close here would hand over every one at
-	// once, a million of them held until the other workers catch up.
-	p.out <- finished{worker: w, conns: ds.take(), watermark: watermark(table, last)}
+	p.out <- finished{worker: w, conns: ds.take(), watermark: watermark(table, last), last: true}
+	// What the table still tracks is finished here, in order, and handed
+	// over in small batches that the merger takes as the merge needs them:
+	// all at once, a million connections would wait for the other workers.
+	// Nothing else is left for the merger to wait for, so a full channel
+	// only holds this worker back.
+	for table.CloseNext() {
+		if len(ds.conns) >= closeBatch {
+			p.closing[w] <- ds.take()
+		}
+	}
+	if len(ds.conns) > 0 {
+		p.closing[w] <- ds.take()
+	}
+	close(p.closing[w])
 }
 
 // watermark is what a worker's table can still hand over: connections
@@ -185,13 +202,14 @@ func watermark(table *flow.Table, last int64) int64 {
 
 // merge hands the workers' connections to sink in order of Order,
 // renumbered from 1. A connection goes once no worker can still hand over
-// one with a lower Order. Once every worker has ended, it finishes the
-// connections their tables still track, each when its turn comes.
+// one with a lower Order. Once the capture has ended, each worker finishes
+// the connections its table still tracks, and the merger takes them from
+// each worker as the merge needs them.
 func (p *pool) merge(n int, sink flow.Sink) {
 	defer p.merged.Done()
 	queues := make([][]*flow.Conn, n)
 	marks := make([]int64, n)
-	id, held := 0, 0
+	id, held, ended := 0, 0, 0
 	hand := func(w int) {
 		c := queues[w][0]
 		held--
@@ -201,10 +219,14 @@ func (p *pool) merge(n int, sink flow.Sink) {
 		c.ID = id
 		sink.Done(c)
 	}
-	for f := range p.out {
+	for ended < n {
+		f := <-p.out
 		held += len(f.conns)
 		queues[f.worker] = append(queues[f.worker], f.conns...)
 		marks[f.worker] = f.watermark
+		if f.last {
+			ended++
+		}
 		for {
 			best := first(queues)
 			if best < 0 {
@@ -226,17 +248,16 @@ func (p *pool) merge(n int, sink flow.Sink) {
 			hand(best)
 		}
 	}
-	// Every worker has ended: what their tables track is finished in
-	// order of number, each table's next one only once its queue is empty,
-	// so that the queues' heads decide.
+	// The capture has ended: a worker's next connection is at the head of
+	// its queue or still to come through its closing channel.
 	drained := make([]bool, n)
 	for {
 		for w := range queues {
 			for len(queues[w]) == 0 && !drained[w] {
-				if !p.tables[w].CloseNext() {
+				more, ok := <-p.closing[w]
+				if !ok {
 					drained[w] = true
 				}
-				more := p.sinks[w].take()
 				held += len(more)
 				queues[w] = append(queues[w], more...)
 			}
