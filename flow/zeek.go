@@ -258,15 +258,29 @@ func btoi(b bool) int {
 // History returns Zeek's history string with client as the originator:
 // upper case for the originator's letters, lower case for the responder's.
 func (z *Zeek) History(client fsm.Side) string {
-	b := make([]byte, len(z.hist))
-	for i, h := range z.hist {
+	return string(z.AppendHistory(make([]byte, 0, len(z.hist)), client))
+}
+
+// AppendHistory appends History(client) to b.
+func (z *Zeek) AppendHistory(b []byte, client fsm.Side) []byte {
+	for _, h := range z.hist {
 		letter, side := h&0x7f, fsm.Side(h>>7)
 		if side == client {
 			letter -= 'a' - 'A'
 		}
-		b[i] = letter
+		b = append(b, letter)
 	}
-	return string(b)
+	return b
+}
+
+// OnlyResets reports whether the history is RSTs and nothing else.
+func (z *Zeek) OnlyResets() bool {
+	for _, h := range z.hist {
+		if h&0x7f != 'r' {
+			return false
+		}
+	}
+	return len(z.hist) > 0
 }
 
 // ConnState returns Zeek's conn_state with client as the originator, in

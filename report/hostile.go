@@ -37,6 +37,10 @@ var bulkInfo = []struct{ code, meaning string }{
 type bulk struct {
 	servers map[netip.AddrPort]*floodCount
 	clients map[netip.Addr]*scanCount
+	// What sweep dropped, for reuse: in a flood nearly every source is
+	// new and is dropped at the next sweep.
+	spareServers []*floodCount
+	spareClients []*scanCount
 	// RST storm: connections seen only as RSTs, and connections whose
 	// receiver judged RSTs by their window.
 	blind, inWindow, outOfWindow int
@@ -78,8 +82,7 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 		return
 	}
 	client, server := c.Addr(r.client), c.Addr(r.server)
-	history := c.Zeek.History(r.client)
-	if onlyResets(history) {
+	if c.Zeek.OnlyResets() {
 		b.blind++
 		return
 	}
@@ -96,10 +99,10 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 	}
 	fc := b.servers[server]
 	if fc == nil && len(b.servers) >= maxTracked {
-		sweep(b.servers, func(fc *floodCount) bool { return fc.conns < 2 })
+		sweep(b.servers, func(fc *floodCount) bool { return fc.conns < 2 }, &b.spareServers)
 	}
 	if fc == nil && len(b.servers) < maxTracked {
-		fc = &floodCount{}
+		fc = reuse(&b.spareServers)
 		b.servers[server] = fc
 	}
 	if fc != nil {
@@ -115,10 +118,10 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 	}
 	sc := b.clients[client.Addr()]
 	if sc == nil && len(b.clients) >= maxTracked {
-		sweep(b.clients, func(sc *scanCount) bool { return sc.conns < 2 })
+		sweep(b.clients, func(sc *scanCount) bool { return sc.conns < 2 }, &b.spareClients)
 	}
 	if sc == nil && len(b.clients) < maxTracked {
-		sc = &scanCount{}
+		sc = reuse(&b.spareClients)
 		b.clients[client.Addr()] = sc
 	}
 	if sc != nil {
@@ -136,23 +139,28 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 	}
 }
 
-// sweep deletes the entries of m that drop says to.
-func sweep[K comparable, V any](m map[K]V, drop func(V) bool) {
+// sweep deletes the entries of m that drop says to, and keeps their
+// values in spare.
+func sweep[K comparable, V any](m map[K]*V, drop func(*V) bool, spare *[]*V) {
 	for k, v := range m {
 		if drop(v) {
 			delete(m, k)
+			*spare = append(*spare, v)
 		}
 	}
 }
 
-// onlyResets reports whether a Zeek history shows nothing but RSTs.
-func onlyResets(h string) bool {
-	for i := range len(h) {
-		if h[i] != 'r' && h[i] != 'R' {
-			return false
-		}
+// reuse returns a zero value from spare, or a new one.
+func reuse[V any](spare *[]*V) *V {
+	n := len(*spare)
+	if n == 0 {
+		return new(V)
 	}
-	return h != ""
+	v := (*spare)[n-1]
+	*spare = (*spare)[:n-1]
+	var zero V
+	*v = zero
+	return v
 }
 
 // list returns the bulk findings that hold.

@@ -392,7 +392,7 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	cell(1, append(num, c.FSM.Endpoint(r.client).State.String()...))
 	cell(1, append(num, c.FSM.Endpoint(r.server).State.String()...))
 	cell(1, append(num, c.Zeek.ConnState(r.client)...))
-	cell(1, append(num, c.Zeek.History(r.client)...))
+	cell(1, c.Zeek.AppendHistory(num, r.client))
 	cell(1, strconv.AppendUint(num, uint64(retrans), 10))
 	cell(1, strconv.AppendInt(num, int64(c.Violations), 10))
 	notes := num
