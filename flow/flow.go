@@ -53,6 +53,11 @@ type Config struct {
 	// with a new one shows the ports reused (ReusedPorts). Zero means
 	// DefaultReuseMemory. With MaxConns, at most MaxConns are remembered.
 	ReuseMemory time.Duration
+	// IndexSeed seeds the hash by which the table finds connections. Zero
+	// means a random seed, so that no one can choose 4-tuples that
+	// collide; tests (the fuzzers) set one, so that a run takes the same
+	// steps every time.
+	IndexSeed uint64
 }
 
 // DefaultLinger is Zeek's tcp_close_delay: 5 s.
@@ -442,7 +447,7 @@ func NewTable(cfg Config, sink Sink) *Table {
 	if cfg.ReuseMemory <= 0 {
 		cfg.ReuseMemory = DefaultReuseMemory
 	}
-	return &Table{cfg: cfg, sink: sink, conns: newIndex(),
+	return &Table{cfg: cfg, sink: sink, conns: newIndex(cfg.IndexSeed),
 		gone: make(map[key]goneISNs), nextID: 1}
 }
 
@@ -835,8 +840,12 @@ func (t *Table) CloseNext() bool {
 	if !t.closing {
 		t.closing = true
 		t.Advance(t.now)
+		// From the recency list, not the index, whose order follows its
+		// random seed: the same capture takes the same steps every run.
 		t.left = make([]*Conn, 0, t.conns.size())
-		t.conns.each(func(c *Conn) { t.left = append(t.left, c) })
+		for c := t.idlest; c != nil; c = c.newer {
+			t.left = append(t.left, c)
+		}
 		slices.SortFunc(t.left, func(a, b *Conn) int { return a.ID - b.ID })
 	}
 	if len(t.left) == 0 {

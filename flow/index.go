@@ -21,10 +21,16 @@ type index struct {
 
 const indexMinSlots = 1024
 
-func newIndex() index {
+// newIndex returns an empty index whose hash is seeded by seed, or at
+// random when seed is 0.
+func newIndex(seed uint64) index {
 	x := index{conns: make([]*Conn, indexMinSlots), hash: make([]uint32, indexMinSlots)}
+	var src rand.Source = rand.NewPCG(seed, seed)
+	if seed == 0 {
+		src = rand.NewPCG(rand.Uint64(), rand.Uint64())
+	}
 	for i := range x.seed {
-		x.seed[i] = rand.Uint64()
+		x.seed[i] = src.Uint64()
 	}
 	return x
 }

@@ -10,8 +10,14 @@ import (
 // additions and removals, past several doublings and with runs that wrap
 // around the end of the slots, and checks that they agree on every key.
 func TestIndexAgainstMap(t *testing.T) {
+	for _, seed := range []uint64{0, 1, 2} { // 0: a random seed
+		indexAgainstMap(t, seed)
+	}
+}
+
+func indexAgainstMap(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := newIndex()
+	x := newIndex(seed)
 	want := map[key]*Conn{}
 	var live []*Conn
 	connOf := func(i int) *Conn {

@@ -2,9 +2,11 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
 
 	"tcpflow-fsm/flow"
 	"tcpflow-fsm/fsm"
@@ -167,11 +169,12 @@ func reuse[V any](spare *[]*V) *V {
 func (b *bulk) list() []Finding {
 	var out []Finding
 	// The server with the most handshakes never completed.
+	// In order of address, not the maps' own order, so that the same
+	// capture takes the same steps every run (and ties go to the first).
 	var top netip.AddrPort
 	var tf *floodCount
-	for s, fc := range b.servers {
-		if tf == nil || fc.unanswered+fc.halfOpen > tf.unanswered+tf.halfOpen ||
-			fc.unanswered+fc.halfOpen == tf.unanswered+tf.halfOpen && s.Compare(top) < 0 {
+	for _, s := range slices.SortedFunc(maps.Keys(b.servers), netip.AddrPort.Compare) {
+		if fc := b.servers[s]; tf == nil || fc.unanswered+fc.halfOpen > tf.unanswered+tf.halfOpen {
 			top, tf = s, fc
 		}
 	}
@@ -186,9 +189,8 @@ func (b *bulk) list() []Finding {
 	}
 	var scanner netip.Addr
 	var ts *scanCount
-	for a, sc := range b.clients {
-		if ts == nil || sc.targets.estimate() > ts.targets.estimate() ||
-			sc.targets.estimate() == ts.targets.estimate() && a.Compare(scanner) < 0 {
+	for _, a := range slices.SortedFunc(maps.Keys(b.clients), netip.Addr.Compare) {
+		if sc := b.clients[a]; ts == nil || sc.targets.estimate() > ts.targets.estimate() {
 			scanner, ts = a, sc
 		}
 	}
