@@ -300,8 +300,9 @@ type rowStore struct {
 }
 
 const (
-	rowChunk     = 1 << 20
-	rowsInMemory = 32
+	firstRowChunk = 4 << 10
+	rowChunk      = 1 << 20
+	rowsInMemory  = 32
 )
 
 func sum(ns []int) (t int) {
@@ -440,7 +441,13 @@ func (s *rowStore) init() {
 // room returns the chunk to append a row of at most need bytes to.
 func (s *rowStore) room(need int) []byte {
 	if len(s.chunks) == 0 || cap(s.chunks[len(s.chunks)-1])-len(s.chunks[len(s.chunks)-1]) < need {
-		s.chunks = append(s.chunks, make([]byte, 0, max(rowChunk, need)))
+		// Chunks start small and double up to rowChunk: a capture of a
+		// few connections takes kilobytes, a large one whole chunks.
+		size := firstRowChunk
+		if n := len(s.chunks); n > 0 {
+			size = min(2*cap(s.chunks[n-1]), rowChunk)
+		}
+		s.chunks = append(s.chunks, make([]byte, 0, max(size, need)))
 		if len(s.chunks) > cmp.Or(s.inMemory, rowsInMemory) && !s.noSpill {
 			s.spillChunks()
 		}
