@@ -289,9 +289,7 @@ func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 // Addr returns the address of side s; side A sent the first segment seen.
 func (c *Conn) Addr(s fsm.Side) netip.AddrPort { return c.ends[s].addrPort() }
 
-// Side returns the side a segment from src was sent by.
-func (c *Conn) Side(src netip.AddrPort) fsm.Side { return c.sideOf(endOf(src)) }
-
+// sideOf returns the side a segment from src was sent by.
 func (c *Conn) sideOf(src end) fsm.Side {
 	if src == c.ends[fsm.A] {
 		return fsm.A
