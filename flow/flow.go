@@ -545,8 +545,11 @@ func (t *Table) Advance(now time.Time) {
 		t.now = now
 	}
 	t.forget()
-	for due := t.now.UnixNano(); len(t.timers) > 0 && t.timers[0].deadline <= due; {
-		c := t.timers[0]
+	for due := t.now.UnixNano(); len(t.timers) > 0 && t.timers[0].at <= due; {
+		if t.timers.stale() {
+			continue // due later than it was: its entry moved there
+		}
+		c := t.timers[0].c
 		if c.release {
 			t.finish(c, c.reason)
 			continue
@@ -844,6 +847,8 @@ func (t *Table) CloseNext() bool {
 		for c := t.idlest; c != nil; c = c.newer {
 			t.left = append(t.left, c)
 		}
+		// No timer runs again: dropped at once, not entry by entry.
+		t.timers.clear()
 		slices.SortFunc(t.left, func(a, b *Conn) int { return a.ID - b.ID })
 	}
 	if len(t.left) == 0 {
