@@ -29,11 +29,15 @@ type JSON struct {
 func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w), findings: NewFindings()} }
 
 // NewJSONStream returns an NDJSON renderer for live capture: the same
-// records, each written and flushed as it happens; a connection's "conn"
-// record comes when it ends, after its events.
+// records, each written as it happens (out at the next Flush, which the
+// live capture calls once it has analysed the packets it was handed); a
+// connection's "conn" record comes when it ends, after its events.
 func NewJSONStream(w io.Writer) *JSON {
-	return &JSON{w: bufio.NewWriter(w), stream: true, findings: NewFindings()}
+	return &JSON{w: bufio.NewWriterSize(w, 64<<10), stream: true, findings: NewFindings()}
 }
+
+// Flush writes out the records made so far.
+func (j *JSON) Flush() error { return j.w.Flush() }
 
 // Event writes a transition, violation or event record when streaming;
 // otherwise records are written per connection in Done.
@@ -50,7 +54,6 @@ func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 	}
 	j.buf = appendEvent(j.buf[:0], c, rolesOf(c), e)
 	j.w.Write(j.buf)
-	j.w.Flush()
 }
 
 // Done writes the connection's records.
@@ -109,9 +112,6 @@ func (j *JSON) Done(c *flow.Conn) {
 	}
 	j.buf = b
 	j.w.Write(b)
-	if j.stream {
-		j.w.Flush()
-	}
 }
 
 // Counts writes a "state_counts" record: tracked connections per state for

@@ -110,17 +110,22 @@ func ordered(c *flow.Conn) []flow.Event {
 // segCounts lists a connection's non-zero segment-event counts in their
 // short form, in SegEvent order: "retrans 3, dup acks 5, zero win 1"; ""
 // when there are none.
-func segCounts(c *flow.Conn) string {
-	var b []byte
+func segCounts(c *flow.Conn) string { return string(appendSegCounts(nil, c, "")) }
+
+// appendSegCounts appends segCounts' list, lead before it when it is not
+// empty.
+func appendSegCounts(b []byte, c *flow.Conn, lead string) []byte {
+	sep := lead
 	for e := flow.SegEvent(1); e < flow.NumSegEvents; e++ {
 		if n := c.SegCount(e); n > 0 {
-			if len(b) > 0 {
-				b = append(b, ", "...)
-			}
-			b = fmt.Appendf(b, "%s %d", e.Info().Short, n)
+			b = append(b, sep...)
+			b = append(b, e.Info().Short...)
+			b = append(b, ' ')
+			b = strconv.AppendUint(b, uint64(n), 10)
+			sep = ", "
 		}
 	}
-	return string(b)
+	return b
 }
 
 // segLabel names one segment event for a person: "retransmission",

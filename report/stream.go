@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,11 +12,14 @@ import (
 	"tcpflow-fsm/fsm"
 )
 
-// Stream writes, the moment it happens, one line per state transition and
+// Stream writes, as it happens, one line per state transition and
 // violation, like bcc's tcpstates: wall-clock time, connection, endpoint,
 // old and new state, time spent in the old state, the segment that caused
-// it. When a connection ends it writes its summary line. Every line is
-// flushed: this is the live renderer.
+// it. When a connection ends it writes its summary line. This is the live
+// renderer: lines gather in a buffer until Flush, which the live capture
+// calls once it has analysed the packets it was handed (a line waits for
+// no later packet), so that a flood costs a write per batch of packets,
+// not one per line.
 type Stream struct {
 	// Explain adds to each transition and violation a sentence on why.
 	Explain bool
@@ -24,48 +28,96 @@ type Stream struct {
 
 	w   *bufio.Writer
 	loc *time.Location
+	buf []byte // the line being made
 }
 
 // NewStream returns a streaming text renderer printing times in loc.
 func NewStream(w io.Writer, loc *time.Location) *Stream {
-	return &Stream{w: bufio.NewWriter(w), loc: loc}
+	return &Stream{w: bufio.NewWriterSize(w, 64<<10), loc: loc}
 }
 
+// Flush writes out the lines made so far.
+func (s *Stream) Flush() error { return s.w.Flush() }
+
 func (s *Stream) clock(t time.Time) string { return t.In(s.loc).Format("15:04:05.000000") }
+
+// line starts a line with the wall-clock time and the connection.
+func (s *Stream) line(t time.Time, c *flow.Conn) []byte {
+	b := t.In(s.loc).AppendFormat(s.buf[:0], "15:04:05.000000")
+	b = append(b, " conn "...)
+	return strconv.AppendInt(b, int64(c.ID), 10)
+}
 
 // Event writes one transition or violation, or a notable segment event
 // (see notable).
 func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
-	r := rolesOf(c)
-	who := r.name(e.Side)
-	addr := c.Addr(e.Side)
-	if e.IsSegEvent() {
-		if notable[e.SegEvent] {
-			p := c.Cur
-			fmt.Fprintf(s.w, "%s conn %d %-6s %-21s ~ %s%s\n",
-				s.clock(e.Time), c.ID, who, addr, segLabel(e.SegEvent, e.Count), describe(c, p))
-			s.w.Flush()
-		}
+	if e.IsSegEvent() && !notable[e.SegEvent] {
 		return
 	}
-	switch e.Kind {
-	case fsm.Transition:
-		inState := "-"
+	b := s.line(e.Time, c)
+	// The endpoint: its role and address, in columns.
+	var addr [64]byte
+	b = append(b, ' ')
+	b = padRight(b, []byte(rolesOf(c).name(e.Side)), 6)
+	b = append(b, ' ')
+	b = padRight(b, c.Addr(e.Side).AppendTo(addr[:0]), 21)
+	b = append(b, ' ')
+	paint := painter(s.Color)
+	switch {
+	case e.IsSegEvent():
+		b = append(b, "~ "...)
+		b = append(b, segLabel(e.SegEvent, e.Count)...)
+		b = appendBrief(b, c, c.Cur)
+		s.buf = append(b, '\n')
+		s.w.Write(s.buf)
+		return
+	case e.Kind == fsm.Transition:
+		b = append(b, paint.state(e.From)...)
+		b = append(b, " -> "...)
+		b = append(b, paint.state(e.To)...)
+		b = append(b, "  "...)
 		if e.InState >= 0 {
-			inState = fmt.Sprintf("%.3fms", float64(e.InState)/float64(time.Millisecond))
+			b = strconv.AppendFloat(b, float64(e.InState)/float64(time.Millisecond), 'f', 3, 64)
+			b = append(b, "ms"...)
+		} else {
+			b = append(b, '-')
 		}
-		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s %s -> %s  %s  %s%s\n",
-			s.clock(e.Time), c.ID, who, addr, painter(s.Color).state(e.From), painter(s.Color).state(e.To), inState, e.Cause, segment(c, e))
-	case fsm.Violation:
+		b = append(b, "  "...)
+		b = append(b, e.Cause...)
+	default:
 		info := e.Code.Info()
-		fmt.Fprintf(s.w, "%s conn %d %-6s %-21s ! %s [%s, %s]: %s%s%s\n",
-			s.clock(e.Time), c.ID, who, addr, painter(s.Color).severity(info.Severity, info.Name), info.Severity, info.RFC, info.Summary, detail(e.Detail), segment(c, e))
+		b = append(b, "! "...)
+		b = append(b, paint.severity(info.Severity, info.Name)...)
+		b = append(b, " ["...)
+		b = append(b, info.Severity.String()...)
+		b = append(b, ", "...)
+		b = append(b, info.RFC...)
+		b = append(b, "]: "...)
+		b = append(b, info.Summary...)
+		if e.Detail != "" {
+			b = append(b, " ("...)
+			b = append(b, e.Detail...)
+			b = append(b, ')')
+		}
 	}
+	// The segment that caused it, when that is the connection's latest
+	// one (a receipt held for the receiver's answer is reported later
+	// than its segment).
+	if e.Seg != 0 && e.Seg == c.FSM.Segments() && c.Cur != nil {
+		b = appendBrief(b, c, c.Cur)
+	}
+	b = append(b, '\n')
 	if s.Explain {
-		fmt.Fprintf(s.w, "%15s  why: %s\n", "", Explanation(e))
+		b = append(b, whyIndent...)
+		b = append(b, Explanation(e)...)
+		b = append(b, '\n')
 	}
-	s.w.Flush()
+	s.buf = b
+	s.w.Write(b)
 }
+
+// whyIndent starts an explanation's line, under the event's.
+const whyIndent = "                 why: "
 
 // notable are the segment events the live text stream prints: signs of
 // loss, of a stalled receiver and of a reused 4-tuple. Duplicate ACKs,
@@ -81,53 +133,74 @@ var notable = [flow.NumSegEvents]bool{
 	flow.ReusedPorts:            true,
 }
 
-// segment describes the segment an event was caused by, when that is the
-// connection's latest one (a receipt held for the receiver's answer is
-// reported later than its segment).
-func segment(c *flow.Conn, e *flow.Event) string {
-	if e.Seg == 0 || e.Seg != c.FSM.Segments() || c.Cur == nil {
-		return ""
-	}
-	return describe(c, c.Cur)
-}
-
-// describe writes a segment as the stream shows it: " [P.] seq 1 ack 1 len 6".
-func describe(c *flow.Conn, p *flow.Packet) string {
-	b := fmt.Sprintf(" [%s] seq %d", p.Flags.Letters(), p.Seq.Sub(base(c, p.From)))
+// appendSegment appends a segment as the stream shows it:
+// " [P.] seq 1 ack 1 len 6".
+func appendBrief(b []byte, c *flow.Conn, p *flow.Packet) []byte {
+	b = append(b, " ["...)
+	b = append(b, p.Flags.Letters()...)
+	b = append(b, "] seq "...)
+	b = strconv.AppendUint(b, uint64(p.Seq.Sub(base(c, p.From))), 10)
 	if p.Flags&fsm.ACK != 0 {
-		b += fmt.Sprintf(" ack %d", p.Ack.Sub(base(c, p.From.Other())))
+		b = append(b, " ack "...)
+		b = strconv.AppendUint(b, uint64(p.Ack.Sub(base(c, p.From.Other()))), 10)
 	}
-	return b + fmt.Sprintf(" len %d", p.Len)
+	b = append(b, " len "...)
+	return strconv.AppendInt(b, int64(p.Len), 10)
 }
 
 // Done writes the connection's summary line as it ends.
 func (s *Stream) Done(c *flow.Conn) {
-	r := rolesOf(c)
-	how := "ended (" + c.End.String() + ")"
+	b := s.line(c.Last(), c)
 	if c.End == flow.EndCapture {
-		how = "at exit"
+		b = append(b, " at exit: "...)
+	} else {
+		b = append(b, " ended ("...)
+		b = append(b, c.End.String()...)
+		b = append(b, "): "...)
 	}
-	fmt.Fprintf(s.w, "%s conn %d %s: %s\n", s.clock(c.Last()), c.ID, how, summaryFields(c, r))
-	s.w.Flush()
+	b = appendSummary(b, c, rolesOf(c))
+	s.buf = append(b, '\n')
+	s.w.Write(s.buf)
 }
 
-func summaryFields(c *flow.Conn, r roles) string {
-	guessed := ""
-	if r.guessed {
-		guessed = " (roles guessed)"
+// appendSummary appends a connection's summary: "client 10.0.0.1:40000
+// TIME-WAIT, server 10.0.0.2:80 CLOSED, 0.201025s, client 6 pkts 6 B,
+// server 5 pkts 6 B, violations 0", then its segment events, duplicates
+// and whether the roles are guessed, when any.
+func appendSummary(b []byte, c *flow.Conn, r roles) []byte {
+	for i, side := range [2]fsm.Side{r.client, r.server} {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, r.name(side)...)
+		b = append(b, ' ')
+		b = c.Addr(side).AppendTo(b)
+		b = append(b, ' ')
+		b = append(b, c.FSM.Endpoint(side).State.String()...)
 	}
-	dups := ""
+	b = append(b, ", "...)
+	b = appendRel(b, c.Last().Sub(c.First()))
+	b = append(b, 's')
+	for _, side := range [2]fsm.Side{r.client, r.server} {
+		b = append(b, ", "...)
+		b = append(b, r.name(side)...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(c.Packets[side]), 10)
+		b = append(b, " pkts "...)
+		b = strconv.AppendInt(b, c.Bytes[side], 10)
+		b = append(b, " B"...)
+	}
+	b = append(b, ", violations "...)
+	b = strconv.AppendUint(b, uint64(c.Violations), 10)
+	b = appendSegCounts(b, c, ", ")
 	if c.Duplicates > 0 {
-		dups = fmt.Sprintf(", duplicates %d", c.Duplicates)
+		b = append(b, ", duplicates "...)
+		b = strconv.AppendUint(b, uint64(c.Duplicates), 10)
 	}
-	events := ""
-	if s := segCounts(c); s != "" {
-		events = ", " + s
+	if r.guessed {
+		b = append(b, " (roles guessed)"...)
 	}
-	return fmt.Sprintf("client %s %s, server %s %s, %ss, client %d pkts %d B, server %d pkts %d B, violations %d%s%s%s",
-		c.Addr(r.client), c.FSM.Endpoint(r.client).State, c.Addr(r.server), c.FSM.Endpoint(r.server).State,
-		rel(c.Last().Sub(c.First())), c.Packets[r.client], c.Bytes[r.client], c.Packets[r.server], c.Bytes[r.server],
-		c.Violations, events, dups, guessed)
+	return b
 }
 
 // Counts writes the periodic state counts.

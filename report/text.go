@@ -263,8 +263,11 @@ func detail(d string) string {
 
 // rel formats a duration since the connection's first segment in seconds
 // with microseconds, as tcpdump's relative times.
-func rel(d time.Duration) string {
-	return fmt.Sprintf("%.6f", d.Seconds())
+func rel(d time.Duration) string { return string(appendRel(nil, d)) }
+
+// appendRel appends rel's form of d.
+func appendRel(b []byte, d time.Duration) []byte {
+	return strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64)
 }
 
 // summaryHeader names the columns of the connection table's two lines.

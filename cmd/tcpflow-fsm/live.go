@@ -16,10 +16,12 @@ import (
 	"tcpflow-fsm/report"
 )
 
-// liveRenderer is a renderer that also writes periodic state counts.
+// liveRenderer is a renderer that also writes periodic state counts, and
+// holds what it writes until Flush.
 type liveRenderer interface {
 	renderer
 	Counts(*report.StateCounts)
+	Flush() error
 }
 
 // tallySink passes events to the renderer and counts what happened to
@@ -185,6 +187,10 @@ func live(o *options, stdout, stderr io.Writer) int {
 			sink.tally = report.Tally{}
 			nextStats = now.Add(o.stats)
 		}
+		// Out with the lines of what was handed over: at once when packets
+		// trickle in, once a batch under a flood. A write error shows
+		// again when the output is closed.
+		out.Flush()
 	}
 	readErr := feed.Err()
 
