@@ -417,8 +417,8 @@ type Table struct {
 	cur         Packet // the segment being processed (Conn.Cur)
 	event       Event  // the event being passed to the sink, with DropEvents
 	scratch     []fsm.Event
-	closing     bool    // CloseNext has begun
-	left        []*Conn // what CloseNext has still to finish, in order
+	closing     bool       // CloseNext has begun
+	left        []leftConn // what CloseNext has still to finish, in order
 	// gone remembers the initial sequence numbers of connections that
 	// ended, by 4-tuple, for ReuseMemory.
 	gone       map[key]goneISNs
@@ -843,30 +843,51 @@ func (t *Table) CloseNext() bool {
 		t.Advance(t.now)
 		// From the recency list, not the index, whose order follows its
 		// random seed: the same capture takes the same steps every run.
-		t.left = make([]*Conn, 0, t.conns.size())
+		t.left = make([]leftConn, 0, t.conns.size())
 		for c := t.idlest; c != nil; c = c.newer {
-			t.left = append(t.left, c)
+			t.left = append(t.left, leftConn{c.ID, c})
 		}
-		// No timer runs again: dropped at once, not entry by entry.
+		// Sorted by the numbers beside them: comparing the connections'
+		// own would read each one many times over.
+		slices.SortFunc(t.left, func(a, b leftConn) int { return a.id - b.id })
+		// Neither timer nor lookup is needed again: both go at once, not
+		// entry by entry.
 		t.timers.clear()
-		slices.SortFunc(t.left, func(a, b *Conn) int { return a.ID - b.ID })
+		t.conns.clear()
 	}
 	if len(t.left) == 0 {
 		t.left = nil
 		return false
 	}
-	c := t.left[0]
-	t.left[0] = nil // reported, it can go: a million may be open here
+	c := t.left[0].c
+	t.left[0] = leftConn{} // reported, it can go: a million may be open here
 	t.left = t.left[1:]
 	t.finish(c, EndCapture)
 	return true
 }
 
+// leftConn is a connection CloseNext has still to finish, and its number.
+type leftConn struct {
+	id int
+	c  *Conn
+}
+
 // Open returns how many connections the table tracks now.
-func (t *Table) Open() int { return t.conns.size() }
+func (t *Table) Open() int {
+	if t.closing {
+		return len(t.left)
+	}
+	return t.conns.size()
+}
 
 // Each calls fn for every connection tracked now, in no particular order.
 func (t *Table) Each(fn func(*Conn)) {
+	if t.closing {
+		for _, l := range t.left {
+			fn(l.c)
+		}
+		return
+	}
 	t.conns.each(fn)
 }
 

@@ -124,6 +124,11 @@ func (x *index) remove(c *Conn) {
 	x.conns[i], x.hash[i] = nil, 0
 }
 
+// clear empties the index and gives back its memory.
+func (x *index) clear() {
+	x.conns, x.hash, x.n = make([]*Conn, indexMinSlots), make([]uint32, indexMinSlots), 0
+}
+
 // each calls fn for every connection in the index, in no particular order.
 // fn must not change the index.
 func (x *index) each(fn func(*Conn)) {
