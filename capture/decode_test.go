@@ -269,6 +269,7 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"qinq", LinkTypeEthernet, ethRaw(0x88a8, vlanTag(0x8100, 7), vlanTag(0x86dd, 42), v6syn), 0, seg(v6SYN()), nil},
 		{"mpls", LinkTypeEthernet, ethRaw(0x8847, []byte{0, 1, 0, 64}, []byte{0, 2, 1, 64}, v4syn), 0, seg(v4SYN()), nil},
 		{"pppoe", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0, 0x21}, v4syn), 0, seg(v4SYN()), nil},
+		{"pppoe-ipv6", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0, 0x57}, v6syn), 0, seg(v6SYN()), nil},
 		{"pppoe-lcp", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0xc0, 0x21}, make([]byte, 10)), 0, nil, []string{"not_tcp/other_ethertype"}},
 		{"sll", LinkTypeLinuxSLL, cat(sll(0x0800), v4syn), 0, seg(v4SYN()), nil},
 		{"sll-vlan", LinkTypeLinuxSLL, cat(sll(0x8100), vlanTag(0x86dd, 5), v6syn), 0, seg(v6SYN()), nil},
@@ -297,6 +298,7 @@ func decodeCases(t testing.TB) []decodeCase {
 		// Truncated link headers.
 		{"ethernet-short", LinkTypeEthernet, make([]byte, 13), 0, nil, []string{"dropped/truncated_link_header"}},
 		{"vlan-short", LinkTypeEthernet, ethRaw(0x8100, []byte{0, 1}), 0, nil, []string{"dropped/truncated_link_header"}},
+		{"pppoe-short", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0}), 0, nil, []string{"dropped/truncated_link_header"}},
 		{"sll-short", LinkTypeLinuxSLL, make([]byte, 15), 0, nil, []string{"dropped/truncated_link_header"}},
 		{"sll2-short", LinkTypeLinuxSLL2, sll2(0x0800)[:19], 0, nil, []string{"dropped/truncated_link_header"}},
 		{"null-short", LinkTypeNull, []byte{2, 0, 0}, 0, nil, []string{"dropped/truncated_link_header"}},
@@ -533,6 +535,10 @@ func FuzzDecode(f *testing.F) {
 		Opts: fsm.Options{MSS: 9, HasMSS: true, WScale: 9, HasWScale: true, SACKPermitted: true, HasTimestamps: true,
 			TSVal: 9, TSEcr: 9, HasFastOpen: true, NSACK: 4, SACK: [4]fsm.SACKBlock{{Left: 1, Right: 2}, {Left: 3, Right: 4}, {Left: 5, Right: 6}, {Left: 7, Right: 8}}},
 	}
+	// The experimental option that carried Fast Open before kind 34.
+	tfo := syn()
+	tfo.Options = []layers.TCPOption{{OptionType: 254, OptionLength: 4, OptionData: []byte{0xF9, 0x89}}}
+	f.Add(uint16(LinkTypeRaw), ipv4TCP(f, tfo, nil), 0)
 	when := time.Unix(1700000000, 123456789)
 	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, lt uint16, data []byte, orig int) {
@@ -543,6 +549,21 @@ func FuzzDecode(f *testing.F) {
 		var fresh fsm.Segment
 		if NewDecoder().Decode(&p, &fresh) != ok {
 			t.Fatalf("decoded %v by a used decoder, %v by a fresh one", ok, !ok)
+		}
+		// Verifying checksums may mark a segment bad, and changes nothing
+		// else.
+		v := NewDecoder()
+		v.VerifyChecksums = true
+		var checked fsm.Segment
+		if v.Decode(&p, &checked) != ok {
+			t.Fatalf("decoded %v with checksums verified, %v without", !ok, ok)
+		}
+		if checked.Malformed&^fsm.BadSum != fresh.Malformed&^fsm.BadSum {
+			t.Fatalf("verifying checksums changed the marks %v to %v", fresh.Malformed, checked.Malformed)
+		}
+		checked.Malformed = fresh.Malformed
+		if checked != fresh {
+			t.Fatalf("verifying checksums changed the segment:\n%+v\n%+v", fresh, checked)
 		}
 		if !ok && s != stale {
 			t.Fatalf("packet not decoded but the segment changed: %+v", s)
