@@ -780,6 +780,12 @@ func FuzzReader(f *testing.F) {
 		n.pb(0, 7, seq(20), 20)
 		n.block(5, make([]byte, 16))
 		f.Add(n.Bytes())
+		// Nanosecond stamps with an offset; an inbound packet.
+		n = &ngFile{order: o}
+		n.shb()
+		n.idb(1, 0, ngOpt(o, optIfTsresol, []byte{9}), ngOpt(o, optIfTsoffst, o.AppendUint64(nil, 1)), endOpts())
+		n.epb(0, 5, seq(60), 60, ngOpt(o, optEpbFlags, o.AppendUint32(nil, 1)), endOpts())
+		f.Add(n.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Gzip errors are I/O errors, and offsets count decompressed bytes.

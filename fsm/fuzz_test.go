@@ -70,8 +70,10 @@ func seed(segs ...[]byte) []byte {
 // FuzzConn drives the state machine with any sequence of segments in both
 // directions, a self-connect too, and checks that it never panics, that
 // every state is one of the eleven, that every transition is one its table
-// cell allows, that held records are dropped once none is held, and that
-// the timers and Finish keep those promises.
+// cell allows, that held records are dropped once none is held, that an
+// endpoint has a 2MSL timer exactly while in TIME-WAIT and the timer fires
+// when due, that every segment is counted, and that the timers and Finish
+// keep those promises.
 func FuzzConn(f *testing.F) {
 	// Seeds: the RFC figures' exchanges.
 	open := [][]byte{
@@ -97,6 +99,23 @@ func FuzzConn(f *testing.F) {
 		encodeSegment(B, ACK, 2, 2, 0, 509, 1, 1),
 		encodeSegment(A, SYN, 3000, 0, 0, 1000, 1, 255))...))
 	f.Add(seed(encodeSegment(A, SYN, 0, 0, 0, 1000, 0, 0), encodeSegment(B, RST|ACK, 0, 1, 0, 0, 0, 0)))
+	// A closes first and waits in TIME-WAIT; then B sends a RST at the
+	// right number, or an old SYN.
+	closed := append(open,
+		encodeSegment(A, FIN|ACK, 1, 1, 0, 502, 1, 1),
+		encodeSegment(B, ACK, 1, 2, 0, 509, 1, 1),
+		encodeSegment(B, FIN|ACK, 1, 2, 0, 509, 1, 1),
+		encodeSegment(A, ACK, 2, 2, 0, 502, 1, 1))
+	f.Add(seed(append(closed, encodeSegment(B, RST, 2, 0, 0, 0, 0, 1))...))
+	f.Add(seed(append(closed, encodeSegment(B, SYN, 0, 0, 0, 1000, 0, 1))...))
+	// The handshake ACK is lost: B sends its SYN,ACK again, then data.
+	f.Add(seed(append(open,
+		encodeSegment(B, SYN|ACK, 0, 1, 0, 65160, 7, 100),
+		encodeSegment(A, ACK, 1, 1, 0, 502, 1, 1),
+		encodeSegment(B, PSH|ACK, 1, 1, 100, 509, 1, 1))...))
+	// Mid-stream, data with no ACK flag, then a RST: nothing to judge
+	// the RST's number by.
+	f.Add(seed(encodeSegment(A, PSH, 1, 0, 10, 1000, 0, 0), encodeSegment(B, RST, 5, 0, 0, 0, 0, 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sides, segs := decodeSegments(data)
 		for _, self := range []bool{false, true} {
@@ -117,12 +136,28 @@ func FuzzConn(f *testing.F) {
 					}
 				}
 				for s := A; s <= B; s++ {
-					if st := c.Endpoint(s).State; !st.Valid() {
+					st := c.Endpoint(s).State
+					if !st.Valid() {
 						t.Fatalf("side %v in invalid state %d", s, st)
 					}
+					if _, ok := c.TimeWaitEnds(s); ok != (st == TimeWait) {
+						t.Fatalf("side %v in %v has a 2MSL timer: %v", s, st, ok)
+					}
+				}
+				if c.Ended(false) && !c.Ended(true) {
+					t.Fatal("ended unless TIME-WAIT counts, not ended if it does")
 				}
 				checkHeld(t, c)
 			}
+			// expired fails if a 2MSL timer due by now has not fired.
+			expired := func(now time.Time) {
+				for s := A; s <= B; s++ {
+					if end, ok := c.TimeWaitEnds(s); ok && !end.After(now) {
+						t.Fatalf("side %v still in TIME-WAIT at %v, its timer due at %v", s, now, end)
+					}
+				}
+			}
+			steps := 0
 			for i := range segs {
 				side := sides[i]
 				if self {
@@ -130,13 +165,19 @@ func FuzzConn(f *testing.F) {
 				}
 				if c.Reopens(side, &segs[i]) {
 					check(c.Reopen(side, &segs[i]))
-					c = NewConn(Config{TimeWait: time.Second}, self)
+					c, steps = NewConn(Config{TimeWait: time.Second}, self), 0
 				}
 				check(c.Advance(segs[i].Time))
+				expired(segs[i].Time)
 				check(c.Step(side, &segs[i]))
+				if steps++; c.Segments() != steps {
+					t.Fatalf("%d segments counted of %d", c.Segments(), steps)
+				}
 			}
 			if len(segs) > 0 {
-				check(c.Advance(segs[len(segs)-1].Time.Add(time.Hour)))
+				end := segs[len(segs)-1].Time.Add(time.Hour)
+				check(c.Advance(end))
+				expired(end)
 			}
 			check(c.Finish())
 		}
