@@ -14,8 +14,9 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // goldenDir holds the committed captures and their golden outputs.
 const goldenDir = "../../testdata/kernel"
 
-// TestGolden renders every kernel-made capture as text and as JSON and
-// compares with testdata/kernel/<scenario>.<renderer>.golden. After a
+// TestGolden renders every kernel-made capture as text, JSON, ladder and
+// summary, and with the live renderers (text stream with --explain, JSON
+// stream), and compares with testdata/kernel/<scenario>.<renderer>.golden. After a
 // deliberate change, run go test ./cmd/tcpflow-fsm -run TestGolden -update
 // and read the diff before committing it.
 func TestGolden(t *testing.T) {
@@ -35,21 +36,35 @@ func TestGolden(t *testing.T) {
 				if code := run(args, nil, &stdout, &stderr); code != 0 {
 					t.Fatalf("exit %d: %s", code, stderr.String())
 				}
-				golden := filepath.Join(goldenDir, name+"."+r.name+".golden")
-				if *update {
-					if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if !bytes.Equal(stdout.Bytes(), want) {
-					t.Errorf("output differs from %s; run with -update and read the diff\ngot:\n%s", golden, stdout.String())
-				}
+				checkGolden(t, filepath.Join(goldenDir, name+"."+r.name+".golden"), stdout.Bytes())
 			})
 		}
+		// The live renderers, fed the capture as live capture feeds them:
+		// live output pinned without a network.
+		for _, r := range liveRenderers {
+			t.Run(name+"/"+r.name, func(t *testing.T) {
+				var out bytes.Buffer
+				streamCapture(t, pcap, r.make(&out))
+				checkGolden(t, filepath.Join(goldenDir, name+"."+r.name+".golden"), out.Bytes())
+			})
+		}
+	}
+}
+
+// checkGolden compares got with the golden file, or with -update writes it.
+func checkGolden(t *testing.T, golden string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s; run with -update and read the diff\ngot:\n%s", golden, got)
 	}
 }

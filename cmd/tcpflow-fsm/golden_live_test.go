@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"tcpflow-fsm/capture"
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+	"tcpflow-fsm/report"
+)
+
+// streamCapture runs a capture file through the live analysis, a table in
+// arrival order (Unordered), as live does, with out as its renderer.
+func streamCapture(t *testing.T, path string, out liveRenderer) {
+	t.Helper()
+	rd, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	sink := &tallySink{out: out}
+	table := flow.NewTable(flow.Config{FSM: fsm.Config{TimeWait: fsm.DefaultTimeWait}, Unordered: true,
+		IdleTimeout: 5 * time.Minute, MaxConns: defaultMaxConns}, sink)
+	dec := capture.NewDecoder()
+	var (
+		p    capture.Packet
+		seg  fsm.Segment
+		read uint64
+	)
+	for {
+		if err := rd.Next(&p); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		read++
+		if dec.Decode(&p, &seg) {
+			table.Add(&seg)
+		}
+	}
+	table.Close()
+	tot := totals(read, 0, dec, table.Stats)
+	if err := out.Close(&tot); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// liveRenderers are the renderers of live capture, as TestGolden runs them.
+var liveRenderers = []struct {
+	name string
+	make func(io.Writer) liveRenderer
+}{
+	{"stream", func(w io.Writer) liveRenderer {
+		st := report.NewStream(w, time.UTC)
+		st.Explain = true
+		return st
+	}},
+	{"jsonstream", func(w io.Writer) liveRenderer { return report.NewJSONStream(w) }},
+}
