@@ -32,3 +32,15 @@ bench-clean:
 .PHONY: bench-live
 bench-live:
 	RUNS=$(RUNS) bash bench/live.sh
+
+# make fuzz-cover PKG=report TARGET=FuzzRenderers: which of the project's
+# statements a fuzz target's corpus (committed and this machine's fuzz
+# cache) reaches, grouped by when the fuzzer found each input
+# (bench/fuzzcover.sh, docs/FUZZING.md). Optional: BUCKET=10 (minutes),
+# SINCE="2026-11-22 01:00" (older inputs count as one group).
+PKG ?= report
+TARGET ?= FuzzRenderers
+BUCKET ?= 10
+.PHONY: fuzz-cover
+fuzz-cover:
+	SINCE="$(SINCE)" bash bench/fuzzcover.sh $(PKG) $(TARGET) $(BUCKET)
