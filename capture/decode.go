@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"tcpflow-fsm/fsm"
 )
@@ -127,6 +128,10 @@ func (d *Decoder) Decode(p *Packet, seg *fsm.Segment) bool {
 		return false
 	}
 	seg.Time = p.Time
+	if s := p.Time.Unix(); s < minTime || s > maxTime {
+		seg.Time = time.Unix(min(max(s, minTime), maxTime), 0).UTC()
+		d.notes[ReasonTimeOutOfRange] = true
+	}
 	d.stats.TCP++
 	for r := ReasonPresumedTSO; r < NumReasons; r++ {
 		if d.notes[r] {
@@ -135,6 +140,15 @@ func (d *Decoder) Decode(p *Packet, seg *fsm.Segment) bool {
 	}
 	return true
 }
+
+// The times a segment may carry, in seconds since the epoch: 1700-01-01
+// and 2200-01-01. The analysis counts nanoseconds in an int64, which holds
+// 1678 to 2262, and adds its timers to them; a pcapng record's 64-bit
+// stamp can say anything.
+const (
+	minTime = -8520336000
+	maxTime = 7258118400
+)
 
 // drop counts a dropped packet and returns false.
 func (d *Decoder) drop(r Reason) bool {

@@ -445,11 +445,14 @@ func TestStatsCountersOrderAndAdd(t *testing.T) {
 		{LinkType: 300, Data: v4},
 		{LinkType: 182, Data: v4},
 		{LinkType: 300, Data: v4},
-		{LinkType: LinkTypeRaw, Data: v4},
+		{LinkType: LinkTypeRaw, Data: v4, Time: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{LinkType: LinkTypeRaw, Data: patch(v4, 2, 0, 0)},
 		{LinkType: LinkTypeEthernet, Data: ethRaw(0x0806, make([]byte, 28))},
 		{LinkType: LinkTypeRaw, Data: patch(v4, 6, 0x20, 0)},
 	} {
+		if p.Time.IsZero() {
+			p.Time = time.Unix(1700000000, 0)
+		}
 		d.Decode(&p, &s)
 	}
 	st := d.Stats()
@@ -461,7 +464,7 @@ func TestStatsCountersOrderAndAdd(t *testing.T) {
 		"total/packets=7", "total/tcp_segments=2", "not_tcp/arp=1",
 		"dropped/unsupported_link_type=3", "dropped/ipv4_fragment=1",
 		"unsupported_link_type/182=1", "unsupported_link_type/300=2",
-		"note/presumed_tso=1",
+		"note/presumed_tso=1", "note/timestamp_out_of_range=1",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("counters\n got  %q\n want %q", got, want)
@@ -501,7 +504,7 @@ func TestReasonAndKindNames(t *testing.T) {
 	want := "truncated_link_header unsupported_link_type truncated_ip_header bad_ip_version bad_ip_header_length " +
 		"ip_length_below_headers ipv4_fragment ipv6_fragment ipv6_extension_chain truncated_tcp_header " +
 		"presumed_tso bad_tcp_data_offset bad_tcp_checksum ip_length_exceeds_frame truncated_tcp_options " +
-		"tcp_options_overrun bad_tcp_option_length"
+		"tcp_options_overrun bad_tcp_option_length timestamp_out_of_range"
 	var names []string
 	for r := range NumReasons {
 		names = append(names, r.String())
@@ -511,6 +514,36 @@ func TestReasonAndKindNames(t *testing.T) {
 	}
 	if ReasonIPv4Fragment.Dropped() != true || ReasonPresumedTSO.Dropped() != false {
 		t.Error("Dropped")
+	}
+}
+
+// A segment's time outside 1700-2200 (a damaged pcapng stamp) is moved to
+// the nearest end, which the analysis's int64 nanoseconds hold with room
+// for its timers, and counted as a note; the packet is decoded all the
+// same.
+func TestDecodeTimeOutOfRange(t *testing.T) {
+	data := ipv4TCP(t, syn(), nil)
+	for _, tc := range []struct {
+		at, want time.Time
+		noted    bool
+	}{
+		{time.Unix(1700000000, 5), time.Unix(1700000000, 5), false},
+		{time.Date(2199, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(2199, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{time.Date(2554, 7, 21, 23, 34, 33, 0, time.UTC), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Unix(1<<62, 0), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), true},
+	} {
+		d := NewDecoder()
+		var s fsm.Segment
+		if !d.Decode(&Packet{LinkType: LinkTypeRaw, Data: data, Time: tc.at}, &s) {
+			t.Fatalf("%v: not decoded", tc.at)
+		}
+		if !s.Time.Equal(tc.want) || s.Time.UnixNano() != tc.want.UnixNano() {
+			t.Errorf("%v: time %v, want %v", tc.at, s.Time, tc.want)
+		}
+		if got := d.Stats().Reasons[ReasonTimeOutOfRange]; got != map[bool]uint64{true: 1}[tc.noted] {
+			t.Errorf("%v: counted %d times", tc.at, got)
+		}
 	}
 }
 

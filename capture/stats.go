@@ -70,6 +70,7 @@ const (
 	ReasonTruncatedTCPOptions  // "truncated_tcp_options": the capture cut the TCP options short; the captured ones were parsed
 	ReasonTCPOptionsOverrun    // "tcp_options_overrun": an option runs past the TCP header; the options before it were parsed
 	ReasonBadTCPOptionLength   // "bad_tcp_option_length": a known option with the wrong length, ignored
+	ReasonTimeOutOfRange       // "timestamp_out_of_range": the packet's time lies outside 1700-2200 (a damaged record); the nearest end was used
 
 	NumReasons // the number of reasons
 )
@@ -92,6 +93,7 @@ var reasonNames = [NumReasons]string{
 	ReasonTruncatedTCPOptions:  "truncated_tcp_options",
 	ReasonTCPOptionsOverrun:    "tcp_options_overrun",
 	ReasonBadTCPOptionLength:   "bad_tcp_option_length",
+	ReasonTimeOutOfRange:       "timestamp_out_of_range",
 }
 
 // String returns the reason's stable snake_case name.

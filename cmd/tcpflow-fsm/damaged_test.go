@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -124,5 +125,40 @@ func TestPcapngBlockLengthLies(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "capture: 2 packets read") {
 		t.Errorf("the two packets before the damage must be analysed:\n%s", stdout)
+	}
+}
+
+// A pcapng packet whose 64-bit stamp lies centuries away: analysed at the
+// nearest time the analysis holds, and counted as the note
+// timestamp_out_of_range, in text and JSON.
+func TestPcapngTimestampOutOfRange(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(goldenDir, "any-sll2.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	epbs := 0
+	for off := 0; off+8 <= len(b); off += int(le.Uint32(b[off+4:])) {
+		if le.Uint32(b[off:]) == 6 {
+			if epbs++; epbs == 3 {
+				le.PutUint32(b[off+12:], 0xFFFFFFFF) // the stamp's high word
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "x.pcapng")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd([]string{"-r", path, "--summary"}, nil)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	want := "capture: " + strconv.Itoa(epbs) + " packets read"
+	if !strings.Contains(stdout, want) || !regexp.MustCompile(`note +timestamp_out_of_range +1\n`).MatchString(stdout) {
+		t.Errorf("want %q and the note counted once in:\n%s", want, stdout)
+	}
+	code, stdout, _ = runCmd([]string{"-r", path, "--json"}, nil)
+	if code != 0 || !strings.Contains(stdout, `"timestamp_out_of_range":1`) {
+		t.Errorf("exit %d; JSON without the note:\n%s", code, stdout)
 	}
 }
