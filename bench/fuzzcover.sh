@@ -96,7 +96,7 @@ for b in seeds $(awk '{print $1}' "$list" | uniq); do
   total=$((total + new))
   case $b in
   seeds) when="seeds (f.Add)" ;;
-  0) when="committed" ;;
+  0) when="committed"; ((since > 0)) && when="before SINCE" ;;
   *) when=$(date -u -d "@$b" '+%m-%d %H:%M') ;;
   esac
   printf '%-20s %7d %10d %10d\n' "$when" "$(awk -v b="$b" '$1 == b' "$list" | wc -l)" "$new" "$total"
