@@ -768,7 +768,9 @@ func (t *Table) finish(c *Conn, why EndReason) {
 	t.timers.remove(c)
 	t.lend(c)
 	t.emit(c, c.FSM.Finish())
-	t.conns.remove(c)
+	if !t.closing { // CloseNext empties the index at once
+		t.conns.remove(c)
+	}
 	if why != EndCapture { // no connection comes after the capture's end
 		t.remember(c.key(), c)
 	}

@@ -39,11 +39,14 @@ func NewStream(w io.Writer, loc *time.Location) *Stream {
 // Flush writes out the lines made so far.
 func (s *Stream) Flush() error { return s.w.Flush() }
 
-func (s *Stream) clock(t time.Time) string { return t.In(s.loc).Format("15:04:05.000000") }
+// clockLayout is how the stream shows wall-clock times.
+const clockLayout = "15:04:05.000000"
+
+func (s *Stream) clock(t time.Time) string { return t.In(s.loc).Format(clockLayout) }
 
 // line starts a line with the wall-clock time and the connection.
 func (s *Stream) line(t time.Time, c *flow.Conn) []byte {
-	b := t.In(s.loc).AppendFormat(s.buf[:0], "15:04:05.000000")
+	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
 	b = append(b, " conn "...)
 	return strconv.AppendInt(b, int64(c.ID), 10)
 }
