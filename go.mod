@@ -6,3 +6,5 @@ require (
 	github.com/google/gopacket v1.1.19
 	github.com/spf13/pflag v1.0.10
 )
+
+require golang.org/x/sys v0.0.0-20190412213103-97732733099d // indirect
