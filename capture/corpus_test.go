@@ -38,7 +38,10 @@ func corpusDir(t testing.TB) string {
 	}
 	c := filepath.Join(dir, "..", "shared", "corpus", "real")
 	if _, err := os.Stat(filepath.Join(c, "MANIFEST.tsv")); err != nil {
-		t.Skipf("corpus not found: %v", err)
+		if os.Getenv("TCPFLOW_CORPUS_REQUIRED") != "" {
+			t.Fatalf("TCPFLOW_CORPUS_REQUIRED is set, but the real-capture corpus is missing: %v", err)
+		}
+		t.Skipf("SKIPPED: the real-capture corpus is not beside the repository (%v); TCPFLOW_CORPUS_REQUIRED=1 makes this a failure", err)
 	}
 	return c
 }

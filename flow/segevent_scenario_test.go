@@ -304,9 +304,7 @@ func TestSegEventScenarios(t *testing.T) {
 // flags on each frame must be the events the scenario expects (tshark's
 // retransmission flag left out of its fast and spurious ones).
 func TestSegEventScenariosAgainstTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed")
-	}
+	needTshark(t)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()

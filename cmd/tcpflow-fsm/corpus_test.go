@@ -32,15 +32,27 @@ var conversationExceptions = map[string]string{
 	"suricata-verify/bug-6875-01.pcap":              "its one packet has a TCP data offset past the segment: we report bad_data_offset on its 4-tuple, tshark makes no conversation of it",
 }
 
+// needCorpus returns the corpus manifest. It skips the test when the
+// corpus is absent, saying so, or fails it when TCPFLOW_CORPUS_REQUIRED is
+// set (CI sets it).
+func needCorpus(t *testing.T) []byte {
+	t.Helper()
+	manifest, err := os.ReadFile(filepath.Join(corpusDir, "MANIFEST.tsv"))
+	if err != nil {
+		if os.Getenv("TCPFLOW_CORPUS_REQUIRED") != "" {
+			t.Fatalf("TCPFLOW_CORPUS_REQUIRED is set, but the real-capture corpus is missing: %v", err)
+		}
+		t.Skipf("SKIPPED: the real-capture corpus is not beside the repository (%v); TCPFLOW_CORPUS_REQUIRED=1 makes this a failure", err)
+	}
+	return manifest
+}
+
 // TestCorpus runs the command over every real capture: no panic, valid
 // NDJSON ending in a stats record, exit 1 with a one-line error naming the
 // file only for damaged files, and the same 4-tuples as tshark's
 // conversation table unless an exception above says why not.
 func TestCorpus(t *testing.T) {
-	manifest, err := os.ReadFile(filepath.Join(corpusDir, "MANIFEST.tsv"))
-	if err != nil {
-		t.Skipf("real-capture corpus not present: %v", err)
-	}
+	manifest := needCorpus(t)
 	lines := strings.Split(strings.TrimSpace(string(manifest)), "\n")[1:]
 	if len(lines) < 100 {
 		t.Fatalf("manifest lists only %d captures", len(lines))
