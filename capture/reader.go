@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -267,11 +268,16 @@ func short(err error) bool {
 	return err == io.EOF || err == io.ErrUnexpectedEOF
 }
 
-// ioErr wraps an I/O error with the file name.
+// ioErr wraps an I/O error with the file name, once: an *fs.PathError
+// about the same file already names it ("read x: is a directory"), so
+// only its cause is kept, which errors.Is still finds.
 func (r *Reader) ioErr(err error) error {
 	var fe *FormatError
 	if errors.As(err, &fe) {
 		return err
+	}
+	if pe, ok := err.(*fs.PathError); ok && pe.Path == r.name {
+		err = pe.Err
 	}
 	return fmt.Errorf("%s: %w", r.name, err)
 }

@@ -66,11 +66,14 @@ type Counter struct {
 	Count uint64
 }
 
-// Undecoded returns the sum of the dropped counters.
+// Undecoded returns the sum of the dropped counters: the packets the
+// decoder could not make a segment of. The "unsupported_link_type" group
+// is not added: it breaks down by link type the packets already counted
+// as dropped/unsupported_link_type.
 func (t *Totals) Undecoded() uint64 {
 	var n uint64
 	for _, c := range t.Counters {
-		if c.Group == "dropped" || c.Group == "unsupported_link_type" {
+		if c.Group == "dropped" {
 			n += c.Count
 		}
 	}

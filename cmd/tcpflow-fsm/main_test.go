@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"tcpflow-fsm/capture"
 )
 
 func runCmd(args []string, stdin []byte) (code int, stdout, stderr string) {
@@ -61,6 +63,44 @@ func TestMissingFile(t *testing.T) {
 	code, _, stderr := runCmd([]string{"-r", "/nonexistent/x.pcap"}, nil)
 	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "/nonexistent/x.pcap") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// A directory given to -r: one line naming it once, exit 1.
+func TestDirectoryAsCapture(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCmd([]string{"-r", dir}, nil)
+	if want := "tcpflow-fsm: " + dir + ": is a directory\n"; code != 1 || stdout != "" || stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, stderr, want)
+	}
+}
+
+// A packet of a link type we do not decode is counted once as not
+// decoded, in the text counters and in JSON's undecoded_total, and broken
+// down by link type beside.
+func TestUnsupportedLinkTypeCountedOnce(t *testing.T) {
+	pcap := filepath.Join(t.TempDir(), "user0.pcap")
+	w, err := capture.CreateWriter(pcap, 147, 65535) // LINKTYPE_USER0
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := capture.Packet{Time: time.Unix(1700000000, 0), Data: []byte{1, 2, 3, 4}, OrigLen: 4}
+	if err := w.Write(&p); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, text, stderr := runCmd([]string{"-r", pcap}, nil)
+	if code != 0 || !strings.HasPrefix(text, "capture: 1 packets read, 0 TCP segments, 1 not decoded; connections: 0\n") ||
+		!strings.Contains(text, "  dropped                unsupported_link_type        1\n") ||
+		!strings.Contains(text, "  unsupported_link_type  147                          1\n") {
+		t.Errorf("text: exit %d (%s):\n%s", code, stderr, text)
+	}
+	code, js, stderr := runCmd([]string{"-r", pcap, "--json"}, nil)
+	if code != 0 || !strings.Contains(js, `"packets":1,`) ||
+		!strings.Contains(js, `"undecoded_total":1,"undecoded":{"unsupported_link_type":1,"unsupported_link_type_147":1}`) {
+		t.Errorf("json: exit %d (%s):\n%s", code, stderr, js)
 	}
 }
 
