@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -100,7 +102,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	var o options
+	o := options{direction: "inout"}
 	fs := pflag.NewFlagSet("tcpflow-fsm", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
@@ -109,9 +111,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces a live capture can use")
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after `N` packets")
 	fs.IntVarP(&o.snaplen, "snapshot-length", "s", 262144, "live: keep `SNAPLEN` bytes of each packet")
-	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", 32768, "live: kernel capture buffer in `KiB`")
+	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", 32768, "live: kernel capture buffer of `SIZE` KiB")
 	fs.BoolVarP(&o.noPromisc, "no-promiscuous-mode", "p", false, "live: do not put the interface in promiscuous mode")
-	fs.StringVarP(&o.direction, "direction", "Q", "inout", "live: capture packets going `in`, out or inout")
+	fs.VarP(&choice{&o.direction, []string{"in", "out", "inout"}}, "direction", "Q", "live: capture the packets the interface receives (in), sends (out) or both")
 	fs.StringVarP(&o.write, "write", "w", "", "live: also save the raw packets to `FILE` (pcap), to analyse again with -r")
 	fs.BoolVar(&o.asJSON, "json", false, "write NDJSON records instead of text")
 	fs.BoolVar(&o.summary, "summary", false, "only the connection table, final states, findings and counters: no timelines")
@@ -123,8 +125,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "read a file on `N` cores: connections are shared out by 4-tuple; the output is the same")
 	fs.IntVar(&o.timelineMax, "timeline-max", defaultTimelineMax, "keep at most `N` segments of a connection's timeline; the rest are counted (0: all)")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
-	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "TIME-WAIT (2MSL) duration before an endpoint is CLOSED")
-	fs.DurationVar(&o.idleTimeout, "idle-timeout", 5*time.Minute, "release a connection idle this long (live; 0 never; offline default 0)")
+	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "an endpoint stays `DURATION` in TIME-WAIT (2MSL) before it is CLOSED")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "release a connection idle for `DURATION` (0: never; default 5m live, never reading a file)")
 	fs.DurationVar(&o.stats, "stats", 0, "live: every `INTERVAL` (e.g. 5s), print how many connections are in each state")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fs.Usage = func() {
@@ -135,7 +137,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", flagError(err))
 		return exitUsage
 	}
 	if *help {
@@ -145,6 +147,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	o.idleSet = fs.Changed("idle-timeout")
+	if !o.idleSet && o.iface != "" {
+		o.idleTimeout = liveIdleTimeout
+	}
+	if o.file == "" && o.iface == "" && !o.list && fs.NArg() > 0 {
+		// Without -r, -i or -D a first word is a command, not a filter.
+		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", unknownCommand(fs.Arg(0)))
+		return exitUsage
+	}
 	o.filter = strings.Join(fs.Args(), " ")
 	if msg := o.check(); msg != "" {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
@@ -162,6 +172,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // check returns what is wrong with the flags, or "".
 func (o *options) check() string {
+	for _, n := range o.conns {
+		if n < 1 {
+			return fmt.Sprintf("--conn %d: connections are numbered from 1", n)
+		}
+	}
 	modes := 0
 	for _, set := range []bool{o.file != "", o.iface != "", o.list} {
 		if set {
@@ -199,10 +214,110 @@ func (o *options) check() string {
 		return "--conn picks connections for --ladder"
 	case o.snaplen <= 0 || o.bufferKiB <= 0:
 		return "-s and -B must be positive"
-	case o.direction != "in" && o.direction != "out" && o.direction != "inout":
-		return fmt.Sprintf("-Q takes in, out or inout, not %q", o.direction)
 	}
 	return ""
+}
+
+// liveIdleTimeout is how long a live capture keeps an idle connection when
+// --idle-timeout is not given; reading a file keeps it to the end.
+const liveIdleTimeout = 5 * time.Minute
+
+// commands are the words that name a command, given first.
+var commands = []string{"fsm-table", "fsm-dot"}
+
+// unknownCommand says that word is no command, and which one it may be a
+// typing error for.
+func unknownCommand(word string) string {
+	msg := fmt.Sprintf("unknown command %q", word)
+	for _, c := range commands {
+		if editDistance(word, c) <= 2 {
+			return msg + fmt.Sprintf(": did you mean %s?", c)
+		}
+	}
+	return msg + ": the commands are " + strings.Join(commands, " and ") +
+		"; a filter goes after -r FILE or -i IFACE (see --help)"
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// the insertions, deletions, substitutions and transpositions of adjacent
+// bytes that make one of the other ("fsm-tabel" is 1 from "fsm-table").
+func editDistance(a, b string) int {
+	// d[i][j] is the distance between a[:i] and b[:j]; three rows kept.
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// choice is a string flag that takes one of a few words; --help shows
+// them as its placeholder ("in|out|inout").
+type choice struct {
+	v     *string
+	words []string
+}
+
+func (c *choice) String() string { return *c.v }
+func (c *choice) Type() string   { return strings.Join(c.words, "|") }
+
+func (c *choice) Set(s string) error {
+	if !slices.Contains(c.words, s) {
+		return fmt.Errorf("must be %s or %s", strings.Join(c.words[:len(c.words)-1], ", "), c.words[len(c.words)-1])
+	}
+	*c.v = s
+	return nil
+}
+
+// numberOf names what each integer flag counts, for flagError.
+var numberOf = map[string]string{
+	"count":           "a number of packets",
+	"snapshot-length": "a number of bytes",
+	"buffer-size":     "a size in KiB",
+	"max-conns":       "a number of connections",
+	"workers":         "a number of cores",
+	"timeline-max":    "a number of segments",
+	"conn":            "a connection number",
+}
+
+// flagError is the message for a flag parse error: pflag's own, but for a
+// value a flag cannot take, where pflag quotes strconv or time ("strconv.Atoi:
+// parsing \"abc\": invalid syntax"), it says what the flag takes.
+func flagError(err error) string {
+	var ve *pflag.InvalidValueError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	f := ve.GetFlag()
+	why := errors.Unwrap(err).Error()
+	switch {
+	case f.Value.Type() == "duration":
+		why = "not a duration (e.g. 500ms, 90s, 5m)"
+	case numberOf[f.Name] != "" && errors.Is(err, strconv.ErrRange):
+		why = "out of range"
+	case numberOf[f.Name] != "":
+		why = "not " + numberOf[f.Name]
+	}
+	name := "--" + f.Name
+	if f.Shorthand != "" {
+		name = "-" + f.Shorthand + ", " + name
+	}
+	return fmt.Sprintf("invalid argument %q for %q: %s", ve.GetValue(), name, why)
 }
 
 // Defaults that protect the machine: a million tracked connections take
@@ -249,7 +364,13 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	case o.asJSON:
 		out = report.NewJSON(stdout)
 	case o.ladder:
-		out = report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)
+		lad := &connCount{renderer: report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)}
+		status := analyse(o, stdin, lad, stderr)
+		if msg := missingConns(o.conns, lad.n); status == exitOK && msg != "" {
+			fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
+			return exitUsage
+		}
+		return status
 	default:
 		tx := report.NewText(stdout, !o.summary)
 		tx.Explain = o.explain
@@ -257,6 +378,43 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		out = tx
 	}
 	return analyse(o, stdin, out, stderr)
+}
+
+// connCount is a renderer that keeps the number of connections it was
+// closed with: connections are numbered 1 to n.
+type connCount struct {
+	renderer
+	n int
+}
+
+func (c *connCount) Close(t *report.Totals) error {
+	c.n = t.Connections
+	return c.renderer.Close(t)
+}
+
+// missingConns says which of the connections --conn asked for a capture of
+// n connections does not have, or "".
+func missingConns(asked []int, n int) string {
+	var missing []string
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(asked))) {
+		if id > n {
+			missing = append(missing, strconv.Itoa(id))
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	has := "none"
+	switch {
+	case n == 1:
+		has = "1 connection"
+	case n > 1:
+		has = strconv.Itoa(n) + " connections"
+	}
+	if len(missing) == 1 {
+		return fmt.Sprintf("no connection %s in the capture (it has %s)", missing[0], has)
+	}
+	return fmt.Sprintf("no connections %s in the capture (it has %s)", strings.Join(missing, ", "), has)
 }
 
 // analyse reads one capture file through the pipeline capture → flow →
@@ -423,7 +581,10 @@ func fsmDot(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	file := fs.StringP("read", "r", "", "count the transitions taken in `FILE`")
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK // pflag has written the usage
+		}
+		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", flagError(err))
 		return exitUsage
 	}
 	dot := report.NewDot(stdout)

@@ -30,7 +30,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "nothing to do"},
 		{[]string{"-r", "x", "-i", "lo"}, "go alone"},
 		{[]string{"-r", "x", "-w", "y"}, "goes with -i"},
-		{[]string{"-i", "lo", "-Q", "sideways"}, "-Q takes in, out or inout"},
+		{[]string{"-i", "lo", "-Q", "sideways"}, `invalid argument "sideways" for "-Q, --direction": must be in, out or inout`},
 		{[]string{"--bogus"}, "unknown flag"},
 		{[]string{"-r", "x", "--time-wait", "0s"}, "--time-wait must be positive"},
 	} {
@@ -45,6 +45,120 @@ func TestHelp(t *testing.T) {
 	code, stdout, _ := runCmd([]string{"--help"}, nil)
 	if code != 0 || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "--time-wait") {
 		t.Errorf("exit %d, help %q", code, stdout)
+	}
+}
+
+// Each flag's line in --help shows a placeholder where a value goes
+// (FILE, N, in|out|inout), never a value, and says its default once.
+func TestHelpPlaceholders(t *testing.T) {
+	_, help, _ := runCmd([]string{"--help"}, nil)
+	_, options, _ := strings.Cut(help, "\nOptions:\n")
+	flags := 0
+	for line := range strings.Lines(options) {
+		// "  -r, --read FILE   read packets..." or "      --json   write...".
+		names, usage, ok := strings.Cut(strings.TrimSpace(line), "  ")
+		if !ok || !strings.HasPrefix(names, "-") {
+			t.Errorf("not a flag line: %q", line)
+			continue
+		}
+		flags++
+		f := strings.Fields(names)
+		if last := f[len(f)-1]; !strings.HasPrefix(last, "-") &&
+			last != strings.ToUpper(last) && !strings.Contains(last, "|") {
+			t.Errorf("placeholder %q is not one: %q", last, line)
+		}
+		if strings.Count(usage, "default") > 1 {
+			t.Errorf("two defaults: %q", line)
+		}
+	}
+	if flags < 20 {
+		t.Errorf("%d flag lines in:\n%s", flags, help)
+	}
+	for _, want := range []string{
+		"  -Q, --direction in|out|inout ",
+		"      --idle-timeout DURATION     release a connection idle for DURATION (0: never; default 5m live, never reading a file)\n",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q:\n%s", want, help)
+		}
+	}
+	if code, out, stderr := runCmd([]string{"fsm-dot", "--help"}, nil); code != 0 || !strings.Contains(out+stderr, "-r, --read FILE") ||
+		strings.Contains(stderr, "help requested") {
+		t.Errorf("fsm-dot --help: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
+// A value a flag cannot take is named with the flag and what it takes, in
+// our words: no strconv or time package message leaks through.
+func TestInvalidFlagValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ladder", "--conn", "abc"}, `invalid argument "abc" for "--conn": not a connection number`},
+		{[]string{"--ladder", "--conn", "1,x"}, `invalid argument "1,x" for "--conn": not a connection number`},
+		{[]string{"-c", "ten"}, `invalid argument "ten" for "-c, --count": not a number of packets`},
+		{[]string{"-c", "99999999999999999999"}, `invalid argument "99999999999999999999" for "-c, --count": out of range`},
+		{[]string{"-s", "64k"}, `invalid argument "64k" for "-s, --snapshot-length": not a number of bytes`},
+		{[]string{"-B", "1M"}, `invalid argument "1M" for "-B, --buffer-size": not a size in KiB`},
+		{[]string{"--max-conns", "lots"}, `invalid argument "lots" for "--max-conns": not a number of connections`},
+		{[]string{"--workers", "1.5"}, `invalid argument "1.5" for "--workers": not a number of cores`},
+		{[]string{"--timeline-max", "all"}, `invalid argument "all" for "--timeline-max": not a number of segments`},
+		{[]string{"--time-wait", "60"}, `invalid argument "60" for "--time-wait": not a duration (e.g. 500ms, 90s, 5m)`},
+		{[]string{"--idle-timeout", "never"}, `invalid argument "never" for "--idle-timeout": not a duration (e.g. 500ms, 90s, 5m)`},
+		{[]string{"--stats", "5"}, `invalid argument "5" for "--stats": not a duration (e.g. 500ms, 90s, 5m)`},
+	} {
+		code, stdout, stderr := runCmd(append([]string{"-r", "x.pcap"}, tc.args...), nil)
+		if code != 2 || stdout != "" || stderr != "tcpflow-fsm: "+tc.want+"\n" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+// A first word that is no command says so, and names the command it is
+// a typing error for; after -r, -i or -D words are a filter.
+func TestUnknownCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fsm-tabel"}, `unknown command "fsm-tabel": did you mean fsm-table?`},
+		{[]string{"fsm-tables"}, `unknown command "fsm-tables": did you mean fsm-table?`},
+		{[]string{"fsmtable"}, `unknown command "fsmtable": did you mean fsm-table?`},
+		{[]string{"fsm-dto"}, `unknown command "fsm-dto": did you mean fsm-dot?`},
+		{[]string{"--json", "fsm-tabel"}, `unknown command "fsm-tabel": did you mean fsm-table?`},
+		{[]string{"tcp", "port", "443"}, `unknown command "tcp": the commands are fsm-table and fsm-dot; a filter goes after -r FILE or -i IFACE (see --help)`},
+	} {
+		code, stdout, stderr := runCmd(tc.args, nil)
+		if code != 2 || stdout != "" || stderr != "tcpflow-fsm: "+tc.want+"\n" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	// With -r the words are a filter, also one that looks like a command.
+	pcap := filepath.Join(goldenDir, "close-client-first.pcap")
+	if code, out, stderr := runCmd([]string{"-r", pcap, "tcp", "port", "9001"}, nil); code != 0 || !strings.Contains(out, "connections: 1") {
+		t.Errorf("a filter after -r: exit %d (%s)\n%s", code, stderr, out)
+	}
+	if code, _, stderr := runCmd([]string{"-r", pcap, "fsm-tabel"}, nil); code != 2 || strings.Contains(stderr, "unknown command") {
+		t.Errorf("a word after -r is a filter (libpcap rejects this one): exit %d, %q", code, stderr)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"", "abc", 3}, {"fsm-table", "fsm-table", 0}, {"fsm-tabel", "fsm-table", 1},
+		{"fsm-tabl", "fsm-table", 1}, {"fsmtable", "fsm-table", 1}, {"fsm-dto", "fsm-dot", 1},
+		{"ca", "abc", 3}, {"kitten", "sitting", 3}, {"port", "fsm-dot", 6},
+	} {
+		if got := editDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+		if got := editDistance(tc.b, tc.a); got != tc.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.b, tc.a, got, tc.want)
+		}
 	}
 }
 
@@ -294,6 +408,45 @@ func TestLadderOptions(t *testing.T) {
 		if code, _, _ := runCmd(args, nil); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// --conn naming a connection the capture does not have says so and exits
+// 2, after drawing those it has; 0 and below are refused before reading.
+func TestLadderMissingConn(t *testing.T) {
+	pcap := filepath.Join(goldenDir, "time-wait-reuse.pcap") // 2 connections
+	for _, tc := range []struct {
+		args   []string
+		drawn  string
+		stderr string
+	}{
+		{[]string{"--conn", "7"}, "", "no connection 7 in the capture (it has 2 connections)"},
+		{[]string{"--conn", "9,2,7,9"}, "conn 2:", "no connections 7, 9 in the capture (it has 2 connections)"},
+		{[]string{"--conn", "0"}, "", "--conn 0: connections are numbered from 1"},
+		{[]string{"--conn", "2", "--conn=-1"}, "", "--conn -1: connections are numbered from 1"},
+	} {
+		code, stdout, stderr := runCmd(append([]string{"-r", pcap, "--ladder", "--ascii"}, tc.args...), nil)
+		if code != 2 || stderr != "tcpflow-fsm: "+tc.stderr+"\n" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.stderr)
+		}
+		if tc.drawn == "" && stdout != "" || tc.drawn != "" && (!strings.Contains(stdout, tc.drawn) || strings.Contains(stdout, "conn 1:")) {
+			t.Errorf("%v: drew\n%s\nwant %q", tc.args, stdout, tc.drawn)
+		}
+	}
+	// A usage error, found before the file is opened.
+	if code, _, stderr := runCmd([]string{"-r", "/nonexistent.pcap", "--ladder", "--conn", "0"}, nil); code != 2 || !strings.Contains(stderr, "--conn 0") {
+		t.Errorf("--conn 0 on a missing file: exit %d, %q", code, stderr)
+	}
+	// A capture without connections has none to draw.
+	empty := filepath.Join(t.TempDir(), "empty.pcap")
+	w, err := capture.CreateWriter(empty, capture.LinkTypeEthernet, 65535)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	want := "tcpflow-fsm: no connection 1 in the capture (it has none)\n"
+	if code, stdout, stderr := runCmd([]string{"-r", empty, "--ladder", "--conn", "1"}, nil); code != 2 || stdout != "" || stderr != want {
+		t.Errorf("empty capture: exit %d, stdout %q, stderr %q; want %q", code, stdout, stderr, want)
 	}
 }
 
