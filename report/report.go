@@ -80,6 +80,32 @@ func (t *Totals) Undecoded() uint64 {
 	return n
 }
 
+// appendHeader appends the first line of the text renderers' output: the
+// date of t, the first time the output shows, and the zone its times of day
+// are in: "capture from 2023-11-14, times in UTC", or with the offset
+// "..., times in CET (UTC+01:00)". The date lets a time of day be placed,
+// and says which day the relative times start on.
+func appendHeader(b []byte, t time.Time) []byte {
+	b = append(b, "capture from "...)
+	b = t.AppendFormat(b, "2006-01-02")
+	b = append(b, ", times in "...)
+	name, offset := t.Zone()
+	switch {
+	case offset == 0 && (name == "UTC" || name == "GMT" || name == ""):
+		b = append(b, "UTC"...)
+	case name == "" || name[0] == '+' || name[0] == '-':
+		// A zone without an abbreviation ("+03"): the offset says it all.
+		b = append(b, "UTC"...)
+		b = t.AppendFormat(b, "-07:00")
+	default:
+		b = append(b, name...)
+		b = append(b, " (UTC"...)
+		b = t.AppendFormat(b, "-07:00")
+		b = append(b, ')')
+	}
+	return append(b, '\n')
+}
+
 // roles maps a connection's sides to client and server.
 type roles struct {
 	client, server fsm.Side

@@ -15,7 +15,8 @@ import (
 // Stream writes, as it happens, one line per state transition and
 // violation, like bcc's tcpstates: wall-clock time, connection, endpoint,
 // old and new state, time spent in the old state, the segment that caused
-// it. When a connection ends it writes its summary line. This is the live
+// it. When a connection ends it writes its summary line. Its first line
+// is a header with the date and the zone of the times of day. This is the live
 // renderer: lines gather in a buffer until Flush, which the live capture
 // calls once it has analysed the packets it was handed (a line waits for
 // no later packet), so that a flood costs a write per batch of packets,
@@ -26,9 +27,10 @@ type Stream struct {
 	// Color paints states and violations for a terminal.
 	Color bool
 
-	w   *bufio.Writer
-	loc *time.Location
-	buf []byte // the line being made
+	w      *bufio.Writer
+	loc    *time.Location
+	buf    []byte // the line being made
+	headed bool   // the header is written
 }
 
 // NewStream returns a streaming text renderer printing times in loc.
@@ -44,8 +46,18 @@ const clockLayout = "15:04:05.000000"
 
 func (s *Stream) clock(t time.Time) string { return t.In(s.loc).Format(clockLayout) }
 
+// header writes the header before the first line, whose time is t.
+func (s *Stream) header(t time.Time) {
+	if s.headed {
+		return
+	}
+	s.headed = true
+	s.w.Write(appendHeader(nil, t.In(s.loc)))
+}
+
 // line starts a line with the wall-clock time and the connection.
 func (s *Stream) line(t time.Time, c *flow.Conn) []byte {
+	s.header(t)
 	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
 	b = append(b, " conn "...)
 	return strconv.AppendInt(b, int64(c.ID), 10)
@@ -208,6 +220,7 @@ func appendSummary(b []byte, c *flow.Conn, r roles) []byte {
 
 // Counts writes the periodic state counts.
 func (s *Stream) Counts(sc *StateCounts) {
+	s.header(sc.Time)
 	fmt.Fprintf(s.w, "%s states: client %s | server %s | last %s: opened %d, closed %d, reset %d, refused %d\n",
 		s.clock(sc.Time), sc.Client.String(), sc.Server.String(), sc.Interval, sc.Opened, sc.Closed, sc.Reset, sc.Refused)
 	s.w.Flush()

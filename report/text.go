@@ -19,7 +19,9 @@ import (
 
 // Text writes, for each connection once it is done, a timeline of its
 // segments with the state transitions and violations each caused; at the
-// end one summary line per connection and the capture counters.
+// end one summary line per connection and the capture counters. Before
+// the first connection, a header gives the date and the zone (UTC) of the
+// table's times of day.
 type Text struct {
 	// Explain adds to each transition and violation a sentence on why
 	// (teaching mode).
@@ -33,6 +35,8 @@ type Text struct {
 	line      []byte // a timeline line being written
 	findings  *Findings
 	final     StateCounts
+	headed    bool      // the header is written
+	first     time.Time // the earliest start of a connection done, for the header
 }
 
 // NewText returns a text renderer. Without timelines it writes only the
@@ -47,7 +51,11 @@ func (t *Text) Event(*flow.Conn, *flow.Event) {}
 // Done writes the connection's timeline and keeps its summary line.
 func (t *Text) Done(c *flow.Conn) {
 	r := rolesOf(c)
+	if t.first.IsZero() || c.First().Before(t.first) {
+		t.first = c.First()
+	}
 	if t.timelines {
+		t.header()
 		t.timeline(c, r)
 	}
 	t.rows.addConn(c, r)
@@ -542,10 +550,24 @@ func writeTable(w io.Writer, header [2][]string, rows *rowStore) error {
 	})
 }
 
+// header writes the header and a blank line, once: with timelines, at the
+// first connection (the one that starts first but for connections reported
+// early); without, at the table, from the earliest start.
+func (t *Text) header() {
+	if t.headed {
+		return
+	}
+	t.headed = true
+	t.line = appendHeader(t.line[:0], t.first.UTC())
+	t.line = append(t.line, '\n')
+	t.w.Write(t.line)
+}
+
 // Close writes the summary lines and the capture counters, and flushes.
 func (t *Text) Close(tot *Totals) error {
 	w := t.w
 	if t.rows.n > 0 {
+		t.header()
 		fmt.Fprintln(w, "connections:")
 		if err := writeTable(w, summaryHeader, &t.rows); err != nil {
 			w.Flush()
