@@ -893,6 +893,7 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 			s.FinSeq++
 		}
 	}
+	later := s.provesLater(seg)
 	newAck := seg.Flags&ACK != 0 && k != KindRST && (!s.HasAck || seg.Ack.GreaterThanEq(s.AckSnt))
 	if newAck {
 		if !s.HasAck || seg.Ack != s.AckSnt {
@@ -901,7 +902,8 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 		s.AckSnt, s.HasAck = seg.Ack, true
 		s.sackReach = s.sackReach.Max(sackReach(seg))
 	}
-	if seg.Opts.HasTimestamps {
+	// TSVal is its newest TSval: an older one is a segment captured late.
+	if seg.Opts.HasTimestamps && (!s.HasTS || int32(seg.Opts.TSVal-s.TSVal) > 0) {
 		s.HasTS, s.TSVal = true, seg.Opts.TSVal
 	}
 	// RFC 7323 §2.2: scaling is in effect only if both SYNs carried the
@@ -923,7 +925,15 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 		s.Window = uint32(seg.Window) << s.WScale
 	}
 	if s.scaleSet && newAck && k != KindSYNACK {
-		s.rightEdge, s.hasEdge = seg.Ack.Add(s.Window), true
+		// An offer for the same ACK whose order the capture cannot prove
+		// may be an older one captured late (see provesLater): it moves the
+		// edge only to the right, so that it neither hides a later shrink
+		// nor makes the peer's data look beyond the window.
+		edge := seg.Ack.Add(s.Window)
+		if s.hasEdge && !later {
+			edge = edge.Max(s.rightEdge)
+		}
+		s.rightEdge, s.hasEdge = edge, true
 		if s.Window > r.maxWnd {
 			r.maxWnd = s.Window
 		}
@@ -947,15 +957,10 @@ func (c *Conn) checkWindow(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 	if !s.scaleSet || k == KindRST || k == KindSYN || k == KindSYNACK || k == KindNone {
 		return
 	}
-	// An ACK older than one it already sent is a reordered segment, not a
-	// new offer; so is one for the same ACK that reaches less far with its
-	// SACK blocks (a receiver holding out-of-order data SACKs it in every
-	// ACK until the hole fills).
-	// A TSval older than its sender's latest marks a segment captured out
-	// of order too (RFC 7323 §5.3: TSvals do not go backwards).
-	older := seg.Opts.HasTimestamps && s.HasTS && int32(seg.Opts.TSVal-s.TSVal) < 0
-	if s.hasEdge && seg.Flags&ACK != 0 && seg.Ack.GreaterThanEq(s.AckSnt) && !older &&
-		!(seg.Ack == s.AckSnt && sackReach(seg).LessThan(s.sackReach)) {
+	// Only an offer the capture proves was sent after the last one can
+	// prove a shrink (provesLater): an older one captured late is no new
+	// offer.
+	if s.hasEdge && seg.Flags&ACK != 0 && s.provesLater(seg) {
 		edge := seg.Ack.Add(uint32(seg.Window) << s.WScale)
 		// A shift of n loses up to 2^n octets to rounding (Zeek's
 		// window_recision allows the same).
@@ -970,6 +975,35 @@ func (c *Conn) checkWindow(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 			c.violation(from, DataBeyondWindow, seg)
 		}
 	}
+}
+
+// provesLater reports whether the capture proves that seg, an ACK from s,
+// was sent after the last ACK s sent: it acknowledges more (an endpoint's
+// cumulative ACK never goes back), or the same with a newer TSval (RFC 7323
+// §5.3: TSvals do not go backwards) and no older one.
+//
+// A passive observer cannot order two ACKs of the same octet with the same
+// TSval (or none): the capture may hold them in another order than they
+// were sent. Linux sends the ACK of arriving data from the receive path and
+// the window update after a read from the reading process, often on
+// another CPU, and on a veth or lo each is queued to the capture on the
+// CPU that sent it: the later ACK, with the larger window, can be captured
+// first, and the earlier one then looks like a shrink. Seen on kernel
+// traffic in this project's live tests under load (IPv4 IDs, which Linux
+// counts per socket, out of order in the capture). Such an offer moves the
+// edge only to the right (noteSent), so a shrink it hid is reported at the
+// sender's next offer the capture does order.
+func (s *Endpoint) provesLater(seg *Segment) bool {
+	if seg.Flags&ACK == 0 || !s.HasAck {
+		return false
+	}
+	if seg.Opts.HasTimestamps && s.HasTS && int32(seg.Opts.TSVal-s.TSVal) < 0 {
+		return false // an older TSval: captured out of order
+	}
+	if seg.Ack.GreaterThan(s.AckSnt) {
+		return true
+	}
+	return seg.Ack == s.AckSnt && seg.Opts.HasTimestamps && s.HasTS && seg.Opts.TSVal != s.TSVal
 }
 
 // noteRcvd records the ACK its receiver r got.

@@ -156,7 +156,7 @@ var catalog = [numCodes]CodeInfo{
 	WindowShrunk: {
 		Name: "window_shrunk", Severity: SevWarning, RFC: "RFC 9293 §3.8.6",
 		Summary: "receiver moved the right edge of its window to the left",
-		Explain: "a receiver should not shrink the window (SHLD-14): the sender may already have sent data the window offered",
+		Explain: "a receiver should not shrink the window (SHLD-14): the sender may already have sent data the window offered; reported once the capture proves the smaller offer came later (a larger ACK or a newer TSval), since two ACKs of one octet may be captured out of order",
 	},
 	DataBeyondWindow: {
 		Name: "data_beyond_window", Severity: SevWarning, RFC: "RFC 9293 §3.8.6",

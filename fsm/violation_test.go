@@ -1,6 +1,9 @@
 package fsm
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // Each violation code, triggered by the smallest scenario that shows it.
 // The clean counter-test is TestCleanConnectionHasNoViolations below, and the
@@ -65,9 +68,11 @@ func TestViolationsTriggered(t *testing.T) {
 		{SynISNChanged, []step{
 			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
 			{from: A, flags: SYN, seq: 5000, wantA: SynSent, wantB: Closed, codes: []Code{SynISNChanged}}}},
+		// The ACK moved on, so the offer is a later one: the edge went
+		// from 1001 to 601.
 		{WindowShrunk, append(hs[:3:3],
-			step{from: B, flags: ACK, seq: 1, ack: 1, win: 1000, wantA: Established, wantB: Established},
-			step{from: B, flags: ACK, seq: 1, ack: 1, win: 500, wantA: Established, wantB: Established, codes: []Code{WindowShrunk}})},
+			step{from: B, flags: ACK, seq: 1, ack: 1, win: 1000, wantA: Established, wantB: Established}, data,
+			step{from: B, flags: ACK, seq: 1, ack: 101, win: 500, wantA: Established, wantB: Established, codes: []Code{WindowShrunk}})},
 		{DataBeyondWindow, append(hs[:3:3],
 			step{from: B, flags: ACK, seq: 1, ack: 1, win: 1000, wantA: Established, wantB: Established},
 			step{from: A, flags: ACK, seq: 1, ack: 1, len: 1500, wantA: Established, wantB: Established, codes: []Code{DataBeyondWindow}})},
@@ -286,5 +291,56 @@ func TestOlderTSvalIsNotWindowShrink(t *testing.T) {
 		{from: B, flags: ACK, seq: 1, ack: 1001, win: 2000, opts: ts(10), wantA: Established, wantB: Established},
 		{from: B, flags: ACK, seq: 1, ack: 1001, win: 1000, opts: ts(30), wantA: Established, wantB: Established,
 			codes: []Code{WindowShrunk}},
+	})
+}
+
+// Two offers for the same ACK with the same TSval cannot be ordered by a
+// passive observer: the kernel's ACK of new data and its window update
+// after a read, sent from two CPUs, were captured in the other order on a
+// veth (the live tests under load). The smaller window captured second is
+// no proof of a shrink, and it does not pull in the edge the peer's data is
+// judged by. The same offer proved later, by a newer TSval or by a larger
+// ACK, is a shrink.
+func TestUnorderedOfferIsNotWindowShrink(t *testing.T) {
+	ts := func(v uint32) Options { return Options{HasTimestamps: true, TSVal: v} }
+	syn := Options{HasTimestamps: true, HasMSS: true, MSS: 1460, HasWScale: true, WScale: 0, SACKPermitted: true}
+	hs := []step{
+		{from: A, flags: SYN, opts: syn, wantA: SynSent, wantB: Closed},
+		{from: B, flags: SYN | ACK, ack: 1, opts: syn, wantA: Established, wantB: SynReceived},
+		{from: A, flags: ACK, seq: 1, ack: 1, opts: ts(1), wantA: Established, wantB: Established},
+		{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 1000, opts: ts(2), wantA: Established, wantB: Established},
+	}
+	t.Run("same TSval", func(t *testing.T) {
+		run(t, append(slices.Clone(hs),
+			// The window update (sent second) captured first, edge 4001.
+			step{from: B, flags: ACK, seq: 1, ack: 1001, win: 3000, opts: ts(20), wantA: Established, wantB: Established},
+			step{from: B, flags: ACK, seq: 1, ack: 1001, win: 1000, opts: ts(20), wantA: Established, wantB: Established},
+			// Within the window B offered: not beyond it.
+			step{from: A, flags: ACK | PSH, seq: 1001, ack: 1, len: 2500, opts: ts(3), wantA: Established, wantB: Established},
+		))
+	})
+	t.Run("no timestamps", func(t *testing.T) {
+		plain := Options{HasMSS: true, MSS: 1460, HasWScale: true, WScale: 0}
+		run(t, []step{
+			{from: A, flags: SYN, opts: plain, wantA: SynSent, wantB: Closed},
+			{from: B, flags: SYN | ACK, ack: 1, opts: plain, wantA: Established, wantB: SynReceived},
+			{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 1000, wantA: Established, wantB: Established},
+			{from: B, flags: ACK, seq: 1, ack: 1001, win: 3000, wantA: Established, wantB: Established},
+			{from: B, flags: ACK, seq: 1, ack: 1001, win: 1000, wantA: Established, wantB: Established},
+		})
+	})
+	t.Run("newer TSval", func(t *testing.T) {
+		run(t, append(slices.Clone(hs),
+			step{from: B, flags: ACK, seq: 1, ack: 1001, win: 3000, opts: ts(20), wantA: Established, wantB: Established},
+			step{from: B, flags: ACK, seq: 1, ack: 1001, win: 1000, opts: ts(21), wantA: Established, wantB: Established,
+				codes: []Code{WindowShrunk}},
+		))
+	})
+	t.Run("larger ACK", func(t *testing.T) {
+		run(t, append(slices.Clone(hs),
+			step{from: B, flags: ACK, seq: 1, ack: 501, win: 3000, opts: ts(20), wantA: Established, wantB: Established},
+			step{from: B, flags: ACK, seq: 1, ack: 1001, win: 1000, opts: ts(20), wantA: Established, wantB: Established,
+				codes: []Code{WindowShrunk}},
+		))
 	})
 }

@@ -649,6 +649,13 @@ var counterLines = []string{
 // against the stats record's capture object, and returns them.
 func checkCounters(t *testing.T, p *liveProc, st *liveStats) [3]uint64 {
 	t.Helper()
+	return checkCountersDrops(t, p, st, false)
+}
+
+// checkCountersDrops is checkCounters; with kernelDrops, packets dropped by
+// the kernel are allowed (the test checks what they cost itself).
+func checkCountersDrops(t *testing.T, p *liveProc, st *liveStats, kernelDrops bool) [3]uint64 {
+	t.Helper()
 	var got [3]uint64
 	ls, _ := p.err.lines()
 	for i, re := range counterLines {
@@ -674,7 +681,7 @@ func checkCounters(t *testing.T, p *liveProc, st *liveStats) [3]uint64 {
 	if got[0] != uint64(st.Packets) {
 		t.Errorf("%d packets captured, but the stats record counts %d packets", got[0], st.Packets)
 	}
-	if got[2] != 0 {
+	if got[2] != 0 && !kernelDrops {
 		t.Errorf("the kernel dropped %d packets (the test traffic is tiny)", got[2])
 	}
 	// Ours: packets read from libpcap that the queue to the analysis had
@@ -1003,11 +1010,27 @@ func TestLiveWriteMatchesOffline(t *testing.T) {
 }
 
 // TestLiveBlockedStdoutKeepsCapturing: while stdout is blocked (a pager
-// that does not read), the capture goes on reading from the kernel: two
-// bulk transfers, 6.5 MB, more than the kernel buffer holds, cross the
-// link while the tool cannot write a line, and once stdout drains every
-// packet has been analysed, none dropped by the kernel or by the tool.
+// that does not read), the capture goes on reading from the kernel. Two
+// bulk transfers, 6.5 MB, cross the link while the tool cannot write a
+// line. What the test asserts is what the design promises, not that a busy
+// host drops nothing (-B 4096 is a small buffer, and docs/PERFORMANCE.md
+// shows it dropping under load):
+//   - while stdout was still blocked, the capture had already read and saved
+//     more than the kernel buffer holds, so it was emptying that buffer and
+//     not waiting for the output;
+//   - libpcap's counters add up: every packet that passed the filter was
+//     either captured or dropped by the kernel, and the tool's queue, which
+//     holds 64 MiB, dropped none;
+//   - the analysis saw every packet captured: the stats record counts them
+//     all, and its conn records are those of the saved capture read again
+//     offline;
+//   - the kernel broke no rule, so no violation is reported, dropped
+//     packets or not; when the kernel dropped none, the transitions and
+//     final states are the kernel's too.
+//
+// The capture is kept when the test fails (keepOnFailure).
 func TestLiveBlockedStdoutKeepsCapturing(t *testing.T) {
+	const bufferKiB = 4096
 	ln := newLiveNet(t)
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -1029,7 +1052,9 @@ func TestLiveBlockedStdoutKeepsCapturing(t *testing.T) {
 		filled += n
 	}
 	syscall.SetNonblock(fd, false)
-	tool := ln.startToolWith(w, "--json", "-B", "4096", "portrange", "9100-9199")
+	saved := filepath.Join(t.TempDir(), "blocked.pcap")
+	keepOnFailure(t, saved)
+	tool := ln.startToolWith(w, "--json", "-B", strconv.Itoa(bufferKiB), "-w", saved, "portrange", "9100-9199")
 	scenarios := []liveScenario{scenarioByName("loss", 9121, 40121), scenarioByName("loss", 9122, 40122)}
 	start := time.Now()
 	for _, sc := range scenarios {
@@ -1039,6 +1064,18 @@ func TestLiveBlockedStdoutKeepsCapturing(t *testing.T) {
 	ss, raw := ln.snapshotSS()
 	if tool.exited() {
 		t.Fatalf("tcpflow-fsm exited: %v; stderr:\n%s", tool.state, tool.err)
+	}
+	// Still blocked: nothing of the tool's can have reached stdout yet.
+	// The saved capture is written by the capture goroutine as it reads
+	// (buffered, so its size is a lower bound of what it has read).
+	fi, err := os.Stat(saved)
+	if err != nil {
+		t.Fatalf("the -w capture: %v", err)
+	}
+	savedWhileBlocked := fi.Size()
+	if savedWhileBlocked <= bufferKiB<<10 {
+		t.Errorf("while stdout was blocked the capture had saved %d bytes, no more than the kernel buffer's %d: it waited for the output",
+			savedWhileBlocked, bufferKiB<<10)
 	}
 
 	// Drain stdout: what was there before the tool, then its records.
@@ -1050,25 +1087,54 @@ func TestLiveBlockedStdoutKeepsCapturing(t *testing.T) {
 		}
 		copied <- err
 	}()
-	if !waitRecords(t, tool, 10*time.Second, func(o *liveOutput) bool {
+	// Once stdout drains, the second transfer's close is streamed (unless
+	// the kernel dropped some of it: judged below, once the counters are in).
+	streamed := waitRecords(t, tool, 10*time.Second, func(o *liveOutput) bool {
 		p, _ := o.path(2, "client")
 		return slices.Equal(p, pathClientCloses)
-	}) {
-		t.Fatalf("the second transfer was not streamed once stdout drained:\n%s", tool.out)
-	}
+	})
 	tool.interrupt(t)
 	w.Close()
 	if err := <-copied; err != nil {
 		t.Fatalf("reading the tool's stdout: %v", err)
 	}
-	t.Logf("stdout blocked for %v of traffic", blocked.Round(time.Millisecond))
 	o := checkEnded(t, tool, 0)
-	got := checkCounters(t, tool, o.stats) // no drop, by the kernel or by us
-	if got[0] < 4000 {
-		t.Errorf("%d packets captured; two transfers of 3.25 MB are more than 4000", got[0])
+	got := checkCountersDrops(t, tool, o.stats, true)
+	c := o.stats.Capture
+	t.Logf("stdout blocked for %v of traffic; %d bytes saved by then; %d packets captured, %d received by filter, %d dropped by the kernel",
+		blocked.Round(time.Millisecond), savedWhileBlocked, got[0], got[1], got[2])
+	if c.Captured+c.DroppedByKernel != c.ReceivedByFilter {
+		t.Errorf("%d captured + %d dropped by the kernel != %d received by filter: a packet is unaccounted for",
+			c.Captured, c.DroppedByKernel, c.ReceivedByFilter)
+	}
+	if c.DroppedByTool != 0 {
+		t.Errorf("the tool's queue dropped %d packets; it holds 64 MiB, the traffic is 7 MB", c.DroppedByTool)
 	}
 	if len(o.conns) != 2 {
 		t.Fatalf("%d conn records, want 2:\n%s", len(o.conns), tool.out)
+	}
+
+	// The same analysis offline, of what the capture saved.
+	_, offline := analyseJSON(t, "-r", saved)
+	if len(offline) != len(o.conns) {
+		t.Fatalf("offline the saved capture has %d connections, live %d", len(offline), len(o.conns))
+	}
+	for i, c := range o.conns {
+		on, off := c.connRecord, offline[i]
+		on.Type, on.Start, on.End, off.Type, off.Start, off.End = "", "", "", "", "", ""
+		if fmt.Sprint(on) != fmt.Sprint(off) {
+			t.Errorf("conn %d live and offline differ:\n  live    %+v\n  offline %+v", c.ID, on, off)
+		}
+		if len(c.Violations) > 0 {
+			t.Errorf("conn %d: the kernel broke no rule, we reported %v", c.ID, c.Violations)
+		}
+	}
+	if got[2] > 0 {
+		t.Logf("the kernel dropped %d packets: transitions and final states not compared with the kernel's", got[2])
+		return
+	}
+	if !streamed {
+		t.Errorf("the second transfer's close was not streamed within 10 s of stdout draining:\n%s", tool.out)
 	}
 	for _, c := range o.conns {
 		sc := scenarios[c.ID-1]
@@ -1082,6 +1148,34 @@ func TestLiveBlockedStdoutKeepsCapturing(t *testing.T) {
 		}
 	}
 	checkAgainstKernel(t, &o, ss, raw)
+}
+
+// keepOnFailure keeps the file path when the test fails, for a person to
+// read: it is copied into $TCPFLOW_KEEP_DIR (the system's temporary folder
+// when unset) and the copy's name is logged. TCPFLOW_KEEP_ALL=1 keeps it
+// after a pass too (to study many runs).
+func keepOnFailure(t *testing.T, path string) {
+	t.Cleanup(func() {
+		if !t.Failed() && os.Getenv("TCPFLOW_KEEP_ALL") == "" {
+			return
+		}
+		dir := os.Getenv("TCPFLOW_KEEP_DIR")
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Logf("keeping %s: %v", path, err)
+			return
+		}
+		name := fmt.Sprintf("%s-%s-%s", strings.ReplaceAll(t.Name(), "/", "_"), time.Now().Format("20060102T150405"), filepath.Base(path))
+		kept := filepath.Join(dir, name)
+		if err := os.WriteFile(kept, b, 0o644); err != nil {
+			t.Logf("keeping %s: %v", path, err)
+			return
+		}
+		t.Logf("the capture of this run is kept: %s", kept)
+	})
 }
 
 // TestLiveStats: --stats prints state_counts records that count a held-open
