@@ -80,6 +80,12 @@ func (s *stopper) stop() {
 	s.wg.Wait()
 }
 
+// listeningLine is what a live capture says on standard error once it
+// listens, as tcpdump does.
+func listeningLine(iface string, linkType, snaplen int) string {
+	return fmt.Sprintf("tcpflow-fsm: listening on %s, link-type %d, snapshot length %d bytes\n", iface, linkType, snaplen)
+}
+
 // liveTick is how often timers run and --stats is looked at when no packet
 // arrives.
 const liveTick = 100 * time.Millisecond
@@ -128,8 +134,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 	// line and then interrupts must get the summary.
 	stop := newStopper()
 	defer stop.stop()
-	fmt.Fprintf(stderr, "tcpflow-fsm: listening on %s, link-type %d, snapshot length %d bytes\n",
-		o.iface, l.LinkType(), o.snaplen)
+	io.WriteString(stderr, listeningLine(o.iface, int(l.LinkType()), o.snaplen))
 	// Capture on a goroutine of its own, which never waits for this one:
 	// a slow terminal or a burst of work here costs packets only when the
 	// queue between them is full, and those are counted.
