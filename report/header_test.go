@@ -60,3 +60,21 @@ func TestTextHeader(t *testing.T) {
 		}
 	}
 }
+
+// A live stream left running past midnight says the new date before the
+// first line of the new day, once.
+func TestStreamDateChange(t *testing.T) {
+	var out bytes.Buffer
+	st := NewStream(&out, time.UTC)
+	at := time.Unix(1700006399, 0) // 2023-11-14 23:59:59 UTC
+	for _, d := range []time.Duration{0, time.Second / 2, time.Second, 2 * time.Second} {
+		st.Counts(&StateCounts{Time: at.Add(d)})
+	}
+	st.Close(&Totals{})
+	want := "capture from 2023-11-14, times in UTC\n" +
+		"23:59:59.000000 states:"
+	if s := out.String(); !strings.HasPrefix(s, want) || strings.Count(s, "date now 2023-11-15, times in UTC\n00:00:00.000000 states:") != 1 ||
+		strings.Count(s, "date now") != 1 {
+		t.Errorf("no date line, or not once, at midnight:\n%s", s)
+	}
+}

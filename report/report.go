@@ -85,8 +85,11 @@ func (t *Totals) Undecoded() uint64 {
 // are in: "capture from 2023-11-14, times in UTC", or with the offset
 // "..., times in CET (UTC+01:00)". The date lets a time of day be placed,
 // and says which day the relative times start on.
-func appendHeader(b []byte, t time.Time) []byte {
-	b = append(b, "capture from "...)
+func appendHeader(b []byte, t time.Time) []byte { return appendDate(b, "capture from ", t) }
+
+// appendDate appends a line of prefix, t's date and its zone.
+func appendDate(b []byte, prefix string, t time.Time) []byte {
+	b = append(b, prefix...)
 	b = t.AppendFormat(b, "2006-01-02")
 	b = append(b, ", times in "...)
 	name, offset := t.Zone()

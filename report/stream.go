@@ -31,6 +31,7 @@ type Stream struct {
 	loc    *time.Location
 	buf    []byte // the line being made
 	headed bool   // the header is written
+	day    int    // the date of the last line's time, as year*1000+day of year
 }
 
 // NewStream returns a streaming text renderer printing times in loc.
@@ -46,13 +47,20 @@ const clockLayout = "15:04:05.000000"
 
 func (s *Stream) clock(t time.Time) string { return t.In(s.loc).Format(clockLayout) }
 
-// header writes the header before the first line, whose time is t.
+// header writes the header before the first line, whose time is t, and
+// a line with the new date before the first line of another day (a live
+// capture left running past midnight).
 func (s *Stream) header(t time.Time) {
-	if s.headed {
-		return
+	t = t.In(s.loc)
+	day := t.Year()*1000 + t.YearDay()
+	switch {
+	case !s.headed:
+		s.headed = true
+		s.w.Write(appendHeader(nil, t))
+	case day != s.day:
+		s.w.Write(appendDate(nil, "date now ", t))
 	}
-	s.headed = true
-	s.w.Write(appendHeader(nil, t.In(s.loc)))
+	s.day = day
 }
 
 // line starts a line with the wall-clock time and the connection.
