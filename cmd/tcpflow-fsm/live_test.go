@@ -1269,8 +1269,10 @@ func TestLiveStats(t *testing.T) {
 		}
 		a, _ := time.Parse(time.RFC3339Nano, o.counts[i-1].TS)
 		b, _ := time.Parse(time.RFC3339Nano, c.TS)
-		if gap := b.Sub(a); gap < 200*time.Millisecond || gap > 2*time.Second {
-			t.Errorf("state_counts %d comes %v after the previous one; want 200 ms (at most one read timeout more)", i, gap)
+		// Never sooner than the interval; later only by what a busy host
+		// delays a timer (the bound is loose: CI runs beside CPU burners).
+		if gap := b.Sub(a); gap < 200*time.Millisecond || gap > 10*time.Second {
+			t.Errorf("state_counts %d comes %v after the previous one; want 200 ms, or later on a busy host", i, gap)
 		}
 	}
 
