@@ -24,11 +24,12 @@
 // Protocol with the script, one line per event on stdout:
 //
 //	LISTENING        the server's listening socket exists (start the client)
-//	SYN-SENT         pair: both connects issued (the script now removes the
-//	                 iptables rules that kept the SYNs off the wire)
+//	SYN-SENT         pair: both connects issued (the iptables rules that keep
+//	                 the SYNs off the wire expire at one instant in both
+//	                 namespaces: gen.sh's drop_until)
 //	STEP <name>      waiting for SIGUSR1 before going on
-//	FIN-QUEUED       pair: both shutdown(SHUT_WR)s issued (the script now
-//	                 removes the rules that kept the FINs off the wire)
+//	FIN-QUEUED       pair: both shutdown(SHUT_WR)s issued (the rules that
+//	                 keep the FINs off the wire expire as the SYNs' do)
 //	READY            the scenario is done; the sockets stay open
 //	ERROR <text>     the scenario failed; the process exits with status 1
 //
@@ -690,11 +691,11 @@ func logStates(fds map[string]int) {
 
 // simultaneousOpen: both ends bind their fixed port and connect() to each
 // other, no listener. The script has installed iptables rules in both
-// namespaces that drop each end's outgoing bare SYN in OUTPUT, so the first
-// SYNs never reach the wire; it removes them when it reads SYN-SENT. The two
-// SYN retransmission timers (1 s) were armed microseconds apart on one CPU,
-// so they fire in the same timer run and both retransmitted SYNs are on the
-// wire before either is received: RFC 9293 Figure 7.
+// namespaces that drop each end's outgoing bare SYN in OUTPUT until one same
+// instant, so the first SYNs never reach the wire. The two SYN
+// retransmission timers were armed microseconds apart on one CPU, so they
+// fire in the same timer run and both retransmitted SYNs are on the wire
+// before either is received: RFC 9293 Figure 7.
 func simultaneousOpen(a, b pairEnd) {
 	fa, err := inNetns(a.netns, func() (int, error) { return boundSocket(a.addr, true) })
 	check(err)
@@ -716,9 +717,9 @@ func simultaneousOpen(a, b pairEnd) {
 // simultaneousClose: a connects to b's listener, they exchange a message each
 // way, then (after the script has installed rules dropping both ends'
 // outgoing FINs in OUTPUT) both call shutdown(SHUT_WR) microseconds apart.
-// The FINs stay queued; the script removes the rules and the two
-// retransmission (probe) timers, armed in the same tick, send both FINs
-// before either arrives. Expected: FIN-WAIT-1 -> CLOSING -> TIME-WAIT on both.
+// The FINs stay queued until the rules expire, at one instant in both
+// namespaces, and the two retransmission timers, armed in the same tick,
+// send both FINs before either arrives. Expected: FIN-WAIT-1 -> CLOSING -> TIME-WAIT on both.
 func simultaneousClose(a, b pairEnd) {
 	lfd, err := inNetns(b.netns, func() (int, error) { return listenOn(b.addr) })
 	check(err)
