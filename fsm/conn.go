@@ -827,12 +827,13 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 		if s.FinSent && seg.Seq.Add(uint32(seg.PayloadLen)).GreaterThan(s.FinSeq) && k != KindRST {
 			c.violation(from, DataAfterFIN, seg)
 		}
-		switch {
-		case k == KindSYN || k == KindSYNACK:
-			if !c.tfo {
-				c.violation(from, DataBeforeHandshake, seg)
-			}
-		case (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo && r.Segs > 0 && !s.ackLost:
+		// Data on a SYN or SYN,ACK breaks no rule, Fast Open or not: RFC
+		// 9293 §3.10.7.2 and §3.10.7.3 queue the "other control or text"
+		// that arrives with it until the connection is established, and a
+		// receiver that will not take it acknowledges only the SYN. Data on a
+		// later segment of an endpoint whose SYN nobody has acknowledged is
+		// sent where §3.10.2 SEND queues it.
+		if (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo && r.Segs > 0 && !s.ackLost {
 			c.violation(from, DataBeforeHandshake, seg)
 		}
 	}
@@ -849,7 +850,9 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 		case s.State.Synchronized():
 			c.violation(from, SynInSynchronized, seg)
 		}
-	} else if seg.Opts.HasMSS || seg.Opts.HasWScale || seg.Opts.SACKPermitted {
+	} else if seg.Flags&SYN == 0 && (seg.Opts.HasMSS || seg.Opts.HasWScale || seg.Opts.SACKPermitted) {
+		// A SYN that also carries FIN or RST (Classify: KindNone) is still
+		// a SYN for the options: it is reported as syn_fin or syn_rst alone.
 		c.violation(from, SynOptionOutsideSyn, seg)
 	}
 	if seg.Malformed&OptionsOverrunning != 0 {

@@ -110,8 +110,8 @@ var catalog = [numCodes]CodeInfo{
 	},
 	DataBeforeHandshake: {
 		Name: "data_before_handshake", Severity: SevWarning, RFC: "RFC 9293 §3.10.2",
-		Summary: "data sent before the handshake completed, without TCP Fast Open",
-		Explain: "data sent in SYN-SENT or SYN-RECEIVED is queued until ESTABLISHED; only a TCP Fast Open cookie (RFC 7413) lets it ride on the handshake",
+		Summary: "data sent in SYN-RECEIVED, on a segment after the SYN, before the SYN was acknowledged (without TCP Fast Open)",
+		Explain: "SEND in SYN-RECEIVED queues the data until ESTABLISHED; data on the SYN or SYN,ACK itself is allowed (the receiver queues it, §3.10.7.2) and never reported",
 	},
 	SynInSynchronized: {
 		Name: "syn_in_synchronized", Severity: SevWarning, RFC: "RFC 9293 §3.10.7.4",

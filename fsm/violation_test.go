@@ -24,6 +24,10 @@ func TestViolationsTriggered(t *testing.T) {
 			step{from: A, flags: ACK, seq: 1, ack: 5000, wantA: Established, wantB: Established},
 			step{from: B, flags: ACK, seq: 1, ack: 1, wantA: Established, wantB: Established, codes: []Code{AckOfUnsentData}})},
 		{SynFin, []step{{from: A, flags: SYN | FIN, wantA: Closed, wantB: Closed, codes: []Code{SynFin}}}},
+		// A scanner's SYN+FIN probe carries a SYN's options: they are on a
+		// SYN, so syn_fin is all it breaks.
+		{SynFin, []step{{from: A, flags: SYN | FIN, opts: Options{HasMSS: true, MSS: 1460, HasWScale: true, WScale: 7, SACKPermitted: true},
+			wantA: Closed, wantB: Closed, codes: []Code{SynFin}}}},
 		{SynRst, []step{{from: A, flags: SYN | RST, wantA: Closed, wantB: Closed, codes: []Code{SynRst}}}},
 		{NoFlags, append(hs[:3:3],
 			step{from: A, flags: PSH, seq: 1, len: 5, wantA: Established, wantB: Established, codes: []Code{NoFlags}})},
@@ -37,8 +41,6 @@ func TestViolationsTriggered(t *testing.T) {
 		{SynAckBadAck, []step{
 			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
 			{from: B, flags: SYN | ACK, ack: 0, wantA: SynSent, wantB: SynReceived, codes: []Code{SynAckBadAck}}}},
-		{DataBeforeHandshake, []step{
-			{from: A, flags: SYN, len: 20, wantA: SynSent, wantB: Closed, codes: []Code{DataBeforeHandshake}}}},
 		{DataBeforeHandshake, []step{
 			{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
 			{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
@@ -342,5 +344,21 @@ func TestUnorderedOfferIsNotWindowShrink(t *testing.T) {
 			step{from: B, flags: ACK, seq: 1, ack: 1001, win: 1000, opts: ts(20), wantA: Established, wantB: Established,
 				codes: []Code{WindowShrunk}},
 		))
+	})
+}
+
+// Data on a SYN is legal (RFC 9293 §3.10.7.2 queues it), Fast Open or not,
+// whether the SYN,ACK takes it or acknowledges only the SYN; so is data on
+// the SYN,ACK.
+func TestDataOnSYNIsNoViolation(t *testing.T) {
+	run(t, []step{
+		{from: A, flags: SYN, len: 20, wantA: SynSent, wantB: Closed},
+		{from: B, flags: SYN | ACK, ack: 21, len: 10, wantA: Established, wantB: SynReceived},
+		{from: A, flags: ACK, seq: 21, ack: 11, wantA: Established, wantB: Established},
+	})
+	run(t, []step{
+		{from: A, flags: SYN, len: 20, wantA: SynSent, wantB: Closed},
+		{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
+		{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 20, wantA: Established, wantB: Established},
 	})
 }
