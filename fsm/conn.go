@@ -312,7 +312,10 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 		// sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment".
 		// Its next segment tells whether the capture merely missed data.
 		u := c.release(s, unsentAck)
-		if !seg.Seq.GreaterThan(u.seq) {
+		// A segment that reaches the ACK is the data it acknowledged,
+		// captured after the ACK (reordered before the capture point, or
+		// a retransmission of data the capture missed): it was sent.
+		if !seg.Seq.GreaterThan(s.SndNxt) && seg.End().LessThan(u.seq) {
 			c.violationAt(u.from, AckOfUnsentData, u.time.Time(), int(u.seg))
 		}
 	}
@@ -707,7 +710,16 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 		c.violation(side.Other(), AckTooOld, seg)
 	}
 	if e.Segs > 0 && !c.held(e, unsentAck).ok && e.State != SynSent && e.State != Listen && seg.Ack.GreaterThan(e.SndNxt) {
-		c.hold(e, unsentAck, record{seq: e.SndNxt, time: nanosOf(seg.Time), seg: int32(c.nseg), from: side.Other()})
+		if !e.HasISS && seg.Ack == e.SndNxt.Add(1) {
+			// Picked up mid-stream, where all the capture has of e may be
+			// keep-alives: SEG.SEQ = SND.NXT - 1, no data (RFC 9293
+			// §3.8.4), which the peer acknowledges with SND.NXT. An ACK one
+			// past what e was seen to send proves nothing: it is where e
+			// had got to.
+			e.SndNxt = seg.Ack
+		} else {
+			c.hold(e, unsentAck, record{seq: seg.Ack, time: nanosOf(seg.Time), seg: int32(c.nseg), from: side.Other()})
+		}
 	}
 }
 

@@ -25,8 +25,10 @@ const (
 	// unsentAck is an ACK beyond what this endpoint was seen to send, held
 	// until it sends again: a jump in its sequence numbers then shows the
 	// capture missed its data; none shows the ACK really was of unsent
-	// data. seq is the endpoint's SndNxt when the ACK arrived; from is the
-	// ACK's sender.
+	// data, unless that segment reaches the ACK (the capture had the ACK
+	// before the data). seq is the ACK (the endpoint's SndNxt stays what it
+	// was when the ACK arrived until it sends again); from is the ACK's
+	// sender.
 	unsentAck
 	// challengeDue is a segment this endpoint should answer with a
 	// challenge ACK (RFC 5961): an in-window RST, a SYN in a synchronized

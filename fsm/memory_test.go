@@ -18,6 +18,10 @@ func TestConnSize(t *testing.T) {
 	if got := unsafe.Sizeof(Conn{}); got > 232 {
 		t.Errorf("Conn is %d bytes, was 232", got)
 	}
+	// A SYN flood holds one record per connection until the end.
+	if got := unsafe.Sizeof(held{}); got > 32 {
+		t.Errorf("a held record is %d bytes, was 32", got)
+	}
 }
 
 // steadyState returns a connection through its handshake (ISNs across the

@@ -76,7 +76,7 @@ var catalog = [numCodes]CodeInfo{
 	AckOfUnsentData: {
 		Name: "ack_of_unsent_data", Severity: SevWarning, RFC: "RFC 9293 §3.10.7.4",
 		Summary: "ACK of sequence space the peer never sent (or the capture missed)",
-		Explain: "if SEG.ACK > SND.NXT the receiver must answer with an ACK and drop the segment; an observer also sees this when the capture lost the data",
+		Explain: "if SEG.ACK > SND.NXT the receiver must answer with an ACK and drop the segment; an observer also sees this when the capture lost the data, so it is reported only when the peer's next segment neither jumps past the data nor reaches the ACK, and never for the ACK one past a keep-alive on a connection picked up mid-stream",
 	},
 	SynFin: {
 		Name: "syn_fin", Severity: SevError, RFC: "RFC 9293 §3.4",

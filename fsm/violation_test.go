@@ -362,3 +362,36 @@ func TestDataOnSYNIsNoViolation(t *testing.T) {
 		{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 20, wantA: Established, wantB: Established},
 	})
 }
+
+// An ACK is no proof of unsent data when the capture holds the data after
+// it (reordered before the capture point, within a fraction of a
+// millisecond on a busy host), nor, mid-stream, when it is one past a
+// keep-alive (SEG.SEQ = SND.NXT - 1, no data): the first thing a capture
+// started on an idle connection sees, again at every keep-alive.
+func TestAckOfUnsentDataNeedsProof(t *testing.T) {
+	t.Run("data captured after its ACK", func(t *testing.T) {
+		hs := handshake()
+		run(t, append(hs[:3:3],
+			step{from: B, flags: ACK, seq: 1, ack: 101, wantA: Established, wantB: Established},
+			step{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 100, wantA: Established, wantB: Established},
+			step{from: A, flags: ACK | PSH, seq: 101, ack: 1, len: 100, wantA: Established, wantB: Established},
+		))
+	})
+	t.Run("keep-alives mid-stream", func(t *testing.T) {
+		var steps []step
+		for i := 0; i < 3; i++ {
+			steps = append(steps,
+				step{from: A, flags: ACK, seq: 999, ack: 500, wantA: Established, wantB: Established},
+				step{from: B, flags: ACK, seq: 500, ack: 1000, wantA: Established, wantB: Established})
+		}
+		run(t, steps)
+	})
+	t.Run("an ACK beyond, and no data after it", func(t *testing.T) {
+		hs := handshake()
+		run(t, append(hs[:3:3],
+			step{from: B, flags: ACK, seq: 1, ack: 101, wantA: Established, wantB: Established},
+			step{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 50, wantA: Established, wantB: Established,
+				codes: []Code{AckOfUnsentData}},
+		))
+	})
+}
