@@ -95,11 +95,11 @@ type Endpoint struct {
 	tsDropped  bool // timestamps_dropped was reported for it
 	hasBad     bool
 
-	// rightEdge is the right edge of the window it last offered:
-	// AckSnt + Window, once scaling is settled.
+	// rightEdge is the right edge of the window it last offered (AckSnt +
+	// Window, once scaling is settled), moved only to the right by an offer
+	// the capture cannot order (provesLater).
 	rightEdge Seq
 	maxWnd    uint32 // the largest window its peer offered it: MAX.SND.WND
-	sackReach Seq    // the furthest SACK right edge it sent for AckSnt
 	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
 	// its RST <SEQ=SEG.ACK> in answer keeps it in SYN-SENT (Figure 8).
 	badAck Seq
@@ -911,11 +911,7 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 	later := s.provesLater(seg)
 	newAck := seg.Flags&ACK != 0 && k != KindRST && (!s.HasAck || seg.Ack.GreaterThanEq(s.AckSnt))
 	if newAck {
-		if !s.HasAck || seg.Ack != s.AckSnt {
-			s.sackReach = seg.Ack
-		}
 		s.AckSnt, s.HasAck = seg.Ack, true
-		s.sackReach = s.sackReach.Max(sackReach(seg))
 	}
 	// TSVal is its newest TSval: an older one is a segment captured late.
 	if seg.Opts.HasTimestamps && (!s.HasTS || int32(seg.Opts.TSVal-s.TSVal) > 0) {
@@ -953,16 +949,6 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 			r.maxWnd = s.Window
 		}
 	}
-}
-
-// sackReach is the furthest a segment acknowledges: its ACK, or the right
-// edge of its furthest SACK block.
-func sackReach(seg *Segment) Seq {
-	r := seg.Ack
-	for _, b := range seg.Opts.SACK[:seg.Opts.NSACK] {
-		r = r.Max(b.Right)
-	}
-	return r
 }
 
 // checkWindow reports a receiver shrinking the window it offered
