@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -124,6 +125,76 @@ type Segment struct {
 	// Zero means unknown: segments not made by the decoder are never
 	// taken for copies.
 	Ident uint64
+	// Zone is the network the segment travelled in, when the capture holds
+	// more than one: its VLAN tags and the tunnel it was carried in. The
+	// same 4-tuple in two zones is two connections.
+	Zone Zone
+}
+
+// Zone tells apart networks that one capture can see the same addresses
+// in: 802.1Q VLANs (with 802.1ad QinQ, two tags) and tunnels. The zero Zone
+// is an untagged packet outside any tunnel. Zones are comparable.
+type Zone struct {
+	// VLAN holds the VLAN IDs of the packet's tags, outermost first; 0 for
+	// no tag. A priority tag (VLAN ID 0) carries no VLAN and is left out.
+	VLAN [2]uint16
+	// Tunnel is the innermost tunnel the segment was carried in, and
+	// TunnelID its identity where the encapsulation has one: the VXLAN or
+	// Geneve VNI, the GRE key, the ERSPAN session ID. Addresses of the
+	// outer header are not part of the zone.
+	Tunnel   Tunnel
+	TunnelID uint32
+}
+
+// Tunnel is an encapsulation the decoder follows to reach TCP.
+type Tunnel uint8
+
+// The tunnels.
+const (
+	NoTunnel     Tunnel = iota
+	TunnelIPIP          // IPv4 or IPv6 directly inside IPv4 or IPv6 (protocols 4 and 41)
+	TunnelGRE           // GRE (protocol 47), with or without a key
+	TunnelVXLAN         // VXLAN, UDP port 4789
+	TunnelGeneve        // Geneve, UDP port 6081
+	TunnelERSPAN        // ERSPAN type II or III inside GRE
+)
+
+var tunnelNames = [...]string{"", "ipip", "gre", "vxlan", "geneve", "erspan"}
+
+// String names the tunnel as the JSON output does; "" for none.
+func (t Tunnel) String() string {
+	if int(t) < len(tunnelNames) {
+		return tunnelNames[t]
+	}
+	return "tunnel?"
+}
+
+// IsZero reports whether z is the untagged, untunnelled zone.
+func (z Zone) IsZero() bool { return z == Zone{} }
+
+// String writes the zone as the text output shows it: "vlan 42",
+// "vlan 10.20", "vxlan 1001", "vlan 5 gre"; "" for the zero zone.
+func (z Zone) String() string {
+	var b strings.Builder
+	if z.VLAN[0] != 0 {
+		b.WriteString("vlan ")
+		b.WriteString(strconv.Itoa(int(z.VLAN[0])))
+		if z.VLAN[1] != 0 {
+			b.WriteByte('.')
+			b.WriteString(strconv.Itoa(int(z.VLAN[1])))
+		}
+	}
+	if z.Tunnel != NoTunnel {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(z.Tunnel.String())
+		if z.TunnelID != 0 {
+			b.WriteByte(' ')
+			b.WriteString(strconv.FormatUint(uint64(z.TunnelID), 10))
+		}
+	}
+	return b.String()
 }
 
 // Malformed flags a segment whose TCP header breaks RFC 9293 §3.1.
