@@ -195,6 +195,9 @@ type Conn struct {
 
 // connMore is the part of a connection that only some connections need.
 type connMore struct {
+	// zone is the connection's, when not the zero Zone: rare enough to
+	// keep out of Conn, which a million are tracked of.
+	zone            fsm.Zone
 	events          []Event    // unless Config.DropEvents
 	timeline        []Packet   // when Config.Timeline is set
 	timelineDropped int        // segments left out of timeline by the cap
@@ -289,6 +292,15 @@ func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 // Addr returns the address of side s; side A sent the first segment seen.
 func (c *Conn) Addr(s fsm.Side) netip.AddrPort { return c.ends[s].addrPort() }
 
+// Zone returns the VLAN tags and tunnel the connection travelled in: the
+// same 4-tuple in another zone is another connection.
+func (c *Conn) Zone() fsm.Zone {
+	if c.more == nil {
+		return fsm.Zone{}
+	}
+	return c.more.zone
+}
+
 // sideOf returns the side a segment from src was sent by.
 func (c *Conn) sideOf(src end) fsm.Side {
 	if src == c.ends[fsm.A] {
@@ -335,10 +347,13 @@ type Sink interface {
 }
 
 // key is a 4-tuple in canonical order, so that both directions give one
-// key: what the table remembers of ended connections is kept by it. It
-// holds no pointer (netip.Addr does), so the map hashes it as plain
-// memory, and it is 40 bytes instead of 64.
-type key struct{ lo, hi end }
+// key, and its zone: what the table remembers of ended connections is kept
+// by it. It holds no pointer (netip.Addr does), so the map hashes it as
+// plain memory.
+type key struct {
+	lo, hi end
+	zone   fsm.Zone
+}
 
 // end is one endpoint of a 4-tuple, without pointers (see key) or
 // padding, so that == and hashing read it as plain memory.
@@ -379,15 +394,15 @@ func (c *Conn) between(a, b end) bool {
 }
 
 // key returns c's key in the table.
-func (c *Conn) key() key { return keyOfEnds(c.ends[fsm.A], c.ends[fsm.B]) }
+func (c *Conn) key() key { return keyOfEnds(c.ends[fsm.A], c.ends[fsm.B], c.Zone()) }
 
-func keyOfEnds(x, y end) key {
+func keyOfEnds(x, y end, z fsm.Zone) key {
 	// Any order will do, as long as it is one: ports first, as the two
 	// differ as a rule.
 	if x.port > y.port || x.port == y.port && y.before(x) {
 		x, y = y, x
 	}
-	return key{x, y}
+	return key{x, y, z}
 }
 
 // before orders ends of one port.
@@ -463,7 +478,7 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 	t.Stats.Segments++
 	t.Advance(seg.Time)
 	src, dst := endOf(seg.Src), endOf(seg.Dst)
-	c := t.conns.get(src, dst)
+	c := t.conns.get(src, dst, seg.Zone)
 	if c != nil && c.dups.copyOf(c.sideOf(src), seg) {
 		c.Duplicates++
 		t.Stats.Duplicates++
@@ -611,6 +626,9 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 		// A connection that opens and closes has about ten events: start
 		// with room for four rather than grow from one.
 		c.more = &connMore{events: make([]Event, 0, 4)}
+	}
+	if !seg.Zone.IsZero() {
+		c.extra().zone = seg.Zone
 	}
 	t.nextID++
 	t.Stats.Connections++

@@ -128,7 +128,7 @@ func TestTimersWithoutPackets(t *testing.T) {
 		t.Fatalf("released too early: %d done, %d open", len(done), tb.Open())
 	}
 	tb.Advance(t0.Add(10*time.Second + 5*time.Millisecond))
-	c := tb.conns.get(endOf(netip.MustParseAddrPort(cli)), endOf(netip.MustParseAddrPort(srv)))
+	c := tb.conns.get(endOf(netip.MustParseAddrPort(cli)), endOf(netip.MustParseAddrPort(srv)), fsm.Zone{})
 	if c == nil || c.FSM.Endpoint(fsm.A).State != fsm.Closed {
 		t.Fatal("TIME-WAIT did not expire on the clock")
 	}

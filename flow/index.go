@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+
+	"tcpflow-fsm/fsm"
 )
 
 // index finds a tracked connection by its 4-tuple. It is a hash table of
@@ -35,10 +37,18 @@ func newIndex(seed uint64) index {
 	return x
 }
 
-// hashOf hashes a 4-tuple the same whichever end comes first: the sum of
-// a keyed hash of each end (folded 64-bit multiplies, with a seed of the
-// process's own so that no one can choose 4-tuples that collide).
-func (x *index) hashOf(a, b end) uint32 { return uint32(x.endHash(a) + x.endHash(b)) }
+// hashOf hashes a 4-tuple and its zone the same whichever end comes
+// first: the sum of a keyed hash of each end (folded 64-bit multiplies,
+// with a seed of the process's own so that no one can choose 4-tuples
+// that collide), mixed with the zone's when there is one.
+func (x *index) hashOf(a, b end, z fsm.Zone) uint32 {
+	h := x.endHash(a) + x.endHash(b)
+	if z != (fsm.Zone{}) {
+		w := uint64(z.VLAN[0]) | uint64(z.VLAN[1])<<16 | uint64(z.Tunnel)<<32
+		h ^= fold(w^x.seed[1], uint64(z.TunnelID)^x.seed[2])
+	}
+	return uint32(h)
+}
 
 func (x *index) endHash(e end) uint64 {
 	w0 := binary.LittleEndian.Uint64(e.ip[:8])
@@ -55,16 +65,17 @@ func fold(a, b uint64) uint64 {
 // size returns the number of connections in the index.
 func (x *index) size() int { return x.n }
 
-// get returns the connection between a and b (either way), or nil.
-func (x *index) get(a, b end) *Conn {
-	h := x.hashOf(a, b)
+// get returns the connection between a and b (either way) in zone z, or
+// nil.
+func (x *index) get(a, b end, z fsm.Zone) *Conn {
+	h := x.hashOf(a, b, z)
 	mask := uint32(len(x.conns) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		c := x.conns[i]
 		if c == nil {
 			return nil
 		}
-		if x.hash[i] == h && c.between(a, b) {
+		if x.hash[i] == h && c.between(a, b) && c.Zone() == z {
 			return c
 		}
 	}
@@ -75,7 +86,7 @@ func (x *index) add(c *Conn) {
 	if (x.n+1)*4 > len(x.conns)*3 {
 		x.grow()
 	}
-	x.place(c, x.hashOf(c.ends[0], c.ends[1]))
+	x.place(c, x.hashOf(c.ends[0], c.ends[1], c.Zone()))
 	x.n++
 }
 
@@ -101,7 +112,7 @@ func (x *index) grow() {
 
 // remove takes c out of the index, if it is there.
 func (x *index) remove(c *Conn) {
-	h := x.hashOf(c.ends[0], c.ends[1])
+	h := x.hashOf(c.ends[0], c.ends[1], c.Zone())
 	mask := uint32(len(x.conns) - 1)
 	i := h & mask
 	for x.conns[i] != c {

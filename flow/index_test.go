@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+
+	"tcpflow-fsm/fsm"
 )
 
 // TestIndexAgainstMap drives the index and a map with the same random
@@ -20,20 +22,28 @@ func indexAgainstMap(t *testing.T, seed uint64) {
 	x := newIndex(seed)
 	want := map[key]*Conn{}
 	var live []*Conn
+	// Four connections share each 4-tuple, in four zones: the zone is
+	// part of the key.
+	zones := [4]fsm.Zone{{}, {VLAN: [2]uint16{42}}, {VLAN: [2]uint16{10, 20}}, {Tunnel: fsm.TunnelVXLAN, TunnelID: 42}}
 	connOf := func(i int) *Conn {
-		a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(1024+i%7))
+		j := i / 4
+		a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(j >> 8), byte(j)}), uint16(1024+j%7))
 		b := netip.AddrPortFrom(netip.MustParseAddr("2001:db8::1"), 80)
 		if i%3 == 0 {
 			a, b = b, a // either side may come first
 		}
-		return &Conn{ID: i, ends: [2]end{endOf(a), endOf(b)}}
+		c := &Conn{ID: i, ends: [2]end{endOf(a), endOf(b)}}
+		if z := zones[(i%4+4)%4]; !z.IsZero() {
+			c.extra().zone = z
+		}
+		return c
 	}
 	check := func(step int) {
 		if x.size() != len(want) {
 			t.Fatalf("step %d: size %d, want %d", step, x.size(), len(want))
 		}
 		for k, c := range want {
-			if got := x.get(k.lo, k.hi); got != c {
+			if got := x.get(k.lo, k.hi, k.zone); got != c {
 				t.Fatalf("step %d: get(%v) = %p, want %p", step, k, got, c)
 			}
 		}
@@ -52,7 +62,7 @@ func indexAgainstMap(t *testing.T, seed uint64) {
 			live = live[:len(live)-1]
 			x.remove(c)
 			delete(want, c.key())
-			if x.get(c.ends[0], c.ends[1]) != nil {
+			if x.get(c.ends[0], c.ends[1], c.Zone()) != nil {
 				t.Fatalf("step %d: removed connection still found", step)
 			}
 		} else {
@@ -62,7 +72,7 @@ func indexAgainstMap(t *testing.T, seed uint64) {
 			want[c.key()] = c
 			live = append(live, c)
 			// The same 4-tuple from the other side finds it too.
-			if x.get(c.ends[1], c.ends[0]) != c {
+			if x.get(c.ends[1], c.ends[0], c.Zone()) != c {
 				t.Fatalf("step %d: not found from side B", step)
 			}
 		}

@@ -68,6 +68,7 @@ func (j *JSON) Done(c *flow.Conn) {
 	b = field(b, "server", c.Addr(r.server).String())
 	b = field(b, "start", stamp(c.First()))
 	b = field(b, "end", stamp(c.Last()))
+	b = appendZone(b, c.Zone())
 	b = field(b, "client_state", c.FSM.Endpoint(r.client).State.String())
 	b = field(b, "server_state", c.FSM.Endpoint(r.server).State.String())
 	b = append(b, `,"roles_guessed":`...)
@@ -351,4 +352,26 @@ func appendString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// appendZone writes a connection's zone, when it has one: "vlan", its VLAN
+// IDs outermost first, and "tunnel" with "tunnel_id" where the tunnel has
+// an identity. An untagged, untunnelled connection has none of the three.
+func appendZone(b []byte, z fsm.Zone) []byte {
+	if z.VLAN[0] != 0 {
+		b = append(b, `,"vlan":[`...)
+		b = strconv.AppendUint(b, uint64(z.VLAN[0]), 10)
+		if z.VLAN[1] != 0 {
+			b = append(b, ',')
+			b = strconv.AppendUint(b, uint64(z.VLAN[1]), 10)
+		}
+		b = append(b, ']')
+	}
+	if z.Tunnel != fsm.NoTunnel {
+		b = field(b, "tunnel", z.Tunnel.String())
+		if z.TunnelID != 0 {
+			b = intField(b, "tunnel_id", int64(z.TunnelID))
+		}
+	}
+	return b
 }

@@ -69,7 +69,7 @@ func (l *Ladder) Done(c *flow.Conn) {
 	if !l.ascii {
 		arrowR, arrowL, bar = "──>", "<──", "│"
 	}
-	title := fmt.Sprintf("conn %d: client %s, server %s", c.ID, c.Addr(left), c.Addr(right))
+	title := fmt.Sprintf("conn %d: client %s, server %s%s", c.ID, c.Addr(left), c.Addr(right), zoneSuffix(c))
 	if c.FSM.Self() {
 		title = fmt.Sprintf("conn %d: self-connect %s (one socket)", c.ID, c.Addr(left))
 	}

@@ -72,7 +72,7 @@ func (t *Text) timeline(c *flow.Conn, r roles) {
 	if c.FSM.Self() {
 		fmt.Fprintf(w, "conn %d: self-connect %s (one socket, connected to itself)\n", c.ID, c.Addr(fsm.A))
 	} else {
-		fmt.Fprintf(w, "conn %d: client %s, server %s%s\n", c.ID, c.Addr(r.client), c.Addr(r.server), guess)
+		fmt.Fprintf(w, "conn %d: client %s, server %s%s%s\n", c.ID, c.Addr(r.client), c.Addr(r.server), zoneSuffix(c), guess)
 	}
 	evs := ordered(c)
 	i := 0
@@ -607,4 +607,13 @@ func (t *Text) Close(tot *Totals) error {
 		fmt.Fprintf(w, "capture incomplete: %s\n", printable(tot.ReadError))
 	}
 	return w.Flush()
+}
+
+// zoneSuffix is ", vlan 42" (or ", vxlan 1001", ...) for a connection in a
+// zone, to follow its addresses; "" for one in none.
+func zoneSuffix(c *flow.Conn) string {
+	if z := c.Zone(); !z.IsZero() {
+		return ", " + z.String()
+	}
+	return ""
 }
