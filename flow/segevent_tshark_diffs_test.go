@@ -72,16 +72,16 @@ var tsharkDifferences = map[string]struct {
 
 	// Frames we do not decode.
 	"wireshark-samplecaptures/dns-remoteshell.pcap": {
-		why: "many frames carry IP in Intel Centrino wireless encapsulation (ethertype 0x2452), which we do not decode: we see part of each connection, and connections split where frames are missing",
+		why: "many frames carry IP in Intel Centrino wireless encapsulation (ethertype 0x2452), which we do not decode: we see part of each connection (each refused SYN once, not twice)",
 		diffs: []string{
-			"192.168.1.2:21 192.168.1.3:1399: streams [2] = conns [2 3 4]: retransmission tshark 5 ours 2",
-			"192.168.1.2:21 192.168.1.3:1402: streams [4] = conns [5 6 7]: retransmission tshark 5 ours 2",
-			"stream 7 = conn 8: retransmission tshark 11 ours 0",
-			"stream 7 = conn 8: duplicate_ack tshark 5 ours 0",
+			"stream 2 = conn 2: retransmission tshark 5 ours 2",
+			"stream 4 = conn 3: retransmission tshark 5 ours 2",
+			"stream 7 = conn 4: retransmission tshark 11 ours 0",
+			"stream 7 = conn 4: duplicate_ack tshark 5 ours 0",
 			"stream 1 = conn 1: retransmission tshark 7 ours 0",
 			"stream 1 = conn 1: duplicate_ack tshark 4 ours 0",
-			"stream 8 = conn 9: retransmission tshark 7 ours 0",
-			"stream 8 = conn 9: duplicate_ack tshark 3 ours 0",
+			"stream 8 = conn 5: retransmission tshark 7 ours 0",
+			"stream 8 = conn 5: duplicate_ack tshark 3 ours 0",
 		},
 	},
 	"zeek/nflog-http.pcap": {

@@ -215,7 +215,8 @@ func (c *Conn) Ended(withTimeWait bool) bool {
 
 // Reopens reports whether a segment from side from starts a new incarnation
 // of this connection's 4-tuple rather than belonging to it: a bare SYN
-// after both endpoints have ended. When the receiver lingers in TIME-WAIT
+// after both endpoints have ended, but for a SYN that repeats a refused
+// attempt's initial sequence number. When the receiver lingers in TIME-WAIT
 // the SYN must be newer than anything its sender sent before, by timestamp
 // or by sequence number (RFC 9293 §3.6.1 MAY-2, RFC 6191 §2); an old
 // duplicate SYN belongs to the old connection.
@@ -225,6 +226,13 @@ func (c *Conn) Reopens(from Side, seg *Segment) bool {
 	}
 	s, r := c.Endpoint(from), c.Endpoint(from.Other())
 	if !s.State.Ended() || !r.State.Ended() {
+		return false
+	}
+	if s.HasISS && seg.Seq == s.ISS && !r.HasISS && !c.self {
+		// The same initial sequence number, and the peer never answered
+		// with a SYN,ACK: a retry of the attempt a RST ended (Windows
+		// resends a refused connect so), which tshark and Zeek count as
+		// one connection too. A new attempt picks a new ISN (§3.4.1).
 		return false
 	}
 	if r.State != TimeWait || c.self {

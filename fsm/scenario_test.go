@@ -418,3 +418,25 @@ func TestSynAckResentAfterACK(t *testing.T) {
 		t.Errorf("B's transitions: %s", got)
 	}
 }
+
+// TestRetryAfterRefusal: a SYN that repeats the initial sequence number of
+// an attempt a RST refused is that attempt again (Windows retries a
+// refused connect so), not a new incarnation; a SYN with another ISN is.
+func TestRetryAfterRefusal(t *testing.T) {
+	c, _ := run(t, []step{
+		{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+		{from: B, flags: RST | ACK, seq: zeroFromB, ack: 1, wantA: Closed, wantB: Closed},
+	})
+	retry := Segment{Seq: Seq(isnA), Flags: SYN}
+	fresh := Segment{Seq: Seq(isnA).Add(7777), Flags: SYN}
+	if c.Reopens(A, &retry) {
+		t.Error("a SYN with the refused attempt's ISN must stay in its connection")
+	}
+	if !c.Reopens(A, &fresh) {
+		t.Error("a SYN with a new ISN after a refusal must start a new connection")
+	}
+	evs := c.Step(A, &retry)
+	if got := c.Endpoint(A).State; got != SynSent {
+		t.Errorf("after the retried SYN the client is %v, want SYN-SENT (events %v)", got, evs)
+	}
+}
