@@ -163,6 +163,19 @@ var scenarios = []scenario{
 		{ms: 2020, from: 'c', flags: "A", seq: 1, ack: 1, win: 64240},
 		{ms: 2021, from: 'c', flags: "A", seq: 1, ack: 1, win: 64240, want: "duplicate_ack", dupAck: 1},
 	}},
+	{"SYN sent again after a SYN,ACK that never arrived", iss, irs, []step{
+		{ms: 0, from: 'c', flags: "S", seq: 0, win: 64240},
+		{ms: 2, from: 's', flags: "SA", seq: 0, ack: 1, win: 64240},
+		// The client never got that SYN,ACK: the initial RTT is timed
+		// from this SYN (4 ms), not the first (1004 ms).
+		{ms: 1000, from: 'c', flags: "S", seq: 0, win: 64240, want: "retransmission"},
+		{ms: 1002, from: 's', flags: "SA", seq: 0, ack: 1, win: 64240, want: "retransmission"},
+		{ms: 1004, from: 'c', flags: "A", seq: 1, ack: 1, win: 64240},
+		{ms: 1010, from: 's', flags: "A", seq: 1001, ack: 1, len: 1000, win: 64240, want: "lost_segment"},
+		// 20 ms after the next expected sequence number moved, beyond
+		// the 4 ms initial RTT: sent again, not out of order.
+		{ms: 1030, from: 's', flags: "A", seq: 1, ack: 1, len: 1000, win: 64240, want: "retransmission"},
+	}},
 	{"refused, the same SYN again", iss, irs, []step{
 		{ms: 0, from: 'c', flags: "S", seq: 0, win: 8192},
 		{ms: 1, from: 's', flags: "RA", seq: 0, ack: 1, win: 0},

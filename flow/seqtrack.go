@@ -234,16 +234,18 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 	return ev, dup
 }
 
-// handshake times the initial RTT: from the bare SYN to the first ACK its
-// sender sends after the peer's SYN,ACK.
+// handshake times the initial RTT: from the last bare SYN before the
+// peer's SYN,ACK to the first ACK the SYN's sender sends after it.
 func (t *seqTrack) handshake(from fsm.Side, seg *fsm.Segment, now int64) {
 	switch fl := seg.Flags; {
 	case t.hasIRTT:
 	case fl&(fsm.SYN|fsm.ACK) == fsm.SYN:
-		// From the latest SYN sent again, as tshark times it: the
-		// SYN,ACK answers that one, as a rule.
-		if !t.synSeen || from == t.synFrom && !t.synAck {
-			t.synAt, t.synFrom, t.synSeen = now, from, true
+		// From the latest SYN sent before the SYN,ACK, as tshark times
+		// it: the SYN,ACK answers that one, as a rule. A SYN sent again
+		// after a SYN,ACK says that SYN,ACK never arrived: time from it,
+		// and wait for the next.
+		if !t.synSeen || from == t.synFrom {
+			t.synAt, t.synFrom, t.synSeen, t.synAck = now, from, true, false
 		}
 	case !t.synSeen:
 	case fl&(fsm.SYN|fsm.ACK) == fsm.SYN|fsm.ACK:

@@ -91,6 +91,7 @@ type Endpoint struct {
 	hasEdge    bool
 	offTS      bool // it sent timestamps on its SYN
 	synAckOnly bool // every segment it sent was a SYN,ACK
+	synOnly    bool // every segment it sent was a bare SYN
 	ackLost    bool // it resent its SYN,ACK after a handshake ACK: ACKs can be lost
 	tsDropped  bool // timestamps_dropped was reported for it
 	hasBad     bool
@@ -438,6 +439,7 @@ const (
 	causeOwnSynUnseen = "rcvd SYN,ACK (its SYN was not captured)"
 	causeAckNotSeen   = "sent ACK (the peer's ACK of its SYN was not captured)"
 	causeAckLost      = "resent SYN,ACK: the ACK was lost"
+	causeSynAckLost   = "resent SYN: the SYN,ACK never arrived"
 	causeAckArrived   = "sent ACK (a handshake ACK did arrive)"
 )
 
@@ -523,6 +525,13 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 				c.violation(side, SynISNChanged, seg)
 			}
 			e.ISS, e.HasISS = seg.Seq, true
+		case Established:
+			// A bare SYN is resent only from SYN-SENT: the SYN,ACK the
+			// capture showed never reached it (lost after the capture
+			// point, or dropped by its host).
+			if e.synOnly && e.HasISS && seg.Seq == e.ISS {
+				c.move(side, e, Send, k, seg, causeSynAckLost, true)
+			}
 		case SynReceived:
 			if e.Passive && (!e.HasISS || e.ISS != seg.Seq) {
 				// Its own SYN crossed the peer's: this is an active open
@@ -554,6 +563,12 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 		}
 		if !e.HasISS {
 			e.ISS, e.HasISS = seg.Seq, true
+		}
+		if !e.HasIRS && seg.Flags&ACK != 0 {
+			// Its SYN,ACK acknowledges the SYN it received, captured or
+			// not: a copy of that SYN captured later (reordered) is the
+			// same SYN, not a new one (§3.10.7.4).
+			e.IRS, e.HasIRS = seg.Ack-1, true
 		}
 	case KindACK, KindFIN:
 		switch e.State {
@@ -889,6 +904,7 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 // noteSent records what seg tells about its sender s's sequence space.
 func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 	s.synAckOnly = k == KindSYNACK && (s.synAckOnly || s.Segs == 0)
+	s.synOnly = k == KindSYN && (s.synOnly || s.Segs == 0)
 	s.touched = true
 	s.Segs++
 	if k == KindSYN || k == KindSYNACK {

@@ -440,3 +440,26 @@ func TestRetryAfterRefusal(t *testing.T) {
 		t.Errorf("after the retried SYN the client is %v, want SYN-SENT (events %v)", got, evs)
 	}
 }
+
+// TestSynResentAfterSynAck: a client that sends its SYN again after the
+// capture showed the server's SYN,ACK never got that SYN,ACK: it is
+// SYN-SENT (the kernel says so: see testdata/kernel), and the next
+// SYN,ACK establishes it.
+func TestSynResentAfterSynAck(t *testing.T) {
+	_, evs := run(t, []step{
+		{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+		{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
+		{from: A, flags: SYN, wantA: SynSent, wantB: SynReceived},
+		{from: B, flags: SYN | ACK, ack: 1, wantA: Established, wantB: SynReceived},
+		{from: A, flags: ACK, seq: 1, ack: 1, wantA: Established, wantB: Established},
+	})
+	var inferred bool
+	for _, e := range evs {
+		if e.Side == A && e.From == Established && e.To == SynSent {
+			inferred = e.Inferred
+		}
+	}
+	if !inferred {
+		t.Errorf("the return to SYN-SENT must be marked inferred: %v", evs)
+	}
+}

@@ -43,7 +43,7 @@ var table = [NumDirs][NumKinds][NumStates]Rule{
 			Listen:      to(SynSent, "SEND in LISTEN turns a passive endpoint active (Figure 5)"),
 			SynSent:     keep("SYN retransmitted; a new ISN is a new attempt"),
 			SynReceived: keep("passive: its own SYN crossed the peer's (simultaneous open); active: retransmission"),
-			Established: keep("SYN in a synchronized connection; same ISN is a stray retransmission"),
+			Established: when(SynSent, "it has sent nothing but its SYN", "resending its SYN proves the peer's SYN,ACK never arrived, lost after the capture point"),
 			FinWait1:    keep("SYN in a synchronized connection"),
 			FinWait2:    keep("SYN in a synchronized connection"),
 			CloseWait:   keep("SYN in a synchronized connection"),
