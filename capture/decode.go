@@ -356,6 +356,7 @@ func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment) bool {
 	d.verify(ip[12:16], ip[16:20], tcp, total-ihl, seg)
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), seg.Src.Port())
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), seg.Dst.Port())
+	seg.TTL = ip[8]
 	return true
 }
 
@@ -442,6 +443,7 @@ func (d *Decoder) ipv6(ip []byte, frame int, seg *fsm.Segment) bool {
 	d.verify(ip[8:24], ip[24:40], tcp, end-pos, seg)
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[8:24])), seg.Src.Port())
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[24:40])), seg.Dst.Port())
+	seg.TTL = ip[7] // the hop limit
 	return true
 }
 

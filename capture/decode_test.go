@@ -385,6 +385,11 @@ func TestDecode(t *testing.T) {
 					t.Error("no Ident")
 				}
 				want.Ident = got.Ident
+				// The test packets are built with TTL (hop limit) 64.
+				if got.TTL != 64 {
+					t.Errorf("TTL %d, want 64", got.TTL)
+				}
+				want.TTL = got.TTL
 				if got != want {
 					t.Errorf("segment:\n got  %+v\n want %+v", got, want)
 				}

@@ -162,9 +162,11 @@ type Conn struct {
 	ID int
 	// Order is the number of the segment that opened the connection,
 	// counted over the whole capture (see Table.AddNumbered).
-	Order      int64
-	Packets    [2]int   // segments sent by each side
-	Bytes      [2]int64 // payload octets sent by each side
+	Order   int64
+	Packets [2]int   // segments sent by each side
+	Bytes   [2]int64 // payload octets sent by each side
+	// Violations counts the violations reported: one for each endpoint
+	// and code, however many segments showed it (see CodeCount).
 	Violations uint32
 	// Duplicates counts copies of segments already seen (the same packet
 	// captured again on another interface: see DuplicateWindow). They are
@@ -198,11 +200,11 @@ type connMore struct {
 	// zone is the connection's, when not the zero Zone: rare enough to
 	// keep out of Conn, which a million are tracked of.
 	zone            fsm.Zone
-	events          []Event    // unless Config.DropEvents
-	timeline        []Packet   // when Config.Timeline is set
-	timelineDropped int        // segments left out of timeline by the cap
-	segEvents       []Event    // when Config.KeepSegEvents is set
-	codes           []fsm.Code // distinct violation codes, in order
+	events          []Event      // unless Config.DropEvents
+	timeline        []Packet     // when Config.Timeline is set
+	timelineDropped int          // segments left out of timeline by the cap
+	segEvents       []Event      // when Config.KeepSegEvents is set
+	reports         []codeReport // violations and notes reported, in order
 	segCounts       [NumSegEvents]uint32
 	// retransRun counts each side's retransmissions since the peer last
 	// sent anything; maxRetransRun is the longest such run.
@@ -328,13 +330,80 @@ func (c *Conn) Client() (side fsm.Side, guessed bool) {
 	return fsm.A, true
 }
 
+// codeReport is one violation or note code reported for one endpoint of a
+// connection, and how many segments showed it.
+type codeReport struct {
+	code fsm.Code
+	side fsm.Side
+	kind fsm.EventKind
+	n    uint32
+}
+
 // Codes returns the distinct violation codes of the connection in the
 // order they first happened.
-func (c *Conn) Codes() []fsm.Code {
+func (c *Conn) Codes() []fsm.Code { return c.codesOf(fsm.Violation) }
+
+// NoteCodes returns the distinct note codes of the connection in the order
+// they first happened.
+func (c *Conn) NoteCodes() []fsm.Code { return c.codesOf(fsm.Note) }
+
+func (c *Conn) codesOf(kind fsm.EventKind) []fsm.Code {
 	if c.more == nil {
 		return nil
 	}
-	return slices.Clone(c.more.codes)
+	var codes []fsm.Code
+	for _, r := range c.more.reports {
+		if r.kind == kind && !slices.Contains(codes, r.code) {
+			codes = append(codes, r.code)
+		}
+	}
+	return codes
+}
+
+// CodeCount returns how many segments of the connection showed code, for
+// either endpoint: a code is reported once for each endpoint (the first
+// segment that shows it), and counted for every one.
+func (c *Conn) CodeCount(code fsm.Code) int {
+	if c.more == nil {
+		return 0
+	}
+	n := 0
+	for _, r := range c.more.reports {
+		if r.code == code {
+			n += int(r.n)
+		}
+	}
+	return n
+}
+
+// ReportCount returns how many segments showed code for endpoint side: the
+// count behind its one report.
+func (c *Conn) ReportCount(side fsm.Side, code fsm.Code) int {
+	if c.more == nil {
+		return 0
+	}
+	for _, r := range c.more.reports {
+		if r.code == code && r.side == side {
+			return int(r.n)
+		}
+	}
+	return 0
+}
+
+// repeats counts violation or note e and reports whether its endpoint was
+// reported with its code already: then e is counted, not reported again.
+// One condition (the same ACK beyond a FIN, resent five times; a scanner's
+// probe, sent four times) is one report with a count.
+func (c *Conn) repeats(e *fsm.Event) bool {
+	m := c.extra()
+	for i := range m.reports {
+		if r := &m.reports[i]; r.code == e.Code && r.side == e.Side && r.kind == e.Kind {
+			r.n++
+			return true
+		}
+	}
+	m.reports = append(m.reports, codeReport{code: e.Code, side: e.Side, kind: e.Kind, n: 1})
+	return false
 }
 
 // Sink receives what a Table finds. Event is called for every event as it
@@ -725,10 +794,12 @@ func (t *Table) emit(c *Conn, evs []fsm.Event) {
 			at = c.FSM.Segments()
 		}
 		switch e.Kind {
-		case fsm.Violation:
-			c.Violations++
-			if m := c.extra(); !slices.Contains(m.codes, e.Code) {
-				m.codes = append(m.codes, e.Code)
+		case fsm.Violation, fsm.Note:
+			if c.repeats(&e) {
+				continue
+			}
+			if e.Kind == fsm.Violation {
+				c.Violations++
 			}
 		case fsm.Transition:
 			switch {

@@ -26,19 +26,24 @@ type EventKind uint8
 // The event kinds.
 const (
 	Transition EventKind = iota // an endpoint changed state
-	Violation                   // a segment broke a rule of the RFCs
+	Violation                   // a segment's sender broke a rule of the RFCs, and the wire proves it
+	// Note is what a receiver does with a segment that the RFCs tell it to
+	// drop, ignore or answer (a RST, a challenge ACK): no one's fault. Its
+	// Code is one whose Info().Fault is FaultNone.
+	Note
 )
 
 // Event is something the state machine observed. Every state change is one
 // Transition event; the timeline is made from these events only.
 type Event struct {
 	Kind EventKind
-	// Side is the endpoint that changed state, or for a violation the
-	// sender of the offending segment.
+	// Side is the endpoint that changed state; for a violation the sender
+	// of the offending segment, the endpoint at fault; for a note the
+	// receiver of the segment, whose event it is.
 	Side     Side
 	From, To State
 	Inferred bool // the analysis inferred what it could not see
-	Code     Code // for a Violation
+	Code     Code // for a Violation or a Note
 	// Dir and SegKind name the table cell a Transition followed:
 	// Rules(Dir, SegKind, From) allows To.
 	Dir     Dir
@@ -95,10 +100,11 @@ type Endpoint struct {
 	ackLost    bool // it resent its SYN,ACK after a handshake ACK: ACKs can be lost
 	tsDropped  bool // timestamps_dropped was reported for it
 	hasBad     bool
+	ttl        uint8 // the TTL or hop limit of its first segment with one
 
-	// rightEdge is the right edge of the window it last offered (AckSnt +
-	// Window, once scaling is settled), moved only to the right by an offer
-	// the capture cannot order (provesLater).
+	// rightEdge is the right edge of the windows it offered (AckSnt +
+	// Window, once scaling is settled): the rightmost, as it only moves
+	// to the right.
 	rightEdge Seq
 	maxWnd    uint32 // the largest window its peer offered it: MAX.SND.WND
 	// badAck is the ACK of an unacceptable SYN,ACK it received in SYN-SENT;
@@ -145,6 +151,10 @@ type Conn struct {
 	known  bool // client is known: it sent the first bare SYN
 	tfo    bool // the opening SYN carried a TCP Fast Open option
 	tsOn   bool // both SYNs carried timestamps (RFC 7323 §3.2)
+	// foreign says the segment being applied came with another TTL than
+	// its sender's first: most likely not the endpoint's own (see
+	// Segment.TTL), so its violations are not charged to the endpoint.
+	foreign bool
 }
 
 // NewConn returns a connection whose endpoints have shown nothing yet.
@@ -284,6 +294,13 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 	c.nseg++
 	k := Classify(seg.Flags)
 	s, r := c.Endpoint(from), c.Endpoint(from.Other())
+	c.foreign = false
+	if seg.TTL != 0 {
+		if s.ttl == 0 {
+			s.ttl = seg.TTL
+		}
+		c.foreign = seg.TTL != s.ttl && !c.self
+	}
 	if seg.Malformed&(BadOffset|BadSum) != 0 {
 		// Receivers discard it: it changes no state.
 		code := BadDataOffset
@@ -316,10 +333,13 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 			c.applyFIN(from, s)
 		}
 	}
-	if c.held(s, unsentAck).ok && k != KindRST && k != KindNone {
+	fresh := seg.Seq == s.SndNxt || seg.End().GreaterThan(s.SndNxt)
+	if c.held(s, unsentAck).ok && k != KindRST && k != KindNone && fresh {
 		// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet
 		// sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment".
-		// Its next segment tells whether the capture merely missed data.
+		// Its next segment from SND.NXT on tells whether the capture
+		// merely missed data; one that ends before SND.NXT (a
+		// retransmission, a keep-alive) tells nothing, and it waits.
 		u := c.release(s, unsentAck)
 		// A segment that reaches the ACK is the data it acknowledged,
 		// captured after the ACK (reordered before the capture point, or
@@ -479,16 +499,29 @@ func (c *Conn) move(side Side, e *Endpoint, d Dir, k Kind, seg *Segment, cause s
 }
 
 func (c *Conn) violation(side Side, code Code, seg *Segment) {
+	if c.foreign && code.Info().Fault == FaultSender {
+		return
+	}
 	c.violationAt(side, code, seg.Time, c.nseg)
 }
 
 // violationAt records a violation of the segment numbered segno, sent by
 // side at t; a verdict may come after the segment it is about.
+//
+// A code whose catalog entry blames no one (FaultNone) becomes a Note of
+// the receiver (or of the sender, for NoteOfSender) instead.
 func (c *Conn) violationAt(side Side, code Code, t time.Time, segno int) {
+	kind := Violation
+	if info := code.Info(); info.Fault == FaultNone {
+		kind = Note
+		if !info.NoteOfSender {
+			side = side.Other()
+		}
+	}
 	if c.self {
 		side = A
 	}
-	*c.events = append(*c.events, Event{Kind: Violation, Time: t, Seg: segno, Side: side, From: Keep, To: Keep, Code: code})
+	*c.events = append(*c.events, Event{Kind: kind, Time: t, Seg: segno, Side: side, From: Keep, To: Keep, Code: code})
 }
 
 // resolvePassive settles a pending SYN as received by a listener: the
@@ -853,7 +886,8 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 		c.violation(from, SynRst, seg)
 	case f&(SYN|FIN|RST|ACK) == 0:
 		c.violation(from, NoFlags, seg)
-	case f&FIN != 0 && f&ACK == 0:
+	case f&FIN != 0 && f&ACK == 0 && s.State != SynSent:
+		// In SYN-SENT the sender has no ACK number to send yet.
 		c.violation(from, FinWithoutAck, seg)
 	}
 	if seg.PayloadLen > 0 {
@@ -868,7 +902,11 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 		// receiver that will not take it acknowledges only the SYN. Data on a
 		// later segment of an endpoint whose SYN nobody has acknowledged is
 		// sent where §3.10.2 SEND queues it.
-		if (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo && r.Segs > 0 && !s.ackLost {
+		// An ACK of the peer's data beyond its SYN proves the sender got
+		// that data, which the peer sends on a segment acknowledging the
+		// sender's SYN: the capture missed (or mangled) that ACK.
+		acksPeerData := seg.Flags&ACK != 0 && r.HasISS && seg.Ack.GreaterThan(r.ISS.Add(1))
+		if (k == KindACK || k == KindFIN) && s.State == SynReceived && !c.tfo && r.Segs > 0 && !s.ackLost && !acksPeerData {
 			c.violation(from, DataBeforeHandshake, seg)
 		}
 	}
@@ -893,7 +931,11 @@ func (c *Conn) checkSent(from Side, s, r *Endpoint, seg *Segment, k Kind) {
 	if seg.Malformed&OptionsOverrunning != 0 {
 		c.violation(from, OptionsOverrun, seg)
 	}
-	if c.tsOn && k != KindRST && !seg.Opts.HasTimestamps && !s.tsDropped {
+	if c.tsOn && k != KindRST && k != KindSYN && k != KindSYNACK && !seg.Opts.HasTimestamps && !s.tsDropped && seg.Malformed&OptionsOverrunning == 0 {
+		// A SYN or SYN,ACK sent again is an offer, not a segment of a
+		// negotiated connection (a SYN resent without options gets past
+		// middleboxes that drop them); options that overrun the header
+		// may have held the option.
 		// RFC 7323 §3.2: reported once for each sender.
 		s.tsDropped = true
 		c.violation(from, TimestampsDropped, seg)
@@ -908,6 +950,10 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 	s.touched = true
 	s.Segs++
 	if k == KindSYN || k == KindSYNACK {
+		// A SYN after the sender's own FIN starts a sequence space, or
+		// shows that FIN was not the sender's (injected): either way
+		// data after it is not data after that FIN.
+		s.FinSent = false
 		s.Base = s.ISS
 		s.OffWS, s.WScale = seg.Opts.HasWScale, min(seg.Opts.WScale, 14)
 	}
@@ -932,7 +978,6 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 			s.FinSeq++
 		}
 	}
-	later := s.provesLater(seg)
 	newAck := seg.Flags&ACK != 0 && k != KindRST && (!s.HasAck || seg.Ack.GreaterThanEq(s.AckSnt))
 	if newAck {
 		s.AckSnt, s.HasAck = seg.Ack, true
@@ -959,13 +1004,17 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 	} else {
 		s.Window = uint32(seg.Window) << s.WScale
 	}
-	if s.scaleSet && newAck && k != KindSYNACK {
-		// An offer for the same ACK whose order the capture cannot prove
-		// may be an older one captured late (see provesLater): it moves the
-		// edge only to the right, so that it neither hides a later shrink
-		// nor makes the peer's data look beyond the window.
+	if s.scaleSet && newAck && k != KindSYNACK && !c.foreign {
+		// The edge moves only to the right. An offer for the same ACK
+		// whose order the capture cannot prove may be an older one
+		// captured late (see provesLater): it must neither hide a later
+		// shrink nor make the peer's data look beyond the window. And a
+		// sender may use an offer the receiver later shrank (RFC 9293
+		// §3.8.6 asks it to be robust against shrinking, not to know of
+		// it before it arrives): a shrink is judged against every earlier
+		// offer, data against the largest.
 		edge := seg.Ack.Add(s.Window)
-		if s.hasEdge && !later {
+		if s.hasEdge {
 			edge = edge.Max(s.rightEdge)
 		}
 		s.rightEdge, s.hasEdge = edge, true
@@ -1034,6 +1083,12 @@ func (s *Endpoint) provesLater(seg *Segment) bool {
 // noteRcvd records the ACK its receiver r got.
 func (c *Conn) noteRcvd(r *Endpoint, seg *Segment) {
 	if seg.Flags&ACK == 0 || Classify(seg.Flags) == KindRST {
+		return
+	}
+	if r.State == SynSent {
+		// Still SYN-SENT after it: a segment without SYN, which it drops
+		// (RFC 9293 §3.10.7.3 fifth), so its ACK acknowledged nothing (a
+		// split handshake starts with such an ACK).
 		return
 	}
 	if r.Sent && seg.Ack.GreaterThan(r.SndNxt) {

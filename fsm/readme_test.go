@@ -1,16 +1,25 @@
 package fsm
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 )
 
-// catalogRow is how a violation code stands in the README's catalog.
+// catalogRow is how a code stands in the README's catalog: its kind and
+// whom it is about, then what and why, then what guards it.
 func catalogRow(c Code) string {
 	i := c.Info()
-	return fmt.Sprintf("| `%s` | %s | %s | %s. %s. |", i.Name, i.Severity, i.RFC, upper(i.Summary), upper(i.Explain))
+	kind := "violation of the sender"
+	switch {
+	case i.Fault == FaultNone && i.NoteOfSender:
+		kind = "note of the sender"
+	case i.Fault == FaultNone:
+		kind = "note of the receiver"
+	}
+	return fmt.Sprintf("| `%s` | %s | %s | %s | %s. %s. | %s. |", i.Name, kind, i.Severity, i.RFC, upper(i.Summary), upper(i.Explain), upper(i.Guard))
 }
 
 func upper(s string) string {
@@ -33,3 +42,16 @@ func TestCatalogInREADME(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintCatalog prints the catalog rows, for pasting into the README
+// after a change: go test ./fsm -run TestPrintCatalog -v -args -catalog.
+func TestPrintCatalog(t *testing.T) {
+	if !*printCatalog {
+		t.Skip("-catalog not given")
+	}
+	for _, c := range Codes() {
+		fmt.Println(catalogRow(c))
+	}
+}
+
+var printCatalog = flag.Bool("catalog", false, "print the README's catalog rows")

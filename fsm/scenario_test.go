@@ -64,10 +64,24 @@ func run(t *testing.T, steps []step) (*Conn, []Event) {
 		seg := st.segment(t0, i)
 		evs := c.Step(st.from, &seg)
 		all = append(all, evs...)
+		// codes lists violations and notes alike; each must be of the
+		// kind its catalog entry says, about the endpoint it blames.
 		var codes []Code
 		for _, e := range evs {
-			if e.Kind == Violation {
-				codes = append(codes, e.Code)
+			if e.Kind != Violation && e.Kind != Note {
+				continue
+			}
+			codes = append(codes, e.Code)
+			info := e.Code.Info()
+			wantKind, wantSide := Violation, st.from
+			if info.Fault == FaultNone {
+				wantKind = Note
+				if !info.NoteOfSender {
+					wantSide = st.from.Other()
+				}
+			}
+			if e.Kind != wantKind || e.Side != wantSide && e.Seg == i+1 {
+				t.Fatalf("step %d: %v is kind %v about %v, want kind %v about %v", i+1, e.Code, e.Kind, e.Side, wantKind, wantSide)
 			}
 		}
 		a, b := c.Endpoint(A).State, c.Endpoint(B).State

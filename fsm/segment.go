@@ -129,6 +129,12 @@ type Segment struct {
 	// more than one: its VLAN tags and the tunnel it was carried in. The
 	// same 4-tuple in two zones is two connections.
 	Zone Zone
+	// TTL is the IPv4 TTL or IPv6 hop limit the packet was captured with;
+	// 0 when unknown. One sender's packets along one path arrive with one
+	// TTL: a segment with another was most likely not built by the
+	// endpoint whose address it carries (an injected segment, a
+	// middlebox's), so it is not held against that endpoint.
+	TTL uint8
 }
 
 // Zone tells apart networks that one capture can see the same addresses

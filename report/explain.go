@@ -12,7 +12,7 @@ func Explanation(e *flow.Event) string {
 	switch e.Kind {
 	case fsm.Transition:
 		return fsm.Rules(e.Dir, e.SegKind, e.From).Note
-	case fsm.Violation:
+	case fsm.Violation, fsm.Note:
 		info := e.Code.Info()
 		return info.Explain + " (" + info.RFC + ")"
 	}

@@ -248,7 +248,7 @@ func checkJSON(t *testing.T, name string, out []byte, stream bool, conns int, to
 				t.Fatalf("%s: end_reason in %q", name, l)
 			}
 			seen[id], cur = true, id
-		case "transition", "violation", "event":
+		case "transition", "violation", "note", "event":
 			id := int(rec["conn"].(float64))
 			if !stream && id != cur {
 				t.Fatalf("%s: %s of conn %d after the record of conn %d", name, typ, id, cur)

@@ -88,7 +88,7 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 		b.blind++
 		return
 	}
-	for _, code := range c.Codes() {
+	for _, code := range c.NoteCodes() {
 		switch code {
 		case fsm.RstInWindow:
 			b.inWindow++

@@ -88,6 +88,8 @@ func (j *JSON) Done(c *flow.Conn) {
 		b = appendString(b, code.String())
 	}
 	b = append(b, ']')
+	b = codeCounts(b, "violation_counts", c, c.Codes())
+	b = codeCounts(b, "notes", c, c.NoteCodes())
 	b = segEventCounts(b, c)
 	if j.stream {
 		b = field(b, "end_reason", c.End.String())
@@ -155,6 +157,23 @@ func stateCount(b []byte, name string, sc *StateCount) []byte {
 
 // segEventCounts writes the connection's non-zero segment-event counts
 // as the "events" object, {} when there are none.
+// codeCounts writes an object of codes and the number of segments that
+// showed each: `"notes":{"segment_to_closed":2}`, `{}` when none.
+func codeCounts(b []byte, name string, c *flow.Conn, codes []fsm.Code) []byte {
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ":{"...)
+	for i, code := range codes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, code.String())
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(c.CodeCount(code)), 10)
+	}
+	return append(b, '}')
+}
+
 func segEventCounts(b []byte, c *flow.Conn) []byte {
 	b = append(b, `,"events":{`...)
 	first := true
@@ -197,9 +216,13 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 		b = field(b, "cause", e.Cause)
 		b = append(b, `,"inferred":`...)
 		b = strconv.AppendBool(b, e.Inferred)
-	case fsm.Violation:
+	case fsm.Violation, fsm.Note:
 		info := e.Code.Info()
-		b = append(b, `{"type":"violation"`...)
+		if e.Kind == fsm.Violation {
+			b = append(b, `{"type":"violation"`...)
+		} else {
+			b = append(b, `{"type":"note"`...)
+		}
 		b = field(b, "ts", stamp(e.Time))
 		b = intField(b, "conn", int64(c.ID))
 		b = field(b, "code", info.Name)

@@ -86,6 +86,8 @@ func (l *Ladder) Done(c *flow.Conn) {
 				state[e.Side] = e.To
 			case fsm.Violation:
 				marks = append(marks, "! "+e.Code.String())
+			case fsm.Note:
+				marks = append(marks, "- "+e.Code.String())
 			}
 		}
 		seg := notation(c, &p)

@@ -119,7 +119,7 @@ func TestJSONEventsAlwaysPresent(t *testing.T) {
 	j := NewJSON(&out)
 	duplicated(j)
 	j.Close(&Totals{})
-	if !strings.Contains(out.String(), `"violations":[],"events":{}`) {
+	if !strings.Contains(out.String(), `"violations":[],"violation_counts":{},"notes":{},"events":{}`) {
 		t.Errorf("a conn record without events lacks \"events\":{}:\n%s", out.String())
 	}
 }

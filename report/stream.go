@@ -107,6 +107,19 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 		}
 		b = append(b, "  "...)
 		b = append(b, e.Cause...)
+	case e.Kind == fsm.Note:
+		info := e.Code.Info()
+		b = append(b, "- note "...)
+		b = append(b, info.Name...)
+		b = append(b, " ["...)
+		b = append(b, info.RFC...)
+		b = append(b, "]: "...)
+		b = append(b, info.Summary...)
+		if e.Detail != "" {
+			b = append(b, " ("...)
+			b = append(b, e.Detail...)
+			b = append(b, ')')
+		}
 	default:
 		info := e.Code.Info()
 		b = append(b, "! "...)

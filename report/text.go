@@ -124,11 +124,21 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 		b = append(b, ")\n"...)
 		t.line = b
 		t.w.Write(b)
-	case fsm.Violation:
+	case fsm.Violation, fsm.Note:
 		info := e.Code.Info()
 		name := painter(t.Color).severity(info.Severity, info.Name)
+		times := ""
+		if n := c.ReportCount(e.Side, e.Code); n > 1 {
+			// Reported once for each endpoint: the count is of segments,
+			// all known when the timeline is written.
+			times = fmt.Sprintf(", %d segments", n)
+		}
 		// The message goes on its own lines, wrapped to fit 100 columns.
-		fmt.Fprintf(t.w, "%12s      ! %s [%s, %s] from %s:\n", when, name, info.Severity, info.RFC, who)
+		if e.Kind == fsm.Violation {
+			fmt.Fprintf(t.w, "%12s      ! %s [%s, %s%s] from %s:\n", when, name, info.Severity, info.RFC, times, who)
+		} else {
+			fmt.Fprintf(t.w, "%12s      - note %s [%s%s] at %s:\n", when, info.Name, info.RFC, times, who)
+		}
 		for _, l := range wrap(info.Summary+detail(e.Detail), 78) {
 			fmt.Fprintf(t.w, "%12s          %s\n", "", l)
 		}
@@ -422,6 +432,12 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 			notes = append(notes, ", "...)
 		}
 		notes = append(notes, "self-connect"...)
+	}
+	for _, code := range c.NoteCodes() {
+		if len(notes) > 0 {
+			notes = append(notes, ", "...)
+		}
+		notes = append(notes, code.String()...)
 	}
 	cell(1, notes)
 	var events []byte

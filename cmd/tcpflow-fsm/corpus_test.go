@@ -171,9 +171,13 @@ func checkRecords(t *testing.T, recs []map[string]any) {
 			if int(r["conn"].(float64)) != conns || !validState(r["from"]) || !validState(r["to"]) || r["from"] == r["to"] {
 				t.Errorf("bad transition %v", r)
 			}
-		case "violation":
-			if int(r["conn"].(float64)) != conns || !codes[r["code"].(string)] {
-				t.Errorf("bad violation %v", r)
+		case "violation", "note":
+			// A code is a violation or a note as its catalog entry says,
+			// never both.
+			code, _ := fsm.ParseCode(r["code"].(string))
+			note := code.Info().Fault == fsm.FaultNone
+			if int(r["conn"].(float64)) != conns || !codes[r["code"].(string)] || note != (r["type"] == "note") {
+				t.Errorf("bad %s %v", r["type"], r)
 			}
 		case "event":
 			if int(r["conn"].(float64)) != conns || r["event"] == "" || (r["endpoint"] != "client" && r["endpoint"] != "server") {
