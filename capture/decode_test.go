@@ -385,6 +385,11 @@ func TestDecode(t *testing.T) {
 					t.Error("no Ident")
 				}
 				want.Ident = got.Ident
+				// So is Tap (TestTap).
+				if got.Tap == 0 {
+					t.Error("no Tap")
+				}
+				want.Tap = got.Tap
 				if got != want {
 					t.Errorf("segment:\n got  %+v\n want %+v", got, want)
 				}
