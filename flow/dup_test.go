@@ -144,8 +144,8 @@ func established() []wire {
 
 // TestCopiesAndSendings feeds scripts of one connection, caught
 // mid-stream, and counts the segments taken for copies: only those the
-// capture proves copies (DuplicateWindow's rules 1 and 2; rule 3 needs an
-// initial RTT: TestCopyOfDataWithinHalfTheRTT).
+// capture proves copies (DuplicateWindow's rules 1 and 2; rule 3:
+// TestDataCopyAtOnePoint).
 func TestCopiesAndSendings(t *testing.T) {
 	ms, us := time.Millisecond, time.Microsecond
 	// ack is a pure ACK of the server with the given Ident.
@@ -209,11 +209,12 @@ func TestCopiesAndSendings(t *testing.T) {
 		{"numbered sender, identification 0", []wire{
 			numbered(ack(10*ms, 1001, 19), 1000), ack(10*ms+10*us, 1001, 20), ack(10*ms+20*us, 1001, 20),
 		}, 0},
-		// Resent at one point, and each sending copied at another (a
-		// router's two interfaces): the sending counts, the copies do not.
+		// A duplicate ACK sent twice, and each sending copied at another
+		// point (a router's two interfaces): the sendings count, the
+		// copies do not.
 		{"sent twice, each copied elsewhere", []wire{
-			dataSegment(10*ms, 7, true), dataSegment(10*ms, 7, true).copyAt(10*ms + 20*us),
-			dataSegment(10*ms, 7, true).againAt(10*ms + 76*us), dataSegment(10*ms, 7, true).copyAt(10*ms + 96*us),
+			ack(10*ms, 1001, 20), ack(10*ms, 1001, 20).copyAt(10*ms + 20*us),
+			ack(10*ms+76*us, 1001, 20), ack(10*ms, 1001, 20).copyAt(10*ms + 96*us),
 		}, 2},
 		// Segments the decoder did not make have no Ident.
 		{"no Ident", []wire{dataSegment(10*ms, 0, false), dataSegment(10*ms, 0, false).copyAt(10 * ms)}, 0},
@@ -280,28 +281,28 @@ func TestDuplicateDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestCopyOfDataWithinHalfTheRTT: rule 3. After a handshake timed at 2 ms,
-// data repeated at the same point less than 1 ms later cannot have been
-// sent again (the sender cannot have learnt of its loss so soon); 1 ms
-// later it can. Without an initial RTT nothing is known; a pure ACK or a
-// SYN is never taken by this rule.
-func TestCopyOfDataWithinHalfTheRTT(t *testing.T) {
+// TestDataCopyAtOnePoint: rule 3. Data repeated at the same point within
+// dataCopyWindow, with nothing from the peer in between, cannot have been
+// sent again: no loss signal came back, and no timer fires so soon. Later,
+// or after a segment of the peer, it can; pure ACKs and SYNs are never
+// taken by this rule.
+func TestDataCopyAtOnePoint(t *testing.T) {
 	us := time.Microsecond
-	hs := wholeConnection()[:3]  // SYN at 0, SYN,ACK at 1 ms, ACK at 2 ms
-	data := wholeConnection()[3] // 3 ms
+	data := wholeConnection()[3]
+	peer := wire{data.at + 100*us, srv, cli, fsm.ACK, isnS + 1, isnC + 1, 0, 50, false, 0, 0}
 	pureACK := wholeConnection()[7]
-	pureACK.at = data.at
+	syn := wholeConnection()[0]
 	for _, tc := range []struct {
 		name string
 		ws   []wire
 		dups int
 	}{
-		{"data 999 µs later", append(slices.Clone(hs), data, data.againAt(data.at+999*us)), 1},
-		{"data 999 µs earlier", append(slices.Clone(hs), data, data.againAt(data.at-999*us)), 1},
-		{"data 1 ms later", append(slices.Clone(hs), data, data.againAt(data.at+1000*us)), 0},
-		{"a pure ACK 10 µs later", append(slices.Clone(hs), pureACK, pureACK.againAt(data.at+10*us)), 0},
-		{"no initial RTT", []wire{data, data.againAt(data.at + 10*us)}, 0},
-		{"a SYN before its RTT", []wire{hs[0], hs[0].againAt(10 * us)}, 0},
+		{"data at the window", []wire{data, data.againAt(data.at + dataCopyWindow)}, 1},
+		{"data earlier by the window", []wire{data, data.againAt(data.at - dataCopyWindow)}, 1},
+		{"data after the window", []wire{data, data.againAt(data.at + dataCopyWindow + us)}, 0},
+		{"data after a segment of the peer", []wire{data, peer, data.againAt(data.at + 200*us)}, 0},
+		{"a pure ACK", []wire{pureACK, pureACK.againAt(pureACK.at + 10*us)}, 0},
+		{"a SYN", []wire{syn, syn.againAt(10 * us)}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb, _ := run(t, tc.ws)

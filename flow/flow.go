@@ -167,8 +167,9 @@ type Conn struct {
 	Bytes      [2]int64 // payload octets sent by each side
 	Violations uint32
 	// Duplicates counts copies of segments already seen (the same packet
-	// captured again, on another interface as a rule: see DuplicateWindow). They are
-	// not in Packets, Bytes or Timeline and never reach the state machine.
+	// captured again, as a rule on another interface: see DuplicateWindow).
+	// They are not in Packets, Bytes or Timeline and never reach the state
+	// machine.
 	Duplicates uint32
 	// Refused says, for each side, that it left SYN-SENT for CLOSED on a
 	// RST: its connection attempt was refused. Aborted says an endpoint
@@ -464,7 +465,7 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 	t.Advance(seg.Time)
 	src, dst := endOf(seg.Src), endOf(seg.Dst)
 	c := t.conns.get(src, dst)
-	if c != nil && c.dups.copyOf(c.sideOf(src), seg, c.seq.initialRTT()) {
+	if c != nil && c.dups.copyOf(c.sideOf(src), seg) {
 		c.Duplicates++
 		t.Stats.Duplicates++
 		return

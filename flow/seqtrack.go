@@ -255,14 +255,6 @@ func (t *seqTrack) handshake(from fsm.Side, seg *fsm.Segment, now int64) {
 	}
 }
 
-// initialRTT is the initial RTT, or 0 while the handshake has not timed it.
-func (t *seqTrack) initialRTT() time.Duration {
-	if t.hasIRTT {
-		return time.Duration(t.synAt)
-	}
-	return 0
-}
-
 // oooThreshold is how soon after the next expected sequence number moved
 // a segment below it counts as out of order: the initial RTT, else 3 ms.
 func (t *seqTrack) oooThreshold() int64 {
