@@ -48,9 +48,9 @@ import (
 //     that the capture saw. A sender sends data again when the peer tells
 //     it of a loss (duplicate ACKs, SACK), and that segment passes any
 //     capture point on the path after the first sending and before the
-//     second; or when a timer fires, at the earliest Linux's tail loss
-//     probe, 2·SRTT + 2 ms (TCP_TIMEOUT_MIN, at least 1 ms as the timer
-//     wheel rounds it) after its last sending.
+//     second; or when a timer fires, at the earliest we know of Linux's
+//     tail loss probe, 2·SRTT + 2 ms (TCP_TIMEOUT_MIN_US; over 1 ms even
+//     as the timer wheel rounds it) after its last sending.
 //
 // Otherwise two identical segments are two segments, as tshark counts
 // them. A capture with one interface that records every packet twice (a
@@ -80,9 +80,11 @@ import (
 // of one direction only, or one that dropped it).
 const DuplicateWindow = 5 * time.Millisecond
 
-// dataCopyWindow bounds rule 3 (see DuplicateWindow): under the earliest
-// a sender's timer sends data again, Linux's tail loss probe, at least
-// 1 ms and two smoothed RTTs after its last sending.
+// dataCopyWindow bounds rule 3 (see DuplicateWindow): half the least time
+// after which a sender's timer sends data again (Linux's tail loss probe:
+// over 1 ms and two smoothed RTTs after its last sending). The copies of
+// data seen at one point came 0 µs apart in zeek/tcp_ssh-dups.pcap and
+// zeek/tcp_ctu-64702-888.pcap.
 const dataCopyWindow = 500 * time.Microsecond
 
 // recentPerSide is how many of a side's latest segments a copy is looked
