@@ -127,6 +127,7 @@ func (d *Decoder) Decode(p *Packet, seg *fsm.Segment) bool {
 	if !ok {
 		return false
 	}
+	seg.Tap = tapOf(p, off)
 	seg.Time = p.Time
 	if s := p.Time.Unix(); s < minTime || s > maxTime {
 		seg.Time = time.Unix(min(max(s, minTime), maxTime), 0).UTC()
@@ -353,6 +354,7 @@ func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment) bool {
 	if !d.tcp(tcp, total-ihl, id, seg) {
 		return false
 	}
+	seg.IPID = binary.BigEndian.Uint16(ip[4:])
 	d.verify(ip[12:16], ip[16:20], tcp, total-ihl, seg)
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), seg.Src.Port())
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), seg.Dst.Port())

@@ -385,6 +385,11 @@ func TestDecode(t *testing.T) {
 					t.Error("no Ident")
 				}
 				want.Ident = got.Ident
+				// So is Tap (TestTap).
+				if got.Tap == 0 {
+					t.Error("no Tap")
+				}
+				want.Tap = got.Tap
 				// The test packets are built with TTL (hop limit) 64.
 				if got.TTL != 64 {
 					t.Errorf("TTL %d, want 64", got.TTL)

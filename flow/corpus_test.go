@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"tcpflow-fsm/capture"
@@ -115,53 +117,81 @@ func (f *frameCopies) keep(p *capture.Packet) bool {
 }
 
 // TestCorpusCaptureDuplicates runs captures whose packets were recorded
-// more than once. Each copy has the IPv4 identification of its original,
-// while every sender in them numbers its packets one by one (Windows, and
-// Linux for its sockets' packets: 0x37d6, 0x37d7, ...), so a packet sent
-// again would carry a new one: they are copies made by the capture, not
-// retransmissions, whatever the files' descriptions say.
+// more than once, each at one point (the same MAC addresses, TTL and, but
+// in telnet-raw, time): the frame oracle rejects every repeat. The table
+// drops only the repeats the capture proves copies (DuplicateWindow), each
+// one of the oracle's; the others it counts as sendings, as tshark does.
 //
-//   - zeek/tcp_ctu-64702-888.pcap: every packet twice, the copies 0 or 1 µs
-//     apart but the last RST, 241 µs; the server's SYN,ACK and RST have
-//     identification 0 and no timestamps, so only their timing and the
-//     quiet of the peer tell.
+//   - zeek/tcp_ctu-64702-888.pcap: every packet twice, 0 or 1 µs apart but
+//     the last RST, 241 µs. Copies: the server's data (both rule 2 and 3)
+//     and the client's ACKs after its first (it numbers its packets, 19829,
+//     19830...: rule 2). Kept: the SYN,ACK and the RST (identification 0,
+//     no data), the client's first ACK and the server's FIN (each the
+//     first numbered packet of its sender: nothing shows it numbering yet).
 //   - zeek/tcp_ssh-dups.pcap: every packet but the handshake's 4 times (the
-//     FINs 3 times), all copies with the timestamp, identification and
-//     TSval of the first (the macOS client sets identification 0, so its
-//     TSval tells).
+//     FINs 3 times), at the same microsecond. Copies: the macOS client's
+//     data (identification 0, but data sent back to back with nothing from
+//     the server between: rule 3), the server's packets after its first
+//     ACK (rule 2). Kept: the client's pure ACKs and FIN, the server's
+//     first ACK.
 //   - wireshark-samplecaptures/telnet-raw.pcap: each data segment from
 //     192.168.0.2 again 1.2 to 1.3 ms later, one octet short of it (the
-//     frame was cut on the wire), with the same identification and TSval.
-//
-// The table must drop exactly the copies the frame oracle finds, and leave
-// connections equal in every state, count and event to those of the
-// capture with the copies removed.
+//     frame was cut on the wire), with the same identification (the
+//     sender numbers its packets: rule 2) and TSval. All are copies, and
+//     the connection reads as it does with them removed.
 func TestCorpusCaptureDuplicates(t *testing.T) {
 	for _, tc := range []struct {
-		file   string
-		copies int
+		file          string
+		repeats, kept int
 	}{
-		{"zeek/tcp_ctu-64702-888.pcap", 8},
-		{"zeek/tcp_ssh-dups.pcap", 280},
-		{"wireshark-samplecaptures/telnet-raw.pcap", 25},
+		{"zeek/tcp_ctu-64702-888.pcap", 8, 4},
+		{"zeek/tcp_ssh-dups.pcap", 280, 98},
+		{"wireshark-samplecaptures/telnet-raw.pcap", 25, 0},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			tb, got, drops := replay(t, tc.file, nil)
 			var oracle frameCopies
-			clean, want, _ := replay(t, tc.file, oracle.keep)
-			if oracle.removed != tc.copies || tb.Stats.Duplicates != tc.copies || len(drops) != tc.copies {
-				t.Errorf("the table dropped %d copies, the oracle %d; want %d", tb.Stats.Duplicates, oracle.removed, tc.copies)
+			rejected := map[string]int{}
+			dec := capture.NewDecoder()
+			clean, want, _ := replay(t, tc.file, func(p *capture.Packet) bool {
+				if oracle.keep(p) {
+					return true
+				}
+				var s fsm.Segment
+				if dec.Decode(p, &s) {
+					rejected[segKey(&s)]++
+				}
+				return false
+			})
+			copies := tc.repeats - tc.kept
+			if oracle.removed != tc.repeats || tb.Stats.Duplicates != copies || len(drops) != copies {
+				t.Errorf("the table dropped %d copies, the oracle %d repeats; want %d and %d", tb.Stats.Duplicates, oracle.removed, copies, tc.repeats)
+			}
+			for _, d := range drops {
+				if k := segKey(&d.seg); rejected[k] > 0 {
+					rejected[k]--
+				} else {
+					t.Errorf("dropped %+v, which the oracle keeps", d.seg)
+				}
 			}
 			if clean.Stats.Duplicates != 0 {
-				t.Errorf("%d duplicates left once the copies are removed", clean.Stats.Duplicates)
+				t.Errorf("%d duplicates left once the repeats are removed", clean.Stats.Duplicates)
+			}
+			sum := 0
+			for _, g := range got {
+				sum += int(g.Duplicates)
+			}
+			if sum != copies {
+				t.Errorf("connections count %d duplicates, want %d", sum, copies)
+			}
+			if tc.kept > 0 {
+				return
 			}
 			if len(got) != len(want) {
 				t.Fatalf("%d connections, %d without the copies", len(got), len(want))
 			}
-			sum := 0
 			for i, g := range got {
 				w := want[i]
-				sum += int(g.Duplicates)
 				for _, s := range []fsm.Side{fsm.A, fsm.B} {
 					if g.FSM.Endpoint(s).State != w.FSM.Endpoint(s).State {
 						t.Errorf("conn %d side %v ends %v, %v without the copies", g.ID, s, g.FSM.Endpoint(s).State, w.FSM.Endpoint(s).State)
@@ -175,8 +205,78 @@ func TestCorpusCaptureDuplicates(t *testing.T) {
 					t.Errorf("conn %d: events or timeline differ from those without the copies", g.ID)
 				}
 			}
-			if sum != tc.copies {
-				t.Errorf("connections count %d duplicates, want %d", sum, tc.copies)
+		})
+	}
+}
+
+// segKey names a segment by its time, sender and Ident.
+func segKey(s *fsm.Segment) string {
+	return s.Time.String() + " " + s.Src.String() + " " + strconv.FormatUint(s.Ident, 16)
+}
+
+// TestCorpusIdenticalSendingsAreNotCopies runs captures in which a sender
+// sent identical segments for real, which the table once dropped as copies:
+// none may be taken for one, and the retransmissions and duplicate ACKs
+// must be counted as tshark counts them. Each file must hold segments
+// repeating one of their sender's last 4 within DuplicateWindow, or the
+// test proves nothing.
+//
+//   - suricata-verify/http-range-multiflows.pcap: macOS on loopback
+//     (DLT_NULL: BPF records each packet once), identification 0. In its
+//     simultaneous closes an end sends its FIN,ACK three times and its
+//     ACK of the peer's FIN three times, 4 to 15 µs apart (12 repeats):
+//     tshark's retransmissions and duplicate ACKs.
+//   - stopddos/amp.TCP.reflection.SYNACK.pcap: a SYN,ACK sent twice 5 µs
+//     apart, identification 0, no options to tell them apart (a reflector
+//     answering a SYN flood's repeated SYNs).
+//   - stopddos/amp.TCP.syn.optionallyACK.optionallysamePort.pcap: a SYN,ACK
+//     sent twice 1 µs apart with identification 56748, the only packets of
+//     that sender on the connection: nothing shows that it numbers its
+//     packets, so the capture cannot prove the second a copy.
+func TestCorpusIdenticalSendingsAreNotCopies(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		repeats int
+	}{
+		{"suricata-verify/http-range-multiflows.pcap", 12},
+		{"stopddos/amp.TCP.reflection.SYNACK.pcap", 1},
+		{"stopddos/amp.TCP.syn.optionallyACK.optionallysamePort.pcap", 1},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			recent := map[string][]fsm.Segment{} // by sender: its last 4
+			n := 0
+			tb, _, _ := replay(t, tc.file, func(p *capture.Packet) bool {
+				var s fsm.Segment
+				if !capture.NewDecoder().Decode(p, &s) {
+					return true
+				}
+				k := s.Src.String() + " " + s.Dst.String()
+				if slices.ContainsFunc(recent[k], func(b fsm.Segment) bool { return repeats(&s, &b) }) {
+					n++
+				}
+				recent[k] = append(recent[k], s)
+				if len(recent[k]) > 4 {
+					recent[k] = recent[k][1:]
+				}
+				return true
+			})
+			if n != tc.repeats {
+				t.Errorf("%d segments repeat one of their sender's, want %d", n, tc.repeats)
+			}
+			if tb.Stats.Duplicates != 0 {
+				t.Errorf("%d segments taken for copies", tb.Stats.Duplicates)
+			}
+			path := filepath.Join(corpusDir, tc.file)
+			ts, err := readTsharkTxt(strings.TrimSuffix(path, filepath.Ext(path)) + ".tshark.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[int64]bool{}
+			for _, f := range ts.first {
+				want[f] = true
+			}
+			if d := compareViews(ts, replayFrames(t, path, want), newTally()); len(d) > 0 {
+				t.Errorf("differences from tshark: %q", d)
 			}
 		})
 	}

@@ -12,6 +12,8 @@ import (
 // wire is a segment as a test script writes it: time since t0, sender,
 // flags, numbers, payload length and the Ident the decoder would give it.
 // Segments carry timestamps (TSval follows the Ident) unless noTS is set.
+// They were captured at tap 0 (one interface), unless tap is set, and have
+// IPv4 identification 0 unless ipid is set.
 type wire struct {
 	at       time.Duration
 	src, dst string
@@ -20,6 +22,8 @@ type wire struct {
 	n        int
 	ident    uint64
 	noTS     bool
+	tap      uint32
+	ipid     uint16
 }
 
 func (w wire) seg() *fsm.Segment {
@@ -27,7 +31,7 @@ func (w wire) seg() *fsm.Segment {
 		Time: t0.Add(w.at),
 		Src:  netip.MustParseAddrPort(w.src), Dst: netip.MustParseAddrPort(w.dst),
 		Seq: fsm.Seq(w.seq), Ack: fsm.Seq(w.ack), Flags: w.flags, Window: 1000,
-		PayloadLen: w.n, Captured: w.n, Ident: w.ident,
+		PayloadLen: w.n, Captured: w.n, Ident: w.ident, Tap: w.tap, IPID: w.ipid,
 	}
 	if !w.noTS {
 		s.Opts = fsm.Options{HasTimestamps: true, TSVal: uint32(w.ident), TSEcr: 1}
@@ -36,7 +40,10 @@ func (w wire) seg() *fsm.Segment {
 }
 
 // copyAt is a copy of w captured at another time, on another interface.
-func (w wire) copyAt(at time.Duration) wire { w.at = at; return w }
+func (w wire) copyAt(at time.Duration) wire { w.at = at; w.tap++; return w }
+
+// againAt is w sent again at another time, captured where w was.
+func (w wire) againAt(at time.Duration) wire { w.at = at; return w }
 
 // run feeds the segments to a new table and returns the connections it
 // finished, in order.
@@ -62,17 +69,17 @@ var (
 func wholeConnection() []wire {
 	ms := time.Millisecond
 	return []wire{
-		{0, cli, srv, fsm.SYN, isnC, 0, 0, 101, false},
-		{1 * ms, srv, cli, fsm.SYN | fsm.ACK, isnS, isnC + 1, 0, 102, false},
-		{2 * ms, cli, srv, fsm.ACK, isnC + 1, isnS + 1, 0, 103, false},
-		{3 * ms, cli, srv, fsm.PSH | fsm.ACK, isnC + 1, isnS + 1, 100, 104, false},
-		{4 * ms, cli, srv, fsm.PSH | fsm.ACK, isnC + 101, isnS + 1, 100, 105, false},
-		{5 * ms, srv, cli, fsm.ACK, isnS + 1, isnC + 201, 0, 106, false},
-		{6 * ms, srv, cli, fsm.PSH | fsm.ACK, isnS + 1, isnC + 201, 50, 107, false},
-		{7 * ms, cli, srv, fsm.ACK, isnC + 201, isnS + 51, 0, 108, false},
-		{8 * ms, cli, srv, fsm.FIN | fsm.ACK, isnC + 201, isnS + 51, 0, 109, false},
-		{9 * ms, srv, cli, fsm.FIN | fsm.ACK, isnS + 51, isnC + 202, 0, 110, false},
-		{10 * ms, cli, srv, fsm.ACK, isnC + 202, isnS + 52, 0, 111, false},
+		{0, cli, srv, fsm.SYN, isnC, 0, 0, 101, false, 0, 0},
+		{1 * ms, srv, cli, fsm.SYN | fsm.ACK, isnS, isnC + 1, 0, 102, false, 0, 0},
+		{2 * ms, cli, srv, fsm.ACK, isnC + 1, isnS + 1, 0, 103, false, 0, 0},
+		{3 * ms, cli, srv, fsm.PSH | fsm.ACK, isnC + 1, isnS + 1, 100, 104, false, 0, 0},
+		{4 * ms, cli, srv, fsm.PSH | fsm.ACK, isnC + 101, isnS + 1, 100, 105, false, 0, 0},
+		{5 * ms, srv, cli, fsm.ACK, isnS + 1, isnC + 201, 0, 106, false, 0, 0},
+		{6 * ms, srv, cli, fsm.PSH | fsm.ACK, isnS + 1, isnC + 201, 50, 107, false, 0, 0},
+		{7 * ms, cli, srv, fsm.ACK, isnC + 201, isnS + 51, 0, 108, false, 0, 0},
+		{8 * ms, cli, srv, fsm.FIN | fsm.ACK, isnC + 201, isnS + 51, 0, 109, false, 0, 0},
+		{9 * ms, srv, cli, fsm.FIN | fsm.ACK, isnS + 51, isnC + 202, 0, 110, false, 0, 0},
+		{10 * ms, cli, srv, fsm.ACK, isnC + 202, isnS + 52, 0, 111, false, 0, 0},
 	}
 }
 
@@ -127,16 +134,25 @@ func TestEveryPacketCapturedTwice(t *testing.T) {
 }
 
 func dataSegment(at time.Duration, ident uint64, noTS bool) wire {
-	return wire{at, cli, srv, fsm.PSH | fsm.ACK, 1001, 5001, 100, ident, noTS}
+	return wire{at, cli, srv, fsm.PSH | fsm.ACK, 1001, 5001, 100, ident, noTS, 0, 0}
 }
 
 // established is a connection in ESTABLISHED, caught mid-stream.
 func established() []wire {
-	return []wire{{0, srv, cli, fsm.ACK, 5001, 1001, 0, 1, false}}
+	return []wire{{0, srv, cli, fsm.ACK, 5001, 1001, 0, 1, false, 0, 0}}
 }
 
-func TestRetransmissionsAreNotDuplicates(t *testing.T) {
-	ms := time.Millisecond
+// TestCopiesAndSendings feeds scripts of one connection, caught
+// mid-stream, and counts the segments taken for copies: only those the
+// capture proves copies (DuplicateWindow's rules 1 and 2; rule 3:
+// TestDataCopyAtOnePoint).
+func TestCopiesAndSendings(t *testing.T) {
+	ms, us := time.Millisecond, time.Microsecond
+	// ack is a pure ACK of the server with the given Ident.
+	ack := func(at time.Duration, ackNo uint32, ident uint64) wire {
+		return wire{at, srv, cli, fsm.ACK, 5001, ackNo, 0, ident, false, 0, 0}
+	}
+	numbered := func(w wire, id uint16) wire { w.ipid = id; return w }
 	for _, tc := range []struct {
 		name string
 		ws   []wire
@@ -145,45 +161,63 @@ func TestRetransmissionsAreNotDuplicates(t *testing.T) {
 		// The sender's repeat 200 ms later (an RTO) with a new TSval, and
 		// so a new Ident.
 		{"RTO with a new TSval", []wire{dataSegment(10*ms, 7, false), dataSegment(210*ms, 8, false)}, 0},
-		// The same Ident, the window apart and more (times are compared to
-		// the microsecond): a sender without timestamps or IPv4
-		// identification repeats the packet as it was.
-		{"same Ident after the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms+DuplicateWindow+time.Microsecond, 7, true)}, 0},
-		{"same Ident at the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms+DuplicateWindow, 7, true)}, 1},
-		{"same Ident, earlier by the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms-DuplicateWindow, 7, true)}, 1},
-		{"same Ident, earlier by more", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms-DuplicateWindow-time.Microsecond, 7, true)}, 0},
-		// A fast retransmission 300 µs later that the fingerprint cannot
-		// tell from the original (its TSval has not moved on): the
-		// duplicate ACKs between give it away.
-		{"fast retransmit after duplicate ACKs", []wire{
+		// Rule 1: the same packet on another interface, within the window
+		// (times are compared to the microsecond), in either order.
+		{"copy elsewhere after the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms, 7, true).copyAt(10*ms + DuplicateWindow + us)}, 0},
+		{"copy elsewhere at the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms, 7, true).copyAt(10*ms + DuplicateWindow)}, 1},
+		{"copy elsewhere, earlier by the window", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms, 7, true).copyAt(10*ms - DuplicateWindow)}, 1},
+		{"copy elsewhere, earlier by more", []wire{dataSegment(10*ms, 7, true), dataSegment(10*ms, 7, true).copyAt(10*ms - DuplicateWindow - us)}, 0},
+		// Whatever the peer sent in between.
+		{"copy elsewhere after duplicate ACKs", []wire{
 			dataSegment(10*ms, 7, false),
-			{10*ms + 100*time.Microsecond, srv, cli, fsm.ACK, 5001, 1001, 0, 20, false},
-			{10*ms + 150*time.Microsecond, srv, cli, fsm.ACK, 5001, 1001, 0, 21, false},
-			{10*ms + 200*time.Microsecond, srv, cli, fsm.ACK, 5001, 1001, 0, 22, false},
-			dataSegment(10*ms+300*time.Microsecond, 7, false),
-		}, 0},
-		// A peer's ACK that is not a loss signal (it acknowledges new data)
-		// between a segment and its copy does not hide the copy.
-		{"copy after a new ACK", []wire{
-			dataSegment(10*ms, 7, false),
-			{10*ms + 1*time.Microsecond, srv, cli, fsm.ACK, 5001, 1101, 0, 20, false},
-			dataSegment(10*ms+2*time.Microsecond, 7, false),
+			ack(10*ms+100*us, 1001, 20), ack(10*ms+150*us, 1001, 21),
+			dataSegment(10*ms, 7, false).copyAt(10*ms + 200*us),
 		}, 1},
-		// Without timestamps any segment of the peer in between counts: a
-		// host answering each segment with a RST sends identical RSTs.
+		// At one point, a segment identical to one before is sent again:
+		// a fast retransmission whose TSval has not moved on...
+		{"fast retransmit at one point", []wire{
+			dataSegment(10*ms, 7, false),
+			ack(10*ms+100*us, 1001, 20), ack(10*ms+150*us, 1001, 21), ack(10*ms+200*us, 1001, 22),
+			dataSegment(10*ms, 7, false).againAt(10*ms + 300*us),
+		}, 0},
+		// ... three identical duplicate ACKs back to back, from a sender
+		// with identification 0 (or over IPv6) and no SACK ...
+		{"identical duplicate ACKs at one point", []wire{
+			ack(10*ms, 1001, 20), ack(10*ms+20*us, 1001, 20), ack(10*ms+40*us, 1001, 20), ack(10*ms+60*us, 1001, 20),
+		}, 0},
+		// ... a RST for each of two segments ...
 		{"identical RSTs answering two segments", []wire{
-			{10 * ms, srv, cli, fsm.PSH | fsm.ACK, 5001, 1001, 10, 30, true},
-			{10*ms + 50*time.Microsecond, cli, srv, fsm.RST, 1001, 0, 0, 40, true},
-			{10*ms + 60*time.Microsecond, srv, cli, fsm.FIN | fsm.ACK, 5011, 1001, 0, 31, true},
-			{10*ms + 110*time.Microsecond, cli, srv, fsm.RST, 1001, 0, 0, 40, true},
+			{10 * ms, srv, cli, fsm.PSH | fsm.ACK, 5001, 1001, 10, 30, true, 0, 0},
+			{10*ms + 50*us, cli, srv, fsm.RST, 1001, 0, 0, 40, true, 0, 0},
+			{10*ms + 110*us, cli, srv, fsm.RST, 1001, 0, 0, 40, true, 0, 0},
 		}, 0},
-		{"a RST and its copy", []wire{
-			{10 * ms, srv, cli, fsm.PSH | fsm.ACK, 5001, 1001, 10, 30, true},
-			{10*ms + 50*time.Microsecond, cli, srv, fsm.RST, 1001, 0, 0, 40, true},
-			{10*ms + 51*time.Microsecond, cli, srv, fsm.RST, 1001, 0, 0, 40, true},
+		{"a RST and its copy elsewhere", []wire{
+			{10 * ms, srv, cli, fsm.PSH | fsm.ACK, 5001, 1001, 10, 30, true, 0, 0},
+			{10*ms + 50*us, cli, srv, fsm.RST, 1001, 0, 0, 40, true, 0, 0},
+			{10*ms + 51*us, cli, srv, fsm.RST, 1001, 0, 0, 40, true, 1, 0},
 		}, 1},
+		// Rule 2: a sender that numbers its packets (1000, then 1001) does
+		// not send 1001 twice.
+		{"numbered sender, one identification twice at one point", []wire{
+			numbered(ack(10*ms, 1001, 19), 1000), numbered(ack(10*ms+10*us, 1001, 20), 1001), numbered(ack(10*ms+10*us, 1001, 20), 1001),
+		}, 1},
+		// A sender seen with one identification only might write it into
+		// every packet (scapy writes 1).
+		{"one identification, sender not seen numbering", []wire{
+			numbered(ack(10*ms, 1001, 20), 1), numbered(ack(10*ms+10*us, 1001, 20), 1),
+		}, 0},
+		{"numbered sender, identification 0", []wire{
+			numbered(ack(10*ms, 1001, 19), 1000), ack(10*ms+10*us, 1001, 20), ack(10*ms+20*us, 1001, 20),
+		}, 0},
+		// A duplicate ACK sent twice, and each sending copied at another
+		// point (a router's two interfaces): the sendings count, the
+		// copies do not.
+		{"sent twice, each copied elsewhere", []wire{
+			ack(10*ms, 1001, 20), ack(10*ms, 1001, 20).copyAt(10*ms + 20*us),
+			ack(10*ms+76*us, 1001, 20), ack(10*ms, 1001, 20).copyAt(10*ms + 96*us),
+		}, 2},
 		// Segments the decoder did not make have no Ident.
-		{"no Ident", []wire{dataSegment(10*ms, 0, false), dataSegment(10*ms, 0, false)}, 0},
+		{"no Ident", []wire{dataSegment(10*ms, 0, false), dataSegment(10*ms, 0, false).copyAt(10 * ms)}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb, conns := run(t, append(established(), tc.ws...))
@@ -220,7 +254,7 @@ func TestNoIdentNoDuplicate(t *testing.T) {
 func TestDuplicateOnlyAmongRecentSegments(t *testing.T) {
 	ws := established()
 	for i := range recentPerSide + 1 {
-		ws = append(ws, wire{time.Duration(i) * time.Microsecond, cli, srv, fsm.PSH | fsm.ACK, uint32(1001 + 10*i), 5001, 10, uint64(100 + i), false})
+		ws = append(ws, wire{time.Duration(i) * time.Microsecond, cli, srv, fsm.PSH | fsm.ACK, uint32(1001 + 10*i), 5001, 10, uint64(100 + i), false, 0, 0})
 	}
 	ws = append(ws, ws[2].copyAt(10*time.Microsecond), ws[1].copyAt(11*time.Microsecond))
 	tb, _ := run(t, ws)
@@ -238,10 +272,43 @@ func TestDuplicateDoesNotAllocate(t *testing.T) {
 	orig := dataSegment(time.Millisecond, 7, false).seg()
 	tb.Add(orig)
 	cp := *orig
+	cp.Tap++ // captured on another interface
 	if allocs := testing.AllocsPerRun(100, func() { tb.Add(&cp) }); allocs != 0 {
 		t.Errorf("a copy costs %v allocations", allocs)
 	}
 	if tb.Stats.Duplicates != 101 {
 		t.Errorf("%d duplicates, want 101", tb.Stats.Duplicates)
+	}
+}
+
+// TestDataCopyAtOnePoint: rule 3. Data repeated at the same point within
+// dataCopyWindow, with nothing from the peer in between, cannot have been
+// sent again: no loss signal came back, and no timer fires so soon. Later,
+// or after a segment of the peer, it can; pure ACKs and SYNs are never
+// taken by this rule.
+func TestDataCopyAtOnePoint(t *testing.T) {
+	us := time.Microsecond
+	data := wholeConnection()[3]
+	peer := wire{data.at + 100*us, srv, cli, fsm.ACK, isnS + 1, isnC + 1, 0, 50, false, 0, 0}
+	pureACK := wholeConnection()[7]
+	syn := wholeConnection()[0]
+	for _, tc := range []struct {
+		name string
+		ws   []wire
+		dups int
+	}{
+		{"data at the window", []wire{data, data.againAt(data.at + dataCopyWindow)}, 1},
+		{"data earlier by the window", []wire{data, data.againAt(data.at - dataCopyWindow)}, 1},
+		{"data after the window", []wire{data, data.againAt(data.at + dataCopyWindow + us)}, 0},
+		{"data after a segment of the peer", []wire{data, peer, data.againAt(data.at + 200*us)}, 0},
+		{"a pure ACK", []wire{pureACK, pureACK.againAt(pureACK.at + 10*us)}, 0},
+		{"a SYN", []wire{syn, syn.againAt(10 * us)}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb, _ := run(t, tc.ws)
+			if tb.Stats.Duplicates != tc.dups {
+				t.Errorf("%d duplicates, want %d", tb.Stats.Duplicates, tc.dups)
+			}
+		})
 	}
 }

@@ -169,8 +169,9 @@ type Conn struct {
 	// and code, however many segments showed it (see CodeCount).
 	Violations uint32
 	// Duplicates counts copies of segments already seen (the same packet
-	// captured again on another interface: see DuplicateWindow). They are
-	// not in Packets, Bytes or Timeline and never reach the state machine.
+	// captured again, as a rule on another interface: see DuplicateWindow).
+	// They are not in Packets, Bytes or Timeline and never reach the state
+	// machine.
 	Duplicates uint32
 	// Refused says, for each side, that it left SYN-SENT for CLOSED on a
 	// RST: its connection attempt was refused. Aborted says an endpoint

@@ -129,6 +129,20 @@ type Segment struct {
 	// more than one: its VLAN tags and the tunnel it was carried in. The
 	// same 4-tuple in two zones is two connections.
 	Zone Zone
+	// Tap is a fingerprint of where the capture saw the packet: the
+	// interface and direction the link header or the file records (the
+	// interface index and packet type of a Linux cooked header, a pcapng
+	// interface and its epb_flags direction), the link-layer addresses
+	// (an Ethernet frame's two MAC addresses) and the IP TTL or hop
+	// limit, which a router on the capturing host lowers. One packet
+	// captured at two points (two interfaces of "any", the way out and
+	// the way in of loopback, both sides of a router) differs in it; two
+	// packets a sender sent one after the other along one path do not.
+	// Zero for segments not made by the decoder.
+	Tap uint32
+	// IPID is the IPv4 identification field; zero for IPv6. A sender that
+	// numbers its packets gives a packet it sends again a new one.
+	IPID uint16
 	// TTL is the IPv4 TTL or IPv6 hop limit the packet was captured with;
 	// 0 when unknown. One sender's packets along one path arrive with one
 	// TTL: a segment with another was most likely not built by the

@@ -14,18 +14,18 @@ import (
 )
 
 // duplicated runs, through a table into sink, a SYN captured twice (the
-// copy 3 µs later, as "any" records it) and an unanswered SYN on another
-// 4-tuple captured once.
+// copy 3 µs later on another interface, as "any" records it) and an
+// unanswered SYN on another 4-tuple captured once.
 func duplicated(sink flow.Sink) {
 	t0 := time.Unix(1700000000, 0)
 	tb := flow.NewTable(flow.Config{Timeline: true}, sink)
-	syn := func(at time.Duration, src string, ident uint64) *fsm.Segment {
+	syn := func(at time.Duration, src string, ident uint64, tap uint32) *fsm.Segment {
 		return &fsm.Segment{Time: t0.Add(at), Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort("10.0.0.2:80"),
-			Seq: 100, Flags: fsm.SYN, Window: 1000, Ident: ident}
+			Seq: 100, Flags: fsm.SYN, Window: 1000, Ident: ident, Tap: tap}
 	}
-	tb.Add(syn(0, "10.0.0.1:40000", 7))
-	tb.Add(syn(3*time.Microsecond, "10.0.0.1:40000", 7))
-	tb.Add(syn(time.Millisecond, "10.0.0.3:40000", 8))
+	tb.Add(syn(0, "10.0.0.1:40000", 7, 1))
+	tb.Add(syn(3*time.Microsecond, "10.0.0.1:40000", 7, 2))
+	tb.Add(syn(time.Millisecond, "10.0.0.3:40000", 8, 1))
 	tb.Close()
 }
 

@@ -80,9 +80,12 @@ func fuzzSegments(data []byte) []fsm.Segment {
 			seg.Malformed = fsm.Malformed(b[0] >> 4 & 7)
 		}
 		if b[0]&0x80 != 0 {
-			// A fingerprint, as the decoder gives: the same bytes twice in
-			// a row are a copy of one packet (flow.DuplicateWindow).
+			// A fingerprint, as the decoder gives, and one of two capture
+			// points, picked by the bit the fingerprint leaves out: two
+			// records in a row that differ in that bit alone are one
+			// packet seen at two points, a copy (flow.DuplicateWindow).
 			seg.Ident = binary.BigEndian.Uint64(b[1:9]) | 1
+			seg.Tap = uint32(b[8]&1) + 1
 		}
 		segs = append(segs, seg)
 	}
