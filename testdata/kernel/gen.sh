@@ -32,6 +32,8 @@ ALL_SCENARIOS=(
 	loss zero-window zero-window-fin zero-window-fin-fits keepalive
 	syn-dropped peer-vanishes server-lost
 	syn-flood close-wait-leak client-never-reads
+	rst-race-after-close data-crossing-rst rst-crossing fin-crossing-rst
+	synack-lost-at-client
 )
 
 die() {
@@ -83,8 +85,10 @@ DRIVER=$WORK/driver
 # Scenarios. load_scenario sets:
 #   FAMILY 4|6, SPORT (server / end b port), CPORT (client / end a port;
 #   with CONNS > 1 the first of CONNS client ports CPORT, CPORT+1, ...),
-#   MODE cs (client + server drivers) | pair-open | pair-close | self (one
-#   socket in a connects to itself: SPORT = CPORT, BE = AE),
+#   MODE cs (client + server drivers) | pair-open | pair-close | pair-race
+#   (both ends in one process; at its STEP delay a queue on a's path to b,
+#   see race_queue) | self (one socket in a connects to itself: SPORT =
+#   CPORT, BE = AE),
 #   CAPNS, CAPIF (namespace and interface of the capture: b's veth-b, or a's
 #   lo for MODE self),
 #   DESC_A, DESC_B, DESC_EXPECT (header comments),
@@ -96,12 +100,15 @@ DRIVER=$WORK/driver
 #   match the tcpdump filter AWAIT, at most AWAITMAX seconds after READY:
 #   see await_capture),
 #   SNAPLEN (tcpdump -s; "" = tcpdump's default),
-#   STEPS (MODE cs: "who:step ...", see on_step).
+#   STEPS (MODE cs: "who:step ...", see on_step),
+#   SHAPE (check_shape: the packets the capture must hold, see shape).
 load_scenario() {
 	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0 CAPNS=$NSB CAPIF=veth-b
-	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1 AWAIT="" AWAITN=0 AWAITMAX=10
+	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1 AWAIT="" AWAITN=0 AWAITMAX=10 SHAPE=""
 	# Filters for AWAIT: a's bare SYNs; b's pure ACKs without data.
 	local syn_a="src host $A4 and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
+	# The handshake and the hello/world exchange, as shape writes them.
+	local HELLO_SHAPE="aS bS. a. a.(6) b. b.(6) a."
 	local ack_b="src host $B4 and tcp[tcpflags] == tcp-ack and ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) == 0"
 	case $NAME in
 	close-client-first) SPORT=9001 CPORT=40001 ;;
@@ -156,6 +163,30 @@ load_scenario() {
 		;;
 	close-wait-leak) SPORT=9026 CPORT=42600 CONNS=4 CHECK=check_close_wait_leak ;;
 	client-never-reads) SPORT=9027 CPORT=40027 SNAPLEN=128 CHECK=check_client_never_reads ;;
+	# Races (driver/race.go): segments of a that cross a RST of b. Each
+	# capture starts with the handshake and the hello/world exchange; then
+	# a's first segment, which reaches b at once, and b's ACK of it; then
+	# what b does, and what a had queued before it knew.
+	rst-race-after-close)
+		SPORT=9028 CPORT=40028 MODE=pair-race CHECK=check_shape ATTEMPTS=3
+		SHAPE="$HELLO_SHAPE a.(7) b. bR. a.(7) bR a.(7) bR a.(7) bR a.(7) bR"
+		;;
+	data-crossing-rst)
+		SPORT=9029 CPORT=40029 MODE=pair-race CHECK=check_shape ATTEMPTS=3
+		SHAPE="$HELLO_SHAPE a.(7) b. b.(4) bR. a.(7) bR a.(7) bR a.(7) bR a.(7) bR a. bR"
+		;;
+	rst-crossing)
+		SPORT=9030 CPORT=40030 MODE=pair-race CHECK=check_shape ATTEMPTS=3
+		SHAPE="$HELLO_SHAPE a.(7) b. bR. aR."
+		;;
+	fin-crossing-rst)
+		SPORT=9031 CPORT=40031 MODE=pair-race CHECK=check_shape ATTEMPTS=3
+		SHAPE="$HELLO_SHAPE a.(7) b. bR. aF. bR"
+		;;
+	# b's SYN-ACK is dropped in a's INPUT (after the capture point): a sends
+	# its SYN again 1 s later. The snapshot once that SYN is in the capture
+	# (the next is due 1 s later).
+	synack-lost-at-client) SPORT=9032 CPORT=40032 AWAIT=$syn_a AWAITN=2 CHECK=check_synack_lost ;;
 	*) die "no such scenario: $NAME" ;;
 	esac
 	if [[ $FAMILY == 4 ]]; then
@@ -330,6 +361,36 @@ load_scenario() {
 			done
 		)
 		;;
+	rst-race-after-close)
+		DESC_A="client: connect, $hello, TCP_NODELAY, then 5 writes \"data 1\"..\"data 5\" at once; the first reaches b, the others wait in a's queue (tbf) and cross b's RST; the RST closes a (ECONNRESET), close()"
+		DESC_B="server: listen, accept, $shello, close() with \"data 1\" unread: RST; the kernel answers each later segment with a RST (SEQ = its ACK)"
+		DESC_EXPECT="a CLOSED, b CLOSED (only the listener)"
+		EXPECT="$listen"
+		;;
+	data-crossing-rst)
+		DESC_A="client: connect, $hello, TCP_NODELAY, then 5 writes at once (the first reaches b, the others wait in a's queue); gets \"bye\", ACKs it (the ACK queues behind the data); the RST closes a (ECONNRESET), close()"
+		DESC_B="server: listen, accept, $shello, read \"data 1\", send \"bye\", close() with SO_LINGER {1,0}: RST; the kernel answers each later segment with a RST (SEQ = its ACK)"
+		DESC_EXPECT="a CLOSED, b CLOSED (only the listener)"
+		EXPECT="$listen"
+		;;
+	rst-crossing)
+		DESC_A="client: connect, $hello, send \"data 1\" (it empties a's queue's token bucket), close() with SO_LINGER {1,0}: its RST waits in the queue"
+		DESC_B="server: listen, accept, $shello, read \"data 1\", close() with SO_LINGER {1,0} microseconds after a: its RST reaches a, which has no socket; a's RST reaches b, which has none either"
+		DESC_EXPECT="a CLOSED, b CLOSED (only the listener)"
+		EXPECT="$listen"
+		;;
+	fin-crossing-rst)
+		DESC_A="client: connect, $hello, send \"data 1\", shutdown(SHUT_WR): the FIN waits in a's queue; b's RST closes a in FIN-WAIT-1 (ECONNRESET), close()"
+		DESC_B="server: listen, accept, $shello, read \"data 1\", close() with SO_LINGER {1,0}: RST; the kernel answers a's FIN, which comes after, with a RST (SEQ = its ACK)"
+		DESC_EXPECT="a CLOSED, b CLOSED (only the listener)"
+		EXPECT="$listen"
+		;;
+	synack-lost-at-client)
+		DESC_A="client: non-blocking connect(); iptables in a's INPUT drops b's SYN-ACKs (the capture has them), so it sends its SYN again after 1 s, still SYN-SENT"
+		DESC_B="server: listen, never accept(); its SYN-ACK retransmissions (and answers to the SYN again) are dropped in b's OUTPUT (not in the capture)"
+		DESC_EXPECT="a SYN-SENT, b SYN-RECEIVED (a request socket)"
+		EXPECT="$la SYN-SENT"$'\n'"$listen"$'\n'"$lb SYN-RECEIVED"
+		;;
 	client-never-reads)
 		DESC_A="client: connect (SO_RCVBUF 16 KiB), never read"
 		DESC_B="server: listen (SO_SNDBUF 32 KiB), accept, write until the send buffer is full and the window zero, wait 1.5 s (zero-window probes), close(): FIN queued behind unsent data"
@@ -490,6 +551,25 @@ setup_scenario() {
 		# Give up after ~3 s of retransmissions (per namespace; default 15).
 		ip netns exec "$NSA" sysctl -qw net.ipv4.tcp_retries2=3 >/dev/null
 		;;
+	rst-race-after-close | data-crossing-rst | rst-crossing | fin-crossing-rst)
+		# Each write of a is a segment of its own, however long the one
+		# before it waits in the queue (autocorking would make the next
+		# writes one segment, sent when the one before has left), and no
+		# tail loss probe sends one again ~2 ms after the last (the RST
+		# comes microseconds after the writes, but a busy host may be slower).
+		ip netns exec "$NSA" sysctl -qw net.ipv4.tcp_autocorking=0 net.ipv4.tcp_early_retrans=0 >/dev/null
+		;;
+	synack-lost-at-client)
+		# b's SYN-ACK is lost after the capture point: a never gets it.
+		ip netns exec "$NSA" iptables -A INPUT -p tcp --sport "$SPORT" --tcp-flags SYN,ACK SYN,ACK -j DROP
+		# Only b's first SYN-ACK reaches the wire: its retransmissions (1 s)
+		# and its answer to a's SYN sent again would come around the time
+		# of that SYN, in either order, and the capture would end with a
+		# SYN-ACK whose loss no observer can see.
+		ip netns exec "$NSB" iptables -A OUTPUT -p tcp --sport "$SPORT" --tcp-flags SYN,ACK SYN,ACK \
+			-m limit --limit 1/hour --limit-burst 1 -j ACCEPT
+		ip netns exec "$NSB" iptables -A OUTPUT -p tcp --sport "$SPORT" --tcp-flags SYN,ACK SYN,ACK -j DROP
+		;;
 	syn-flood)
 		# No SYN cookies (a new namespace has 1: cookies once the request
 		# queue is full): a SYN the listener cannot queue is dropped.
@@ -517,6 +597,20 @@ on_step() {
 		;;
 	*) fail "no step $1 in $NAME" ;;
 	esac
+}
+
+# race_queue: the queue on a's path to b of the race scenarios. On the veth
+# a segment is received in the softirq that sends it, so none is ever in
+# flight; a token bucket (tbf) on veth-a holds each segment of a that finds
+# it empty until enough tokens have come: at 24 kbit/s (3 octets a
+# millisecond) and a bucket of 100 octets, a's first segment (73 octets on
+# the wire: "data 1\n" with timestamps) passes at once, each later one
+# waits ~25 ms more, so the segments queued behind it are in flight while
+# b's segments reach a at once. Frames over 100 octets would be dropped:
+# after the hello/world exchange a sends none. It is put on after the
+# exchange (the driver's STEP delay) and goes with the namespace.
+race_queue() {
+	ip netns exec "$NSA" tc qdisc add dev veth-a root tbf rate 24kbit burst 100 limit 10000
 }
 
 # driver NAME NETNS ARGS...: start a driver (NETNS "" = this namespace, pinned to CPU 0).
@@ -642,6 +736,59 @@ check_self_connect() {
 	}
 	END {
 		if (NR < 3) bad = "fewer than 3 packets"
+		if (bad != "") print "  " bad > "/dev/stderr"
+		exit bad != ""
+	}'
+}
+
+# shape FILE: the packets of FILE in the README's notation, one word each:
+# the sender (a or b), S F R for SYN FIN RST, "." for ACK, "(n)" for n
+# octets of payload: "aS bS. a. a.(6) ...". (No PSH: whether it is set
+# depends on how writes meet segments.)
+shape() {
+	fields "$1" | awk -F, -v a="$A4" -v a6="$A6" '
+	{
+		w = ($1 == a || $2 == a6) ? "a" : "b"
+		if ($3 == 1) w = w "S"
+		if ($5 == 1) w = w "F"
+		if ($6 == 1) w = w "R"
+		if ($4 == 1) w = w "."
+		if ($9 > 0) w = w "(" $9 ")"
+		out = out (NR > 1 ? " " : "") w
+	}
+	END { print out }'
+}
+
+# The packets are exactly SHAPE, and each RST of b without ACK (the
+# kernel's answer to a segment for a connection it no longer has) has the
+# SEQ of the ACK of a's segment just before it (RFC 9293 §3.10.7.1).
+check_shape() {
+	local got
+	got=$(shape "$1")
+	echo "  shape: $got"
+	[[ $got == "$SHAPE" ]] || { echo "  expected: $SHAPE" >&2; return 1; }
+	fields "$1" | awk -F, -v b="$B4" '
+	$1 == b && $6 == 1 && $4 == 0 && $7 != lastack { bad = 1 }
+	$1 != b { lastack = $8 }
+	END { exit bad }' || { echo "  a RST of b does not have the SEQ of the ACK it answers" >&2; return 1; }
+}
+
+# a's SYN, b's SYN-ACK of it, and a's SYN again (at least once; the capture
+# stops once it is in, ~1 s before the next is due), with the one ISN, each
+# at least 0.8 s after the packet before it.
+check_synack_lost() {
+	tshark -r "$1" -T fields -E separator=, -e frame.time_relative -e ip.src -e tcp.flags.syn -e tcp.flags.ack \
+		-e tcp.flags.fin -e tcp.flags.reset -e tcp.seq_raw -e tcp.ack_raw -e tcp.len 2>/dev/null |
+		awk -F, -v a="$A4" -v b="$B4" '
+	$5 != 0 || $6 != 0 || $9 != 0 || $3 != 1 { bad = "a packet other than a SYN or SYN-ACK" }
+	NR == 1 { isn = $7; if ($2 != a || $4 != 0) bad = "the first packet is not a bare SYN of a" }
+	NR == 2 && !($2 == b && $4 == 1 && $8 == (isn + 1) % 4294967296) { bad = "the second packet is not the SYN-ACK of that SYN" }
+	NR > 2 && !($2 == a && $4 == 0 && $7 == isn) { bad = "after the SYN-ACK, a packet other than a SYN of a with its ISN" }
+	NR > 2 && $1 - last < 0.8 { bad = "a SYN less than 0.8 s after the packet before it" }
+	{ last = $1 }
+	END {
+		if (bad == "" && NR < 3) bad = "no SYN after the SYN-ACK"
+		printf "  tshark: %d packets\n", NR
 		if (bad != "") print "  " bad > "/dev/stderr"
 		exit bad != ""
 	}'
@@ -932,6 +1079,13 @@ run_attempt() {
 		kill -USR1 "${DRIVERS[0]}"
 		wait_for "$ATT/pair.out" '^FIN-QUEUED' 10 || fail "shutdowns not issued"
 		wait_for "$ATT/pair.out" '^READY' 15 || fail "no close"
+		;;
+	pair-race)
+		driver pair "" -role pair -netns-a "$NSA" -netns-b "$NSB" -a "$AE" -b "$BE"
+		wait_for "$ATT/pair.out" '^STEP delay' 10 || fail "no connection"
+		race_queue
+		kill -USR1 "${DRIVERS[0]}"
+		wait_for "$ATT/pair.out" '^READY' 15 || fail "no race"
 		;;
 	self)
 		driver client "$NSA" -role client -local "$AE" -peer "$AE"

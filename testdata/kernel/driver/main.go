@@ -7,19 +7,23 @@
 // socket operation (bind to a fixed port, shutdown(SHUT_WR), close, SO_LINGER
 // {1,0}, a non-blocking connect that is left in SYN-SENT, ...) is exactly the
 // one the scenario names. The scenarios of the kernel under stress (loss,
-// zero windows, keep-alives, ...) are in stress.go.
+// zero windows, keep-alives, ...) are in stress.go, the races (segments
+// crossing a RST, a lost SYN-ACK) in race.go.
 //
 // Roles:
 //
 //	-role server   run inside the server namespace (ip netns exec NS driver ...)
 //	-role client   run inside the client namespace (self-connect*: -peer is
 //	               -local, the socket connects to itself)
-//	-role pair     both ends in one process (simultaneous-open and
-//	               simultaneous-close): each socket is created inside its own
-//	               namespace with setns(2) on a dedicated thread, and the two
-//	               connect()s or shutdown()s are then issued back to back from
-//	               one thread, microseconds apart, so that the kernel arms the
-//	               two SYN or FIN retransmission timers in the same timer tick.
+//	-role pair     both ends in one process (simultaneous-open,
+//	               simultaneous-close, the races of race.go): each socket is
+//	               created inside its own namespace with setns(2) on a
+//	               dedicated thread, and the two connect()s or shutdown()s are
+//	               then issued back to back from one thread, microseconds
+//	               apart, so that the kernel arms the two SYN or FIN
+//	               retransmission timers in the same timer tick (the races:
+//	               both ends act in the program's order, well within the
+//	               delay of the queue gen.sh puts on a's path).
 //
 // Protocol with the script, one line per event on stdout:
 //

@@ -118,17 +118,7 @@ func init() {
 	// The server listens but a firewall (gen.sh: iptables in b's INPUT)
 	// drops the client's SYNs: the client stays in SYN-SENT, retransmitting.
 	scenarios["syn-dropped"] = scenario{
-		client: func(e endpoint) {
-			fd, err := boundSocket(e.local, true)
-			check(err)
-			check(startConnect(fd, e.peer))
-			s, err := tcpState(fd)
-			check(err)
-			if s != tcpSynSent {
-				fatal(fmt.Errorf("state %s after connect, expected SYN-SENT", stateName(s)))
-			}
-			logf("connect() in progress: %s", stateName(s))
-		},
+		client: connectPending,
 		server: func(e endpoint) { e.listen() },
 	}
 
@@ -276,6 +266,21 @@ func init() {
 			closeFD(fd)
 		},
 	}
+}
+
+// connectPending issues a non-blocking connect() that nothing answers (the
+// SYN, or the SYN-ACK, is dropped): the socket stays in SYN-SENT and the
+// kernel sends its SYN again.
+func connectPending(e endpoint) {
+	fd, err := boundSocket(e.local, true)
+	check(err)
+	check(startConnect(fd, e.peer))
+	s, err := tcpState(fd)
+	check(err)
+	if s != tcpSynSent {
+		fatal(fmt.Errorf("state %s after connect, expected SYN-SENT", stateName(s)))
+	}
+	logf("connect() in progress: %s", stateName(s))
 }
 
 // portPlus is ap with its port increased by i: the i-th client of the
