@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"net/netip"
 	"testing"
 
 	"tcpflow-fsm/fsm"
@@ -14,20 +15,33 @@ type zseg struct {
 	seq, ack uint32
 	n        int
 	zeroWin  bool
+	bad      fsm.Malformed
 }
 
-// zeekOf feeds the segments to a Zeek model, client A.
+// zeekOf feeds the segments to a Zeek model: A is 10.0.0.1:40000, B is
+// 10.0.0.2:80, a likely server port.
 func zeekOf(segs []zseg) *Zeek {
+	return zeekPorts(40000, 80, segs)
+}
+
+// zeekPorts is zeekOf with A and B on the given ports. ISNs near 2^32
+// make every scenario cross the wrap.
+func zeekPorts(portA, portB uint16, segs []zseg) *Zeek {
 	isn := [2]uint32{0xFFFFFFF0, 0x10000}
+	addr := [2]netip.AddrPort{
+		netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), portA),
+		netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), portB),
+	}
 	var z Zeek
 	for _, s := range segs {
 		win := uint16(1000)
 		if s.zeroWin || s.flags&fsm.RST != 0 {
 			win = 0
 		}
-		seg := fsm.Segment{Flags: s.flags, Seq: fsm.Seq(isn[s.from] + s.seq), Ack: fsm.Seq(isn[s.from^1] + s.ack),
-			PayloadLen: s.n, Window: win}
-		z.update(s.from, s.from == fsm.A, &seg)
+		seg := fsm.Segment{Src: addr[s.from], Dst: addr[s.from^1], Flags: s.flags,
+			Seq: fsm.Seq(isn[s.from] + s.seq), Ack: fsm.Seq(isn[s.from^1] + s.ack),
+			PayloadLen: s.n, Captured: s.n, Window: win, Malformed: s.bad}
+		z.update(s.from, &seg)
 	}
 	return &z
 }
@@ -108,9 +122,10 @@ func TestZeekConnStateAndHistory(t *testing.T) {
 		{"mid-stream", "OTH", "Dd", []zseg{dataA, dataB}},
 		// Originator SYN then RST with no answer: RSTOS0.
 		{"SYN then RST", "RSTOS0", "SR", []zseg{syn, {from: a, flags: fsm.RST, seq: 1}}},
-		// The responder's SYN,ACK, then its RST, and no SYN from the
-		// originator: RSTRH.
-		{"SYN,ACK then RST", "RSTRH", "hr", []zseg{{from: b, flags: fsm.SYN | fsm.ACK, ack: 1}, {from: b, flags: fsm.RST, seq: 1}}},
+		// A SYN,ACK from port 80 first: Zeek takes its sender for the
+		// responder (^), then its RST, and no SYN from the originator:
+		// RSTRH.
+		{"SYN,ACK then RST", "RSTRH", "^hr", []zseg{{from: b, flags: fsm.SYN | fsm.ACK, ack: 1}, {from: b, flags: fsm.RST, seq: 1}}},
 		// Originator SYN then FIN, no SYN,ACK: SH.
 		{"SYN then FIN", "SH", "SF", []zseg{syn, {from: a, flags: fsm.FIN | fsm.ACK, seq: 1, ack: 1}}},
 		// A SYN with FIN: q (multi-flag), once.
