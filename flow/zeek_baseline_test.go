@@ -112,7 +112,7 @@ func TestZeekBaselines(t *testing.T) {
 			key += " verify"
 		}
 		if _, ok := conns[key]; !ok {
-			conns[key] = zeekReplay(t, filepath.Join("zeek", b.file), b.verify)
+			conns[key] = zeekReplay(t, filepath.Join(corpusDir, "zeek", b.file), b.verify)
 		}
 		c := findConn(conns[key], b.orig, b.resp)
 		if c == nil {
@@ -135,11 +135,11 @@ func TestZeekBaselines(t *testing.T) {
 	}
 }
 
-// zeekReplay reads a corpus capture into a table and returns its
-// connections.
-func zeekReplay(t *testing.T, file string, verify bool) []*flow.Conn {
+// zeekReplay reads a capture into a table, checking TCP checksums if
+// verify, and returns its connections.
+func zeekReplay(t *testing.T, path string, verify bool) []*flow.Conn {
 	t.Helper()
-	rd, err := capture.Open(filepath.Join(corpusDir, file))
+	rd, err := capture.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,3 +151,119 @@ func TestZeekScaledLetters(t *testing.T) {
 		t.Errorf("history %q, want ShADTT", got)
 	}
 }
+
+// Zeek's originator is the first packet's sender unless that packet is no
+// bare SYN and its source port is a likely server port (WantConnection),
+// and the roles swap later on a SYN answering a first SYN,ACK and on an
+// ACK or data after one. Each case below says which rule applies.
+func TestZeekOriginator(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		portA, portB uint16
+		state, hist  string
+		orig         fsm.Side
+		segs         []zseg
+	}{
+		// A client on port 1001, below its server's 5999: the SYN's
+		// sender is the originator whatever the ports.
+		{"low-port client, unanswered", 1001, 5999, "S0", "S", a, []zseg{syn, syn}},
+		{"low-port client, refused", 1001, 5999, "REJ", "Sr", a,
+			[]zseg{syn, {from: b, flags: fsm.RST | fsm.ACK, ack: 1}}},
+		{"low-port client, SYN then its RST", 1001, 5999, "RSTOS0", "SR", a,
+			[]zseg{syn, {from: a, flags: fsm.RST, seq: 1}}},
+		// Data first from port 80 to 40000: the sender is taken for the
+		// responder, '^' first.
+		{"mid-stream from the server port", 40000, 80, "OTH", "^dD", a, []zseg{dataB, dataA}},
+		// Both ports likely (443 and 80): flipped only when the first
+		// packet is no SYN and its source port is the lower.
+		{"both likely, lower port first", 443, 80, "OTH", "^dD", a, []zseg{dataB, dataA}},
+		{"both likely, higher port first", 443, 80, "OTH", "Dd", a, []zseg{dataA, dataB}},
+		// A SYN,ACK first, both ports likely: not flipped at once, but at
+		// the ACK after it, and written as if flipped from the start.
+		{"SYN,ACK then ACK, both likely", 443, 80, "S1", "^hA", a,
+			[]zseg{{from: b, flags: fsm.SYN | fsm.ACK, ack: 1}, ack3}},
+		// A SYN,ACK first on ports no script names: its sender stays the
+		// originator, alone it is OTH.
+		{"lone SYN,ACK, unknown ports", 40000, 5999, "OTH", "H", b,
+			[]zseg{{from: b, flags: fsm.SYN | fsm.ACK, ack: 1}}},
+		// Then the SYN it answers: the two were captured reversed, so the
+		// roles swap at the SYN, whose letter is already written as the
+		// responder's.
+		{"SYN after its SYN,ACK, unknown ports", 40000, 5999, "S1", "Hs^A", a,
+			[]zseg{{from: b, flags: fsm.SYN | fsm.ACK, ack: 1}, syn, ack3}},
+	} {
+		z := zeekPorts(tc.portA, tc.portB, tc.segs)
+		if o, _ := z.Originator(); o != tc.orig {
+			t.Errorf("%s: originator %v, want %v", tc.name, o, tc.orig)
+		}
+		if got := z.History(a); got != tc.hist {
+			t.Errorf("%s: history %q, want %q", tc.name, got, tc.hist)
+		}
+		if got := z.ConnState(a); got != tc.state {
+			t.Errorf("%s: conn_state %s, want %s", tc.name, got, tc.state)
+		}
+	}
+}
+
+// Content gaps, bad checksums, zero windows and retransmissions, by
+// Zeek's rules (TCPSessionAdapter.cc Process; TCP_Reassembler.cc
+// AckReceived, Undelivered, Gap).
+func TestZeekGapsChecksumsWindows(t *testing.T) {
+	est := []zseg{syn, synack, ack3, dataA, ackA}
+	for _, tc := range []struct {
+		name, state, hist string
+		segs              []zseg
+	}{
+		// A's octets 7-12 never captured, 13-18 captured, B acknowledges
+		// 19: one hole below the ACK, one G.
+		{"hole below an ACK", "S1", "ShADaG", append(est[:5:5],
+			zseg{from: a, flags: fsm.ACK, seq: 13, ack: 1, n: 6},
+			zseg{from: b, flags: fsm.ACK, seq: 1, ack: 19})},
+		// The hole filled before the ACK: no gap, but the filling data
+		// does not reach past the highest sent, so Zeek counts it a
+		// retransmission: T.
+		{"hole filled", "S1", "ShADaT", append(est[:5:5],
+			zseg{from: a, flags: fsm.ACK, seq: 13, ack: 1, n: 6},
+			zseg{from: a, flags: fsm.ACK, seq: 7, ack: 1, n: 6},
+			zseg{from: b, flags: fsm.ACK, seq: 1, ack: 19})},
+		// The missing octets acknowledged by a RST: its sender is no
+		// longer cleanly established, so no gap.
+		{"hole acknowledged by a RST", "RSTR", "ShADar", append(est[:5:5],
+			zseg{from: b, flags: fsm.RST | fsm.ACK, seq: 1, ack: 19})},
+		// Mid-stream: neither endpoint is established, gaps are not
+		// counted.
+		{"mid-stream hole", "OTH", "Dd", []zseg{dataA, {from: b, flags: fsm.ACK | fsm.PSH, seq: 1, ack: 50, n: 6}}},
+		// A bad checksum: C for the originator, the segment otherwise
+		// ignored, so nothing else happens: OTH.
+		{"bad checksum SYN", "OTH", "C", []zseg{{from: a, flags: fsm.SYN, bad: fsm.BadSum}}},
+		{"bad checksum SYN,ACK", "S0", "Sc", []zseg{syn, {from: b, flags: fsm.SYN | fsm.ACK, ack: 1, bad: fsm.BadSum}}},
+		// A zero window counts on a SYN too.
+		{"zero window SYN", "S0", "SW", []zseg{{from: a, flags: fsm.SYN, zeroWin: true}}},
+		// Zeek sets a SYN's sender's sequence space to end past the SYN's
+		// own data, so data on a SYN is taken for a retransmission: T.
+		{"data on the SYN", "S0", "ST", []zseg{{from: a, flags: fsm.SYN, n: 10}}},
+	} {
+		z := zeekOf(tc.segs)
+		if got := z.History(a); got != tc.hist {
+			t.Errorf("%s: history %q, want %q", tc.name, got, tc.hist)
+		}
+		if got := z.ConnState(a); got != tc.state {
+			t.Errorf("%s: conn_state %s, want %s", tc.name, got, tc.state)
+		}
+	}
+}
+
+// Gaps are log-scaled like retransmissions: G at the 1st and 10th.
+func TestZeekScaledGaps(t *testing.T) {
+	segs := []zseg{syn, synack, ack3}
+	for i := range uint32(12) {
+		// 6 octets sent, 6 skipped, each time acknowledged past both.
+		seq := 1 + 12*i
+		segs = append(segs,
+			zseg{from: a, flags: fsm.ACK, seq: seq + 6, ack: 1, n: 6},
+			zseg{from: b, flags: fsm.ACK, seq: 1, ack: seq + 12})
+	}
+	if got := zeekOf(segs).History(a); got != "ShADaGG" {
+		t.Errorf("history %q, want ShADaGG", got)
+	}
+}
