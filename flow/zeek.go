@@ -49,7 +49,7 @@ func (e *zeekEnd) clean() bool {
 // keeps them per role, not per endpoint (Connection::CheckHistory with the
 // responder's mask shifted), so they stay with the role across a flip.
 const (
-	hSYN uint16 = 1 << iota
+	hSYN uint8 = 1 << iota
 	hFIN
 	hRST
 	hData
@@ -63,81 +63,77 @@ const (
 // (init-bare.zeek tcp_max_above_hole_without_any_acks and
 // tcp_excessive_data_without_further_acks).
 const (
-	zTooLargeDelta   = 1 << 20
-	zMaxAboveHole    = 16384
-	zMaxUnacked      = 10 << 20
-	zMaxHoleyBlocks  = 1024 // ours: bounds memory; Zeek has no such cap
-	zMaxScaledCounts = math.MaxUint32
+	zTooLargeDelta  = 1 << 20
+	zMaxAboveHole   = 16384
+	zMaxUnacked     = 10 << 20
+	zMaxHoleyBlocks = 1024 // ours: bounds memory; Zeek has no such cap
 )
 
-// zeekEnd is what Zeek keeps of one endpoint for these two fields. Its
-// sequence numbers are relative to the endpoint's start (Zeek's StartSeq:
-// the ISN, or one before the first octet seen mid-stream), in 64 bits so
-// that a connection past 4 GiB keeps counting.
+// zeekEnd is what Zeek keeps of one endpoint for these two fields, in 32
+// bytes: a million connections may be tracked. Its sequence numbers are
+// relative to the endpoint's start (Zeek's StartSeq: the ISN, or one
+// before the first octet seen mid-stream), as Zeek compares them; Zeek
+// counts them in 64 bits, we modulo 2^32, which differs only where two
+// numbers compared lie 2^31 or more apart.
 type zeekEnd struct {
-	state, prev zeekState
-	// base and baseRel map a wire sequence number to a relative one:
-	// rel(x) = baseRel + (x - base) as a signed 32-bit step from base.
-	base    fsm.Seq
-	baseRel int64
-	last    int64 // one past the highest sequence number sent (LastSeq)
-	ack     int64 // the highest ACK the peer sent for our data (AckSeq)
-	// The relative sequence numbers of the last SYN, FIN (its end) and
-	// RST, which decide whether a repeat adds the letter again.
-	lastSYN, lastFIN, lastRST int64
-	finSeq                    int64 // one past the FIN, when fin
-	fin                       bool  // a FIN was sent (Zeek's FIN_cnt > 0)
+	start fsm.Seq // on the wire
+	last  fsm.Seq // one past the highest sequence number sent (LastSeq)
+	// The last SYN's and RST's sequence numbers, which decide whether a
+	// repeat adds the letter again. A FIN's is finSeq-1.
+	lastSYN, lastRST fsm.Seq
+	finSeq           fsm.Seq // one past the last FIN, when fin is set
 	// The reassembler's view of this endpoint's stream (TCP_Reassembler):
-	// all data below delivered is delivered or given up as a gap; nothing
-	// below trimmed is kept.
-	delivered, trimmed int64
-	skip               bool // the reassembler gave up (Zeek's skip_deliveries)
+	// all data below delivered is delivered or given up as a gap; the
+	// peer acknowledged all below trimmed (as far as the FIN), and nothing
+	// below it is kept. trimmed stands in for Zeek's AckSeq too, which
+	// differs from it only past a FIN and on a RST's ACK.
+	delivered, trimmed fsm.Seq
+	state, prev        zeekState
+	bits               uint8 // zFin, zSkip
 }
+
+// zeekEnd bits.
+const (
+	zFin  = 1 << iota // a FIN was sent (Zeek's FIN_cnt > 0)
+	zSkip             // the reassembler gave up (Zeek's skip_deliveries)
+)
+
+func (e *zeekEnd) has(bit uint8) bool { return e.bits&bit != 0 }
 
 // rel returns x relative to the endpoint's start.
-func (e *zeekEnd) rel(x fsm.Seq) int64 { return e.baseRel + int64(int32(x-e.base)) }
-
-// start returns the endpoint's start as a wire sequence number.
-func (e *zeekEnd) start() fsm.Seq { return e.base - fsm.Seq(uint32(e.baseRel)) }
+func (e *zeekEnd) rel(x fsm.Seq) fsm.Seq { return x - e.start }
 
 // initStart makes x the endpoint's start, with one past its last octet
-// last octets on (InitStartSeq, InitAckSeq and InitLastSeq together).
+// last octets on (Zeek's InitStartSeq, InitAckSeq and InitLastSeq).
 func (e *zeekEnd) initStart(x fsm.Seq, last uint32) {
-	e.base, e.baseRel = x, 0
-	e.ack = 0
-	e.last = int64(last)
-}
-
-// setLast records one past the highest sequence number sent, and moves
-// the mapping's base there so that the stream can run past 2^31.
-func (e *zeekEnd) setLast(x fsm.Seq) {
-	e.last = e.rel(x)
-	e.base, e.baseRel = x, e.last
+	e.start, e.last = x, fsm.Seq(last)
 }
 
 // size is Zeek's TCP_Endpoint::Size: the octets sent, from the highest
 // sequence number sent or acknowledged, without the SYN and FIN.
-func (e *zeekEnd) size(p *zeekEnd) int64 {
-	if e.prev == zSynSent && e.state == zReset && p.state == zInactive && e.ack > 1 {
+func (e *zeekEnd) size(p *zeekEnd) uint32 {
+	if e.prev == zSynSent && e.state == zReset && p.state == zInactive && e.trimmed.GreaterThan(1) {
 		return 0 // a half-open connection found and aborted
 	}
-	n := max(e.last, e.ack)
+	n := uint32(e.last.Max(e.trimmed))
 	if n > 0 {
 		n--
 	}
-	if e.fin && n > 0 {
+	if e.has(zFin) && n > 0 {
 		n--
 	}
 	return n
 }
 
 // zeekMore is what only some connections need: the counts of the
-// log-scaled letters and the reassembler's blocks above a hole.
+// log-scaled letters, the reassembler's blocks above a hole, and the
+// history past what Zeek.hist holds.
 type zeekMore struct {
 	counts [2]zeekCounts
 	// blocks are each side's octet ranges [from, to) received above its
-	// first hole, sorted and disjoint.
-	blocks [2][][2]int64
+	// first hole, relative, sorted and disjoint.
+	blocks [2][][2]fsm.Seq
+	hist   []byte
 }
 
 // zeekCounts counts one endpoint's log-scaled history letters. They belong
@@ -150,26 +146,44 @@ type scaledCount struct {
 	next uint8  // the letter is given again at the 10^next-th
 }
 
-// Zeek computes a connection's Zeek conn_state and history.
+// Zeek computes a connection's Zeek conn_state and history. It is 96
+// bytes, as the connections it belongs to are counted in millions.
 type Zeek struct {
-	// hist holds the history as Zeek writes it: each letter cased by its
-	// sender's role when written, and '^' where the roles were swapped.
-	hist []byte
 	more *zeekMore // nil until needed
 	ends [2]zeekEnd
+	// hist holds the history as Zeek writes it, its first len(hist)
+	// letters (the rest in more.hist): each letter cased by its sender's
+	// role when written, and '^' where the roles were swapped.
+	hist  [14]byte
+	nhist uint8
 	// seen holds the once-only letters given, per role: [0] originator.
-	seen [2]uint16
+	seen [2]uint8
 	// orig is Zeek's originator, decided by the first segment.
-	orig    fsm.Side
-	started bool
-	// partial and firstSeen are Zeek's is_partial and first_packet_seen
-	// (per role): a partial connection's first ACK is not a gap.
-	partial   bool
-	firstSeen [2]bool
+	orig fsm.Side
+	bits uint8 // zbStarted, zbPartial, zbFirstSeen<<role
+}
+
+// Zeek bits. zbPartial and zbFirstSeen are Zeek's is_partial and
+// first_packet_seen (per role): a partial connection's first ACK is not
+// a gap.
+const (
+	zbStarted = 1 << iota
+	zbPartial
+	zbFirstSeen // and zbFirstSeen<<1 for the responder
+)
+
+func (z *Zeek) has(bit uint8) bool { return z.bits&bit != 0 }
+
+func (z *Zeek) set(bit uint8, on bool) {
+	if on {
+		z.bits |= bit
+	} else {
+		z.bits &^= bit
+	}
 }
 
 // Originator returns Zeek's originator, and false before any segment.
-func (z *Zeek) Originator() (fsm.Side, bool) { return z.orig, z.started }
+func (z *Zeek) Originator() (fsm.Side, bool) { return z.orig, z.has(zbStarted) }
 
 func (z *Zeek) extra() *zeekMore {
 	if z.more == nil {
@@ -187,12 +201,40 @@ func (z *Zeek) add(side fsm.Side, letter byte) {
 	if side != z.orig {
 		letter += 'a' - 'A'
 	}
-	z.hist = append(z.hist, letter)
+	z.write(letter)
+}
+
+// write appends c to the history.
+func (z *Zeek) write(c byte) {
+	if int(z.nhist) < len(z.hist) {
+		z.hist[z.nhist] = c
+		z.nhist++
+		return
+	}
+	m := z.extra()
+	m.hist = append(m.hist, c)
+}
+
+// letters calls f with each letter of the history, in order, as long as
+// f returns true.
+func (z *Zeek) letters(f func(i int, c byte) bool) {
+	for i, c := range z.hist[:z.nhist] {
+		if !f(i, c) {
+			return
+		}
+	}
+	if z.more != nil {
+		for i, c := range z.more.hist {
+			if !f(len(z.hist)+i, c) {
+				return
+			}
+		}
+	}
 }
 
 // once writes letter the first time mask is seen from side's role, and
 // reports whether it had been seen before (TCP_Endpoint::CheckHistory).
-func (z *Zeek) once(side fsm.Side, mask uint16, letter byte) bool {
+func (z *Zeek) once(side fsm.Side, mask uint8, letter byte) bool {
 	r := z.role(side)
 	if z.seen[r]&mask != 0 {
 		return true
@@ -206,7 +248,7 @@ func (z *Zeek) once(side fsm.Side, mask uint16, letter byte) bool {
 // 10^9-th (Zeek's ScaledHistoryEntry, whose counts are 32 bits too).
 func (z *Zeek) scaled(side fsm.Side, which func(*zeekCounts) *scaledCount, letter byte) {
 	c := which(&z.extra().counts[side])
-	if c.n == zMaxScaledCounts {
+	if c.n == math.MaxUint32 {
 		return
 	}
 	c.n++
@@ -223,14 +265,19 @@ func zeroWinOf(c *zeekCounts) *scaledCount { return &c.zeroWin }
 func gapsOf(c *zeekCounts) *scaledCount    { return &c.gaps }
 func badSumOf(c *zeekCounts) *scaledCount  { return &c.badSum }
 
-// flip swaps the roles and writes '^' (Connection::FlipRoles). The once
-// masks stay with the roles and the endpoints keep their states, as in
-// Zeek, where the endpoints trade places and the masks do not.
-func (z *Zeek) flip() {
+// swapRoles swaps the roles: the endpoints keep their states and the once
+// masks stay with the roles, as in Zeek, where the endpoints trade places
+// and the masks do not.
+func (z *Zeek) swapRoles() {
 	z.orig ^= 1
-	z.hist = append(z.hist, '^')
-	z.firstSeen[0], z.firstSeen[1] = z.firstSeen[1], z.firstSeen[0]
-	z.partial = false
+	f := z.bits & (zbFirstSeen | zbFirstSeen<<1)
+	z.bits = z.bits&^(zbFirstSeen|zbFirstSeen<<1)&^zbPartial | f>>1&zbFirstSeen | f<<1&(zbFirstSeen<<1)
+}
+
+// flip swaps the roles and writes '^' (Connection::FlipRoles).
+func (z *Zeek) flip() {
+	z.swapRoles()
+	z.write('^')
 }
 
 // first decides Zeek's originator from a connection's first segment, sent
@@ -240,7 +287,8 @@ func (z *Zeek) flip() {
 // likely server port and the destination's is not, or when both are, the
 // segment is no SYN at all and the source port is the lower.
 func (z *Zeek) first(side fsm.Side, seg *fsm.Segment) {
-	z.started, z.orig = true, side
+	z.orig = side
+	z.set(zbStarted, true)
 	// Each reassembler starts at relative sequence number 1, the first
 	// octet after the SYN.
 	for i := range z.ends {
@@ -261,7 +309,7 @@ func (z *Zeek) first(side fsm.Side, seg *fsm.Segment) {
 
 // update applies one segment sent by side, as Zeek's TCP analyzer does.
 func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
-	if !z.started {
+	if !z.has(zbStarted) {
 		z.first(side, seg)
 	}
 	if seg.Malformed&fsm.BadSum != 0 {
@@ -279,11 +327,11 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 
 	// SetPartialStatus: a connection is partial unless each role's first
 	// segment is a SYN (the originator's a bare one).
-	if r := z.role(side); !z.firstSeen[r] {
+	if seen := uint8(zbFirstSeen << z.role(side)); !z.has(seen) {
 		if isOrig {
-			z.partial = !syn || ack
-		} else if !z.partial {
-			z.partial = !syn
+			z.set(zbPartial, !syn || ack)
+		} else if !z.has(zbPartial) {
+			z.set(zbPartial, !syn)
 		}
 	}
 
@@ -292,10 +340,10 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 	if rst {
 		segLen -= n
 	}
-	onePast := seg.Seq.Add(uint32(segLen))
 	z.initEndpoint(e, syn, seg.Seq, uint32(segLen))
 	relSeq := e.rel(seg.Seq)
-	underflow := relSeq < 0
+	onePast := relSeq.Add(uint32(segLen))
+	underflow := relSeq.LessThan(0)
 
 	// History letters (update_history).
 	switch bits := btoi(syn) + btoi(fin) + btoi(rst); {
@@ -316,11 +364,9 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 		e.lastSYN = relSeq
 	case fin:
 		// A FIN's sequence number is taken at the end of its data.
-		at := relSeq + int64(n)
-		if z.once(side, hFIN, 'F') && at != e.lastFIN {
+		if z.once(side, hFIN, 'F') && relSeq.Add(uint32(n)) != e.finSeq-1 {
 			z.add(side, 'F')
 		}
-		e.lastFIN = at
 	case rst:
 		if z.once(side, hRST, 'R') && relSeq != e.lastRST {
 			z.add(side, 'R')
@@ -337,38 +383,35 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 		z.scaled(side, zeroWinOf, 'W')
 	}
 	if fin {
-		e.fin = true
-		e.finSeq = relSeq + int64(segLen)
+		e.bits |= zFin
+		e.finSeq = onePast
 	}
 
-	// The ACK: it starts the peer's sequence space if the peer has sent
-	// nothing, else it advances the peer's acknowledged point (not on a
-	// RST, whose ACK Zeek does not trust).
-	relAck := int64(0)
+	// The ACK, relative to the peer's start: it starts the peer's
+	// sequence space if the peer has sent nothing.
+	relAck := fsm.Seq(0)
 	if ack {
 		if p.state == zInactive {
 			relAck = 1
 			p.initStart(seg.Ack-1, 0)
-		} else if relAck = p.rel(seg.Ack); relAck < 0 {
+		} else if relAck = p.rel(seg.Ack); relAck.LessThan(0) {
 			relAck = 0 // Zeek's TCP_ack_underflow_or_misorder
-		} else if !rst && relAck > p.ack && !(seg.Ack == 0 && relAck-p.ack > zTooLargeDelta) {
-			p.ack = relAck
 		}
 	}
 
 	// Retransmitted payload: data not reaching past what was sent
 	// (update_last_seq).
-	delta := e.rel(onePast) - e.last
+	delta := int32(onePast - e.last)
 	switch {
 	case (syn || rst) && (delta > zTooLargeDelta || delta < -zTooLargeDelta):
 		// An implausible jump on a SYN or RST: not trusted.
 	case fin && e.last == 1:
 		// Only the SYN seen so far: take the FIN's word, even backwards.
-		e.setLast(onePast)
+		e.last = onePast
 	case e.state == zReset:
 		// Nothing after a RST is trusted.
 	case delta > 0:
-		e.setLast(onePast)
+		e.last = onePast
 	case n > 0:
 		z.scaled(side, rxmitOf, 'T')
 	}
@@ -387,9 +430,9 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 		if syn {
 			from++
 		}
-		z.sent(side, from, from+int64(n))
+		z.sent(side, from, from.Add(uint32(n)))
 	}
-	z.firstSeen[z.role(side)] = true
+	z.bits |= zbFirstSeen << z.role(side)
 }
 
 // afterSynAck swaps the roles when a connection that began with the
@@ -399,22 +442,22 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 // had been swapped from the start, "^h", as Zeek's baselines show.
 func (z *Zeek) afterSynAck(side fsm.Side, syn, rst, ack bool, n int) {
 	o, r := &z.ends[z.orig], &z.ends[z.orig^1]
-	if syn || rst || (!ack && n == 0) || o.state != zSynAckSent || r.state != zInactive {
+	if syn || rst || (!ack && n == 0) || o.state != zSynAckSent || r.state != zInactive || z.more != nil {
 		return
 	}
-	for _, h := range z.hist {
+	for _, h := range z.hist[:z.nhist] {
 		if h != 'H' {
 			return
 		}
 	}
 	z.seen[1], z.seen[0] = z.seen[0], 0
-	for i := range z.hist {
-		z.hist[i] = 'h'
+	k := z.nhist
+	z.nhist = 0
+	z.write('^')
+	for range k {
+		z.write('h')
 	}
-	z.hist = slices.Insert(z.hist, 0, '^')
-	z.orig ^= 1
-	z.firstSeen[0], z.firstSeen[1] = z.firstSeen[1], z.firstSeen[0]
-	z.partial = false
+	z.swapRoles()
 	// The SYN,ACK's sender, now the responder, is established, as when
 	// the ports flip the roles before its SYN,ACK is read.
 	o.prev, o.state = zInactive, zEstablished
@@ -435,7 +478,7 @@ func (z *Zeek) initEndpoint(e *zeekEnd, syn bool, seq fsm.Seq, segLen uint32) {
 			e.initStart(seq-1, 1)
 		}
 	case zSynSent, zSynAckSent:
-		if syn && seq != e.start() {
+		if syn && seq != e.start {
 			e.initStart(seq, segLen)
 		}
 	case zEstablished, zPartial:
@@ -472,10 +515,9 @@ func (z *Zeek) step(side fsm.Side, f fsm.Flags, n int) {
 				if !ack && p.state == zSynAckSent {
 					// A SYN answering the SYN,ACK captured before it: the
 					// two were reversed, so the roles are too.
-					z.partial = false
 					z.flip()
 					set(p, zEstablished)
-					z.firstSeen[0] = true
+					z.bits |= zbFirstSeen
 				}
 				if p.state == zSynSent {
 					set(p, zEstablished)
@@ -495,8 +537,8 @@ func (z *Zeek) step(side fsm.Side, f fsm.Flags, n int) {
 				// An ACK of the SYN before the SYN,ACK: not mid-stream.
 			case ack && p.state == zEstablished:
 				set(e, zEstablished) // its SYN was not captured
-				z.partial = false
-				z.firstSeen[z.role(side)] = true
+				z.set(zbPartial, false)
+				z.bits |= zbFirstSeen << z.role(side)
 			default:
 				set(e, zPartial)
 			}
@@ -531,84 +573,94 @@ func (z *Zeek) step(side fsm.Side, f fsm.Flags, n int) {
 
 // sent gives octets [from, to) of side's stream to its reassembler
 // (TCP_Reassembler::DataSent and Reassembler::NewBlock): what the peer
-// already acknowledged, or what lies below the trimmed point, is dropped;
-// what reaches the first hole's edge is delivered with whatever it joins.
-func (z *Zeek) sent(side fsm.Side, from, to int64) {
+// already acknowledged is dropped; what reaches the delivered edge is
+// delivered with whatever it joins; the rest waits above the hole.
+func (z *Zeek) sent(side fsm.Side, from, to fsm.Seq) {
 	e := &z.ends[side]
-	if e.skip {
+	if e.has(zSkip) {
 		return
 	}
-	from = max(from, e.ack, e.trimmed)
-	if to <= from {
+	from = from.Max(e.trimmed)
+	if !from.LessThan(to) {
 		return
 	}
-	if from <= e.delivered {
-		e.delivered = max(e.delivered, to)
-		if z.more == nil {
-			return
+	if from.LessThanEq(e.delivered) {
+		e.delivered = e.delivered.Max(to)
+		if z.more != nil {
+			z.more.blocks[side] = e.join(z.more.blocks[side])
 		}
-		blocks := z.more.blocks[side]
-		for len(blocks) > 0 && blocks[0][0] <= e.delivered {
-			e.delivered = max(e.delivered, blocks[0][1])
-			blocks = blocks[1:]
-		}
-		z.more.blocks[side] = blocks
 		return
 	}
-	// Above a hole: kept until the hole is filled or acknowledged.
 	m := z.extra()
-	m.blocks[side] = insertRange(m.blocks[side], from, to)
-	blocks := m.blocks[side]
-	var held int64
+	blocks := insertRange(m.blocks[side], from, to)
+	m.blocks[side] = blocks
+	var held uint32
 	for _, b := range blocks {
-		held += b[1] - b[0]
+		held += b[1].Sub(b[0])
 	}
 	// Zeek gives up on a stream that piles data above a hole with none
-	// of it acknowledged, or too much data unacknowledged; we also give
-	// up on too many holes, to bound memory.
-	if e.ack <= 1 && blocks[len(blocks)-1][1]-e.delivered > zMaxAboveHole ||
+	// of it acknowledged, or too much unacknowledged; we also give up on
+	// too many holes, to bound memory.
+	if e.trimmed.LessThanEq(1) && blocks[len(blocks)-1][1].Sub(e.delivered) > zMaxAboveHole ||
 		held > zMaxUnacked || len(blocks) > zMaxHoleyBlocks {
 		m.blocks[side] = nil
-		e.skip = true
+		e.bits |= zSkip
 	}
+}
+
+// join delivers the blocks that the delivered edge reaches, and returns
+// the rest.
+func (e *zeekEnd) join(blocks [][2]fsm.Seq) [][2]fsm.Seq {
+	for len(blocks) > 0 && blocks[0][0].LessThanEq(e.delivered) {
+		e.delivered = e.delivered.Max(blocks[0][1])
+		blocks = blocks[1:]
+	}
+	return blocks
 }
 
 // insertRange adds [from, to) to sorted disjoint ranges, merging.
-func insertRange(rs [][2]int64, from, to int64) [][2]int64 {
+func insertRange(rs [][2]fsm.Seq, from, to fsm.Seq) [][2]fsm.Seq {
 	i := 0
-	for i < len(rs) && rs[i][1] < from {
+	for i < len(rs) && rs[i][1].LessThan(from) {
 		i++
 	}
 	j := i
-	for j < len(rs) && rs[j][0] <= to {
-		from, to = min(from, rs[j][0]), max(to, rs[j][1])
+	for j < len(rs) && rs[j][0].LessThanEq(to) {
+		from, to = minSeq(from, rs[j][0]), to.Max(rs[j][1])
 		j++
 	}
-	return slices.Replace(rs, i, j, [2]int64{from, to})
+	return slices.Replace(rs, i, j, [2]fsm.Seq{from, to})
 }
 
-// acked applies the peer's acknowledgment up to relative sequence number
-// up (exclusive) to side's stream (TCP_Reassembler::AckReceived and
+func minSeq(a, b fsm.Seq) fsm.Seq {
+	if a.LessThan(b) {
+		return a
+	}
+	return b
+}
+
+// acked applies the peer's acknowledgment of side's stream up to relative
+// sequence number up (exclusive) (TCP_Reassembler::AckReceived and
 // Undelivered): every hole below it is a content gap, counted in the
 // history when both endpoints are cleanly established or closing.
-func (z *Zeek) acked(side fsm.Side, up int64) {
+func (z *Zeek) acked(side fsm.Side, up fsm.Seq) {
 	e, p := &z.ends[side], &z.ends[side^1]
-	if e.fin && up >= e.finSeq {
+	if e.has(zFin) && up.GreaterThanEq(e.finSeq) {
 		up = e.finSeq - 1 // the FIN is no data
 	}
-	if up <= e.trimmed {
+	if up.LessThanEq(e.trimmed) {
 		return
 	}
 	e.trimmed = up
-	if up <= e.delivered {
+	if up.LessThanEq(e.delivered) {
 		return
 	}
-	if up <= 2 && z.partial {
+	if up.LessThanEq(2) && z.has(zbPartial) {
 		// A partial connection's numbering was guessed: its first ACK
 		// says nothing about missing data.
 		return
 	}
-	if e.skip {
+	if e.has(zSkip) {
 		e.delivered = up
 		return
 	}
@@ -619,18 +671,14 @@ func (z *Zeek) acked(side fsm.Side, up int64) {
 	}
 	if z.more != nil {
 		blocks := z.more.blocks[side]
-		for len(blocks) > 0 && blocks[0][0] < up {
+		for len(blocks) > 0 && blocks[0][0].LessThan(up) {
 			gap()
-			e.delivered = max(e.delivered, blocks[0][1])
-			blocks = blocks[1:]
-			for len(blocks) > 0 && blocks[0][0] <= e.delivered {
-				e.delivered = max(e.delivered, blocks[0][1])
-				blocks = blocks[1:]
-			}
+			e.delivered = blocks[0][0]
+			blocks = e.join(blocks)
 		}
 		z.more.blocks[side] = blocks
 	}
-	if up > e.delivered {
+	if e.delivered.LessThan(up) {
 		gap()
 		e.delivered = up
 	}
@@ -647,26 +695,33 @@ func btoi(b bool) int {
 // was Zeek's originator when they were written, lower case for the
 // responder's, '^' where Zeek swapped the roles. The argument is unused:
 // the case follows Zeek's originator (see Originator), not our client.
-func (z *Zeek) History(fsm.Side) string { return string(z.hist) }
+func (z *Zeek) History(fsm.Side) string { return string(z.AppendHistory(nil, 0)) }
 
 // AppendHistory appends the history to b. The side argument is unused, as
 // in History.
-func (z *Zeek) AppendHistory(b []byte, _ fsm.Side) []byte { return append(b, z.hist...) }
+func (z *Zeek) AppendHistory(b []byte, _ fsm.Side) []byte {
+	b = append(b, z.hist[:z.nhist]...)
+	if z.more != nil {
+		b = append(b, z.more.hist...)
+	}
+	return b
+}
 
 // OnlyResets reports whether the history is RSTs and nothing else ('^'
 // aside).
 func (z *Zeek) OnlyResets() bool {
-	resets := false
-	for _, h := range z.hist {
-		switch h {
+	resets, others := false, false
+	z.letters(func(_ int, c byte) bool {
+		switch c {
 		case 'r', 'R':
 			resets = true
 		case '^':
 		default:
-			return false
+			others = true
 		}
-	}
-	return resets
+		return !others
+	})
+	return resets && !others
 }
 
 // ConnState returns Zeek's conn_state, in Zeek's derivation order
@@ -686,7 +741,7 @@ func (z *Zeek) ConnState(fsm.Side) string {
 		return "RSTR"
 	case o.state == zReset:
 		if r.state.inactive() {
-			if rstos0(z.hist) {
+			if z.rstos0() {
 				return "RSTOS0"
 			}
 			return "OTH"
@@ -712,22 +767,23 @@ func (z *Zeek) ConnState(fsm.Side) string {
 	return "OTH"
 }
 
-// rstos0 matches Zeek's /^\^?S[^HAFGIQ]*R.*/: the originator's SYN, then
-// its RST with none of H A F G I Q between.
-func rstos0(h []byte) bool {
-	if len(h) > 0 && h[0] == '^' {
-		h = h[1:]
-	}
-	if len(h) == 0 || h[0] != 'S' {
-		return false
-	}
-	for _, c := range h[1:] {
-		switch c {
-		case 'R':
+// rstos0 matches the history against Zeek's /^\^?S[^HAFGIQ]*R.*/: the
+// originator's SYN, then its RST with none of H A F G I Q between.
+func (z *Zeek) rstos0() bool {
+	match := false
+	z.letters(func(i int, c byte) bool {
+		switch {
+		case i == 0 && c == '^':
 			return true
-		case 'H', 'A', 'F', 'G', 'I', 'Q':
+		case i == 0 || i == 1 && z.hist[0] == '^':
+			return c == 'S'
+		case c == 'R':
+			match = true
+			return false
+		case c == 'H', c == 'A', c == 'F', c == 'G', c == 'I', c == 'Q':
 			return false
 		}
-	}
-	return false
+		return true
+	})
+	return match
 }

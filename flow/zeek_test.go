@@ -2,6 +2,7 @@ package flow
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"tcpflow-fsm/fsm"
@@ -265,5 +266,36 @@ func TestZeekScaledGaps(t *testing.T) {
 	}
 	if got := zeekOf(segs).History(a); got != "ShADaGG" {
 		t.Errorf("history %q, want ShADaGG", got)
+	}
+}
+
+// A history longer than the 14 letters kept in place goes on in the part
+// allocated when needed, and reads whole.
+func TestZeekLongHistory(t *testing.T) {
+	// The originator's SYN, then 15 RSTs, each at a new sequence number:
+	// an R each (a RST repeats its letter when its sequence number
+	// changes). Still RSTOS0: no H A F G I Q between S and R.
+	segs := []zseg{syn}
+	for i := range uint32(15) {
+		segs = append(segs, zseg{from: a, flags: fsm.RST, seq: 1 + i})
+	}
+	z := zeekOf(segs)
+	want := "S" + strings.Repeat("R", 15)
+	if got := z.History(a); got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if got := string(z.AppendHistory([]byte("x"), a)); got != "x"+want {
+		t.Errorf("AppendHistory %q, want %q", got, "x"+want)
+	}
+	if got := z.ConnState(a); got != "RSTOS0" {
+		t.Errorf("conn_state %s, want RSTOS0", got)
+	}
+	if z.OnlyResets() {
+		t.Error("OnlyResets with a SYN in the history")
+	}
+	// A lone RST from port 80: flipped, "^r", and only resets.
+	z = zeekOf([]zseg{{from: b, flags: fsm.RST, seq: 1}})
+	if got := z.History(a); got != "^r" || !z.OnlyResets() {
+		t.Errorf("history %q, OnlyResets %v; want ^r, true", got, z.OnlyResets())
 	}
 }
