@@ -299,3 +299,28 @@ func TestZeekLongHistory(t *testing.T) {
 		t.Errorf("history %q, OnlyResets %v; want ^r, true", got, z.OnlyResets())
 	}
 }
+
+// FuzzZeek feeds the model arbitrary segments: it must not panic, write
+// only Zeek's history letters, and name only Zeek's conn_state values.
+func FuzzZeek(f *testing.F) {
+	f.Add([]byte{0, 0x02, 0, 0, 1, 0x12, 0, 1, 0, 0x10, 1, 1, 0, 0x18, 13, 5})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var segs []zseg
+		for ; len(data) >= 4; data = data[4:] {
+			segs = append(segs, zseg{from: fsm.Side(data[0] & 1), flags: fsm.Flags(data[1]),
+				seq: uint32(data[2]) * 7, ack: uint32(data[3]) * 7, n: int(data[2]>>4) * 3,
+				zeroWin: data[0]&2 != 0, bad: fsm.Malformed(data[0]>>2&1) * fsm.BadSum})
+		}
+		z := zeekPorts(uint16(len(segs))*997, 80, segs)
+		for _, c := range z.History(a) {
+			if !strings.ContainsRune("^SHADFRIQTWGCshadfriqtwgc", c) {
+				t.Fatalf("history %q has %q", z.History(a), c)
+			}
+		}
+		switch s := z.ConnState(a); s {
+		case "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH":
+		default:
+			t.Fatalf("conn_state %q", s)
+		}
+	})
+}
