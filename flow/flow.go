@@ -552,6 +552,9 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 	if c != nil && c.dups.copyOf(c.sideOf(src), seg) {
 		c.Duplicates++
 		t.Stats.Duplicates++
+		if seg.Malformed&fsm.BadOffset == 0 {
+			c.Zeek.update(c.sideOf(src), seg) // Zeek sees a copy as a retransmission
+		}
 		return
 	}
 	if c != nil {
@@ -612,9 +615,10 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 	if evs != 0 {
 		t.emitSegEvents(c, &t.cur)
 	}
-	if seg.Malformed&(fsm.BadOffset|fsm.BadSum) == 0 {
-		client, _ := c.Client()
-		c.Zeek.update(side, side == client, seg)
+	// Zeek's model sees what Zeek would: segments with a bad checksum too
+	// (it counts them), not those whose header cannot be read.
+	if seg.Malformed&fsm.BadOffset == 0 {
+		c.Zeek.update(side, seg)
 	}
 	t.lend(c)
 	t.emit(c, c.FSM.Step(side, seg))
