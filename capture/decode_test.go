@@ -255,24 +255,25 @@ func decodeCases(t testing.TB) []decodeCase {
 	udp.SetNetworkLayerForChecksum(ip4)
 	udp4 := serialize(t, ip4, udp, gopacket.Payload(seq(10)))
 	icmp4 := patch(udp4, 9, 1)
+	// A GRE header of version 5, made of the UDP header's ports.
 	gre4 := patch(udp4, 9, 47)
 	udp6 := ipv6Ext(t, layers.IPProtocolUDP, make([]byte, 16))
 	icmp6 := ipv6Ext(t, layers.IPProtocolICMPv6, make([]byte, 16))
 	arp := ethRaw(0x0806, make([]byte, 28))
 
-	return []decodeCase{
+	cases := []decodeCase{
 		// Link types.
 		{"ethernet", LinkTypeEthernet, ether(t, layers.EthernetTypeIPv4, v4syn), 0, seg(v4SYN()), nil},
 		{"ethernet-ipv6", LinkTypeEthernet, ether(t, layers.EthernetTypeIPv6, v6syn), 0, seg(v6SYN()), nil},
 		{"ethernet-padding", LinkTypeEthernet, padded, 0, &ackSeg, nil},
-		{"vlan", LinkTypeEthernet, ethRaw(0x8100, vlanTag(0x0800, 42), v4syn), 0, seg(v4SYN()), nil},
-		{"qinq", LinkTypeEthernet, ethRaw(0x88a8, vlanTag(0x8100, 7), vlanTag(0x86dd, 42), v6syn), 0, seg(v6SYN()), nil},
+		{"vlan", LinkTypeEthernet, ethRaw(0x8100, vlanTag(0x0800, 42), v4syn), 0, zoned(v4SYN(), fsm.Zone{VLAN: [2]uint16{42}}), nil},
+		{"qinq", LinkTypeEthernet, ethRaw(0x88a8, vlanTag(0x8100, 7), vlanTag(0x86dd, 42), v6syn), 0, zoned(v6SYN(), fsm.Zone{VLAN: [2]uint16{7, 42}}), nil},
 		{"mpls", LinkTypeEthernet, ethRaw(0x8847, []byte{0, 1, 0, 64}, []byte{0, 2, 1, 64}, v4syn), 0, seg(v4SYN()), nil},
 		{"pppoe", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0, 0x21}, v4syn), 0, seg(v4SYN()), nil},
 		{"pppoe-ipv6", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0, 0x57}, v6syn), 0, seg(v6SYN()), nil},
 		{"pppoe-lcp", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0xc0, 0x21}, make([]byte, 10)), 0, nil, []string{"not_tcp/other_ethertype"}},
 		{"sll", LinkTypeLinuxSLL, cat(sll(0x0800), v4syn), 0, seg(v4SYN()), nil},
-		{"sll-vlan", LinkTypeLinuxSLL, cat(sll(0x8100), vlanTag(0x86dd, 5), v6syn), 0, seg(v6SYN()), nil},
+		{"sll-vlan", LinkTypeLinuxSLL, cat(sll(0x8100), vlanTag(0x86dd, 5), v6syn), 0, zoned(v6SYN(), fsm.Zone{VLAN: [2]uint16{5}}), nil},
 		{"sll2", LinkTypeLinuxSLL2, cat(sll2(0x86dd), v6syn), 0, seg(v6SYN()), nil},
 		{"sll2-ipv4", LinkTypeLinuxSLL2, cat(sll2(0x0800), v4syn), 0, seg(v4SYN()), nil},
 		{"null-le-ipv4", LinkTypeNull, cat(afLE(2), v4syn), 0, seg(v4SYN()), nil},
@@ -309,7 +310,8 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"802.3-llc", LinkTypeEthernet, ethRaw(46, make([]byte, 46)), 0, nil, []string{"not_tcp/llc"}},
 		{"udp", LinkTypeRaw, udp4, 0, nil, []string{"not_tcp/udp"}},
 		{"icmp", LinkTypeRaw, icmp4, 0, nil, []string{"not_tcp/icmp"}},
-		{"gre", LinkTypeRaw, gre4, 0, nil, []string{"not_tcp/other_ip_protocol"}},
+		{"gre-version-5", LinkTypeRaw, gre4, 0, nil, []string{"dropped/unsupported_tunnel"}},
+		{"esp", LinkTypeRaw, patch(udp4, 9, 50), 0, nil, []string{"not_tcp/other_ip_protocol"}},
 		{"udp6", LinkTypeRaw, udp6, 0, nil, []string{"not_tcp/udp"}},
 		{"icmp6", LinkTypeRaw, icmp6, 0, nil, []string{"not_tcp/icmpv6"}},
 		{"esp6", LinkTypeRaw, esp, 0, nil, []string{"not_tcp/other_ip_protocol"}},
@@ -360,6 +362,8 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"tcp-bad-wscale-length", LinkTypeRaw, mssThen([]byte{3, 4}), 0, &mssOnly, []string{"note/bad_tcp_option_length"}},
 		{"tcp-option-eol", LinkTypeRaw, mssThen([]byte{0, 3, 3, 9}), 0, &mssOnly, nil},
 	}
+	cases = append(cases, linkCases(t)...)
+	return append(cases, tunnelCases(t)...)
 }
 
 func TestDecode(t *testing.T) {
@@ -503,6 +507,7 @@ func TestReasonAndKindNames(t *testing.T) {
 	// The names are part of the report's schema: they must not change.
 	want := "truncated_link_header unsupported_link_type truncated_ip_header bad_ip_version bad_ip_header_length " +
 		"ip_length_below_headers ipv4_fragment ipv6_fragment ipv6_extension_chain truncated_tcp_header " +
+		"truncated_tunnel_header unsupported_tunnel tunnel_nesting_too_deep nflog_without_packet wlan_encrypted wlan_unsupported_frame " +
 		"presumed_tso bad_tcp_data_offset bad_tcp_checksum ip_length_exceeds_frame truncated_tcp_options " +
 		"tcp_options_overrun bad_tcp_option_length timestamp_out_of_range"
 	var names []string
