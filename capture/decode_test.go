@@ -569,7 +569,7 @@ func FuzzDecode(f *testing.F) {
 	stale := fsm.Segment{
 		Time: time.Unix(1, 0), Src: netip.MustParseAddrPort("192.0.2.1:9"), Dst: netip.MustParseAddrPort("[2001:db8::9]:9"),
 		Seq: 0xdeadbeef, Ack: 0xfeedface, Flags: 0xff, Window: 0xffff, PayloadLen: 1 << 20, Captured: 1 << 20,
-		Malformed: 0xff, Ident: 0xdeadbeef,
+		Malformed: 0xff, Ident: 0xdeadbeef, Zone: fsm.Zone{VLAN: [2]uint16{9, 9}, Tunnel: fsm.TunnelGeneve, TunnelID: 9},
 		Opts: fsm.Options{MSS: 9, HasMSS: true, WScale: 9, HasWScale: true, SACKPermitted: true, HasTimestamps: true,
 			TSVal: 9, TSEcr: 9, HasFastOpen: true, NSACK: 4, SACK: [4]fsm.SACKBlock{{Left: 1, Right: 2}, {Left: 3, Right: 4}, {Left: 5, Right: 6}, {Left: 7, Right: 8}}},
 	}
@@ -617,6 +617,15 @@ func FuzzDecode(f *testing.F) {
 			if !s.Src.IsValid() || !s.Dst.IsValid() || s.Src.Addr().Is4() != s.Dst.Addr().Is4() || s.Src.Addr().Zone() != "" {
 				t.Fatalf("bad addresses %v > %v", s.Src, s.Dst)
 			}
+			// A zone's tags fill from the outermost, hold 12-bit IDs, and
+			// its tunnel identity fits the tunnel's field.
+			z := s.Zone
+			maxID := map[fsm.Tunnel]uint32{fsm.NoTunnel: 0, fsm.TunnelIPIP: 0, fsm.TunnelGRE: 1<<32 - 1,
+				fsm.TunnelVXLAN: 1<<24 - 1, fsm.TunnelGeneve: 1<<24 - 1, fsm.TunnelERSPAN: 1<<10 - 1}
+			limit, known := maxID[z.Tunnel]
+			if z.VLAN[0] > 4095 || z.VLAN[1] > 4095 || (z.VLAN[0] == 0 && z.VLAN[1] != 0) || !known || z.TunnelID > limit {
+				t.Fatalf("bad zone %+v", z)
+			}
 		}
 		after := d.Stats()
 		if after.Packets != before.Packets+1 {
@@ -642,10 +651,26 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 	d := NewDecoder()
 	p := &Packet{LinkType: LinkTypeEthernet, Data: ether(t, layers.EthernetTypeIPv4, ipv4TCP(t, syn(), nil))}
 	p6 := &Packet{LinkType: LinkTypeLinuxSLL2, Data: cat(sll2(0x86dd), ipv6Ext(t, layers.IPProtocolIPv6HopByHop, cat(optsHeader(layers.IPProtocolTCP), tcpBytes(t, sack(t), nil))))}
+	// Through tunnels and radio headers too.
+	var more []*Packet
+	for _, tc := range decodeCases(t) {
+		switch tc.name {
+		case "vxlan", "gre-teb-vlan", "erspan-iii", "geneve-ethernet-with-options", "4in6", "nflog", "radiotap-extended-bitmaps-fcs", "ppi-80211-fcs", "centrino-wep":
+			more = append(more, &Packet{LinkType: tc.linkType, Data: tc.data, OrigLen: len(tc.data)})
+		}
+	}
+	if len(more) != 9 {
+		t.Fatalf("%d cases found", len(more))
+	}
 	var s fsm.Segment
 	allocs := testing.AllocsPerRun(100, func() {
 		if !d.Decode(p, &s) || !d.Decode(p6, &s) {
 			t.Fatal("not decoded")
+		}
+		for _, m := range more {
+			if !d.Decode(m, &s) {
+				t.Fatal("not decoded")
+			}
 		}
 	})
 	if allocs != 0 {

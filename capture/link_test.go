@@ -116,6 +116,9 @@ func linkCases(t testing.TB) []decodeCase {
 		// NFLOG's copy range cut the packet: the TLV says how long it
 		// was logged, and the IP header how long it was.
 		{"nflog-copy-range", LinkTypeNFLOG, nflogPacket(binary.LittleEndian, 2, v4data[:60]), 0, seg(v4Data(100, 20)), []string{"note/ip_length_exceeds_frame"}},
+		// The capture's snapshot length cut it: the TLV still says how
+		// long the packet was.
+		{"nflog-cut-by-snaplen", LinkTypeNFLOG, nflogPacket(binary.LittleEndian, 2, v4data)[:104], 164, seg(v4Data(100, 40)), nil},
 		{"nflog-bridge-family", LinkTypeNFLOG, nflogPacket(binary.LittleEndian, 7, v4syn), 0, nil, []string{"not_tcp/other_address_family"}},
 		{"nflog-no-payload", LinkTypeNFLOG, cat([]byte{2, 0, 0, 5}, nflogTLV(binary.LittleEndian, 10, []byte("web\x00"))), 0, nil, []string{"dropped/nflog_without_packet"}},
 		{"nflog-bad-tlv-length", LinkTypeNFLOG, cat([]byte{2, 0, 0, 5}, []byte{2, 0, 9, 0}, v4syn), 0, nil, []string{"dropped/truncated_link_header"}},
