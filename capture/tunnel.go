@@ -116,7 +116,13 @@ func (d *Decoder) vxlan(b []byte, wire int, seg *fsm.Segment, depth int) bool {
 	if len(b) < 8 {
 		return d.drop(ReasonTruncatedTunnelHeader)
 	}
-	if !d.enter(fsm.TunnelVXLAN, uint32(b[4])<<16|uint32(b[5])<<8|uint32(b[6]), depth) {
+	// RFC 7348 §5: the I flag "MUST be set to 1 for a valid VXLAN
+	// Network ID (VNI)"; without it the field says nothing.
+	var vni uint32
+	if b[0]&0x08 != 0 {
+		vni = uint32(b[4])<<16 | uint32(b[5])<<8 | uint32(b[6])
+	}
+	if !d.enter(fsm.TunnelVXLAN, vni, depth) {
 		return false
 	}
 	nw, ip, frame := d.ethernet(b[8:], wire-8)

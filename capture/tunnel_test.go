@@ -188,6 +188,8 @@ func tunnelCases(t testing.TB) []decodeCase {
 			zoned(v4SYN(), fsm.Zone{Tunnel: fsm.TunnelVXLAN, TunnelID: 5001}), nil},
 		{"vxlan-ipv6-underlay-qinq-inside", LinkTypeRaw, udp6(t, 40000, 4789, cat(vxlanHeader(0xffffff), ethRaw(0x88a8, vlanTag(0x8100, 10), vlanTag(0x86dd, 20), v6syn))), 0,
 			zoned(v6SYN(), fsm.Zone{VLAN: [2]uint16{10, 20}, Tunnel: fsm.TunnelVXLAN, TunnelID: 0xffffff}), nil},
+		{"vxlan-without-i-flag", LinkTypeRaw, udp4(t, 51234, 4789, cat(patch(vxlanHeader(5001), 0, 0), eth4)), 0,
+			zoned(v4SYN(), fsm.Zone{Tunnel: fsm.TunnelVXLAN}), nil},
 		{"vxlan-short", LinkTypeRaw, udp4(t, 51234, 4789, vxlanHeader(1)[:7]), 0, nil, []string{"dropped/truncated_tunnel_header"}},
 		{"vxlan-inner-ethernet-cut", LinkTypeRaw, udp4(t, 51234, 4789, cat(vxlanHeader(1), eth4[:13])), 0, nil, []string{"dropped/truncated_link_header"}},
 		{"udp-from-4789-is-not-vxlan", LinkTypeRaw, udp4(t, 4789, 53, cat(vxlanHeader(1), eth4)), 0, nil, []string{"not_tcp/udp"}},
