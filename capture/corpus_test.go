@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -121,34 +122,44 @@ var corpusCountDiffers = map[string]int{
 	"tcpdump/kday6.pcap": 1,
 }
 
-// corpusTCP is how many frames `tshark -r F -Y tcp | wc -l` counted, for
-// files that exercise each link type and oddity; we decode the same.
+// corpusTCP is how many frames `tshark -r F -Y "tcp && !icmp && !icmpv6"
+// | wc -l` counted, for files that exercise each link type, encapsulation
+// and oddity; we decode the same.
 var corpusTCP = map[string]uint64{
-	"suricata-verify/decode-sll2-01.pcap":          5,
-	"pcapplusplus/sll2.pcap":                       3,
-	"pcapplusplus/pcapng-example.pcapng":           159,
-	"pcapplusplus/many_interfaces-1.pcapng":        32,
-	"zeek/http-qinq-0.pcap":                        14,
-	"zeek/http-vlan-0.pcap":                        14,
-	"zeek/mixed-vlan-mpls.pcap":                    47,
-	"pcapplusplus/one_http_stream_rst.pcap":        10, // double VLAN, then PPPoE
-	"zeek/irc-353.pcap":                            12,
-	"suricata-verify/http-ipv6.pcap":               14,
-	"pcapplusplus/nanosecs_big_endian.pcap":        10,
-	"suricata-verify/linktype-228.pcap":            7,
-	"pcapplusplus/linktype_ipv6.pcap":              1,
-	"tcpdump/beep-oobr.pcap":                       1,
-	"pcapplusplus/one_ipv6_http_stream.pcap":       19,
-	"suricata-verify/tcp-fastopen-05.pcap":         16,
-	"tcpdump/tcp-handshake-nano.pcap":              3,
-	"zeek/tcp_truncated-header.pcap":               24,
-	"zeek/tcp_timestamp.pcap":                      878,
-	"zeek/ipv6-http-atomic-frag.pcap":              36,
-	"tcpdump/bigtcp-ipv4.pcap":                     1,
-	"tcpdump/gso-ipv4.pcap":                        1,
-	"zeek/tcp_timeout-with-pings.pcap":             3,
-	"wireshark-samplecaptures/vlan.pcap":           185,
-	"wireshark-samplecaptures/nfs_bad_stalls.pcap": 7032,
+	"zeek/nflog-http.pcap":                          13,
+	"suricata-verify/decode-chdlc-01.pcap":          17,
+	"libpcap/filter_http_PPI.pcap":                  1,   // and 2 DNS, 2 control frames
+	"wireshark-samplecaptures/dns-remoteshell.pcap": 118, // 66 of them in Centrino 802.11 frames
+	"zeek/vlan-collisions.pcap":                     42,
+	"suricata-verify/bug-4376.pcap":                 254,
+	"suricata-verify/bug-3844.pcap":                 8,
+	"suricata-verify/decode-too-small.pcap":         0, // GRE headers cut short, on IPv4 and IPv6
+	"tcpreplay/test.pcap":                           116,
+	"suricata-verify/decode-sll2-01.pcap":           5,
+	"pcapplusplus/sll2.pcap":                        3,
+	"pcapplusplus/pcapng-example.pcapng":            159,
+	"pcapplusplus/many_interfaces-1.pcapng":         32,
+	"zeek/http-qinq-0.pcap":                         14,
+	"zeek/http-vlan-0.pcap":                         14,
+	"zeek/mixed-vlan-mpls.pcap":                     47,
+	"pcapplusplus/one_http_stream_rst.pcap":         10, // double VLAN, then PPPoE
+	"zeek/irc-353.pcap":                             12,
+	"suricata-verify/http-ipv6.pcap":                14,
+	"pcapplusplus/nanosecs_big_endian.pcap":         10,
+	"suricata-verify/linktype-228.pcap":             7,
+	"pcapplusplus/linktype_ipv6.pcap":               1,
+	"tcpdump/beep-oobr.pcap":                        1,
+	"pcapplusplus/one_ipv6_http_stream.pcap":        19,
+	"suricata-verify/tcp-fastopen-05.pcap":          16,
+	"tcpdump/tcp-handshake-nano.pcap":               3,
+	"zeek/tcp_truncated-header.pcap":                24,
+	"zeek/tcp_timestamp.pcap":                       878,
+	"zeek/ipv6-http-atomic-frag.pcap":               36,
+	"tcpdump/bigtcp-ipv4.pcap":                      1,
+	"tcpdump/gso-ipv4.pcap":                         1,
+	"zeek/tcp_timeout-with-pings.pcap":              3,
+	"wireshark-samplecaptures/vlan.pcap":            185,
+	"wireshark-samplecaptures/nfs_bad_stalls.pcap":  7032,
 }
 
 func TestCorpus(t *testing.T) {
@@ -239,6 +250,54 @@ func checkCorpusError(t *testing.T, err error, dmg corpusDamage) {
 	}
 }
 
+// corpusZones is, for captures with VLAN tags, how many TCP segments
+// tshark 4.0.17 shows with each set of tags (`tshark -r F -Y "tcp &&
+// !icmp" -T fields -e vlan.id | sort | uniq -c`), in the zone's words:
+// tags outermost first, ID 0 (a priority tag) left out.
+var corpusZones = map[string]map[string]int{
+	// The same 5-tuple untagged, on VLAN 42 and on QinQ 10/20: Zeek logs
+	// three connections.
+	"zeek/vlan-collisions.pcap": {"": 14, "vlan 42": 14, "vlan 10.20": 14},
+	// VLAN 0 and QinQ 0/0: priority tags only.
+	"zeek/http-vlan-0.pcap":                 {"": 14},
+	"zeek/http-qinq-0.pcap":                 {"": 14},
+	"zeek/mixed-vlan-mpls.pcap":             {"": 33, "vlan 4093": 14},
+	"pcapplusplus/one_http_stream_rst.pcap": {"vlan 939.744": 10},
+	"wireshark-samplecaptures/vlan.pcap":    {"vlan 32": 185},
+	"suricata-verify/bug-3844.pcap":         {"vlan 6": 8},
+	// One connection whose client-to-server packets carry VLAN 3136 and
+	// whose replies are untagged (a mirror port that tags one direction):
+	// Suricata's test of it turns vlan.use-for-tracking off.
+	"suricata-verify/bug-4376.pcap": {"": 148, "vlan 3136": 106},
+}
+
+// TestCorpusZones decodes the captures of corpusZones and counts their
+// segments by zone.
+func TestCorpusZones(t *testing.T) {
+	dir := corpusDir(t)
+	for file, want := range corpusZones {
+		t.Run(file, func(t *testing.T) {
+			r, err := Open(filepath.Join(dir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			d := NewDecoder()
+			got := map[string]int{}
+			var p Packet
+			var s fsm.Segment
+			for r.Next(&p) == nil {
+				if d.Decode(&p, &s) {
+					got[s.Zone.String()]++
+				}
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("segments by zone %v, tshark %v", got, want)
+			}
+		})
+	}
+}
+
 // TestCorpusSpotChecks compares a few packets and segments field by field
 // with what tshark 4.0.17 shows for them.
 func TestCorpusSpotChecks(t *testing.T) {
@@ -313,6 +372,31 @@ func TestCorpusSpotChecks(t *testing.T) {
 			t.Errorf("%+v", brief(p))
 		}
 	})
+	// One segment of each link type added for issue 14, as tshark shows
+	// it (ip.src, tcp.srcport, ip.dst, tcp.dstport, tcp.seq_raw,
+	// tcp.len).
+	for _, tc := range []struct {
+		name, file string
+		record     int64
+		src, dst   string
+		seq        fsm.Seq
+		payload    int
+	}{
+		{"nflog", "zeek/nflog-http.pcap", 1, "10.0.2.15:49762", "93.184.216.34:80", 1060289233, 0},
+		{"cisco-hdlc", "suricata-verify/decode-chdlc-01.pcap", 1, "192.168.2.7:4938", "65.55.116.183:80", 2620655980, 0},
+		// PPI, 802.11-Common saying the QoS Data frame ends with an FCS.
+		{"ppi-80211", "libpcap/filter_http_PPI.pcap", 5, "192.168.1.132:3827", "130.192.73.1:80", 888888568, 0},
+		// Ethernet type 0x2452: a protected 802.11 frame the driver
+		// decrypted, its WEP IV still in place.
+		{"centrino", "wireshark-samplecaptures/dns-remoteshell.pcap", 6, "192.168.1.2:1026", "140.112.253.189:22604", 1395209549, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, s, ok := nth(t, tc.file, tc.record)
+			if !ok || s.Src != ap(tc.src) || s.Dst != ap(tc.dst) || s.Seq != tc.seq || s.PayloadLen != tc.payload || !s.Zone.IsZero() {
+				t.Errorf("%v %+v", ok, s)
+			}
+		})
+	}
 	t.Run("telnet-ip-length-exceeds-frame", func(t *testing.T) {
 		// A one-octet keystroke whose frame lost that octet: the IP
 		// length says 1 and the next segment starts one octet later.

@@ -8,47 +8,21 @@ import (
 	"tcpflow-fsm/fsm"
 )
 
-// Link types (LINKTYPE_ values, tcpdump.org/linktypes.html) the Decoder
-// understands.
+// IP protocol numbers we look at.
 const (
-	LinkTypeNull       = 0   // BSD loopback: 4-byte address family, capturing host's byte order
-	LinkTypeEthernet   = 1   // Ethernet II, with 802.1Q/802.1ad tags
-	LinkTypeRawOld     = 12  // DLT_RAW as most systems number it, stored as-is by some writers
-	LinkTypeRawOpenBSD = 14  // DLT_RAW as OpenBSD numbers it
-	LinkTypeRaw        = 101 // bare IPv4 or IPv6: the version nibble decides
-	LinkTypeLoop       = 108 // OpenBSD loopback: 4-byte address family, big-endian
-	LinkTypeLinuxSLL   = 113 // Linux cooked capture v1, 16-byte header
-	LinkTypeIPv4       = 228 // bare IPv4
-	LinkTypeIPv6       = 229 // bare IPv6
-	LinkTypeLinuxSLL2  = 276 // Linux cooked capture v2, 20-byte header
-)
-
-// EtherTypes and IP protocol numbers we look at.
-const (
-	etherTypeIPv4    = 0x0800
-	etherTypeARP     = 0x0806
-	etherTypeRARP    = 0x8035
-	etherTypeDot1Q   = 0x8100 // 802.1Q customer tag
-	etherTypeDot1AD  = 0x88a8 // 802.1ad service tag (QinQ outer)
-	etherTypeQinQOld = 0x9100 // pre-standard QinQ outer tag
-	etherTypeIPv6    = 0x86dd
-	etherTypeMPLS    = 0x8847
-	etherTypeMPLSMC  = 0x8848
-	etherTypePPPoE   = 0x8864 // PPPoE session stage
-
-	pppIPv4 = 0x0021
-	pppIPv6 = 0x0057
-
-	protoHopByHop = 0
-	protoICMP     = 1
-	protoTCP      = 6
-	protoUDP      = 17
-	protoRouting  = 43
-	protoFragment = 44
-	protoAH       = 51
-	protoICMPv6   = 58
-	protoNoNext   = 59
-	protoDestOpts = 60
+	protoHopByHop  = 0
+	protoICMP      = 1
+	protoIPIP      = 4 // IPv4 in IP
+	protoTCP       = 6
+	protoUDP       = 17
+	protoIPv6Encap = 41 // IPv6 in IP
+	protoRouting   = 43
+	protoFragment  = 44
+	protoGRE       = 47
+	protoAH        = 51
+	protoICMPv6    = 58
+	protoNoNext    = 59
+	protoDestOpts  = 60
 
 	// maxExtHeaders bounds the IPv6 extension header walk. Every header
 	// takes at least 8 octets, so the walk ends anyway; a chain this long
@@ -67,6 +41,7 @@ type Decoder struct {
 
 	stats Stats
 	notes [NumReasons]bool // notes on the packet being decoded
+	zone  fsm.Zone         // the zone of the packet being decoded, so far
 }
 
 // NewDecoder returns a Decoder with zero counters.
@@ -89,14 +64,46 @@ const (
 // filled completely; otherwise it returns false, leaves seg unchanged and
 // counts why. It does not allocate, but for the first packet of each
 // unsupported link type.
+//
+// Throughout the decoder, a header is handed on as the captured octets
+// from its start (b) and the number of octets it had on the wire from its
+// start (wire, never less than len(b)), so that an IP length can be
+// checked against the frame's original length at any depth of tunnels.
 func (d *Decoder) Decode(p *Packet, seg *fsm.Segment) bool {
 	d.stats.Packets++
-	data := p.Data
-	nw, off := d.link(p)
-	if nw == netNone {
+	d.notes = [NumReasons]bool{}
+	d.zone = fsm.Zone{}
+	// Files whose original length is below the captured length say
+	// nothing useful about it.
+	wire := len(p.Data)
+	if p.OrigLen >= len(p.Data) {
+		wire = p.OrigLen
+	}
+	nw, ip, frame := d.link(p.LinkType, p.Data, wire, false)
+	if nw == netNone || !d.network(nw, ip, frame, seg, 0) {
 		return false
 	}
-	ip := data[off:]
+	seg.Zone = d.zone
+	// Every link decoder reslices p.Data, so the outer IP header's offset
+	// is what its slice lost of the capacity.
+	seg.Tap = tapOf(p, cap(p.Data)-cap(ip))
+	seg.Time = p.Time
+	if s := p.Time.Unix(); s < minTime || s > maxTime {
+		seg.Time = time.Unix(min(max(s, minTime), maxTime), 0).UTC()
+		d.notes[ReasonTimeOutOfRange] = true
+	}
+	d.stats.TCP++
+	for r := ReasonPresumedTSO; r < NumReasons; r++ {
+		if d.notes[r] {
+			d.stats.Reasons[r]++
+		}
+	}
+	return true
+}
+
+// network decodes the IP packet ip, of frame octets on the wire, and the
+// TCP segment it leads to; depth is how many tunnels it was found in.
+func (d *Decoder) network(nw network, ip []byte, frame int, seg *fsm.Segment, depth int) bool {
 	if nw == netByVersion {
 		if len(ip) < 1 {
 			return d.drop(ReasonTruncatedIPHeader)
@@ -110,36 +117,10 @@ func (d *Decoder) Decode(p *Packet, seg *fsm.Segment) bool {
 			return d.drop(ReasonBadIPVersion)
 		}
 	}
-	// The frame's original length after the link header, to catch an IP
-	// length that lies. Files whose original length is below the captured
-	// length say nothing useful about it.
-	frame := len(ip)
-	if p.OrigLen >= len(data) {
-		frame = p.OrigLen - off
-	}
-	d.notes = [NumReasons]bool{}
-	var ok bool
 	if nw == netIPv4 {
-		ok = d.ipv4(ip, frame, seg)
-	} else {
-		ok = d.ipv6(ip, frame, seg)
+		return d.ipv4(ip, frame, seg, depth)
 	}
-	if !ok {
-		return false
-	}
-	seg.Tap = tapOf(p, off)
-	seg.Time = p.Time
-	if s := p.Time.Unix(); s < minTime || s > maxTime {
-		seg.Time = time.Unix(min(max(s, minTime), maxTime), 0).UTC()
-		d.notes[ReasonTimeOutOfRange] = true
-	}
-	d.stats.TCP++
-	for r := ReasonPresumedTSO; r < NumReasons; r++ {
-		if d.notes[r] {
-			d.stats.Reasons[r]++
-		}
-	}
-	return true
+	return d.ipv6(ip, frame, seg, depth)
 }
 
 // The times a segment may carry, in seconds since the epoch: 1700-01-01
@@ -163,140 +144,10 @@ func (d *Decoder) notTCP(k Kind) bool {
 	return false
 }
 
-// link decodes the link-layer header and returns the network protocol and
-// the offset of its header, or netNone when the packet has been counted.
-func (d *Decoder) link(p *Packet) (network, int) {
-	b := p.Data
-	switch p.LinkType {
-	case LinkTypeEthernet:
-		if len(b) < 14 {
-			return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
-		}
-		return d.etherType(b, binary.BigEndian.Uint16(b[12:]), 14)
-	case LinkTypeLinuxSLL:
-		// pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
-		if len(b) < 16 {
-			return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
-		}
-		return d.etherType(b, binary.BigEndian.Uint16(b[14:]), 16)
-	case LinkTypeLinuxSLL2:
-		// protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
-		if len(b) < 20 {
-			return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
-		}
-		return d.etherType(b, binary.BigEndian.Uint16(b[0:]), 20)
-	case LinkTypeNull, LinkTypeLoop:
-		if len(b) < 4 {
-			return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
-		}
-		// NULL holds the address family in the capturing host's byte
-		// order, which the file does not record. Families are small
-		// numbers, so a value that does not fit in 16 bits was written
-		// big-endian. LOOP is always big-endian.
-		af := binary.BigEndian.Uint32(b)
-		if p.LinkType == LinkTypeNull {
-			if le := binary.LittleEndian.Uint32(b); le <= 0xffff {
-				af = le
-			}
-		}
-		switch af {
-		case 2: // AF_INET everywhere
-			return netIPv4, 4
-		case 24, 28, 30: // AF_INET6 on NetBSD/OpenBSD, FreeBSD, macOS
-			return netIPv6, 4
-		}
-		return netNone, d.linkNotTCP(KindOtherAddressFamily)
-	case LinkTypeRaw, LinkTypeRawOld, LinkTypeRawOpenBSD:
-		return netByVersion, 0
-	case LinkTypeIPv4:
-		return netIPv4, 0
-	case LinkTypeIPv6:
-		return netIPv6, 0
-	}
-	d.stats.Reasons[ReasonUnsupportedLinkType]++
-	if d.stats.LinkTypes == nil {
-		d.stats.LinkTypes = make(map[uint16]uint64)
-	}
-	d.stats.LinkTypes[p.LinkType]++
-	return netNone, 0
-}
-
-func (d *Decoder) linkDrop(r Reason) int {
-	d.stats.Reasons[r]++
-	return 0
-}
-
-func (d *Decoder) linkNotTCP(k Kind) int {
-	d.stats.NotTCP[k]++
-	return 0
-}
-
-// etherType follows an EtherType at b[off-2:off] through VLAN tags, MPLS
-// labels and PPPoE to the network header.
-func (d *Decoder) etherType(b []byte, et uint16, off int) (network, int) {
-	for {
-		switch et {
-		case etherTypeIPv4:
-			return netIPv4, off
-		case etherTypeIPv6:
-			return netIPv6, off
-		case etherTypeDot1Q, etherTypeDot1AD, etherTypeQinQOld:
-			// TCI(2) then the inner EtherType(2).
-			if len(b) < off+4 {
-				return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
-			}
-			et = binary.BigEndian.Uint16(b[off+2:])
-			off += 4
-		case etherTypeMPLS, etherTypeMPLSMC:
-			// Labels of 4 octets down to the one with the bottom-of-stack
-			// bit; MPLS does not say what it carries, so guess IP from the
-			// version nibble as routers and Wireshark do.
-			for {
-				if len(b) < off+4 {
-					return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
-				}
-				bottom := b[off+2]&1 != 0
-				off += 4
-				if bottom {
-					break
-				}
-			}
-			if len(b) > off {
-				switch b[off] >> 4 {
-				case 4:
-					return netIPv4, off
-				case 6:
-					return netIPv6, off
-				}
-			}
-			return netNone, d.linkNotTCP(KindOtherEtherType)
-		case etherTypePPPoE:
-			// RFC 2516: ver/type(1) code(1) session(2) length(2), then the
-			// PPP protocol number (2).
-			if len(b) < off+8 {
-				return netNone, d.linkDrop(ReasonTruncatedLinkHeader)
-			}
-			switch binary.BigEndian.Uint16(b[off+6:]) {
-			case pppIPv4:
-				return netIPv4, off + 8
-			case pppIPv6:
-				return netIPv6, off + 8
-			}
-			return netNone, d.linkNotTCP(KindOtherEtherType)
-		case etherTypeARP, etherTypeRARP:
-			return netNone, d.linkNotTCP(KindARP)
-		default:
-			if et < 0x0600 {
-				return netNone, d.linkNotTCP(KindLLC)
-			}
-			return netNone, d.linkNotTCP(KindOtherEtherType)
-		}
-	}
-}
-
-// ipv4 decodes an IPv4 header and the TCP segment it carries. frame is the
-// number of octets the frame had on the wire from the IP header on.
-func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment) bool {
+// ipv4 decodes an IPv4 header and the TCP segment it carries, directly or
+// through tunnels. frame is the number of octets the frame had on the wire
+// from the IP header on; depth is how many tunnels the packet was found in.
+func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment, depth int) bool {
 	if len(ip) < 20 {
 		return d.drop(ReasonTruncatedIPHeader)
 	}
@@ -335,14 +186,8 @@ func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment) bool {
 	if binary.BigEndian.Uint16(ip[6:])&0x3fff != 0 {
 		return d.drop(ReasonIPv4Fragment)
 	}
-	switch ip[9] {
-	case protoTCP:
-	case protoUDP:
-		return d.notTCP(KindUDP)
-	case protoICMP:
-		return d.notTCP(KindICMP)
-	default:
-		return d.notTCP(KindOtherIPProtocol)
+	if ip[9] != protoTCP {
+		return d.ipPayload(ip[9], ip[ihl:min(total, len(ip))], min(total, frame)-ihl, seg, depth)
 	}
 	// The IP length, not the captured length, ends the segment: Ethernet
 	// pads short frames to 60 octets and the padding is not payload.
@@ -363,8 +208,9 @@ func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment) bool {
 }
 
 // ipv6 decodes an IPv6 header, walks its extension headers and decodes the
-// TCP segment they lead to.
-func (d *Decoder) ipv6(ip []byte, frame int, seg *fsm.Segment) bool {
+// TCP segment they lead to, directly or through tunnels; frame and depth
+// are as for ipv4.
+func (d *Decoder) ipv6(ip []byte, frame int, seg *fsm.Segment, depth int) bool {
 	if len(ip) < 40 {
 		return d.drop(ReasonTruncatedIPHeader)
 	}
@@ -384,14 +230,13 @@ func (d *Decoder) ipv6(ip []byte, frame int, seg *fsm.Segment) bool {
 	for n := 0; nh != protoTCP; n++ {
 		switch nh {
 		case protoHopByHop, protoRouting, protoDestOpts, protoFragment, protoAH:
-		case protoUDP:
-			return d.notTCP(KindUDP)
-		case protoICMPv6:
-			return d.notTCP(KindICMPv6)
 		case protoNoNext:
 			return d.notTCP(KindIPv6NoNextHeader)
 		default:
-			return d.notTCP(KindOtherIPProtocol)
+			if end > frame {
+				d.notes[ReasonIPLengthExceedsFrame] = true // as below
+			}
+			return d.ipPayload(nh, ip[pos:min(end, len(ip))], min(end, frame)-pos, seg, depth)
 		}
 		if n == maxExtHeaders || pos+8 > end {
 			return d.drop(ReasonIPv6ExtensionChain)

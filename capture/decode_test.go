@@ -255,24 +255,25 @@ func decodeCases(t testing.TB) []decodeCase {
 	udp.SetNetworkLayerForChecksum(ip4)
 	udp4 := serialize(t, ip4, udp, gopacket.Payload(seq(10)))
 	icmp4 := patch(udp4, 9, 1)
+	// A GRE header of version 5, made of the UDP header's ports.
 	gre4 := patch(udp4, 9, 47)
 	udp6 := ipv6Ext(t, layers.IPProtocolUDP, make([]byte, 16))
 	icmp6 := ipv6Ext(t, layers.IPProtocolICMPv6, make([]byte, 16))
 	arp := ethRaw(0x0806, make([]byte, 28))
 
-	return []decodeCase{
+	cases := []decodeCase{
 		// Link types.
 		{"ethernet", LinkTypeEthernet, ether(t, layers.EthernetTypeIPv4, v4syn), 0, seg(v4SYN()), nil},
 		{"ethernet-ipv6", LinkTypeEthernet, ether(t, layers.EthernetTypeIPv6, v6syn), 0, seg(v6SYN()), nil},
 		{"ethernet-padding", LinkTypeEthernet, padded, 0, &ackSeg, nil},
-		{"vlan", LinkTypeEthernet, ethRaw(0x8100, vlanTag(0x0800, 42), v4syn), 0, seg(v4SYN()), nil},
-		{"qinq", LinkTypeEthernet, ethRaw(0x88a8, vlanTag(0x8100, 7), vlanTag(0x86dd, 42), v6syn), 0, seg(v6SYN()), nil},
+		{"vlan", LinkTypeEthernet, ethRaw(0x8100, vlanTag(0x0800, 42), v4syn), 0, zoned(v4SYN(), fsm.Zone{VLAN: [2]uint16{42}}), nil},
+		{"qinq", LinkTypeEthernet, ethRaw(0x88a8, vlanTag(0x8100, 7), vlanTag(0x86dd, 42), v6syn), 0, zoned(v6SYN(), fsm.Zone{VLAN: [2]uint16{7, 42}}), nil},
 		{"mpls", LinkTypeEthernet, ethRaw(0x8847, []byte{0, 1, 0, 64}, []byte{0, 2, 1, 64}, v4syn), 0, seg(v4SYN()), nil},
 		{"pppoe", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0, 0x21}, v4syn), 0, seg(v4SYN()), nil},
 		{"pppoe-ipv6", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0, 0x57}, v6syn), 0, seg(v6SYN()), nil},
 		{"pppoe-lcp", LinkTypeEthernet, ethRaw(0x8864, []byte{0x11, 0, 0, 1, 0, 0, 0xc0, 0x21}, make([]byte, 10)), 0, nil, []string{"not_tcp/other_ethertype"}},
 		{"sll", LinkTypeLinuxSLL, cat(sll(0x0800), v4syn), 0, seg(v4SYN()), nil},
-		{"sll-vlan", LinkTypeLinuxSLL, cat(sll(0x8100), vlanTag(0x86dd, 5), v6syn), 0, seg(v6SYN()), nil},
+		{"sll-vlan", LinkTypeLinuxSLL, cat(sll(0x8100), vlanTag(0x86dd, 5), v6syn), 0, zoned(v6SYN(), fsm.Zone{VLAN: [2]uint16{5}}), nil},
 		{"sll2", LinkTypeLinuxSLL2, cat(sll2(0x86dd), v6syn), 0, seg(v6SYN()), nil},
 		{"sll2-ipv4", LinkTypeLinuxSLL2, cat(sll2(0x0800), v4syn), 0, seg(v4SYN()), nil},
 		{"null-le-ipv4", LinkTypeNull, cat(afLE(2), v4syn), 0, seg(v4SYN()), nil},
@@ -309,7 +310,8 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"802.3-llc", LinkTypeEthernet, ethRaw(46, make([]byte, 46)), 0, nil, []string{"not_tcp/llc"}},
 		{"udp", LinkTypeRaw, udp4, 0, nil, []string{"not_tcp/udp"}},
 		{"icmp", LinkTypeRaw, icmp4, 0, nil, []string{"not_tcp/icmp"}},
-		{"gre", LinkTypeRaw, gre4, 0, nil, []string{"not_tcp/other_ip_protocol"}},
+		{"gre-version-5", LinkTypeRaw, gre4, 0, nil, []string{"dropped/unsupported_tunnel"}},
+		{"esp", LinkTypeRaw, patch(udp4, 9, 50), 0, nil, []string{"not_tcp/other_ip_protocol"}},
 		{"udp6", LinkTypeRaw, udp6, 0, nil, []string{"not_tcp/udp"}},
 		{"icmp6", LinkTypeRaw, icmp6, 0, nil, []string{"not_tcp/icmpv6"}},
 		{"esp6", LinkTypeRaw, esp, 0, nil, []string{"not_tcp/other_ip_protocol"}},
@@ -360,6 +362,8 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"tcp-bad-wscale-length", LinkTypeRaw, mssThen([]byte{3, 4}), 0, &mssOnly, []string{"note/bad_tcp_option_length"}},
 		{"tcp-option-eol", LinkTypeRaw, mssThen([]byte{0, 3, 3, 9}), 0, &mssOnly, nil},
 	}
+	cases = append(cases, linkCases(t)...)
+	return append(cases, tunnelCases(t)...)
 }
 
 func TestDecode(t *testing.T) {
@@ -513,6 +517,7 @@ func TestReasonAndKindNames(t *testing.T) {
 	// The names are part of the report's schema: they must not change.
 	want := "truncated_link_header unsupported_link_type truncated_ip_header bad_ip_version bad_ip_header_length " +
 		"ip_length_below_headers ipv4_fragment ipv6_fragment ipv6_extension_chain truncated_tcp_header " +
+		"truncated_tunnel_header unsupported_tunnel tunnel_nesting_too_deep nflog_without_packet wlan_encrypted wlan_unsupported_frame " +
 		"presumed_tso bad_tcp_data_offset bad_tcp_checksum ip_length_exceeds_frame truncated_tcp_options " +
 		"tcp_options_overrun bad_tcp_option_length timestamp_out_of_range"
 	var names []string
@@ -574,7 +579,7 @@ func FuzzDecode(f *testing.F) {
 	stale := fsm.Segment{
 		Time: time.Unix(1, 0), Src: netip.MustParseAddrPort("192.0.2.1:9"), Dst: netip.MustParseAddrPort("[2001:db8::9]:9"),
 		Seq: 0xdeadbeef, Ack: 0xfeedface, Flags: 0xff, Window: 0xffff, PayloadLen: 1 << 20, Captured: 1 << 20,
-		Malformed: 0xff, Ident: 0xdeadbeef,
+		Malformed: 0xff, Ident: 0xdeadbeef, Zone: fsm.Zone{VLAN: [2]uint16{9, 9}, Tunnel: fsm.TunnelGeneve, TunnelID: 9},
 		Opts: fsm.Options{MSS: 9, HasMSS: true, WScale: 9, HasWScale: true, SACKPermitted: true, HasTimestamps: true,
 			TSVal: 9, TSEcr: 9, HasFastOpen: true, NSACK: 4, SACK: [4]fsm.SACKBlock{{Left: 1, Right: 2}, {Left: 3, Right: 4}, {Left: 5, Right: 6}, {Left: 7, Right: 8}}},
 	}
@@ -622,6 +627,15 @@ func FuzzDecode(f *testing.F) {
 			if !s.Src.IsValid() || !s.Dst.IsValid() || s.Src.Addr().Is4() != s.Dst.Addr().Is4() || s.Src.Addr().Zone() != "" {
 				t.Fatalf("bad addresses %v > %v", s.Src, s.Dst)
 			}
+			// A zone's tags fill from the outermost, hold 12-bit IDs, and
+			// its tunnel identity fits the tunnel's field.
+			z := s.Zone
+			maxID := map[fsm.Tunnel]uint32{fsm.NoTunnel: 0, fsm.TunnelIPIP: 0, fsm.TunnelGRE: 1<<32 - 1,
+				fsm.TunnelVXLAN: 1<<24 - 1, fsm.TunnelGeneve: 1<<24 - 1, fsm.TunnelERSPAN: 1<<10 - 1}
+			limit, known := maxID[z.Tunnel]
+			if z.VLAN[0] > 4095 || z.VLAN[1] > 4095 || (z.VLAN[0] == 0 && z.VLAN[1] != 0) || !known || z.TunnelID > limit {
+				t.Fatalf("bad zone %+v", z)
+			}
 		}
 		after := d.Stats()
 		if after.Packets != before.Packets+1 {
@@ -647,10 +661,26 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 	d := NewDecoder()
 	p := &Packet{LinkType: LinkTypeEthernet, Data: ether(t, layers.EthernetTypeIPv4, ipv4TCP(t, syn(), nil))}
 	p6 := &Packet{LinkType: LinkTypeLinuxSLL2, Data: cat(sll2(0x86dd), ipv6Ext(t, layers.IPProtocolIPv6HopByHop, cat(optsHeader(layers.IPProtocolTCP), tcpBytes(t, sack(t), nil))))}
+	// Through tunnels and radio headers too.
+	var more []*Packet
+	for _, tc := range decodeCases(t) {
+		switch tc.name {
+		case "vxlan", "gre-teb-vlan", "erspan-iii", "geneve-ethernet-with-options", "4in6", "nflog", "radiotap-extended-bitmaps-fcs", "ppi-80211-fcs", "centrino-wep":
+			more = append(more, &Packet{LinkType: tc.linkType, Data: tc.data, OrigLen: len(tc.data)})
+		}
+	}
+	if len(more) != 9 {
+		t.Fatalf("%d cases found", len(more))
+	}
 	var s fsm.Segment
 	allocs := testing.AllocsPerRun(100, func() {
 		if !d.Decode(p, &s) || !d.Decode(p6, &s) {
 			t.Fatal("not decoded")
+		}
+		for _, m := range more {
+			if !d.Decode(m, &s) {
+				t.Fatal("not decoded")
+			}
 		}
 	})
 	if allocs != 0 {

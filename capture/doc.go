@@ -10,7 +10,9 @@
 //     truncates to 8 bits (LINKTYPE_LINUX_SLL2 276 would arrive as 20), and
 //     reports damage as a *FormatError naming the record and byte offset.
 //   - Decoder, which walks the link, IP and TCP headers by hand without
-//     allocating and counts every packet it cannot turn into a segment.
+//     allocating, follows tunnels (IP in IP, GRE, ERSPAN, VXLAN, Geneve),
+//     records each segment's zone (VLAN tags, innermost tunnel), and counts
+//     every packet it cannot turn into a segment.
 //   - Filter and FilterSet, BPF filters compiled by libpcap for the real
 //     link type of each packet, applied to packets read from files.
 //

@@ -11,15 +11,18 @@ type Kind uint8
 
 // The kinds of packets that are not TCP. Their names are stable.
 const (
-	KindARP                Kind = iota // "arp": ARP (and RARP)
-	KindLLC                            // "llc": 802.3 frames with a length instead of an EtherType, SLL protocols below 0x0600
-	KindOtherEtherType                 // "other_ethertype": any other EtherType, MPLS or PPPoE not carrying IP
-	KindOtherAddressFamily             // "other_address_family": NULL/LOOP address family neither IPv4 nor IPv6
-	KindUDP                            // "udp"
+	KindARP                Kind = iota // "arp": ARP (and RARP, and Cisco HDLC's SLARP)
+	KindLLC                            // "llc": 802.3 frames with a length instead of an EtherType, SLL protocols below 0x0600, 802.11 frames without LLC/SNAP
+	KindOtherEtherType                 // "other_ethertype": any other EtherType (or GRE or Geneve protocol type), MPLS or PPP not carrying IP
+	KindOtherAddressFamily             // "other_address_family": NULL/LOOP/PFLOG/NFLOG address family neither IPv4 nor IPv6
+	KindUDP                            // "udp": UDP other than the VXLAN and Geneve tunnels
 	KindICMP                           // "icmp": ICMP for IPv4
 	KindICMPv6                         // "icmpv6"
 	KindIPv6NoNextHeader               // "ipv6_no_next_header": IPv6 next header 59
 	KindOtherIPProtocol                // "other_ip_protocol": any other IP protocol, ESP included
+	KindWLANManagement                 // "wlan_management": 802.11 management frames (beacons, probes, association, authentication)
+	KindWLANControl                    // "wlan_control": 802.11 control frames (ACK, RTS, CTS, block ACK)
+	KindWLANNoData                     // "wlan_no_data": 802.11 data frames without a body (Null, QoS Null: power-save signalling)
 	NumKinds                           // the number of kinds
 )
 
@@ -33,6 +36,9 @@ var kindNames = [NumKinds]string{
 	KindICMPv6:             "icmpv6",
 	KindIPv6NoNextHeader:   "ipv6_no_next_header",
 	KindOtherIPProtocol:    "other_ip_protocol",
+	KindWLANManagement:     "wlan_management",
+	KindWLANControl:        "wlan_control",
+	KindWLANNoData:         "wlan_no_data",
 }
 
 // String returns the kind's stable snake_case name.
@@ -51,16 +57,22 @@ type Reason uint8
 // The reasons. Their names are stable: reports and JSON use them.
 const (
 	// Dropped packets.
-	ReasonTruncatedLinkHeader  Reason = iota // "truncated_link_header": captured data ends inside the link-layer header
-	ReasonUnsupportedLinkType                // "unsupported_link_type": a link type we do not decode (Stats.LinkTypes has which)
-	ReasonTruncatedIPHeader                  // "truncated_ip_header": captured data ends inside the IP header or IPv6 extension headers
-	ReasonBadIPVersion                       // "bad_ip_version": the version nibble contradicts the link layer
-	ReasonBadIPHeaderLength                  // "bad_ip_header_length": IPv4 IHL below 5
-	ReasonIPLengthBelowHeaders               // "ip_length_below_headers": the IP length cannot hold the IP and TCP headers
-	ReasonIPv4Fragment                       // "ipv4_fragment": IPv4 fragment (MF set or offset not 0), not reassembled
-	ReasonIPv6Fragment                       // "ipv6_fragment": IPv6 fragment header other than an atomic fragment
-	ReasonIPv6ExtensionChain                 // "ipv6_extension_chain": extension headers run past the payload or are too many
-	ReasonTruncatedTCPHeader                 // "truncated_tcp_header": fewer than 20 octets of TCP header captured
+	ReasonTruncatedLinkHeader   Reason = iota // "truncated_link_header": captured data ends inside the link-layer header
+	ReasonUnsupportedLinkType                 // "unsupported_link_type": a link type we do not decode (Stats.LinkTypes has which)
+	ReasonTruncatedIPHeader                   // "truncated_ip_header": captured data ends inside the IP header or IPv6 extension headers
+	ReasonBadIPVersion                        // "bad_ip_version": the version nibble contradicts the link layer
+	ReasonBadIPHeaderLength                   // "bad_ip_header_length": IPv4 IHL below 5
+	ReasonIPLengthBelowHeaders                // "ip_length_below_headers": the IP length cannot hold the IP and TCP headers
+	ReasonIPv4Fragment                        // "ipv4_fragment": IPv4 fragment (MF set or offset not 0), not reassembled
+	ReasonIPv6Fragment                        // "ipv6_fragment": IPv6 fragment header other than an atomic fragment
+	ReasonIPv6ExtensionChain                  // "ipv6_extension_chain": extension headers run past the payload or are too many
+	ReasonTruncatedTCPHeader                  // "truncated_tcp_header": fewer than 20 octets of TCP header captured
+	ReasonTruncatedTunnelHeader               // "truncated_tunnel_header": captured data ends inside a GRE, VXLAN, Geneve or ERSPAN header
+	ReasonUnsupportedTunnel                   // "unsupported_tunnel": a tunnel we do not follow: GRE version 1 (PPTP) or with RFC 1701 routing, Geneve of another version, ERSPAN of another version or frame type
+	ReasonTunnelTooDeep                       // "tunnel_nesting_too_deep": tunnels nested more than 4 deep (or a PPI header inside a PPI header)
+	ReasonNFLOGNoPacket                       // "nflog_without_packet": an NFLOG record that holds no packet (logged without a copy of it)
+	ReasonWLANEncrypted                       // "wlan_encrypted": an encrypted 802.11 data frame (WEP, WPA): the key is not in the capture
+	ReasonWLANUnsupported                     // "wlan_unsupported_frame": an 802.11 fragment (not reassembled), A-MSDU aggregate (several packets in one frame, not split) or protocol version 1 frame
 
 	// Notes on segments that were decoded.
 	ReasonPresumedTSO          // "presumed_tso": IP length 0 (TSO/GSO/BIG TCP); the captured length was used
@@ -76,24 +88,30 @@ const (
 )
 
 var reasonNames = [NumReasons]string{
-	ReasonTruncatedLinkHeader:  "truncated_link_header",
-	ReasonUnsupportedLinkType:  "unsupported_link_type",
-	ReasonTruncatedIPHeader:    "truncated_ip_header",
-	ReasonBadIPVersion:         "bad_ip_version",
-	ReasonBadIPHeaderLength:    "bad_ip_header_length",
-	ReasonIPLengthBelowHeaders: "ip_length_below_headers",
-	ReasonIPv4Fragment:         "ipv4_fragment",
-	ReasonIPv6Fragment:         "ipv6_fragment",
-	ReasonIPv6ExtensionChain:   "ipv6_extension_chain",
-	ReasonTruncatedTCPHeader:   "truncated_tcp_header",
-	ReasonPresumedTSO:          "presumed_tso",
-	ReasonBadTCPDataOffset:     "bad_tcp_data_offset",
-	ReasonBadTCPChecksum:       "bad_tcp_checksum",
-	ReasonIPLengthExceedsFrame: "ip_length_exceeds_frame",
-	ReasonTruncatedTCPOptions:  "truncated_tcp_options",
-	ReasonTCPOptionsOverrun:    "tcp_options_overrun",
-	ReasonBadTCPOptionLength:   "bad_tcp_option_length",
-	ReasonTimeOutOfRange:       "timestamp_out_of_range",
+	ReasonTruncatedLinkHeader:   "truncated_link_header",
+	ReasonUnsupportedLinkType:   "unsupported_link_type",
+	ReasonTruncatedIPHeader:     "truncated_ip_header",
+	ReasonBadIPVersion:          "bad_ip_version",
+	ReasonBadIPHeaderLength:     "bad_ip_header_length",
+	ReasonIPLengthBelowHeaders:  "ip_length_below_headers",
+	ReasonIPv4Fragment:          "ipv4_fragment",
+	ReasonIPv6Fragment:          "ipv6_fragment",
+	ReasonIPv6ExtensionChain:    "ipv6_extension_chain",
+	ReasonTruncatedTCPHeader:    "truncated_tcp_header",
+	ReasonTruncatedTunnelHeader: "truncated_tunnel_header",
+	ReasonUnsupportedTunnel:     "unsupported_tunnel",
+	ReasonTunnelTooDeep:         "tunnel_nesting_too_deep",
+	ReasonNFLOGNoPacket:         "nflog_without_packet",
+	ReasonWLANEncrypted:         "wlan_encrypted",
+	ReasonWLANUnsupported:       "wlan_unsupported_frame",
+	ReasonPresumedTSO:           "presumed_tso",
+	ReasonBadTCPDataOffset:      "bad_tcp_data_offset",
+	ReasonBadTCPChecksum:        "bad_tcp_checksum",
+	ReasonIPLengthExceedsFrame:  "ip_length_exceeds_frame",
+	ReasonTruncatedTCPOptions:   "truncated_tcp_options",
+	ReasonTCPOptionsOverrun:     "tcp_options_overrun",
+	ReasonBadTCPOptionLength:    "bad_tcp_option_length",
+	ReasonTimeOutOfRange:        "timestamp_out_of_range",
 }
 
 // String returns the reason's stable snake_case name.

@@ -200,16 +200,22 @@ type Conn struct {
 type connMore struct {
 	// zone is the connection's, when not the zero Zone: rare enough to
 	// keep out of Conn, which a million are tracked of.
-	zone            fsm.Zone
+	zone fsm.Zone
+	// vlanB is the VLAN tags of side B's packets, when split says they
+	// differ from side A's (zone.VLAN).
+	vlanB           [2]uint16
+	split           bool
 	events          []Event      // unless Config.DropEvents
 	timeline        []Packet     // when Config.Timeline is set
 	timelineDropped int          // segments left out of timeline by the cap
 	segEvents       []Event      // when Config.KeepSegEvents is set
 	reports         []codeReport // violations and notes reported, in order
 	segCounts       [NumSegEvents]uint32
-	// retransRun counts each side's retransmissions since the peer last
-	// sent anything; maxRetransRun is the longest such run.
+	// retransRun counts each side's retransmissions of one segment (of
+	// sequence number retransSeq) since the peer last sent anything;
+	// maxRetransRun is the longest such run.
 	retransRun    [2]int
+	retransSeq    [2]fsm.Seq
 	maxRetransRun int
 }
 
@@ -279,8 +285,9 @@ func (c *Conn) SegCount(e SegEvent) uint32 {
 	return c.more.segCounts[e]
 }
 
-// MaxRetransRun returns the longest run of retransmissions by one side
-// with nothing from the peer in between: how a dead peer looks.
+// MaxRetransRun returns the longest run of retransmissions of one segment
+// by one side with nothing from the peer in between: how a dead peer
+// looks.
 func (c *Conn) MaxRetransRun() int {
 	if c.more == nil {
 		return 0
@@ -302,6 +309,30 @@ func (c *Conn) Zone() fsm.Zone {
 		return fsm.Zone{}
 	}
 	return c.more.zone
+}
+
+// ReplyVLAN returns the VLAN tags of the packets of side B, the end that
+// did not send the first packet, when they are not those of Zone: a
+// mirror port or trunk that tags one direction and not the other (or
+// tags each with its own VLAN) shows one connection in two VLANs. The
+// table joins a packet to a connection in another VLAN only when the
+// connection has seen nothing yet from the packet's sender, so that the
+// same 4-tuple talking both ways in two VLANs stays two connections.
+func (c *Conn) ReplyVLAN() ([2]uint16, bool) {
+	if c.more == nil || !c.more.split {
+		return [2]uint16{}, false
+	}
+	return c.more.vlanB, true
+}
+
+// inZone says whether packets in zone z belong to c.
+func (c *Conn) inZone(z fsm.Zone) bool {
+	if c.more == nil {
+		return z.IsZero()
+	}
+	m := c.more
+	return m.zone == z || m.split && m.vlanB == z.VLAN &&
+		m.zone.Tunnel == z.Tunnel && m.zone.TunnelID == z.TunnelID
 }
 
 // sideOf returns the side a segment from src was sent by.
@@ -566,6 +597,12 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 		}
 	}
 	if c == nil {
+		if c = t.conns.other(src, dst, seg.Zone); c != nil {
+			m := c.extra()
+			m.split, m.vlanB = true, seg.Zone.VLAN
+		}
+	}
+	if c == nil {
 		c = t.open(src, dst, seg)
 	}
 	side := c.sideOf(src)
@@ -602,13 +639,18 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 		}
 	}
 	t.touch(c)
-	// A run of retransmissions with nothing from the peer in between is
-	// how a dead peer looks from the wire.
+	// One segment retransmitted again and again with nothing from the peer
+	// in between is how a dead peer looks from the wire: the sender's
+	// retransmission timer backing off. A burst of retransmissions of
+	// different segments is loss recovery, which says nothing of the peer.
 	if c.more != nil {
 		c.more.retransRun[side^1] = 0
 	}
 	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
 		m := c.extra()
+		if m.retransRun[side] == 0 || m.retransSeq[side] != seg.Seq {
+			m.retransRun[side], m.retransSeq[side] = 0, seg.Seq
+		}
 		m.retransRun[side]++
 		m.maxRetransRun = max(m.maxRetransRun, m.retransRun[side])
 	}

@@ -37,15 +37,16 @@ func newIndex(seed uint64) index {
 	return x
 }
 
-// hashOf hashes a 4-tuple and its zone the same whichever end comes
-// first: the sum of a keyed hash of each end (folded 64-bit multiplies,
-// with a seed of the process's own so that no one can choose 4-tuples
-// that collide), mixed with the zone's when there is one.
+// hashOf hashes a 4-tuple and its zone's tunnel the same whichever end
+// comes first: the sum of a keyed hash of each end (folded 64-bit
+// multiplies, with a seed of the process's own so that no one can choose
+// 4-tuples that collide), mixed with the tunnel's when there is one. The
+// VLAN tags are left out, so that one probe finds the 4-tuple in every
+// VLAN (see other).
 func (x *index) hashOf(a, b end, z fsm.Zone) uint32 {
 	h := x.endHash(a) + x.endHash(b)
-	if z != (fsm.Zone{}) {
-		w := uint64(z.VLAN[0]) | uint64(z.VLAN[1])<<16 | uint64(z.Tunnel)<<32
-		h ^= fold(w^x.seed[1], uint64(z.TunnelID)^x.seed[2])
+	if z.Tunnel != fsm.NoTunnel {
+		h ^= fold(uint64(z.Tunnel)^x.seed[1], uint64(z.TunnelID)^x.seed[2])
 	}
 	return uint32(h)
 }
@@ -75,7 +76,27 @@ func (x *index) get(a, b end, z fsm.Zone) *Conn {
 		if c == nil {
 			return nil
 		}
-		if x.hash[i] == h && c.between(a, b) && c.Zone() == z {
+		if x.hash[i] == h && c.between(a, b) && c.inZone(z) {
+			return c
+		}
+	}
+}
+
+// other returns a connection between a and b in the tunnel of zone z but
+// in other VLANs, that has seen no packet from a yet and is in one VLAN
+// (see Conn.ReplyVLAN); or nil.
+func (x *index) other(a, b end, z fsm.Zone) *Conn {
+	h := x.hashOf(a, b, z)
+	mask := uint32(len(x.conns) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		c := x.conns[i]
+		if c == nil {
+			return nil
+		}
+		if x.hash[i] != h || !c.between(a, b) || c.Packets[c.sideOf(a)] != 0 {
+			continue
+		}
+		if cz := c.Zone(); cz.Tunnel == z.Tunnel && cz.TunnelID == z.TunnelID && (c.more == nil || !c.more.split) {
 			return c
 		}
 	}

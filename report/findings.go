@@ -40,7 +40,7 @@ var findingInfo = []struct{ code, meaning string }{
 	{"fin_wait_2", "endpoints in FIN-WAIT-2: they closed and wait for a peer that never closes its side"},
 	{"aborted", "connections ended by a RST from an established endpoint: an abort, a crash, or a middlebox (a storm when many)"},
 	{"zero_window", "a receiver advertised a zero window: its application stopped reading; a sender that closes then waits in FIN-WAIT-1 behind the data"},
-	{"dead_peer", "a sender retransmitted three times or more with nothing back: the peer vanished (host down, path broken) until a timeout or a RST"},
+	{"dead_peer", "a sender retransmitted one segment three times or more with nothing back: the peer vanished (host down, path broken) until a timeout or a RST"},
 	{"keepalive", "idle connections kept open by keep-alive probes"},
 }
 

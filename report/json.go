@@ -68,7 +68,7 @@ func (j *JSON) Done(c *flow.Conn) {
 	b = field(b, "server", c.Addr(r.server).String())
 	b = field(b, "start", stamp(c.First()))
 	b = field(b, "end", stamp(c.Last()))
-	b = appendZone(b, c.Zone())
+	b = appendZone(b, c)
 	b = field(b, "client_state", c.FSM.Endpoint(r.client).State.String())
 	b = field(b, "server_state", c.FSM.Endpoint(r.server).State.String())
 	b = append(b, `,"roles_guessed":`...)
@@ -380,15 +380,16 @@ func appendString(b []byte, s string) []byte {
 // appendZone writes a connection's zone, when it has one: "vlan", its VLAN
 // IDs outermost first, and "tunnel" with "tunnel_id" where the tunnel has
 // an identity. An untagged, untunnelled connection has none of the three.
-func appendZone(b []byte, z fsm.Zone) []byte {
+// A connection whose two directions came in different VLANs has
+// "reply_vlan" too: the VLAN IDs of the end that did not send the first
+// packet ([] for untagged).
+func appendZone(b []byte, c *flow.Conn) []byte {
+	z := c.Zone()
 	if z.VLAN[0] != 0 {
-		b = append(b, `,"vlan":[`...)
-		b = strconv.AppendUint(b, uint64(z.VLAN[0]), 10)
-		if z.VLAN[1] != 0 {
-			b = append(b, ',')
-			b = strconv.AppendUint(b, uint64(z.VLAN[1]), 10)
-		}
-		b = append(b, ']')
+		b = appendVLAN(b, "vlan", z.VLAN)
+	}
+	if v, ok := c.ReplyVLAN(); ok {
+		b = appendVLAN(b, "reply_vlan", v)
 	}
 	if z.Tunnel != fsm.NoTunnel {
 		b = field(b, "tunnel", z.Tunnel.String())
@@ -397,4 +398,21 @@ func appendZone(b []byte, z fsm.Zone) []byte {
 		}
 	}
 	return b
+}
+
+// appendVLAN writes the field name holding the VLAN IDs of v.
+func appendVLAN(b []byte, name string, v [2]uint16) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, `":[`...)
+	for i, id := range v {
+		if id == 0 {
+			break
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(id), 10)
+	}
+	return append(b, ']')
 }

@@ -214,10 +214,7 @@ func appendSummary(b []byte, c *flow.Conn, r roles) []byte {
 		b = append(b, ' ')
 		b = append(b, c.FSM.Endpoint(side).State.String()...)
 	}
-	if z := c.Zone(); !z.IsZero() {
-		b = append(b, ", "...)
-		b = append(b, z.String()...)
-	}
+	b = append(b, zoneSuffix(c)...)
 	b = append(b, ", "...)
 	b = appendRel(b, c.Last().Sub(c.First()))
 	b = append(b, 's')

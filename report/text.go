@@ -628,8 +628,30 @@ func (t *Text) Close(tot *Totals) error {
 // zoneSuffix is ", vlan 42" (or ", vxlan 1001", ...) for a connection in a
 // zone, to follow its addresses; "" for one in none.
 func zoneSuffix(c *flow.Conn) string {
-	if z := c.Zone(); !z.IsZero() {
-		return ", " + z.String()
+	if z := zoneText(c); z != "" {
+		return ", " + z
 	}
 	return ""
+}
+
+// zoneText is a connection's zone as text: "vlan 42", "vxlan 1001";
+// "vlan 3136 one way, untagged the other" for one whose two directions
+// came in different VLANs; "" for one in no zone.
+func zoneText(c *flow.Conn) string {
+	z := c.Zone()
+	v, split := c.ReplyVLAN()
+	if !split {
+		return z.String()
+	}
+	words := func(v [2]uint16) string {
+		if v[0] == 0 {
+			return "untagged"
+		}
+		return fsm.Zone{VLAN: v}.String()
+	}
+	s := words(z.VLAN) + " one way, " + words(v) + " the other"
+	if t := (fsm.Zone{Tunnel: z.Tunnel, TunnelID: z.TunnelID}).String(); t != "" {
+		s += ", " + t
+	}
+	return s
 }

@@ -21,15 +21,11 @@ const corpusDir = "../../../shared/corpus/real"
 // conversationExceptions are the captures where our connections' 4-tuples
 // differ from tshark's conversation table, each with the reason.
 var conversationExceptions = map[string]string{
-	"zeek/nflog-http.pcap":                          "NFLOG (link type 239) is not decoded; counted as unsupported",
-	"suricata-verify/decode-chdlc-01.pcap":          "Cisco HDLC (link type 104) is not decoded; counted as unsupported",
-	"libpcap/filter_http_PPI.pcap":                  "PPI (link type 192) is not decoded; counted as unsupported",
-	"tcpdump/bigtcp-ipv6.pcap":                      "IPv6 payload length 0 (BIG TCP jumbogram): we take the captured length as tcpdump does; tshark drops it",
-	"tcpdump/tcp-auth-heapoverflow.pcap":            "fuzzed segment with a broken option: we keep the segment, tshark makes no conversation of it",
-	"tcpdump/heapoverflow-tcp_print.pcap":           "fuzzed segment with an option past the captured data: we keep the segment",
-	"tcpdump/beep-oobr.pcap":                        "fuzzed IPv6 segment: we keep it, tshark makes no conversation of it",
-	"wireshark-samplecaptures/dns-remoteshell.pcap": "tshark guesses a wlan_centrino header on some frames and finds TCP inside",
-	"suricata-verify/bug-6875-01.pcap":              "its one packet has a TCP data offset past the segment: we report bad_data_offset on its 4-tuple, tshark makes no conversation of it",
+	"tcpdump/bigtcp-ipv6.pcap":            "IPv6 payload length 0 (BIG TCP jumbogram): we take the captured length as tcpdump does; tshark drops it",
+	"tcpdump/tcp-auth-heapoverflow.pcap":  "fuzzed segment with a broken option: we keep the segment, tshark makes no conversation of it",
+	"tcpdump/heapoverflow-tcp_print.pcap": "fuzzed segment with an option past the captured data: we keep the segment",
+	"tcpdump/beep-oobr.pcap":              "fuzzed IPv6 segment: we keep it, tshark makes no conversation of it",
+	"suricata-verify/bug-6875-01.pcap":    "its one packet has a TCP data offset past the segment: we report bad_data_offset on its 4-tuple, tshark makes no conversation of it",
 }
 
 // needCorpus returns the corpus manifest. It skips the test when the
