@@ -227,7 +227,8 @@ func (c *Conn) Ended(withTimeWait bool) bool {
 // Reopens reports whether a segment from side from starts a new incarnation
 // of this connection's 4-tuple rather than belonging to it: a bare SYN
 // after both endpoints have ended, but for a SYN that repeats a refused
-// attempt's initial sequence number. When the receiver lingers in TIME-WAIT
+// attempt's initial sequence number; or a SYN with a new initial sequence
+// number from an endpoint in SYN-SENT whose peer sent no SYN,ACK. When the receiver lingers in TIME-WAIT
 // the SYN must be newer than anything its sender sent before, by timestamp
 // or by sequence number (RFC 9293 §3.6.1 MAY-2, RFC 6191 §2); an old
 // duplicate SYN belongs to the old connection.
@@ -236,6 +237,12 @@ func (c *Conn) Reopens(from Side, seg *Segment) bool {
 		return false
 	}
 	s, r := c.Endpoint(from), c.Endpoint(from.Other())
+	if s.State == SynSent && s.HasISS && seg.Seq != s.ISS && !r.HasISS && !c.self {
+		// A new initial sequence number while the peer never answered
+		// with a SYN,ACK: the sender gave up its attempt and made a new
+		// one from the same port (§3.4.1), as tshark counts it.
+		return true
+	}
 	if !s.State.Ended() || !r.State.Ended() {
 		return false
 	}

@@ -477,3 +477,30 @@ func TestSynResentAfterSynAck(t *testing.T) {
 		t.Errorf("the return to SYN-SENT must be marked inferred: %v", evs)
 	}
 }
+
+// TestNewAttemptFromSynSent: a SYN with a new initial sequence number from
+// an endpoint still in SYN-SENT, whose peer sent no SYN,ACK, is a new
+// attempt from the same port (suricata-verify/bug-3844.pcap: after a RST
+// without ACK, which SYN-SENT ignores); once the peer answered with a
+// SYN,ACK it is not, and stays a note of the sender.
+func TestNewAttemptFromSynSent(t *testing.T) {
+	c, _ := run(t, []step{
+		{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+		{from: B, flags: RST, seq: zeroFromB, wantA: SynSent, wantB: Closed, codes: []Code{RstBadAckInSynSent}},
+	})
+	fresh := Segment{Seq: Seq(isnA).Add(7777), Flags: SYN}
+	same := Segment{Seq: Seq(isnA), Flags: SYN}
+	if !c.Reopens(A, &fresh) {
+		t.Error("a SYN with a new ISN from SYN-SENT, unanswered, must start a new connection")
+	}
+	if c.Reopens(A, &same) {
+		t.Error("the same SYN again is a retransmission in its connection")
+	}
+	answered, _ := run(t, []step{
+		{from: A, flags: SYN, wantA: SynSent, wantB: Closed},
+		{from: B, flags: SYN | ACK, ack: 7, wantA: SynSent, wantB: SynReceived, codes: []Code{SynAckBadAck}},
+	})
+	if answered.Reopens(A, &fresh) {
+		t.Error("after the peer's SYN,ACK a new ISN stays in the connection")
+	}
+}

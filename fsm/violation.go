@@ -207,7 +207,7 @@ var catalog = [numCodes]CodeInfo{
 		Summary: "SYN resent with a different initial sequence number",
 		Explain: "a retransmission repeats the segment as it was; a SYN with another ISN on the same 4-tuple while the first is unanswered is a new attempt that confuses the peer",
 		Fault:   FaultNone, NoteOfSender: true,
-		Guard: "a note of the sender: an application may abort an unanswered connect and open again from the same port, which RFC 9293 allows, so no rule is proven broken",
+		Guard: "a note of the sender: an application may abort a connect and open again from the same port, which RFC 9293 allows, so no rule is proven broken; before any SYN,ACK from the peer the new SYN starts a new connection instead",
 	},
 	WindowShrunk: {
 		Name: "window_shrunk", Severity: SevWarning, RFC: "RFC 9293 §3.8.6",
