@@ -48,6 +48,7 @@ type stopper struct {
 	sig   chan os.Signal
 	done  chan struct{}
 	asked chan struct{} // closed at the first signal
+	got   os.Signal     // the first signal, once asked is closed
 	wg    sync.WaitGroup
 }
 
@@ -59,11 +60,12 @@ func newStopper() *stopper {
 		defer s.wg.Done()
 		for {
 			select {
-			case <-s.sig:
+			case sig := <-s.sig:
 				select {
 				case <-s.asked:
-					os.Exit(130) // a second Ctrl-C: at once
+					os.Exit(signalStatus(sig)) // a second signal: at once
 				default:
+					s.got = sig
 					close(s.asked)
 				}
 			case <-s.done:
@@ -72,6 +74,34 @@ func newStopper() *stopper {
 		}
 	}()
 	return s
+}
+
+// stopped returns the first signal, or nil when none came.
+func (s *stopper) stopped() os.Signal {
+	select {
+	case <-s.asked:
+		return s.got
+	default:
+		return nil
+	}
+}
+
+// signalStatus is the exit status of a process a signal ended: 128 plus
+// the signal's number, as the shell reports it (130 for SIGINT, 143 for
+// SIGTERM).
+func signalStatus(sig os.Signal) int {
+	if n, ok := sig.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 128 + int(syscall.SIGINT)
+}
+
+// signalName is "SIGINT" or "SIGTERM".
+func signalName(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
 }
 
 func (s *stopper) stop() {
@@ -208,12 +238,15 @@ func live(o *options, stdout, stderr io.Writer) int {
 	if readErr != nil {
 		tot.ReadError = readErr.Error()
 	}
+	status := exitOK
 	if err := out.Close(&tot); err != nil {
 		fmt.Fprintf(stderr, "tcpflow-fsm: writing output: %v\n", err)
+		status = exitInput // as offline: the report was lost
 	}
 	if w != nil {
 		if err := w.Close(); err != nil {
 			fmt.Fprintf(stderr, "tcpflow-fsm: writing %s: %v\n", o.write, err)
+			status = exitInput
 		}
 	}
 	if statsErr == nil {
@@ -223,5 +256,5 @@ func live(o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", readErr)
 		return exitInput
 	}
-	return exitOK
+	return status
 }

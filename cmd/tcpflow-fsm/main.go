@@ -425,11 +425,40 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 		rd  *capture.Reader
 		err error
 	)
-	if o.file == "-" {
-		rd, err = capture.NewReader(stdin, "standard input")
-	} else {
-		rd, err = capture.Open(o.file)
+	// The first SIGINT or SIGTERM stops the reading, and what was read is
+	// analysed and reported, as live capture does; the exit status is then
+	// the signal's. A regular file stops at once. A pipe (standard input,
+	// a FIFO) is read on for a moment, until its end or drainTime, so that
+	// the last packets a producer interrupted by the same Ctrl-C flushes
+	// (tcpdump -w - | ...) are not lost; a read blocked on it is cut off
+	// by a deadline.
+	stop := newStopper()
+	defer stop.stop()
+	var (
+		in   = stdin
+		name = "standard input"
+	)
+	if o.file != "-" {
+		f, err := os.Open(o.file)
+		if err != nil {
+			fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+			return exitInput
+		}
+		defer f.Close()
+		in, name = f, o.file
 	}
+	pipe := pollable(in)
+	if pipe != nil {
+		in = pipe
+		go func() {
+			select {
+			case <-stop.asked:
+				pipe.SetReadDeadline(time.Now().Add(drainTime))
+			case <-stop.done:
+			}
+		}()
+	}
+	rd, err = capture.NewReader(in, name)
 	if err != nil {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
 		return exitInput
@@ -477,12 +506,17 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 		read, filtered, kept uint64
 	)
 	for o.count == 0 || kept < uint64(o.count) {
+		if pipe == nil && stop.stopped() != nil {
+			break
+		}
 		err := rd.Next(&p)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			readErr = err
+			if stop.stopped() == nil {
+				readErr = err
+			}
 			break
 		}
 		read++
@@ -508,6 +542,10 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	table.Close()
 
 	tot := totals(read, filtered, dec, stats())
+	sig := stop.stopped()
+	if sig != nil {
+		readErr = fmt.Errorf("%s: stopped by %s after %d packets", rd.Name(), signalName(sig), read)
+	}
 	if readErr != nil {
 		tot.ReadError = readErr.Error()
 	}
@@ -517,10 +555,48 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	}
 	if readErr != nil {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", readErr)
+		if sig != nil {
+			return signalStatus(sig)
+		}
 		return exitInput
 	}
 	return exitOK
 }
+
+// drainTime is how long standard input is still read after the first
+// signal (see analyse).
+const drainTime = 500 * time.Millisecond
+
+// pollable returns r as a file whose reads a deadline can cut off, when r
+// is a pipe or socket; otherwise nil (a regular file's reads do not
+// block, and tests hand other readers).
+func pollable(r io.Reader) *os.File {
+	f, ok := r.(*os.File)
+	if !ok {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return nil
+	}
+	if f.SetReadDeadline(time.Time{}) == nil {
+		return f // opened by us: the runtime's poller serves it already
+	}
+	// Standard input comes blocking. Made non-blocking, a file made anew on
+	// its descriptor is served by the poller, which honours deadlines.
+	// That file is kept for good: collected, it would close the descriptor.
+	fd := f.Fd()
+	if syscall.SetNonblock(int(fd), true) != nil {
+		return nil
+	}
+	if stdinPolled == nil || stdinPolled.Fd() != fd {
+		stdinPolled = os.NewFile(fd, f.Name())
+	}
+	return stdinPolled
+}
+
+// stdinPolled is standard input as pollable made it.
+var stdinPolled *os.File
 
 // isTerminal reports whether w is a terminal: a file that answers the
 // terminal ioctl (a character device such as /dev/null does not).
