@@ -48,6 +48,12 @@ type Config struct {
 	// TimelineMax caps the segments a connection's timeline keeps; the
 	// rest are counted in Conn.TimelineDropped. Zero means no cap.
 	TimelineMax int
+	// EventsMax caps the events a connection keeps (state changes,
+	// violations and notes; segment events with KeepSegEvents); 0 keeps
+	// all. Past it events still reach the sink and the counts, and the
+	// ones not kept are counted (Conn.EventsDropped): a storm of forged
+	// segments against one connection cannot grow it without bound.
+	EventsMax int
 	// ReuseMemory is how long the initial sequence numbers of a
 	// connection that ended are remembered, so that a SYN on its 4-tuple
 	// with a new one shows the ports reused (ReusedPorts). Zero means
@@ -208,6 +214,7 @@ type connMore struct {
 	events          []Event      // unless Config.DropEvents
 	timeline        []Packet     // when Config.Timeline is set
 	timelineDropped int          // segments left out of timeline by the cap
+	eventsDropped   int          // events and segEvents left out by Config.EventsMax
 	segEvents       []Event      // when Config.KeepSegEvents is set
 	reports         []codeReport // violations and notes reported, in order
 	segCounts       [NumSegEvents]uint32
@@ -257,6 +264,15 @@ func (c *Conn) TimelineDropped() int {
 		return 0
 	}
 	return c.more.timelineDropped
+}
+
+// EventsDropped returns how many events the connection did not keep, past
+// Config.EventsMax.
+func (c *Conn) EventsDropped() int {
+	if c.more == nil {
+		return 0
+	}
+	return c.more.eventsDropped
 }
 
 // SegEvents returns the segment events of the connection's segments when
@@ -862,6 +878,12 @@ func (t *Table) emit(c *Conn, evs []fsm.Event) {
 			continue
 		}
 		m := c.extra()
+		if t.cfg.EventsMax > 0 && len(m.events) >= t.cfg.EventsMax {
+			m.eventsDropped++
+			t.event = Event{Event: e, At: at}
+			t.sink.Event(c, &t.event)
+			continue
+		}
 		m.events = append(m.events, Event{Event: e, At: at})
 		t.sink.Event(c, &m.events[len(m.events)-1])
 	}
@@ -883,7 +905,11 @@ func (t *Table) emitSegEvents(c *Conn, p *Packet) {
 			t.segEvent.Count = p.DupAck
 		}
 		if t.cfg.KeepSegEvents {
-			m.segEvents = append(m.segEvents, t.segEvent)
+			if t.cfg.EventsMax > 0 && len(m.segEvents) >= t.cfg.EventsMax {
+				m.eventsDropped++
+			} else {
+				m.segEvents = append(m.segEvents, t.segEvent)
+			}
 		}
 		t.sink.Event(c, &t.segEvent)
 	}

@@ -204,6 +204,12 @@ func (z *Zeek) add(side fsm.Side, letter byte) {
 	z.write(letter)
 }
 
+// MaxZeekHistory bounds the history kept of one connection. Zeek writes a
+// RST or FIN again for each new sequence number, so a storm of forged
+// RSTs against one connection would grow it by a letter a RST; past the
+// bound further letters are left out.
+const MaxZeekHistory = 256
+
 // write appends c to the history.
 func (z *Zeek) write(c byte) {
 	if int(z.nhist) < len(z.hist) {
@@ -212,7 +218,9 @@ func (z *Zeek) write(c byte) {
 		return
 	}
 	m := z.extra()
-	m.hist = append(m.hist, c)
+	if len(z.hist)+len(m.hist) < MaxZeekHistory {
+		m.hist = append(m.hist, c)
+	}
 }
 
 // letters calls f with each letter of the history, in order, as long as

@@ -80,6 +80,10 @@ func (j *JSON) Done(c *flow.Conn) {
 	b = field(b, "conn_state", c.Zeek.ConnState(r.client))
 	b = field(b, "history", c.Zeek.History(r.client))
 	b = intField(b, "duplicates", int64(c.Duplicates))
+	if n := c.EventsDropped(); n > 0 {
+		// Past --timeline-max the records are left out; counts stay whole.
+		b = intField(b, "event_records_dropped", int64(n))
+	}
 	b = append(b, `,"violations":[`...)
 	for i, code := range c.Codes() {
 		if i > 0 {

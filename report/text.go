@@ -320,6 +320,11 @@ type rowStore struct {
 	inMemory int
 }
 
+// maxColumnWidth bounds how wide a cell makes its column: a longer cell
+// (the Zeek history of a connection under a RST storm) runs past its
+// column in its own row, rather than pad every other row to its width.
+const maxColumnWidth = 24
+
 const (
 	firstRowChunk = 4 << 10
 	rowChunk      = 1 << 20
@@ -372,7 +377,7 @@ func (s *rowStore) add(r *summaryRow) {
 	need := len(r.events) + binary.MaxVarintLen64
 	for l := range r.cols {
 		for i, cell := range r.cols[l] {
-			s.width[l][i] = max(s.width[l][i], len(cell))
+			s.width[l][i] = max(s.width[l][i], min(len(cell), maxColumnWidth))
 			need += len(cell) + binary.MaxVarintLen64
 		}
 	}
@@ -397,7 +402,7 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	cell := func(l int, v []byte) {
 		b = binary.AppendUvarint(b, uint64(len(v)))
 		b = append(b, v...)
-		s.width[l][col] = max(s.width[l][col], len(v))
+		s.width[l][col] = max(s.width[l][col], min(len(v), maxColumnWidth))
 		col++
 	}
 	num := s.num[:0]

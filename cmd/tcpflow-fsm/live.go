@@ -156,7 +156,8 @@ func live(o *options, stdout, stderr io.Writer) int {
 		out = st
 	}
 	sink := &tallySink{out: out}
-	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Unordered: true, IdleTimeout: o.idleTimeout, MaxConns: o.maxConns}
+	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Unordered: true, IdleTimeout: o.idleTimeout, MaxConns: o.maxConns,
+		EventsMax: o.timelineMax}
 	table := flow.NewTable(cfg, sink)
 	dec := capture.NewDecoder()
 	dec.VerifyChecksums = o.verifySums

@@ -481,7 +481,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	}
 
 	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON && !o.summary,
-		KeepSegEvents: o.asJSON, DropEvents: o.summary, MaxConns: o.maxConns, TimelineMax: o.timelineMax}
+		KeepSegEvents: o.asJSON, DropEvents: o.summary, MaxConns: o.maxConns, TimelineMax: o.timelineMax, EventsMax: o.timelineMax}
 	if o.idleSet {
 		cfg.IdleTimeout = o.idleTimeout
 	}
