@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -384,7 +385,11 @@ func (r *Reader) readPacketBlock(rec, start int64, btype uint32, body []byte, p 
 	return nil
 }
 
-// time converts a pcapng timestamp, a count of units since the epoch.
+// time converts a pcapng timestamp, a count of units since the epoch, and
+// adds the interface's if_tsoffset. Both are 64 bits of anything: a sum
+// beyond 1700-2200 (a stamp of 2^63 units or more, an offset that would
+// overflow) saturates one second past the nearer end, never wrapping, so
+// that the Decoder clamps it and counts the note timestamp_out_of_range.
 func (ifc *ngInterface) time(ts uint64) time.Time {
 	u := ifc.units
 	sec, frac := ts/u, ts%u
@@ -399,7 +404,48 @@ func (ifc *ngInterface) time(ts uint64) time.Time {
 		hi, lo := bits.Mul64(frac, 1000000000)
 		ns, _ = bits.Div64(hi, lo, u)
 	}
-	return unixTime(int64(sec)+ifc.offset, int64(ns))
+	s, in := addSeconds(sec, ifc.offset)
+	if !in {
+		ns = 0
+	}
+	return unixTime(s, int64(ns))
+}
+
+// The seconds a pcapng time saturates to: one past each end of the times
+// the Decoder passes unchanged.
+const (
+	ngTooEarly = minTime - 1
+	ngTooLate  = maxTime + 1
+)
+
+// addSeconds returns sec+off, exactly when it lies within 1700-2200 (in
+// true), or else ngTooEarly or ngTooLate, whichever side it lies on.
+func addSeconds(sec uint64, off int64) (s int64, in bool) {
+	var sum int64
+	switch {
+	case off >= 0:
+		if sec > ngTooLate || uint64(off) > ngTooLate-sec {
+			return ngTooLate, false
+		}
+		sum = int64(sec) + off
+	case sec > math.MaxInt64:
+		// sec >= 2^63 and off >= -2^63: the sum lies in [0, 2^64), which
+		// uint64 arithmetic gives exactly.
+		u := sec + uint64(off)
+		if u > ngTooLate {
+			return ngTooLate, false
+		}
+		sum = int64(u)
+	default:
+		sum = int64(sec) + off // of opposite signs: cannot overflow
+	}
+	switch {
+	case sum < minTime:
+		return ngTooEarly, false
+	case sum > maxTime:
+		return ngTooLate, false
+	}
+	return sum, true
 }
 
 // walkOptions walks a pcapng option list, calling fn (if not nil) for each

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"tcpflow-fsm/fsm"
 )
 
 // readAll reads every packet, copying the data, and returns the error that
@@ -365,6 +368,54 @@ func TestPcapngTsresol(t *testing.T) {
 		ps := mustRead(t, f.Bytes())
 		if !ps[0].Time.Equal(tc.want) {
 			t.Errorf("if_tsresol 0x%02x ts %d: got %v, want %v", tc.resol, tc.ts, ps[0].Time, tc.want.UTC())
+		}
+	}
+}
+
+// Issue 15: a pcapng stamp is 64 bits of any unit and if_tsoffset 64 bits
+// of seconds; a sum outside 1700-2200 saturates past the nearer end, never
+// wrapping (2^64-1 whole seconds once read as 1969, an overflowing offset
+// as 1700 instead of 2200), so that the Decoder clamps it and counts the
+// note timestamp_out_of_range. A sum that comes back in range is exact.
+func TestPcapngTimestampSaturates(t *testing.T) {
+	o := binary.LittleEndian
+	tsoffset := func(v int64) []byte { return ngOpt(o, optIfTsoffst, o.AppendUint64(nil, uint64(v))) }
+	seconds := ngOpt(o, optIfTsresol, []byte{0}) // 10^0: whole seconds
+	late, early := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		opts  [][]byte
+		ts    uint64
+		want  time.Time // what the Decoder gives the segment
+		noted bool
+	}{
+		{"2^63 seconds", [][]byte{seconds}, 1 << 63, late, true},
+		{"2^64-1 seconds", [][]byte{seconds}, ^uint64(0), late, true},
+		{"2^64-1 microseconds", nil, ^uint64(0), late, true}, // 2554: in int64, already past 2200
+		{"2^63 nanoseconds", [][]byte{ngOpt(o, optIfTsresol, []byte{9})}, 1 << 63, late, true},
+		{"offset overflows", [][]byte{seconds, tsoffset(math.MaxInt64)}, 7000000000, late, true},
+		{"offset overflows below", [][]byte{seconds, tsoffset(math.MinInt64)}, 1000, early, true},
+		{"huge stamp, huge negative offset", [][]byte{seconds, tsoffset(math.MinInt64 + 1700000000)}, 1 << 63, time.Unix(1700000000, 0), false},
+		{"huge stamp, offset not enough", [][]byte{seconds, tsoffset(-1000000000)}, ^uint64(0), late, true},
+		{"in range with an offset", [][]byte{tsoffset(-100)}, 1700000000_000007, time.Unix(1699999900, 7000), false},
+		{"last second of 2199", [][]byte{seconds}, 7258118399, late.Add(-time.Second), false},
+		{"2200 exactly", [][]byte{seconds}, 7258118400, late, false},
+	} {
+		f := &ngFile{order: o}
+		f.shb()
+		f.idb(LinkTypeRaw, 0, append(tc.opts, endOpts())...)
+		f.epb(0, tc.ts, ipv4TCP(t, syn(), nil), 40)
+		ps := mustRead(t, f.Bytes())
+		d := NewDecoder()
+		var s fsm.Segment
+		if !d.Decode(&ps[0], &s) {
+			t.Fatalf("%s: not decoded", tc.name)
+		}
+		if !s.Time.Equal(tc.want) {
+			t.Errorf("%s: segment time %v (read as %v), want %v", tc.name, s.Time, ps[0].Time, tc.want)
+		}
+		if got := d.Stats().Reasons[ReasonTimeOutOfRange]; (got == 1) != tc.noted || got > 1 {
+			t.Errorf("%s: timestamp_out_of_range counted %d times, want noted %v", tc.name, got, tc.noted)
 		}
 	}
 }
