@@ -327,6 +327,10 @@ func (r *Reader) readPacketBlock(rec, start int64, btype uint32, body []byte, p 
 		}
 		data = body[20 : 20+caplen]
 		opts = body[min(20+pad4(caplen), uint32(len(body))):]
+		if end, ok := swallows(o, opts, 8+len(body)-len(opts)); ok {
+			return r.formatErr(rec, start, "%s length %d swallows the blocks after it (its own trailing length %d is at byte %d)",
+				blockName(btype), len(body)+12, end, start+int64(end)-4)
+		}
 	case blockSPB:
 		// RFC draft: "the SPB does not contain the Interface ID field...
 		// it MUST be assumed to be 0"; the captured length is the smaller
@@ -446,6 +450,37 @@ func addSeconds(sec uint64, off int64) (s int64, in bool) {
 		return ngTooLate, false
 	}
 	return sum, true
+}
+
+// swallows reports whether the options of a packet block, at byte at of
+// the block, are instead the block's end and whole blocks after it: a
+// leading length that lies by the length of the blocks that followed, with
+// the trailing copy of the last made to agree. It looks for a word equal
+// to the length of the block up to and including it (the block's own
+// trailing copy), followed by block headers whose lengths chain exactly to
+// the end. It returns that length. Options never look like this: a chain
+// of lengths that ends exactly where the block does is not chance.
+func swallows(o binary.ByteOrder, opts []byte, at int) (int, bool) {
+	for i := 0; i+4+minBlock-4 <= len(opts); i += 4 {
+		own := at + i + 4
+		if int(o.Uint32(opts[i:])) != own {
+			continue
+		}
+		// The blocks after it; the last one's trailing copy is the
+		// packet block's own, past the end of opts.
+		pos := i + 4
+		for pos+8 <= len(opts) {
+			n := int(o.Uint32(opts[pos+4:]))
+			if n < minBlock || n%4 != 0 || n > len(opts)+4-pos {
+				break
+			}
+			pos += n
+		}
+		if pos == len(opts)+4 {
+			return own, true
+		}
+	}
+	return 0, false
 }
 
 // walkOptions walks a pcapng option list, calling fn (if not nil) for each

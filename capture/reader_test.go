@@ -531,6 +531,28 @@ func TestPcapngDamaged(t *testing.T) {
 			binary.LittleEndian.PutUint32(b[next+4:], 100)
 			return b
 		}, false, 2, 3, next, "block length 100 does not match its trailing copy"},
+		// Issue 15: the leading length swallows the next block, and that
+		// block's trailing copy agrees: the packet it held was lost
+		// without a word.
+		{"length-swallows-next-block", func() []byte {
+			f := prefix()
+			f.epb(0, 3, seq(60), 60)
+			f.epb(0, 4, seq(60), 60)
+			b := f.Bytes()
+			o.PutUint32(b[next+4:], 184)
+			o.PutUint32(b[len(b)-4:], 184)
+			return b
+		}, false, 2, 3, next, "enhanced packet block length 184 swallows the blocks after it (its own trailing length 92 is at byte " + strconv.Itoa(int(next)+88) + ")"},
+		{"length-swallows-two-blocks-after-options", func() []byte {
+			f := prefix()
+			f.epb(0, 3, seq(60), 60, ngOpt(o, optEpbFlags, o.AppendUint32(nil, 1)), endOpts())
+			f.block(5, make([]byte, 20))
+			f.epb(0, 4, seq(61), 61)
+			b := f.Bytes()
+			o.PutUint32(b[next+4:], uint32(len(b))-uint32(next))
+			o.PutUint32(b[len(b)-4:], uint32(len(b))-uint32(next))
+			return b
+		}, false, 2, 3, next, "enhanced packet block length 232 swallows the blocks after it (its own trailing length 104 is at byte"},
 		{"length-not-multiple-of-4", func() []byte { return raw(prefix(), blockEPB, 93) }, false, 2, 3, next, "enhanced packet block length 93 is not a multiple of 4"},
 		{"length-below-minimum", func() []byte { return raw(prefix(), blockEPB, 28, 0, 0, 0, 28) }, false, 2, 3, next, "enhanced packet block length 28 is below the minimum 32"},
 		{"length-over-limit", func() []byte { return raw(prefix(), blockEPB, 0xfffffff0) }, false, 2, 3, next, "enhanced packet block length 4294967280 exceeds the 257 MiB limit"},
@@ -637,6 +659,93 @@ func TestGzip(t *testing.T) {
 	}
 	if err := r.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+// gzipped compresses each part as a gzip member of its own, one after
+// another, as cat a.gz b.gz makes.
+func gzipped(parts ...[]byte) []byte {
+	var z bytes.Buffer
+	for _, p := range parts {
+		w := gzip.NewWriter(&z)
+		w.Write(p)
+		w.Close()
+	}
+	return z.Bytes()
+}
+
+// Issue 15: bytes after the end of a gzip stream were reported as a
+// "truncated record header" (or a bad gzip header): they are data after
+// the end of the gzip stream, said with where they start in the file,
+// after every packet was read. Members one after another are one stream.
+func TestGzipDataAfterTheStream(t *testing.T) {
+	f := newPcap(binary.LittleEndian, false, 65535, 1)
+	f.record(1, 5, seq(60), 60)
+	f.record(2, 6, seq(61), 61)
+	pcap := f.Bytes()
+	for _, tc := range []struct {
+		name  string
+		file  []byte
+		after int // where the data after the stream starts; 0: none
+	}{
+		{"one member", gzipped(pcap), 0},
+		{"members split mid-record", gzipped(pcap[:50], pcap[50:90], pcap[90:]), 0},
+		{"3 bytes after", append(gzipped(pcap), "abc"...), len(gzipped(pcap))},
+		{"64 bytes after", append(gzipped(pcap), seq(64)...), len(gzipped(pcap))},
+		{"zeros after", append(gzipped(pcap), make([]byte, 512)...), len(gzipped(pcap))},
+		{"after a second member", append(gzipped(pcap[:50], pcap[50:]), "xyz"...), len(gzipped(pcap[:50], pcap[50:]))},
+	} {
+		r, err := NewReader(bytes.NewReader(tc.file), "x.pcap.gz")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ps, err := readAll(t, r)
+		if len(ps) != 2 {
+			t.Errorf("%s: %d packets, want 2", tc.name, len(ps))
+		}
+		if tc.after == 0 {
+			if err != io.EOF || r.Consumed() != int64(len(tc.file)) {
+				t.Errorf("%s: %v after consuming %d of %d bytes; want io.EOF at the end", tc.name, err, r.Consumed(), len(tc.file))
+			}
+			continue
+		}
+		wantFormatError(t, err, 3, int64(len(pcap)), "data after the end of the gzip stream (at byte "+strconv.Itoa(tc.after)+" of the compressed file)")
+	}
+	// Cut inside a record, then other bytes: both said.
+	r, err := NewReader(bytes.NewReader(append(gzipped(pcap[:106]), "abc"...)), "x.pcap.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = readAll(t, r)
+	wantFormatError(t, err, 2, 24+16+60, "truncated record header (need 16 bytes, have 6), then data after the end of the gzip stream")
+}
+
+// Consumed counts bytes of the file: of the compressed file when gzipped,
+// against which a progress line measures.
+func TestConsumed(t *testing.T) {
+	f := newPcap(binary.LittleEndian, false, 65535, 1)
+	for i := range 2000 {
+		f.record(uint32(i), 0, seq(1000), 1000)
+	}
+	for _, file := range [][]byte{f.Bytes(), gzipped(f.Bytes())} {
+		r, err := NewReader(bytes.NewReader(file), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p Packet
+		for range 1000 {
+			if err := r.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c := r.Consumed(); c <= 0 || c >= int64(len(file)) || !r.Gzipped() && c != p.Offset+16+1000 {
+			t.Errorf("gzipped %v: half the packets read, %d of %d bytes consumed", r.Gzipped(), c, len(file))
+		}
+		for r.Next(&p) == nil {
+		}
+		if c := r.Consumed(); c != int64(len(file)) {
+			t.Errorf("gzipped %v: at the end %d of %d bytes consumed", r.Gzipped(), c, len(file))
+		}
 	}
 }
 
