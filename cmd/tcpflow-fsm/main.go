@@ -487,7 +487,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 			break
 		}
 		read++
-		prog.packet(p.Offset)
+		prog.packet(rd.Consumed())
 		if filters != nil {
 			ok, err := filters.Match(&p)
 			if err != nil {
