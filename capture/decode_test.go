@@ -517,7 +517,7 @@ func TestReasonAndKindNames(t *testing.T) {
 	// The names are part of the report's schema: they must not change.
 	want := "truncated_link_header unsupported_link_type truncated_ip_header bad_ip_version bad_ip_header_length " +
 		"ip_length_below_headers ipv4_fragment ipv6_fragment ipv6_extension_chain truncated_tcp_header " +
-		"truncated_tunnel_header unsupported_tunnel tunnel_nesting_too_deep nflog_without_packet wlan_encrypted wlan_unsupported_frame " +
+		"truncated_tunnel_header unsupported_tunnel tunnel_nesting_too_deep nflog_without_packet wlan_encrypted wlan_unsupported_frame filter_not_applicable " +
 		"presumed_tso bad_tcp_data_offset bad_tcp_checksum ip_length_exceeds_frame truncated_tcp_options " +
 		"tcp_options_overrun bad_tcp_option_length timestamp_out_of_range"
 	var names []string

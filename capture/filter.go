@@ -177,7 +177,9 @@ func (s *FilterSet) Expr() string { return s.expr }
 // Match reports whether the filter accepts p, compiling it for p's link
 // type if this is the first packet of that type. When the expression does
 // not compile for that link type, Match returns false and the
-// *FilterError, every time a packet of that type comes.
+// *FilterError, every time a packet of that type comes: such a packet is
+// neither kept nor rejected, and the command skips it and counts it
+// (Decoder.Skip with ReasonFilterNotApplicable).
 func (s *FilterSet) Match(p *Packet) (bool, error) {
 	if s.all {
 		return true, nil

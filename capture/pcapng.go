@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -326,6 +327,10 @@ func (r *Reader) readPacketBlock(rec, start int64, btype uint32, body []byte, p 
 		}
 		data = body[20 : 20+caplen]
 		opts = body[min(20+pad4(caplen), uint32(len(body))):]
+		if end, ok := swallows(o, opts, 8+len(body)-len(opts)); ok {
+			return r.formatErr(rec, start, "%s length %d swallows the blocks after it (its own trailing length %d is at byte %d)",
+				blockName(btype), len(body)+12, end, start+int64(end)-4)
+		}
 	case blockSPB:
 		// RFC draft: "the SPB does not contain the Interface ID field...
 		// it MUST be assumed to be 0"; the captured length is the smaller
@@ -384,7 +389,11 @@ func (r *Reader) readPacketBlock(rec, start int64, btype uint32, body []byte, p 
 	return nil
 }
 
-// time converts a pcapng timestamp, a count of units since the epoch.
+// time converts a pcapng timestamp, a count of units since the epoch, and
+// adds the interface's if_tsoffset. Both are 64 bits of anything: a sum
+// beyond 1700-2200 (a stamp of 2^63 units or more, an offset that would
+// overflow) saturates one second past the nearer end, never wrapping, so
+// that the Decoder clamps it and counts the note timestamp_out_of_range.
 func (ifc *ngInterface) time(ts uint64) time.Time {
 	u := ifc.units
 	sec, frac := ts/u, ts%u
@@ -399,7 +408,79 @@ func (ifc *ngInterface) time(ts uint64) time.Time {
 		hi, lo := bits.Mul64(frac, 1000000000)
 		ns, _ = bits.Div64(hi, lo, u)
 	}
-	return unixTime(int64(sec)+ifc.offset, int64(ns))
+	s, in := addSeconds(sec, ifc.offset)
+	if !in {
+		ns = 0
+	}
+	return unixTime(s, int64(ns))
+}
+
+// The seconds a pcapng time saturates to: one past each end of the times
+// the Decoder passes unchanged.
+const (
+	ngTooEarly = minTime - 1
+	ngTooLate  = maxTime + 1
+)
+
+// addSeconds returns sec+off, exactly when it lies within 1700-2200 (in
+// true), or else ngTooEarly or ngTooLate, whichever side it lies on.
+func addSeconds(sec uint64, off int64) (s int64, in bool) {
+	var sum int64
+	switch {
+	case off >= 0:
+		if sec > ngTooLate || uint64(off) > ngTooLate-sec {
+			return ngTooLate, false
+		}
+		sum = int64(sec) + off
+	case sec > math.MaxInt64:
+		// sec >= 2^63 and off >= -2^63: the sum lies in [0, 2^64), which
+		// uint64 arithmetic gives exactly.
+		u := sec + uint64(off)
+		if u > ngTooLate {
+			return ngTooLate, false
+		}
+		sum = int64(u)
+	default:
+		sum = int64(sec) + off // of opposite signs: cannot overflow
+	}
+	switch {
+	case sum < minTime:
+		return ngTooEarly, false
+	case sum > maxTime:
+		return ngTooLate, false
+	}
+	return sum, true
+}
+
+// swallows reports whether the options of a packet block, at byte at of
+// the block, are instead the block's end and whole blocks after it: a
+// leading length that lies by the length of the blocks that followed, with
+// the trailing copy of the last made to agree. It looks for a word equal
+// to the length of the block up to and including it (the block's own
+// trailing copy), followed by block headers whose lengths chain exactly to
+// the end. It returns that length. Options never look like this: a chain
+// of lengths that ends exactly where the block does is not chance.
+func swallows(o binary.ByteOrder, opts []byte, at int) (int, bool) {
+	for i := 0; i+4+minBlock-4 <= len(opts); i += 4 {
+		own := at + i + 4
+		if int(o.Uint32(opts[i:])) != own {
+			continue
+		}
+		// The blocks after it; the last one's trailing copy is the
+		// packet block's own, past the end of opts.
+		pos := i + 4
+		for pos+8 <= len(opts) {
+			n := int(o.Uint32(opts[pos+4:]))
+			if n < minBlock || n%4 != 0 || n > len(opts)+4-pos {
+				break
+			}
+			pos += n
+		}
+		if pos == len(opts)+4 {
+			return own, true
+		}
+	}
+	return 0, false
 }
 
 // walkOptions walks a pcapng option list, calling fn (if not nil) for each

@@ -91,6 +91,9 @@ type Reader struct {
 	closers []io.Closer
 	format  Format
 	gzipped bool
+	file    *countingReader // the bytes of the file, compressed or not
+	raw     *bufio.Reader   // over file; br itself unless gzipped
+	gz      *gzipStream     // when gzipped
 
 	off    int64 // bytes consumed from br so far
 	record int64 // packets returned so far
@@ -127,14 +130,18 @@ func Open(path string) (*Reader, error) {
 // is detected from the magic number and the file header (or, for pcapng,
 // the first section header block) is read before NewReader returns.
 func NewReader(rd io.Reader, name string) (*Reader, error) {
-	r := &Reader{name: name, br: bufio.NewReaderSize(rd, bufioSize)}
+	r := &Reader{name: name, file: &countingReader{r: rd}}
+	r.br = bufio.NewReaderSize(r.file, bufioSize)
+	r.raw = r.br
 	if b, _ := r.br.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
 		gz, err := gzip.NewReader(r.br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: gzip: %w", name, err)
 		}
+		gz.Multistream(false)
 		r.closers = append(r.closers, gz)
-		r.br = bufio.NewReaderSize(gz, bufioSize)
+		r.gz = &gzipStream{src: r.br, z: gz}
+		r.br = bufio.NewReaderSize(r.gz, bufioSize)
 		r.gzipped = true
 	}
 	magic, err := r.br.Peek(4)
@@ -174,6 +181,17 @@ func (r *Reader) Next(p *Packet) error {
 		err = r.nextPcap(p)
 	}
 	if err != nil {
+		if r.gz != nil && r.gz.after {
+			// The end of the gzip stream was not the end of the file.
+			const after = "data after the end of the gzip stream"
+			var fe *FormatError
+			switch {
+			case err == io.EOF:
+				err = r.formatErr(r.record+1, r.off, "%s (at byte %d of the compressed file)", after, r.Consumed())
+			case errors.As(err, &fe):
+				fe.Msg += ", then " + after
+			}
+		}
 		r.err = err
 		return err
 	}
@@ -188,6 +206,12 @@ func (r *Reader) Format() Format { return r.format }
 // Gzipped reports whether the file was gzip-compressed. Offsets in errors
 // and packets then count bytes of the decompressed stream.
 func (r *Reader) Gzipped() bool { return r.gzipped }
+
+// Consumed returns how many bytes of the file have been read: for a
+// gzip-compressed file, compressed bytes (somewhat ahead of the packets
+// returned, by what the decompressor has read ahead), so that the file's
+// size measures progress in either case.
+func (r *Reader) Consumed() int64 { return r.file.n - int64(r.raw.Buffered()) }
 
 // Name returns the name the reader was opened with.
 func (r *Reader) Name() string { return r.name }
@@ -284,3 +308,54 @@ func (r *Reader) ioErr(err error) error {
 
 // unixTime converts seconds and nanoseconds since the epoch to a UTC time.
 func unixTime(sec, nsec int64) time.Time { return time.Unix(sec, nsec).UTC() }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// gzipStream decompresses the members of a gzip file one after another, as
+// gzip -d does, and tells the end of the last member from a damaged one:
+// bytes after a member that do not start another end the stream (io.EOF)
+// with after set, where Go's gzip reader calls them a bad or truncated
+// header of a next member.
+type gzipStream struct {
+	src   *bufio.Reader // the compressed file
+	z     *gzip.Reader  // reading one member (Multistream false)
+	after bool          // bytes follow the last member, left unread in src
+}
+
+func (g *gzipStream) Read(b []byte) (int, error) {
+	for {
+		n, err := g.z.Read(b)
+		if err != io.EOF || n > 0 {
+			if err == io.EOF {
+				err = nil // the member's end: looked at on the next call
+			}
+			return n, err
+		}
+		head, err := g.src.Peek(3)
+		switch {
+		case len(head) == 0 && err == io.EOF:
+			return 0, io.EOF
+		case len(head) == 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8:
+			// Another member (cat a.gz b.gz).
+			if err := g.z.Reset(g.src); err != nil {
+				return 0, err
+			}
+			g.z.Multistream(false)
+		case err != nil && err != io.EOF:
+			return 0, err
+		default:
+			g.after = true
+			return 0, io.EOF
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"tcpflow-fsm/fsm"
 )
 
 // readAll reads every packet, copying the data, and returns the error that
@@ -369,6 +372,54 @@ func TestPcapngTsresol(t *testing.T) {
 	}
 }
 
+// Issue 15: a pcapng stamp is 64 bits of any unit and if_tsoffset 64 bits
+// of seconds; a sum outside 1700-2200 saturates past the nearer end, never
+// wrapping (2^64-1 whole seconds once read as 1969, an overflowing offset
+// as 1700 instead of 2200), so that the Decoder clamps it and counts the
+// note timestamp_out_of_range. A sum that comes back in range is exact.
+func TestPcapngTimestampSaturates(t *testing.T) {
+	o := binary.LittleEndian
+	tsoffset := func(v int64) []byte { return ngOpt(o, optIfTsoffst, o.AppendUint64(nil, uint64(v))) }
+	seconds := ngOpt(o, optIfTsresol, []byte{0}) // 10^0: whole seconds
+	late, early := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		opts  [][]byte
+		ts    uint64
+		want  time.Time // what the Decoder gives the segment
+		noted bool
+	}{
+		{"2^63 seconds", [][]byte{seconds}, 1 << 63, late, true},
+		{"2^64-1 seconds", [][]byte{seconds}, ^uint64(0), late, true},
+		{"2^64-1 microseconds", nil, ^uint64(0), late, true}, // 2554: in int64, already past 2200
+		{"2^63 nanoseconds", [][]byte{ngOpt(o, optIfTsresol, []byte{9})}, 1 << 63, late, true},
+		{"offset overflows", [][]byte{seconds, tsoffset(math.MaxInt64)}, 7000000000, late, true},
+		{"offset overflows below", [][]byte{seconds, tsoffset(math.MinInt64)}, 1000, early, true},
+		{"huge stamp, huge negative offset", [][]byte{seconds, tsoffset(math.MinInt64 + 1700000000)}, 1 << 63, time.Unix(1700000000, 0), false},
+		{"huge stamp, offset not enough", [][]byte{seconds, tsoffset(-1000000000)}, ^uint64(0), late, true},
+		{"in range with an offset", [][]byte{tsoffset(-100)}, 1700000000_000007, time.Unix(1699999900, 7000), false},
+		{"last second of 2199", [][]byte{seconds}, 7258118399, late.Add(-time.Second), false},
+		{"2200 exactly", [][]byte{seconds}, 7258118400, late, false},
+	} {
+		f := &ngFile{order: o}
+		f.shb()
+		f.idb(LinkTypeRaw, 0, append(tc.opts, endOpts())...)
+		f.epb(0, tc.ts, ipv4TCP(t, syn(), nil), 40)
+		ps := mustRead(t, f.Bytes())
+		d := NewDecoder()
+		var s fsm.Segment
+		if !d.Decode(&ps[0], &s) {
+			t.Fatalf("%s: not decoded", tc.name)
+		}
+		if !s.Time.Equal(tc.want) {
+			t.Errorf("%s: segment time %v (read as %v), want %v", tc.name, s.Time, ps[0].Time, tc.want)
+		}
+		if got := d.Stats().Reasons[ReasonTimeOutOfRange]; (got == 1) != tc.noted || got > 1 {
+			t.Errorf("%s: timestamp_out_of_range counted %d times, want noted %v", tc.name, got, tc.noted)
+		}
+	}
+}
+
 func TestPcapngSectionsSPBAndPB(t *testing.T) {
 	var b bytes.Buffer
 	// Section 1, little-endian: Ethernet interface 0, microseconds.
@@ -480,6 +531,28 @@ func TestPcapngDamaged(t *testing.T) {
 			binary.LittleEndian.PutUint32(b[next+4:], 100)
 			return b
 		}, false, 2, 3, next, "block length 100 does not match its trailing copy"},
+		// Issue 15: the leading length swallows the next block, and that
+		// block's trailing copy agrees: the packet it held was lost
+		// without a word.
+		{"length-swallows-next-block", func() []byte {
+			f := prefix()
+			f.epb(0, 3, seq(60), 60)
+			f.epb(0, 4, seq(60), 60)
+			b := f.Bytes()
+			o.PutUint32(b[next+4:], 184)
+			o.PutUint32(b[len(b)-4:], 184)
+			return b
+		}, false, 2, 3, next, "enhanced packet block length 184 swallows the blocks after it (its own trailing length 92 is at byte " + strconv.Itoa(int(next)+88) + ")"},
+		{"length-swallows-two-blocks-after-options", func() []byte {
+			f := prefix()
+			f.epb(0, 3, seq(60), 60, ngOpt(o, optEpbFlags, o.AppendUint32(nil, 1)), endOpts())
+			f.block(5, make([]byte, 20))
+			f.epb(0, 4, seq(61), 61)
+			b := f.Bytes()
+			o.PutUint32(b[next+4:], uint32(len(b))-uint32(next))
+			o.PutUint32(b[len(b)-4:], uint32(len(b))-uint32(next))
+			return b
+		}, false, 2, 3, next, "enhanced packet block length 232 swallows the blocks after it (its own trailing length 104 is at byte"},
 		{"length-not-multiple-of-4", func() []byte { return raw(prefix(), blockEPB, 93) }, false, 2, 3, next, "enhanced packet block length 93 is not a multiple of 4"},
 		{"length-below-minimum", func() []byte { return raw(prefix(), blockEPB, 28, 0, 0, 0, 28) }, false, 2, 3, next, "enhanced packet block length 28 is below the minimum 32"},
 		{"length-over-limit", func() []byte { return raw(prefix(), blockEPB, 0xfffffff0) }, false, 2, 3, next, "enhanced packet block length 4294967280 exceeds the 257 MiB limit"},
@@ -586,6 +659,93 @@ func TestGzip(t *testing.T) {
 	}
 	if err := r.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+// gzipped compresses each part as a gzip member of its own, one after
+// another, as cat a.gz b.gz makes.
+func gzipped(parts ...[]byte) []byte {
+	var z bytes.Buffer
+	for _, p := range parts {
+		w := gzip.NewWriter(&z)
+		w.Write(p)
+		w.Close()
+	}
+	return z.Bytes()
+}
+
+// Issue 15: bytes after the end of a gzip stream were reported as a
+// "truncated record header" (or a bad gzip header): they are data after
+// the end of the gzip stream, said with where they start in the file,
+// after every packet was read. Members one after another are one stream.
+func TestGzipDataAfterTheStream(t *testing.T) {
+	f := newPcap(binary.LittleEndian, false, 65535, 1)
+	f.record(1, 5, seq(60), 60)
+	f.record(2, 6, seq(61), 61)
+	pcap := f.Bytes()
+	for _, tc := range []struct {
+		name  string
+		file  []byte
+		after int // where the data after the stream starts; 0: none
+	}{
+		{"one member", gzipped(pcap), 0},
+		{"members split mid-record", gzipped(pcap[:50], pcap[50:90], pcap[90:]), 0},
+		{"3 bytes after", append(gzipped(pcap), "abc"...), len(gzipped(pcap))},
+		{"64 bytes after", append(gzipped(pcap), seq(64)...), len(gzipped(pcap))},
+		{"zeros after", append(gzipped(pcap), make([]byte, 512)...), len(gzipped(pcap))},
+		{"after a second member", append(gzipped(pcap[:50], pcap[50:]), "xyz"...), len(gzipped(pcap[:50], pcap[50:]))},
+	} {
+		r, err := NewReader(bytes.NewReader(tc.file), "x.pcap.gz")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ps, err := readAll(t, r)
+		if len(ps) != 2 {
+			t.Errorf("%s: %d packets, want 2", tc.name, len(ps))
+		}
+		if tc.after == 0 {
+			if err != io.EOF || r.Consumed() != int64(len(tc.file)) {
+				t.Errorf("%s: %v after consuming %d of %d bytes; want io.EOF at the end", tc.name, err, r.Consumed(), len(tc.file))
+			}
+			continue
+		}
+		wantFormatError(t, err, 3, int64(len(pcap)), "data after the end of the gzip stream (at byte "+strconv.Itoa(tc.after)+" of the compressed file)")
+	}
+	// Cut inside a record, then other bytes: both said.
+	r, err := NewReader(bytes.NewReader(append(gzipped(pcap[:106]), "abc"...)), "x.pcap.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = readAll(t, r)
+	wantFormatError(t, err, 2, 24+16+60, "truncated record header (need 16 bytes, have 6), then data after the end of the gzip stream")
+}
+
+// Consumed counts bytes of the file: of the compressed file when gzipped,
+// against which a progress line measures.
+func TestConsumed(t *testing.T) {
+	f := newPcap(binary.LittleEndian, false, 65535, 1)
+	for i := range 2000 {
+		f.record(uint32(i), 0, seq(1000), 1000)
+	}
+	for _, file := range [][]byte{f.Bytes(), gzipped(f.Bytes())} {
+		r, err := NewReader(bytes.NewReader(file), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p Packet
+		for range 1000 {
+			if err := r.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c := r.Consumed(); c <= 0 || c >= int64(len(file)) || !r.Gzipped() && c != p.Offset+16+1000 {
+			t.Errorf("gzipped %v: half the packets read, %d of %d bytes consumed", r.Gzipped(), c, len(file))
+		}
+		for r.Next(&p) == nil {
+		}
+		if c := r.Consumed(); c != int64(len(file)) {
+			t.Errorf("gzipped %v: at the end %d of %d bytes consumed", r.Gzipped(), c, len(file))
+		}
 	}
 }
 

@@ -73,6 +73,7 @@ const (
 	ReasonNFLOGNoPacket                       // "nflog_without_packet": an NFLOG record that holds no packet (logged without a copy of it)
 	ReasonWLANEncrypted                       // "wlan_encrypted": an encrypted 802.11 data frame (WEP, WPA): the key is not in the capture
 	ReasonWLANUnsupported                     // "wlan_unsupported_frame": an 802.11 fragment (not reassembled), A-MSDU aggregate (several packets in one frame, not split) or protocol version 1 frame
+	ReasonFilterNotApplicable                 // "filter_not_applicable": the filter does not compile for the packet's link type (another interface of a pcapng file); not decoded (counted by Skip)
 
 	// Notes on segments that were decoded.
 	ReasonPresumedTSO          // "presumed_tso": IP length 0 (TSO/GSO/BIG TCP); the captured length was used
@@ -104,6 +105,7 @@ var reasonNames = [NumReasons]string{
 	ReasonNFLOGNoPacket:         "nflog_without_packet",
 	ReasonWLANEncrypted:         "wlan_encrypted",
 	ReasonWLANUnsupported:       "wlan_unsupported_frame",
+	ReasonFilterNotApplicable:   "filter_not_applicable",
 	ReasonPresumedTSO:           "presumed_tso",
 	ReasonBadTCPDataOffset:      "bad_tcp_data_offset",
 	ReasonBadTCPChecksum:        "bad_tcp_checksum",
@@ -127,17 +129,25 @@ func (r Reason) String() string {
 // segments that were decoded all the same.
 func (r Reason) Dropped() bool { return r < ReasonPresumedTSO }
 
-// Stats are the Decoder's counters. Every packet given to Decode is counted
-// once in TCP, in NotTCP or under a dropped Reason; notes are counted in
+// Stats are the Decoder's counters. Every packet given to Decode or Skip is
+// counted once in TCP, in NotTCP or under a dropped Reason; notes are counted in
 // addition to TCP.
 type Stats struct {
-	Packets uint64             // packets given to Decode
+	Packets uint64             // packets given to Decode or Skip
 	TCP     uint64             // TCP segments decoded
 	NotTCP  [NumKinds]uint64   // packets that are not TCP, by kind
 	Reasons [NumReasons]uint64 // packets dropped, and notes, by reason
 	// LinkTypes counts the packets of each unsupported link type; their
 	// sum is Reasons[ReasonUnsupportedLinkType].
 	LinkTypes map[uint16]uint64
+}
+
+// Skip counts a packet the caller did not give to Decode, under the
+// dropped reason r (ReasonFilterNotApplicable), so that every packet read
+// is counted once.
+func (d *Decoder) Skip(r Reason) {
+	d.stats.Packets++
+	d.stats.Reasons[r]++
 }
 
 // Counter is one non-zero counter, named for a report.

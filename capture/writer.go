@@ -14,6 +14,9 @@ type Writer struct {
 	bw *bufio.Writer
 	// buf is one record header, reused.
 	buf [16]byte
+	// err is the error Write or Flush returned, which bufio.Writer keeps
+	// returning: Close does not return it again.
+	err error
 }
 
 // CreateWriter creates path and writes the pcap file header.
@@ -46,22 +49,35 @@ func (w *Writer) Write(p *Packet) error {
 	le.PutUint32(w.buf[8:], uint32(len(p.Data)))
 	le.PutUint32(w.buf[12:], uint32(p.OrigLen))
 	if _, err := w.bw.Write(w.buf[:]); err != nil {
-		return err
+		return w.fail(err)
 	}
 	_, err := w.bw.Write(p.Data)
-	return err
+	return w.fail(err)
 }
 
 // Flush writes buffered records to the file, so that it can be read while
 // the capture goes on.
-func (w *Writer) Flush() error { return w.bw.Flush() }
+func (w *Writer) Flush() error { return w.fail(w.bw.Flush()) }
 
-// Close flushes and closes the file. Closing again does nothing.
+// fail notes err, if any, as returned to the caller, and returns it.
+func (w *Writer) fail(err error) error {
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+// Close flushes and closes the file. It returns no error that Write or
+// Flush has already returned (a full disk is said once), only a new one.
+// Closing again does nothing.
 func (w *Writer) Close() error {
 	if w.f == nil {
 		return nil
 	}
 	err := w.bw.Flush()
+	if err == w.err {
+		err = nil
+	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}

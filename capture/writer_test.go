@@ -2,8 +2,11 @@ package capture
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -45,5 +48,40 @@ func TestWriterRoundTrip(t *testing.T) {
 	var p Packet
 	if err := r.Next(&p); err != io.EOF {
 		t.Errorf("after the last packet: %v", err)
+	}
+}
+
+// Issue 15: under -w, a full disk was said twice, once when Flush failed
+// and again by Close, which flushed the same buffer. Close returns only an
+// error not already returned; one nobody has seen, it returns.
+func TestWriterFullDiskErrorOnce(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	p := &Packet{Time: time.Unix(1700000000, 0), Data: make([]byte, 100), OrigLen: 100}
+	w, err := CreateWriter("/dev/full", LinkTypeEthernet, 65535)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(p); err != nil {
+		t.Fatal(err) // buffered
+	}
+	if err := w.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Flush: %v, want ENOSPC", err)
+	}
+	if err := w.Write(p); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("Write after the failed Flush: %v, want ENOSPC again", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("Close returned the error Flush already returned: %v", err)
+	}
+
+	w, err = CreateWriter("/dev/full", LinkTypeEthernet, 65535)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(p)
+	if err := w.Close(); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("Close of a buffer nobody flushed: %v, want ENOSPC", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"tcpflow-fsm/capture"
 )
 
 // records returns the byte offsets of a little-endian classic pcap's
@@ -160,5 +162,73 @@ func TestPcapngTimestampOutOfRange(t *testing.T) {
 	code, stdout, _ = runCmd([]string{"-r", path, "--json"}, nil)
 	if code != 0 || !strings.Contains(stdout, `"timestamp_out_of_range":1`) {
 		t.Errorf("exit %d; JSON without the note:\n%s", code, stdout)
+	}
+}
+
+// ngBlock appends a little-endian pcapng block of the given type and body
+// (a multiple of 4 bytes long) to b.
+func ngBlock(b []byte, btype uint32, body []byte) []byte {
+	le := binary.LittleEndian
+	total := uint32(12 + len(body))
+	b = le.AppendUint32(le.AppendUint32(b, btype), total)
+	return le.AppendUint32(append(b, body...), total)
+}
+
+// Issue 15: a filter valid for one interface of a pcapng file but not for
+// another's link type (no Ethernet addresses on raw IP) once failed
+// midway with "bad filter", exit 2, losing what was analysed. The other
+// interface's packets are now skipped, counted as filter_not_applicable,
+// and said once.
+func TestFilterNotApplicableToAnInterface(t *testing.T) {
+	rd, err := capture.Open(filepath.Join(goldenDir, "any-sll2.eth.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	le := binary.LittleEndian
+	// A section, interface 0 Ethernet, interface 1 raw IP (LINKTYPE_RAW).
+	shb := le.AppendUint16(le.AppendUint16(le.AppendUint32(nil, 0x1a2b3c4d), 1), 0)
+	ng := ngBlock(nil, 0x0a0d0d0a, le.AppendUint64(shb, ^uint64(0)))
+	ng = ngBlock(ng, 1, le.AppendUint32(le.AppendUint32(nil, capture.LinkTypeEthernet), 0))
+	ng = ngBlock(ng, 1, le.AppendUint32(le.AppendUint32(nil, capture.LinkTypeRaw), 0))
+	epb := func(ifid uint32, p *capture.Packet, data []byte) {
+		us := uint64(p.Time.UnixMicro())
+		b := le.AppendUint32(le.AppendUint32(le.AppendUint32(nil, ifid), uint32(us>>32)), uint32(us))
+		b = le.AppendUint32(le.AppendUint32(b, uint32(len(data))), uint32(len(data)))
+		b = append(b, data...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		ng = ngBlock(ng, 6, b)
+	}
+	var p capture.Packet
+	n := 0
+	for rd.Next(&p) == nil {
+		if et := binary.BigEndian.Uint16(p.Data[12:]); p.LinkType != capture.LinkTypeEthernet || et != 0x0800 && et != 0x86dd {
+			t.Fatalf("packet %d is not bare Ethernet", p.Record)
+		}
+		// Each packet on both interfaces: the raw IP copy comes second,
+		// midway through the file from the first on.
+		epb(0, &p, p.Data)
+		epb(1, &p, p.Data[14:])
+		n++
+	}
+	path := filepath.Join(t.TempDir(), "two-links.pcapng")
+	if err := os.WriteFile(path, ng, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	filter := []string{"not", "ether", "broadcast", "and", "tcp", "port", "9014"}
+	code, stdout, stderr := runCmd(append([]string{"-r", path, "--summary"}, filter...), nil)
+	want := "tcpflow-fsm: the filter does not apply to link type 101 ("
+	if code != 0 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, "filter_not_applicable") {
+		t.Errorf("exit %d, stderr %q; want 0 and one line %q...", code, stderr, want)
+	}
+	if !strings.Contains(stdout, "capture: "+strconv.Itoa(2*n)+" packets read, "+strconv.Itoa(n)+" TCP segments, "+strconv.Itoa(n)+" not decoded; connections: 1\n") ||
+		!regexp.MustCompile(`dropped +filter_not_applicable +`+strconv.Itoa(n)+`\n`).MatchString(stdout) {
+		t.Errorf("want the Ethernet interface's %d packets analysed, the raw IP one's counted:\n%s", n, stdout)
+	}
+	code, stdout, _ = runCmd(append([]string{"-r", path, "--json"}, filter...), nil)
+	if code != 0 || !strings.Contains(stdout, `"filter_not_applicable":`+strconv.Itoa(n)) || strings.Count(stdout, `"type":"conn"`) != 1 {
+		t.Errorf("JSON: exit %d:\n%s", code, stdout)
 	}
 }

@@ -504,6 +504,7 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 		seg                  fsm.Segment
 		readErr              error
 		read, filtered, kept uint64
+		unfiltered           = map[uint16]bool{} // link types the filter does not apply to
 	)
 	for o.count == 0 || kept < uint64(o.count) {
 		if pipe == nil && stop.stopped() != nil {
@@ -520,12 +521,19 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 			break
 		}
 		read++
-		prog.packet(p.Offset)
+		prog.packet(rd.Consumed())
 		if filters != nil {
 			ok, err := filters.Match(&p)
 			if err != nil {
-				fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
-				return exitUsage
+				// Valid (it compiled for Ethernet above), but not for this
+				// link type, another interface of a pcapng file: skip
+				// its packets, count them, say so once per link type.
+				if fe := (*capture.FilterError)(nil); errors.As(err, &fe) && !unfiltered[p.LinkType] {
+					unfiltered[p.LinkType] = true
+					fmt.Fprintf(stderr, "tcpflow-fsm: the filter does not apply to link type %d (%s): its packets are skipped, counted as filter_not_applicable\n", p.LinkType, fe.Reason)
+				}
+				dec.Skip(capture.ReasonFilterNotApplicable)
+				continue
 			}
 			if !ok {
 				filtered++

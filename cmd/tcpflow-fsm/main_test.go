@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -575,7 +578,7 @@ func TestProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Write(src[:24])
-	for written := 0; written < progressMinSize+8<<20; written += len(src) - 24 {
+	for written := int64(0); written < progressMinSize+8<<20; written += int64(len(src) - 24) {
 		f.Write(src[24:])
 	}
 	f.Close()
@@ -601,6 +604,61 @@ func TestProgress(t *testing.T) {
 	out := <-got
 	if !strings.Contains(out, "M packets/s") || !strings.HasSuffix(out, "\r\x1b[K") {
 		t.Errorf("no progress line, or not cleared: %.200q", out)
+	}
+}
+
+// Issue 15: on a gzip file the progress line measured offsets in the
+// decompressed stream against the compressed file's size ("284 of 44 MiB
+// (635%)"). It now counts compressed bytes read.
+func TestProgressGzip(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(goldenDir, "loss.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := filepath.Join(t.TempDir(), "big.pcap.gz")
+	f, err := os.Create(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := gzip.NewWriter(f)
+	z.Write(src[:24])
+	for range 64 {
+		z.Write(src[24:])
+	}
+	z.Close()
+	f.Close()
+	st, err := os.Stat(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compressed several times over, and a progress line for any size.
+	if st.Size()*4 > int64(64*len(src)) {
+		t.Fatalf("%d bytes compressed to %d: the test needs a compressible capture", 64*len(src), st.Size())
+	}
+	ptmx, tty := openPTY(t)
+	defer ptmx.Close()
+	defer tty.Close()
+	progressEvery, progressMinSize = 0, 0
+	defer func() { progressEvery, progressMinSize = 250*time.Millisecond, 32<<20 }()
+	got := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(ptmx)
+		got <- string(b)
+	}()
+	var stdout bytes.Buffer
+	if code := run([]string{"-r", gz, "--summary"}, nil, &stdout, tty); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	tty.Close()
+	out := <-got
+	lines := regexp.MustCompile(`read \d+ of \d+ MiB \((\d+)%\)`).FindAllStringSubmatch(out, -1)
+	if len(lines) == 0 {
+		t.Fatalf("no progress line: %.200q", out)
+	}
+	for _, l := range lines {
+		if pc, _ := strconv.Atoi(l[1]); pc > 100 {
+			t.Fatalf("progress %q: past 100%%", l[0])
+		}
 	}
 }
 

@@ -21,7 +21,7 @@ type progress struct {
 
 // progressMinSize is the file size below which reading is too quick to
 // need a progress line.
-const progressMinSize = 32 << 20
+var progressMinSize int64 = 32 << 20
 
 // progressEvery is how often the line is rewritten.
 var progressEvery = 250 * time.Millisecond
@@ -38,7 +38,8 @@ func newProgress(path string, stderr io.Writer) *progress {
 	return &progress{w: stderr, size: st.Size(), start: now, next: now.Add(progressEvery)}
 }
 
-// packet notes one more packet read, at byte offset off of the file.
+// packet notes one more packet read, with off bytes of the file read
+// (compressed bytes for a gzip file, whose size counts those).
 func (p *progress) packet(off int64) {
 	if p == nil {
 		return
