@@ -228,3 +228,39 @@ func TestSaturatingArithmetic(t *testing.T) {
 		t.Error("NanosOf does not saturate")
 	}
 }
+
+// Live, the wall clock drives the timers between packets (Advance), and
+// the host's clock may be set back under a running capture: the packets'
+// stamps and the ticks step back together. The outcome is the clean one.
+func TestClockLiveStepBack(t *testing.T) {
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	run := func(step time.Duration) outcome {
+		var o outcome
+		segs := shortConns(0, 3000, start)
+		for i := len(segs) / 2; i < len(segs); i++ {
+			segs[i].Time = segs[i].Time.Add(-step)
+		}
+		tb := NewTable(Config{Unordered: true, IdleTimeout: 5 * time.Minute}, sinkFunc(func(c *Conn) {
+			if c.FSM.Endpoint(fsm.A).State == fsm.TimeWait {
+				o.timeWait++
+			}
+			if c.End == EndIdle {
+				o.idle++
+			}
+		}))
+		for i := range segs {
+			tb.Add(&segs[i])
+			if i%7 == 0 { // a tick of the wall clock, 20 ms on
+				tb.Advance(segs[i].Time.Add(20 * time.Millisecond))
+			}
+		}
+		tb.Close()
+		o.conns, o.jumps = tb.Stats.Connections, tb.Stats.ClockJumps
+		return o
+	}
+	want, got := run(0), run(2*time.Hour)
+	want.jumps = 1
+	if got != want {
+		t.Errorf("got %+v, want %+v as without the step", got, want)
+	}
+}
