@@ -191,7 +191,8 @@ type Conn struct {
 	ends [2]end // side A's and side B's address (see Addr)
 
 	first, last int64   // capture times of its first and latest segment, ns since the epoch
-	deadline    int64   // when its timer fires
+	shift       int64   // added to its latest segment's time, puts it on the table's clock
+	deadline    int64   // when its timer fires, on the table's clock
 	hidx        int32   // index in the timer heap; -1 when not scheduled
 	synack      [2]bool // side sent a SYN,ACK
 	done        bool
@@ -544,18 +545,28 @@ type Table struct {
 	waiting     int // finished connections in undelivered
 	nextID      int
 	number      int64 // the number of the segment being added (Conn.Order)
-	now         time.Time
-	segEvent    Event  // the segment event being passed to the sink
-	cur         Packet // the segment being processed (Conn.Cur)
-	event       Event  // the event being passed to the sink, with DropEvents
+	clk         Clock
+	now         int64      // the capture clock the timers run on (see Clock)
+	base        int64      // Stamp.Shift of the segments whose times the clock follows
+	held        []heldConn // connections whose latest segment was a jump not yet resolved
+	segEvent    Event      // the segment event being passed to the sink
+	cur         Packet     // the segment being processed (Conn.Cur)
+	event       Event      // the event being passed to the sink, with DropEvents
 	scratch     []fsm.Event
 	closing     bool       // CloseNext has begun
 	left        []leftConn // what CloseNext has still to finish, in order
 	// gone remembers the initial sequence numbers of connections that
 	// ended, by 4-tuple, for ReuseMemory.
 	gone       map[key]goneISNs
-	nextForget time.Time
+	nextForget int64
 	Stats      Stats
+}
+
+// heldConn is a connection that took a segment stamped Held, and the
+// shift it took it with.
+type heldConn struct {
+	c     *Conn
+	shift int64
 }
 
 // Stats counts what the table did.
@@ -567,6 +578,10 @@ type Stats struct {
 	// Early counts connections handed to the sink ahead of an earlier one
 	// still open, because MaxConns/4 finished connections were waiting.
 	Early int
+	// ClockJumps counts timestamps the capture clock would not follow: a
+	// stray stamp far from its neighbours, or the clock set back (see
+	// Clock). The timers ran on as if they had not been there.
+	ClockJumps int
 }
 
 // NewTable returns an empty table that reports to sink.
@@ -591,9 +606,40 @@ func (t *Table) Add(seg *fsm.Segment) { t.AddNumbered(seg, int64(t.Stats.Segment
 // connection it opens gets n as its Order, and connections sort by Order
 // into the order one table would have numbered them.
 func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
+	st, res := t.clk.Observe(NanosOf(seg.Time))
+	t.Resolve(res)
+	t.AddStamped(seg, n, st)
+}
+
+// Resolve puts the connections that took segments stamped Held at their
+// own times, if res confirms the jump (see Clock): their timers move.
+func (t *Table) Resolve(res Resolution) {
+	t.Stats.ClockJumps = t.clk.Jumps
+	if !res.Done {
+		return
+	}
+	if res.Confirmed {
+		t.base = res.Shift
+	}
+	for _, h := range t.held {
+		c := h.c
+		if !res.Confirmed || c.done || c.shift != h.shift {
+			continue // a later segment stamped it again
+		}
+		c.shift = res.Shift
+		t.schedule(c)
+	}
+	clear(t.held)
+	t.held = t.held[:0]
+}
+
+// AddStamped is AddNumbered for a segment whose time a Clock outside the
+// table has read (as when several tables share out a capture): the timers
+// run to st.Clock first, and st.Shift puts the segment's times on it.
+func (t *Table) AddStamped(seg *fsm.Segment, n int64, st Stamp) {
 	t.number = n
 	t.Stats.Segments++
-	t.Advance(seg.Time)
+	t.RunTimers(st.Clock)
 	src, dst := endOf(seg.Src), endOf(seg.Dst)
 	c := t.conns.get(src, dst, seg.Zone)
 	if c != nil && c.dups.copyOf(c.sideOf(src), seg) {
@@ -623,7 +669,12 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 	}
 	side := c.sideOf(src)
 	c.dups.record(side, seg)
-	c.last = seg.Time.UnixNano()
+	c.last, c.shift = NanosOf(seg.Time), st.Shift
+	if st.Held {
+		t.held = append(t.held, heldConn{c, st.Shift})
+	} else {
+		t.base = st.Shift
+	}
 	c.Packets[side]++
 	c.Bytes[side] += int64(seg.PayloadLen)
 	if fsm.Classify(seg.Flags) == fsm.KindSYNACK {
@@ -683,16 +734,22 @@ func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
 	t.schedule(c)
 }
 
-// Advance moves the capture clock to now (if later) and fires every timer
-// due by then: TIME-WAIT expiries, and the release of closed and idle
-// connections. Live capture calls it with the wall clock, so timers run
-// when no packet arrives.
+// Advance reads now as a time of the capture, as a segment's (see Clock),
+// and fires every timer due by the capture clock: TIME-WAIT expiries, and
+// the release of closed and idle connections. Live capture calls it with
+// the wall clock, so timers run when no packet arrives.
 func (t *Table) Advance(now time.Time) {
-	if now.After(t.now) {
-		t.now = now
-	}
+	st, res := t.clk.Observe(NanosOf(now))
+	t.Resolve(res)
+	t.RunTimers(st.Clock)
+}
+
+// RunTimers moves the capture clock to clock (ns, if later) and fires every
+// timer due by then. The time is the clock's, read already (see Clock).
+func (t *Table) RunTimers(clock int64) {
+	t.now = max(t.now, clock)
 	t.forget()
-	for due := t.now.UnixNano(); len(t.timers) > 0 && t.timers[0].at <= due; {
+	for len(t.timers) > 0 && t.timers[0].at <= t.now {
 		if t.timers.stale() {
 			continue // due later than it was: its entry moved there
 		}
@@ -701,8 +758,12 @@ func (t *Table) Advance(now time.Time) {
 			t.finish(c, c.reason)
 			continue
 		}
+		// The connection's own time, not the clock's: the transition is
+		// dated when its 2MSL ran out by the packets' times. That time is
+		// the earlier end, so one endpoint at least leaves TIME-WAIT.
+		at, _ := timeWaitEnds(c)
 		t.lend(c)
-		t.emit(c, c.FSM.Advance(timeOf(c.deadline)))
+		t.emit(c, c.FSM.Advance(at))
 		t.schedule(c)
 	}
 }
@@ -719,19 +780,34 @@ func (t *Table) schedule(c *Conn) {
 			return // its linger runs from when it ended
 		}
 		c.ended = true
-		c.deadline, c.release, c.reason = t.now.UnixNano()+int64(t.cfg.Linger), true, EndClosed
+		c.deadline, c.release, c.reason = addSat(t.now, int64(t.cfg.Linger)), true, EndClosed
 	default:
 		c.ended = false
 		if at, ok := timeWaitEnds(c); ok {
-			c.deadline, c.release = at.UnixNano(), false
+			// The 2MSL runs from a segment of the connection: its latest,
+			// whose shift is c.shift, or an earlier one (a FIN held for
+			// its answer), on the clock's current base.
+			shift, end := t.base, NanosOf(at)
+			if end == addSat(c.last, int64(t.timeWait())) {
+				shift = c.shift
+			}
+			c.deadline, c.release = addSat(end, shift), false
 		} else if t.cfg.IdleTimeout > 0 {
-			c.deadline, c.release, c.reason = c.last+int64(t.cfg.IdleTimeout), true, EndIdle
+			c.deadline, c.release, c.reason = addSat(addSat(c.last, c.shift), int64(t.cfg.IdleTimeout)), true, EndIdle
 		} else {
 			t.timers.remove(c)
 			return
 		}
 	}
 	t.timers.set(c)
+}
+
+// timeWait is the 2MSL the state machines run.
+func (t *Table) timeWait() time.Duration {
+	if t.cfg.FSM.TimeWait > 0 {
+		return t.cfg.FSM.TimeWait
+	}
+	return fsm.DefaultTimeWait
 }
 
 // timeWaitEnds returns the earlier 2MSL expiry of the two endpoints.
@@ -752,7 +828,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 		Order: t.number,
 		ends:  [2]end{src, dst},
 		FSM:   fsm.MakeConn(t.cfg.FSM, seg.Src == seg.Dst),
-		first: seg.Time.UnixNano(),
+		first: NanosOf(seg.Time),
 	}
 	if !t.cfg.DropEvents {
 		// A connection that opens and closes has about ten events: start
@@ -778,7 +854,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 		return c
 	}
 	k := c.key()
-	if m, ok := t.gone[k]; ok && t.now.Sub(m.at) <= t.cfg.ReuseMemory {
+	if m, ok := t.gone[k]; ok && subSat(t.now, m.at) <= int64(t.cfg.ReuseMemory) {
 		// A connection on this 4-tuple ended: the new one knows its
 		// initial sequence numbers, so that a SYN shows the ports reused.
 		for s := fsm.A; s <= fsm.B; s++ {
@@ -798,7 +874,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 type goneISNs struct {
 	isn [2]fsm.Seq
 	has [2]bool
-	at  time.Time // when it ended
+	at  int64 // when it ended, on the table's clock
 }
 
 // remember keeps the initial sequence numbers of c, which ends, for
@@ -832,15 +908,15 @@ func (t *Table) remember(k key, c *Conn) {
 // forget drops what is remembered of connections that ended more than
 // ReuseMemory ago. It runs at most once a tenth of ReuseMemory.
 func (t *Table) forget() {
-	if len(t.gone) == 0 || t.now.Before(t.nextForget) {
+	if len(t.gone) == 0 || t.now < t.nextForget {
 		return
 	}
 	for k, m := range t.gone {
-		if t.now.Sub(m.at) > t.cfg.ReuseMemory {
+		if subSat(t.now, m.at) > int64(t.cfg.ReuseMemory) {
 			delete(t.gone, k)
 		}
 	}
-	t.nextForget = t.now.Add(t.cfg.ReuseMemory / 10)
+	t.nextForget = addSat(t.now, int64(t.cfg.ReuseMemory/10))
 }
 
 // lend lends c's state machine the table's event buffer for one call;
@@ -1004,7 +1080,8 @@ func (t *Table) Close() {
 func (t *Table) CloseNext() bool {
 	if !t.closing {
 		t.closing = true
-		t.Advance(t.now)
+		t.Resolve(t.clk.Flush())
+		t.RunTimers(t.clk.Now())
 		// From the recency list, not the index, whose order follows its
 		// random seed: the same capture takes the same steps every run.
 		t.left = make([]leftConn, 0, t.conns.size())
@@ -1055,8 +1132,9 @@ func (t *Table) Each(fn func(*Conn)) {
 	t.conns.each(fn)
 }
 
-// Now returns the capture clock: the latest segment time seen.
-func (t *Table) Now() time.Time { return t.now }
+// Now returns the capture clock: the latest segment time seen, unless the
+// clock would not follow it (see Clock).
+func (t *Table) Now() time.Time { return timeOf(t.now) }
 
 // touch moves c to the recent end of the recency list.
 func (t *Table) touch(c *Conn) {

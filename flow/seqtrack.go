@@ -71,7 +71,7 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 		return 0, 0
 	}
 	f, r := &t.dir[from], &t.dir[from.Other()]
-	now := seg.Time.UnixNano()
+	now := NanosOf(seg.Time)
 	flags := seg.Flags
 	ctl := flags&(fsm.SYN|fsm.FIN|fsm.RST) != 0
 	n := uint32(seg.PayloadLen)

@@ -188,18 +188,18 @@ func (o *options) check() string {
 		return "nothing to do: give -r FILE or -i IFACE (see --help)"
 	case modes > 1:
 		return "-r, -i and -D go alone: give one of them"
-	case o.timeWait <= 0:
-		return "--time-wait must be positive"
-	case o.idleTimeout < 0:
-		return "--idle-timeout cannot be negative"
+	case o.timeWait <= 0 || o.timeWait > maxTimeWait:
+		return "--time-wait takes a duration above 0 and at most 24h"
+	case o.idleTimeout < 0 || o.idleTimeout > maxIdleTimeout:
+		return "--idle-timeout takes a duration from 0 to 168h (a week)"
 	case o.count < 0:
 		return "-c must be positive"
 	case o.workers < 1:
 		return "--workers takes at least 1"
 	case o.maxConns < 0 || o.timelineMax < 0:
 		return "--max-conns and --timeline-max cannot be negative"
-	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond):
-		return "--stats takes an interval of at least 10ms"
+	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond) || o.stats > maxStats:
+		return "--stats takes an interval from 10ms to 24h"
 	case o.write != "" && o.iface == "":
 		return "-w saves a live capture: it goes with -i"
 	case o.stats > 0 && o.iface == "":
@@ -217,6 +217,15 @@ func (o *options) check() string {
 	}
 	return ""
 }
+
+// The longest durations the flags take: longer than any real use, short
+// enough that no time the timers add them to can leave the range of
+// int64 nanoseconds (years 1678 to 2262) but by the timestamps themselves.
+const (
+	maxTimeWait    = 24 * time.Hour
+	maxIdleTimeout = 7 * 24 * time.Hour
+	maxStats       = 24 * time.Hour
+)
 
 // liveIdleTimeout is how long a live capture keeps an idle connection when
 // --idle-timeout is not given; reading a file keeps it to the end.
@@ -353,6 +362,10 @@ func totals(read, filtered uint64, dec *capture.Decoder, ts flow.Stats) report.T
 		if c.Group != "total" {
 			tot.Counters = append(tot.Counters, report.Counter{Group: c.Group, Name: c.Name, Count: c.Count})
 		}
+	}
+	if ts.ClockJumps > 0 {
+		// Timestamps the timers' clock would not follow (flow.Clock).
+		tot.Counters = append(tot.Counters, report.Counter{Group: "note", Name: "clock_jump", Count: uint64(ts.ClockJumps)})
 	}
 	return tot
 }

@@ -35,7 +35,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-r", "x", "-w", "y"}, "goes with -i"},
 		{[]string{"-i", "lo", "-Q", "sideways"}, `invalid argument "sideways" for "-Q, --direction": must be in, out or inout`},
 		{[]string{"--bogus"}, "unknown flag"},
-		{[]string{"-r", "x", "--time-wait", "0s"}, "--time-wait must be positive"},
+		{[]string{"-r", "x", "--time-wait", "0s"}, "--time-wait takes a duration above 0 and at most 24h"},
 	} {
 		code, _, stderr := runCmd(tc.args, nil)
 		if code != 2 || !strings.HasPrefix(stderr, "tcpflow-fsm: ") || !strings.Contains(stderr, tc.want) {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"sync"
-	"time"
 
 	"tcpflow-fsm/flow"
 	"tcpflow-fsm/fsm"
@@ -20,21 +19,25 @@ import (
 // table would have numbered them, so the output is the same byte for byte
 // as with one worker.
 //
-// Each segment travels with the capture clock at that point (the latest
-// time seen in the whole capture), which the worker's table advances to
-// before it takes the segment, as one table's clock would be: timers fire
-// at the same points. One thing differs from one worker, as the README
-// says: --max-conns bounds each worker's table to its share of the bound,
+// Each segment travels with its stamp on the capture clock, which one
+// flow.Clock reads for the whole capture (the latest time seen, but for
+// jumps): the worker's table advances to it before it takes the segment,
+// as one table's clock would be, so timers fire at the same points. When
+// the clock resolves a jump, every worker hears it, in order with its
+// segments. One thing differs from one worker, as the README says: --max-conns bounds each worker's table to its share of the bound,
 // so which connection is evicted when the tables are full may differ.
 
 // batchSize is how many segments travel to a worker at once.
 const batchSize = 512
 
-// batch is segments for one worker, with their numbers in the capture.
+// batch is segments for one worker, with their numbers in the capture and
+// their stamps. An entry numbered 0 is no segment: its stamp is the clock
+// alone, with the resolution of a jump in res.
 type batch struct {
 	segs   []fsm.Segment
 	nums   []int64
-	clocks []time.Time
+	stamps []flow.Stamp
+	res    []flow.Resolution
 }
 
 // finished is what a worker reports after a batch: the connections its
@@ -76,10 +79,10 @@ type pool struct {
 	closing []chan []*flow.Conn // per worker, what its table finishes at the end
 	merged  sync.WaitGroup
 	workers sync.WaitGroup
-	n       int64     // segments handed out
-	clock   time.Time // the capture clock: the latest segment time
-	bound   int       // a quarter of --max-conns: the most connections the merger holds
-	early   int       // connections the merger handed over ahead of their turn
+	n       int64      // segments handed out
+	clock   flow.Clock // the capture clock
+	bound   int        // a quarter of --max-conns: the most connections the merger holds
+	early   int        // connections the merger handed over ahead of their turn
 }
 
 // newPool starts n workers, each with a table made by cfg (MaxConns shared
@@ -95,7 +98,7 @@ func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
 		in, free := make(chan *batch, 4), make(chan *batch, 5)
 		for range 5 {
 			free <- &batch{segs: make([]fsm.Segment, 0, batchSize), nums: make([]int64, 0, batchSize),
-				clocks: make([]time.Time, 0, batchSize)}
+				stamps: make([]flow.Stamp, 0, batchSize), res: make([]flow.Resolution, 0, batchSize)}
 		}
 		p.tables = append(p.tables, table)
 		p.in, p.free = append(p.in, in), append(p.free, free)
@@ -112,14 +115,27 @@ func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
 // Add hands a segment to its worker.
 func (p *pool) Add(seg *fsm.Segment) {
 	p.n++
-	if seg.Time.After(p.clock) {
-		p.clock = seg.Time
+	st, res := p.clock.Observe(flow.NanosOf(seg.Time))
+	if res.Done {
+		for w := range p.cur {
+			p.put(w, nil, 0, flow.Stamp{Clock: st.Clock}, res)
+		}
 	}
 	w := int(shardHash(seg.Src, seg.Dst) % uint64(len(p.tables)))
+	p.put(w, seg, p.n, st, flow.Resolution{})
+}
+
+// put adds an entry to worker w's batch, and sends the batch when full.
+func (p *pool) put(w int, seg *fsm.Segment, n int64, st flow.Stamp, res flow.Resolution) {
 	b := p.cur[w]
-	b.segs = append(b.segs, *seg)
-	b.nums = append(b.nums, p.n)
-	b.clocks = append(b.clocks, p.clock)
+	if seg != nil {
+		b.segs = append(b.segs, *seg)
+	} else {
+		b.segs = append(b.segs, fsm.Segment{})
+	}
+	b.nums = append(b.nums, n)
+	b.stamps = append(b.stamps, st)
+	b.res = append(b.res, res)
 	if len(b.segs) == batchSize {
 		p.in[w] <- b
 		p.cur[w] = <-p.free[w]
@@ -130,13 +146,12 @@ func (p *pool) Add(seg *fsm.Segment) {
 // (each closes its table) and waits until the merger has handed every
 // connection over.
 func (p *pool) Close() {
-	for w, b := range p.cur {
-		if len(b.segs) > 0 {
+	res := p.clock.Flush()
+	for w := range p.cur {
+		p.put(w, nil, 0, flow.Stamp{Clock: p.clock.Now()}, res)
+		if b := p.cur[w]; len(b.segs) > 0 {
 			p.in[w] <- b
-			b = <-p.free[w]
 		}
-		b.clocks = append(b.clocks, p.clock) // no segment: the clock alone
-		p.in[w] <- b
 		close(p.in[w])
 	}
 	p.workers.Wait()
@@ -155,6 +170,7 @@ func (p *pool) Stats() flow.Stats {
 		st.Duplicates += t.Stats.Duplicates
 	}
 	st.Early += p.early
+	st.ClockJumps = p.clock.Jumps
 	return st
 }
 
@@ -162,15 +178,16 @@ func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch
 	defer p.workers.Done()
 	var last int64
 	for b := range in {
-		if len(b.segs) == 0 {
-			table.Advance(b.clocks[0])
-		}
 		for i := range b.segs {
-			table.Advance(b.clocks[i])
-			table.AddNumbered(&b.segs[i], b.nums[i])
+			if b.nums[i] == 0 {
+				table.Resolve(b.res[i])
+				table.RunTimers(b.stamps[i].Clock)
+				continue
+			}
+			table.AddStamped(&b.segs[i], b.nums[i], b.stamps[i])
 			last = b.nums[i]
 		}
-		b.segs, b.nums, b.clocks = b.segs[:0], b.nums[:0], b.clocks[:0]
+		b.segs, b.nums, b.stamps, b.res = b.segs[:0], b.nums[:0], b.stamps[:0], b.res[:0]
 		free <- b
 		p.out <- finished{worker: w, conns: ds.take(), watermark: watermark(table, last)}
 	}

@@ -1,0 +1,266 @@
+package flow
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"tcpflow-fsm/fsm"
+)
+
+// Issue 15, item 2: one wrong timestamp must not corrupt the rest of the
+// capture. Each capture here is many short connections, 100 ms apart, each
+// closed by its client, which so ends in TIME-WAIT; the damaged copies
+// differ from the clean one only in timestamps, and must count as many
+// connections, as many endpoints left in TIME-WAIT, and as many idle
+// releases as the clean one, with the jump counted.
+
+// shortConns returns the segments of n connections on distinct 4-tuples
+// (numbered from first), the i-th opening at start + i*100 ms and closing
+// within 5 ms.
+func shortConns(first, n int, start time.Time) []fsm.Segment {
+	var segs []fsm.Segment
+	for i := first; i < first+n; i++ {
+		c := netip.MustParseAddrPort(fmt.Sprintf("10.0.%d.%d:%d", i/250, i%250+1, 1024+i))
+		s := netip.MustParseAddrPort("192.168.0.1:80")
+		at := start.Add(time.Duration(i-first) * 100 * time.Millisecond)
+		iss, irs := fsm.Seq(uint32(i)*7919-5000), fsm.Seq(uint32(i)*104729-3000)
+		add := func(ms int, src, dst netip.AddrPort, flags fsm.Flags, seq, ack fsm.Seq) {
+			segs = append(segs, fsm.Segment{Time: at.Add(time.Duration(ms) * time.Millisecond),
+				Src: src, Dst: dst, Flags: flags, Seq: seq, Ack: ack, Window: 1000})
+		}
+		add(0, c, s, fsm.SYN, iss, 0)
+		add(1, s, c, fsm.SYN|fsm.ACK, irs, iss+1)
+		add(2, c, s, fsm.ACK, iss+1, irs+1)
+		add(3, c, s, fsm.FIN|fsm.ACK, iss+1, irs+1)
+		add(4, s, c, fsm.FIN|fsm.ACK, irs+1, iss+2)
+		add(5, c, s, fsm.ACK, iss+2, irs+2)
+	}
+	return segs
+}
+
+// outcome is what a capture came to.
+type outcome struct {
+	conns, timeWait, idle, jumps int
+}
+
+func runSegs(cfg Config, segs []fsm.Segment) outcome {
+	var o outcome
+	tb := NewTable(cfg, sinkFunc(func(c *Conn) {
+		for s := fsm.A; s <= fsm.B; s++ {
+			if c.FSM.Endpoint(s).State == fsm.TimeWait {
+				o.timeWait++
+			}
+		}
+		if c.End == EndIdle {
+			o.idle++
+		}
+	}))
+	for i := range segs {
+		tb.Add(&segs[i])
+	}
+	tb.Close()
+	o.conns, o.jumps = tb.Stats.Connections, tb.Stats.ClockJumps
+	return o
+}
+
+func TestClockJumps(t *testing.T) {
+	const n = 3000 // 300 s: the last 600 connections are still in TIME-WAIT at the end
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	year2106 := time.Date(2106, 2, 7, 6, 28, 15, 0, time.UTC) // the last second of pcap's 32 bits
+	clean := shortConns(0, n, start)
+	type damage struct {
+		name  string
+		apply func([]fsm.Segment)
+		jumps int
+	}
+	for _, d := range []damage{
+		{"stray 2106 in the middle", func(s []fsm.Segment) { s[len(s)/2+2].Time = year2106 }, 1},
+		{"stray 2106 first", func(s []fsm.Segment) { s[0].Time = year2106 }, 1},
+		{"stray 1970 in the middle", func(s []fsm.Segment) { s[len(s)/2+2].Time = time.Unix(0, 0) }, 1},
+		{"two strays apart", func(s []fsm.Segment) {
+			s[len(s)/3].Time = year2106
+			s[2*len(s)/3+1].Time = time.Unix(1, 0)
+		}, 2},
+		{"stray last", func(s []fsm.Segment) { s[len(s)-1].Time = year2106 }, 1},
+		{"step back 3h in the middle", func(s []fsm.Segment) {
+			for i := len(s) / 2; i < len(s); i++ {
+				s[i].Time = s[i].Time.Add(-3 * time.Hour)
+			}
+		}, 1},
+		{"step back 3h, stray ahead, step forward 3h", func(s []fsm.Segment) {
+			for i := len(s) / 4; i < len(s)/2; i++ {
+				s[i].Time = s[i].Time.Add(-3 * time.Hour)
+			}
+			s[len(s)/3].Time = year2106
+		}, 2},
+	} {
+		for _, idle := range []time.Duration{0, 5 * time.Minute, 2 * time.Second} {
+			t.Run(fmt.Sprintf("%s/idle %v", d.name, idle), func(t *testing.T) {
+				cfg := Config{IdleTimeout: idle}
+				segs := append([]fsm.Segment(nil), clean...)
+				d.apply(segs)
+				want, got := runSegs(cfg, clean), runSegs(cfg, segs)
+				if want.jumps != 0 || want.timeWait != 600 {
+					t.Fatalf("clean capture: %+v", want)
+				}
+				want.jumps = d.jumps
+				if d.name == "step back 3h, stray ahead, step forward 3h" {
+					// The step forward is taken as a silence of 3 hours,
+					// which ends every TIME-WAIT before it and idles out what
+					// stayed open across it: only the connections after it
+					// are as in the clean capture.
+					want.timeWait = got.timeWait
+					want.idle = got.idle
+				}
+				if got != want {
+					t.Errorf("got %+v, want %+v as clean", got, want)
+				}
+			})
+		}
+	}
+}
+
+// A long silence is real: the timers run across it. Connections, then
+// three hours without a packet, then more: every TIME-WAIT from before the
+// silence has ended, a connection open across it is released idle, and no
+// jump is counted.
+func TestClockLongSilence(t *testing.T) {
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	segs := shortConns(0, 100, start)
+	open := *seg(0, other, srv, fsm.ACK|fsm.PSH, 1, 1) // mid-stream, then silent
+	open.Time = start
+	segs = append([]fsm.Segment{open}, segs...)
+	segs = append(segs, shortConns(100, 100, start.Add(3*time.Hour))...)
+	late := open
+	late.Time = start.Add(3*time.Hour + 20*time.Second)
+	segs = append(segs, late)
+	got := runSegs(Config{IdleTimeout: 5 * time.Minute}, segs)
+	// 100 + 100 short ones, the open one, and its late segment opens
+	// another after it was released idle.
+	want := outcome{conns: 202, timeWait: 100, idle: 1}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// The clock alone: what it follows, what it holds, what it counts.
+func TestClockObserve(t *testing.T) {
+	s := int64(time.Second)
+	var k Clock
+	for _, step := range []struct {
+		at        int64
+		wantClock int64
+		held      bool
+		resolved  bool
+		jumps     int
+	}{
+		{1000 * s, 1000 * s, false, false, 0},
+		{1010 * s, 1010 * s, false, false, 0},
+		{1005 * s, 1010 * s, false, false, 0}, // a little behind: followed, the clock stays
+		{9000 * s, 1010 * s, true, false, 0},  // far ahead: held
+		{1011 * s, 1011 * s, false, true, 1},  // back: a stray
+		{5000 * s, 1011 * s, true, false, 1},
+		{5001 * s, 1011 * s, true, false, 1},
+		{5002 * s, 5002 * s, false, true, 1}, // a silence: the clock moves to the earliest held, then on
+		{100 * s, 5002 * s, true, false, 1},
+		{101 * s, 5002 * s, true, false, 1},
+		{102 * s, 5004 * s, false, true, 2}, // a step back: 100 s is now 5002 s
+	} {
+		st, res := k.Observe(step.at)
+		if st.Clock != step.wantClock || st.Held != step.held || res.Done != step.resolved || k.Jumps != step.jumps {
+			t.Fatalf("at %d s: stamp %+v, resolution %+v, jumps %d; want clock %d s, held %v, resolved %v, jumps %d",
+				step.at/s, st, res, k.Jumps, step.wantClock/s, step.held, step.resolved, step.jumps)
+		}
+	}
+}
+
+// Issue 15, item 5: durations and times at the ends of int64 nanoseconds
+// neither wrap nor loop. A 2MSL of 2,500,000 hours looped for ever (the
+// expiry wrapped to before the clock, fired, and was set again); an idle
+// timeout as long released every connection at its next segment.
+func TestTimersSaturate(t *testing.T) {
+	year2199 := time.Date(2199, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name       string
+		cfg        Config
+		start      time.Time
+		conns, tws int
+	}{
+		{"time-wait 2500000h", Config{FSM: fsm.Config{TimeWait: 2500000 * time.Hour}}, t0, 3, 3},
+		{"time-wait 600000h in 2199", Config{FSM: fsm.Config{TimeWait: 600000 * time.Hour}}, year2199, 3, 3},
+		{"idle-timeout 2500000h", Config{IdleTimeout: 2500000 * time.Hour}, t0, 3, 3},
+		{"linger 2500000h in 2199", Config{Linger: 2500000 * time.Hour}, year2199, 3, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan outcome)
+			go func() { done <- runSegs(tc.cfg, shortConns(0, 3, tc.start)) }()
+			select {
+			case got := <-done:
+				if got.conns != tc.conns || got.timeWait != tc.tws {
+					t.Errorf("%d connections, %d in TIME-WAIT; want %d and %d", got.conns, got.timeWait, tc.conns, tc.tws)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("still running after 10 s: a timer loops")
+			}
+		})
+	}
+}
+
+func TestSaturatingArithmetic(t *testing.T) {
+	const maxI, minI = int64(^uint64(0) >> 1), -int64(^uint64(0)>>1) - 1
+	for _, tc := range []struct{ a, b, sum, diff int64 }{
+		{1, 2, 3, -1},
+		{maxI, 1, maxI, maxI - 1},
+		{minI, -1, minI, minI + 1},
+		{maxI, minI, -1, maxI},
+		{minI, maxI, -1, minI},
+	} {
+		if got := addSat(tc.a, tc.b); got != tc.sum {
+			t.Errorf("addSat(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.sum)
+		}
+		if got := subSat(tc.a, tc.b); got != tc.diff {
+			t.Errorf("subSat(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.diff)
+		}
+	}
+	if NanosOf(time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)) != maxI || NanosOf(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)) != minI {
+		t.Error("NanosOf does not saturate")
+	}
+}
+
+// Live, the wall clock drives the timers between packets (Advance), and
+// the host's clock may be set back under a running capture: the packets'
+// stamps and the ticks step back together. The outcome is the clean one.
+func TestClockLiveStepBack(t *testing.T) {
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	run := func(step time.Duration) outcome {
+		var o outcome
+		segs := shortConns(0, 3000, start)
+		for i := len(segs) / 2; i < len(segs); i++ {
+			segs[i].Time = segs[i].Time.Add(-step)
+		}
+		tb := NewTable(Config{Unordered: true, IdleTimeout: 5 * time.Minute}, sinkFunc(func(c *Conn) {
+			if c.FSM.Endpoint(fsm.A).State == fsm.TimeWait {
+				o.timeWait++
+			}
+			if c.End == EndIdle {
+				o.idle++
+			}
+		}))
+		for i := range segs {
+			tb.Add(&segs[i])
+			if i%7 == 0 { // a tick of the wall clock, 20 ms on
+				tb.Advance(segs[i].Time.Add(20 * time.Millisecond))
+			}
+		}
+		tb.Close()
+		o.conns, o.jumps = tb.Stats.Connections, tb.Stats.ClockJumps
+		return o
+	}
+	want, got := run(0), run(2*time.Hour)
+	want.jumps = 1
+	if got != want {
+		t.Errorf("got %+v, want %+v as without the step", got, want)
+	}
+}
