@@ -164,3 +164,16 @@ func closesPcap(n int, stamp map[int]uint32) []byte {
 	}
 	return b.Bytes()
 }
+
+// ipSum is the IPv4 header checksum (memory_test.go, built without
+// -race only, uses it too).
+func ipSum(h []byte) uint16 {
+	var s uint32
+	for i := 0; i < len(h); i += 2 {
+		s += uint32(h[i])<<8 | uint32(h[i+1])
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return ^uint16(s)
+}

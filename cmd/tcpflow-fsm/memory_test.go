@@ -154,15 +154,3 @@ func writeHandshakes(name string, n int) error {
 	}
 	return f.Close()
 }
-
-// ipSum is the IPv4 header checksum.
-func ipSum(h []byte) uint16 {
-	var s uint32
-	for i := 0; i < len(h); i += 2 {
-		s += uint32(h[i])<<8 | uint32(h[i+1])
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return ^uint16(s)
-}
