@@ -1,15 +1,9 @@
 package flow_test
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
-
-	"tcpflow-fsm/capture"
 )
 
 // connCountDifferences lists the captures of the corpus where we count
@@ -54,78 +48,44 @@ var connCountDifferences = map[string]struct {
 // corpus, how many connections each 4-tuple makes with how many streams
 // tshark makes of it: equal but where connCountDifferences says why not.
 func TestConnectionCountsAgainstTshark(t *testing.T) {
-	needCorpus(t)
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.tshark.txt"))
-	if len(files) < 100 {
-		t.Fatalf("only %d tshark views in the corpus", len(files))
-	}
-	agree, compared := 0, 0
-	seen := map[string]bool{}
-	for _, txt := range files {
-		base := strings.TrimSuffix(txt, ".tshark.txt")
-		matches, _ := filepath.Glob(base + ".pcap*")
-		if len(matches) != 1 {
-			continue // TestSegEventsAgainstTsharkCorpus reports it
+	agree := 0
+	compared, seen := eachTsharkCapture(t, func(t *testing.T, file string, ts *tsharkView, us *ourView) {
+		theirs, ours := map[string]int{}, map[string]int{}
+		undecoded := 0 // streams whose first frame we take for no TCP segment
+		for _, f := range ts.first {
+			if k, ok := us.tuple[f]; ok {
+				theirs[k]++
+			} else {
+				undecoded++
+			}
 		}
-		path := matches[0]
-		file, _ := filepath.Rel(corpusDir, path)
-		seen[file] = true
-		if rd, err := capture.Open(path); err != nil {
-			continue
-		} else {
-			rd.Close()
+		for _, c := range us.conns {
+			ours[us.key[c.ID]]++
 		}
-		compared++
-		t.Run(file, func(t *testing.T) {
-			ts, err := readTsharkTxt(txt)
-			if errors.Is(err, fs.ErrNotExist) {
-				t.Skip(err)
+		var got []string
+		for k, n := range theirs {
+			if ours[k] != n {
+				got = append(got, fmt.Sprintf("%s: tshark %d ours %d", k, n, ours[k]))
 			}
-			if err != nil {
-				t.Fatal(err)
+		}
+		for k, n := range ours {
+			if _, ok := theirs[k]; !ok {
+				got = append(got, fmt.Sprintf("%s: tshark 0 ours %d", k, n))
 			}
-			want := map[int64]bool{}
-			for _, f := range ts.first {
-				want[f] = true
-			}
-			us := replayFrames(t, path, want)
-			theirs, ours := map[string]int{}, map[string]int{}
-			undecoded := 0 // streams whose first frame we take for no TCP segment
-			for _, f := range ts.first {
-				if k, ok := us.tuple[f]; ok {
-					theirs[k]++
-				} else {
-					undecoded++
-				}
-			}
-			for _, c := range us.conns {
-				ours[us.key[c.ID]]++
-			}
-			var got []string
-			for k, n := range theirs {
-				if ours[k] != n {
-					got = append(got, fmt.Sprintf("%s: tshark %d ours %d", k, n, ours[k]))
-				}
-			}
-			for k, n := range ours {
-				if _, ok := theirs[k]; !ok {
-					got = append(got, fmt.Sprintf("%s: tshark 0 ours %d", k, n))
-				}
-			}
-			slices.Sort(got)
-			if undecoded > 0 {
-				got = append(got, fmt.Sprintf("%d streams begin at a frame that is no TCP segment to us", undecoded))
-			}
-			known := connCountDifferences[file]
-			if len(got) == 0 && known.why == "" {
-				agree++
-			}
-			if !slices.Equal(got, known.diffs) {
-				t.Errorf("connection counts differ from tshark's streams otherwise than documented\ngot:\n\t%q\nwant (%s):\n\t%q",
-					got, known.why, known.diffs)
-			}
-		})
-	}
+		}
+		slices.Sort(got)
+		if undecoded > 0 {
+			got = append(got, fmt.Sprintf("%d streams begin at a frame that is no TCP segment to us", undecoded))
+		}
+		known := connCountDifferences[file]
+		if len(got) == 0 && known.why == "" {
+			agree++
+		}
+		if !slices.Equal(got, known.diffs) {
+			t.Errorf("connection counts differ from tshark's streams otherwise than documented\ngot:\n\t%q\nwant (%s):\n\t%q",
+				got, known.why, known.diffs)
+		}
+	})
 	for file := range connCountDifferences {
 		if !seen[file] {
 			t.Errorf("connCountDifferences lists %s, which is not in the corpus", file)

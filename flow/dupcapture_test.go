@@ -16,7 +16,11 @@ import (
 const dupDir = "../testdata/dup"
 
 // segmentsOf decodes every TCP segment of a capture.
-func segmentsOf(t *testing.T, path string) []fsm.Segment {
+func segmentsOf(t *testing.T, path string) []fsm.Segment { return decodeAll(t, path, false) }
+
+// decodeAll decodes every TCP segment of a capture, checking TCP
+// checksums if verify.
+func decodeAll(t *testing.T, path string, verify bool) []fsm.Segment {
 	t.Helper()
 	rd, err := capture.Open(path)
 	if err != nil {
@@ -29,6 +33,7 @@ func segmentsOf(t *testing.T, path string) []fsm.Segment {
 		s    fsm.Segment
 		dec  = capture.NewDecoder()
 	)
+	dec.VerifyChecksums = verify
 	for rd.Next(&p) == nil {
 		if dec.Decode(&p, &s) {
 			segs = append(segs, s)

@@ -336,14 +336,44 @@ func compareViews(ts *tsharkView, us *ourView, tl tally) []string {
 // in tsharkDifferences with the reason; every other capture must agree on
 // every flag of every stream.
 func TestSegEventsAgainstTsharkCorpus(t *testing.T) {
+	agree, streams := 0, 0
+	tl := newTally()
+	compared, seen := eachTsharkCapture(t, func(t *testing.T, file string, ts *tsharkView, us *ourView) {
+		got := compareViews(ts, us, tl)
+		tl.addFile(got)
+		streams += len(ts.first)
+		known := tsharkDifferences[file]
+		if len(got) == 0 && known.why == "" {
+			agree++
+		}
+		if !slices.Equal(got, known.diffs) {
+			t.Errorf("differences from tshark are not the documented ones\ngot:\n\t%q\nwant (%s):\n\t%q",
+				got, known.why, known.diffs)
+		}
+	})
+	for file := range tsharkDifferences {
+		if !seen[file] {
+			t.Errorf("tsharkDifferences lists %s, which is not in the corpus", file)
+		}
+	}
+	t.Logf("%d of %d captures agree with tshark on every flag of every stream (%d streams)", agree, compared, streams)
+	logTally(t, tl)
+}
+
+// eachTsharkCapture runs check, in a subtest named by the capture, on
+// every capture of the corpus that has tshark's view beside it and that
+// we can open: with the view, and our replay noting the frames where
+// tshark's streams start. It returns how many captures it compared and
+// every capture with a view.
+func eachTsharkCapture(t *testing.T, check func(t *testing.T, file string, ts *tsharkView, us *ourView)) (int, map[string]bool) {
+	t.Helper()
 	needCorpus(t)
 	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.tshark.txt"))
 	if len(files) < 100 {
 		t.Fatalf("only %d tshark views in the corpus", len(files))
 	}
-	agree, compared, streams := 0, 0, 0
+	compared := 0
 	seen := map[string]bool{}
-	tl := newTally()
 	for _, txt := range files {
 		base := strings.TrimSuffix(txt, ".tshark.txt")
 		matches, _ := filepath.Glob(base + ".pcap*")
@@ -372,26 +402,10 @@ func TestSegEventsAgainstTsharkCorpus(t *testing.T) {
 			for _, f := range ts.first {
 				want[f] = true
 			}
-			got := compareViews(ts, replayFrames(t, path, want), tl)
-			tl.addFile(got)
-			streams += len(ts.first)
-			known := tsharkDifferences[file]
-			if len(got) == 0 && known.why == "" {
-				agree++
-			}
-			if !slices.Equal(got, known.diffs) {
-				t.Errorf("differences from tshark are not the documented ones\ngot:\n\t%q\nwant (%s):\n\t%q",
-					got, known.why, known.diffs)
-			}
+			check(t, file, ts, replayFrames(t, path, want))
 		})
 	}
-	for file := range tsharkDifferences {
-		if !seen[file] {
-			t.Errorf("tsharkDifferences lists %s, which is not in the corpus", file)
-		}
-	}
-	t.Logf("%d of %d captures agree with tshark on every flag of every stream (%d streams)", agree, compared, streams)
-	logTally(t, tl)
+	return compared, seen
 }
 
 // logTally logs, for each flag, how many captures and compared streams

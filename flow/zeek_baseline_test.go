@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"tcpflow-fsm/capture"
 	"tcpflow-fsm/flow"
 	"tcpflow-fsm/fsm"
 )
@@ -178,23 +177,10 @@ func TestZeekBaselines(t *testing.T) {
 // verify, and returns its connections.
 func zeekReplay(t *testing.T, path string, verify bool) []*flow.Conn {
 	t.Helper()
-	rd, err := capture.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
-	var (
-		sink collector
-		tb   = flow.NewTable(flow.Config{}, &sink)
-		dec  = capture.NewDecoder()
-		p    capture.Packet
-		seg  fsm.Segment
-	)
-	dec.VerifyChecksums = verify
-	for rd.Next(&p) == nil {
-		if dec.Decode(&p, &seg) {
-			tb.Add(&seg)
-		}
+	var sink collector
+	tb := flow.NewTable(flow.Config{}, &sink)
+	for _, seg := range decodeAll(t, path, verify) {
+		tb.Add(&seg)
 	}
 	tb.Close()
 	return sink.conns

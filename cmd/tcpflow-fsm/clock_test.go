@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -107,45 +106,16 @@ func diffLines(a, b string) int {
 // apart, each opened and closed by its client in 6 segments 1 ms apart;
 // stamp sets the seconds of the packets it names (by index from 0).
 func closesPcap(n int, stamp map[int]uint32) []byte {
-	var b bytes.Buffer
-	var hdr [24]byte
-	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(hdr[4:], 2)
-	binary.LittleEndian.PutUint16(hdr[6:], 4)
-	binary.LittleEndian.PutUint32(hdr[16:], 262144)
-	binary.LittleEndian.PutUint32(hdr[20:], 1)
-	b.Write(hdr[:])
+	b := pcapHeader()
 	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	idx := 0
 	put := func(at time.Time, src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte) {
-		var rec [16 + 54]byte
 		sec := uint32(at.Unix())
 		if s, ok := stamp[idx]; ok {
 			sec = s
 		}
 		idx++
-		binary.LittleEndian.PutUint32(rec[0:], sec)
-		binary.LittleEndian.PutUint32(rec[4:], uint32(at.Nanosecond()/1000))
-		binary.LittleEndian.PutUint32(rec[8:], 54)
-		binary.LittleEndian.PutUint32(rec[12:], 54)
-		eth := rec[16:]
-		copy(eth[0:6], []byte{2, 0, 0, 0, 0, 2})
-		copy(eth[6:12], []byte{2, 0, 0, 0, 0, 1})
-		binary.BigEndian.PutUint16(eth[12:], 0x0800)
-		ip := eth[14:34]
-		ip[0], ip[8], ip[9] = 0x45, 64, 6
-		binary.BigEndian.PutUint16(ip[2:], 40)
-		copy(ip[12:16], src[:])
-		copy(ip[16:20], dst[:])
-		binary.BigEndian.PutUint16(ip[10:], ipSum(ip))
-		tcp := eth[34:54]
-		binary.BigEndian.PutUint16(tcp[0:], sport)
-		binary.BigEndian.PutUint16(tcp[2:], dport)
-		binary.BigEndian.PutUint32(tcp[4:], seq)
-		binary.BigEndian.PutUint32(tcp[8:], ack)
-		tcp[12], tcp[13] = 5<<4, flags
-		binary.BigEndian.PutUint16(tcp[14:], 65535)
-		b.Write(rec[:])
+		b = appendTCPRecord(b, sec, uint32(at.Nanosecond()/1000), src, dst, sport, dport, seq, ack, flags)
 	}
 	const syn, fin, ack = 0x02, 0x01, 0x10
 	server := [4]byte{192, 168, 0, 1}
@@ -162,7 +132,48 @@ func closesPcap(n int, stamp map[int]uint32) []byte {
 		put(ms(4), server, client, 80, cp, irs+1, iss+2, fin|ack)
 		put(ms(5), client, server, cp, 80, iss+2, irs+2, ack)
 	}
-	return b.Bytes()
+	return b
+}
+
+// pcapHeader is the file header of a pcap of Ethernet frames, in
+// microseconds, with a snapshot length of 262144.
+func pcapHeader() []byte {
+	var hdr [24]byte
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 262144)
+	binary.LittleEndian.PutUint32(hdr[20:], 1) // Ethernet
+	return hdr[:]
+}
+
+// appendTCPRecord appends a pcap record of an Ethernet frame holding an
+// IPv4 TCP segment without payload or options, window 65535, stamped
+// sec and usec.
+func appendTCPRecord(b []byte, sec, usec uint32, src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte) []byte {
+	var rec [16 + 54]byte
+	binary.LittleEndian.PutUint32(rec[0:], sec)
+	binary.LittleEndian.PutUint32(rec[4:], usec)
+	binary.LittleEndian.PutUint32(rec[8:], 54)
+	binary.LittleEndian.PutUint32(rec[12:], 54)
+	eth := rec[16:]
+	copy(eth[0:6], []byte{2, 0, 0, 0, 0, 2})
+	copy(eth[6:12], []byte{2, 0, 0, 0, 0, 1})
+	binary.BigEndian.PutUint16(eth[12:], 0x0800)
+	ip := eth[14:34]
+	ip[0], ip[8], ip[9] = 0x45, 64, 6
+	binary.BigEndian.PutUint16(ip[2:], 40)
+	copy(ip[12:16], src[:])
+	copy(ip[16:20], dst[:])
+	binary.BigEndian.PutUint16(ip[10:], ipSum(ip))
+	tcp := eth[34:54]
+	binary.BigEndian.PutUint16(tcp[0:], sport)
+	binary.BigEndian.PutUint16(tcp[2:], dport)
+	binary.BigEndian.PutUint32(tcp[4:], seq)
+	binary.BigEndian.PutUint32(tcp[8:], ack)
+	tcp[12], tcp[13] = 5<<4, flags
+	binary.BigEndian.PutUint16(tcp[14:], 65535)
+	return append(b, rec[:]...)
 }
 
 // ipSum is the IPv4 header checksum (memory_test.go, built without

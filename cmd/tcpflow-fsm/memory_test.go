@@ -8,7 +8,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -101,41 +100,12 @@ func writeHandshakes(name string, n int) error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	var hdr [24]byte
-	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(hdr[4:], 2)
-	binary.LittleEndian.PutUint16(hdr[6:], 4)
-	binary.LittleEndian.PutUint32(hdr[16:], 262144)
-	binary.LittleEndian.PutUint32(hdr[20:], 1) // Ethernet
-	w.Write(hdr[:])
-	var pkt [16 + 14 + 20 + 20]byte
+	w.Write(pcapHeader())
+	var rec []byte
 	us := int64(0)
 	put := func(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte) {
 		us += 10
-		rec := pkt[:]
-		binary.LittleEndian.PutUint32(rec[0:], uint32(1700000000+us/1e6))
-		binary.LittleEndian.PutUint32(rec[4:], uint32(us%1e6))
-		binary.LittleEndian.PutUint32(rec[8:], 54)
-		binary.LittleEndian.PutUint32(rec[12:], 54)
-		eth := rec[16:]
-		copy(eth[0:6], []byte{2, 0, 0, 0, 0, 2})
-		copy(eth[6:12], []byte{2, 0, 0, 0, 0, 1})
-		binary.BigEndian.PutUint16(eth[12:], 0x0800)
-		ip := eth[14:34]
-		clear(ip)
-		ip[0], ip[8], ip[9] = 0x45, 64, 6
-		binary.BigEndian.PutUint16(ip[2:], 40)
-		copy(ip[12:16], src[:])
-		copy(ip[16:20], dst[:])
-		binary.BigEndian.PutUint16(ip[10:], ipSum(ip))
-		tcp := eth[34:54]
-		clear(tcp)
-		binary.BigEndian.PutUint16(tcp[0:], sport)
-		binary.BigEndian.PutUint16(tcp[2:], dport)
-		binary.BigEndian.PutUint32(tcp[4:], seq)
-		binary.BigEndian.PutUint32(tcp[8:], ack)
-		tcp[12], tcp[13] = 5<<4, flags
-		binary.BigEndian.PutUint16(tcp[14:], 65535)
+		rec = appendTCPRecord(rec[:0], uint32(1700000000+us/1e6), uint32(us%1e6), src, dst, sport, dport, seq, ack, flags)
 		w.Write(rec)
 	}
 	const syn, ack = 0x02, 0x10
