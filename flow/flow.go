@@ -8,6 +8,7 @@ package flow
 
 import (
 	"bytes"
+	"cmp"
 	"net/netip"
 	"slices"
 	"time"
@@ -25,6 +26,17 @@ type Config struct {
 	// live capture wants. By default Done sees connections in order of
 	// their number, as offline reports want.
 	Unordered bool
+	// Shared is for a table that follows one share of a capture spread
+	// over several tables by 4-tuple (offline --workers): like Unordered,
+	// Done sees each connection as soon as it ends, and Pending tells the
+	// Order of the oldest connection still open, so that a merger can
+	// order the tables' connections as one table would (see Checkpoint).
+	Shared bool
+	// CheckpointEvery is how many segments apart the checkpoints are at
+	// which a table that hands connections over in order decides whether
+	// too many finished ones wait (see MaxConns). Zero means
+	// DefaultCheckpointEvery.
+	CheckpointEvery int64
 	// Linger is how long a connection whose endpoints have both closed is
 	// kept before it is released, so that late segments (a retransmitted
 	// FIN, an ACK crossing a RST) still belong to it. Zero means
@@ -35,7 +47,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxConns bounds how many connections are tracked at once: when a new
 	// one would pass it, the longest-idle connection is evicted (handed to
-	// the sink, counted). Zero means no bound.
+	// the sink, counted). Zero means no bound. It also bounds the finished
+	// connections that wait to be handed over in order behind one still
+	// open: when more than a quarter of it wait at a checkpoint, they are
+	// handed over at once, ahead of the open ones (Stats.Early).
 	MaxConns int
 	// KeepSegEvents keeps each connection's segment events in
 	// Conn.SegEvents, for reports that write them per connection.
@@ -65,6 +80,14 @@ type Config struct {
 	// steps every time.
 	IndexSeed uint64
 }
+
+// DefaultCheckpointEvery is the default of Config.CheckpointEvery. The
+// decision to hand finished connections over ahead of an open one is taken
+// only at checkpoints, at fixed segment numbers, so that the output does
+// not depend on when timers fire between them: tables sharing out a
+// capture fire timers late, at their own next segment, and a merger of
+// their connections takes the same decisions at the same checkpoints.
+const DefaultCheckpointEvery = 4096
 
 // DefaultLinger is Zeek's tcp_close_delay: 5 s.
 const DefaultLinger = 5 * time.Second
@@ -165,6 +188,10 @@ type Conn struct {
 	Zeek Zeek
 	FSM  fsm.Conn
 
+	// ID numbers the connection from 1: in the order connections open
+	// with Config.Unordered; otherwise in the order they are handed to
+	// Done, which is that order but for those handed over ahead of an
+	// earlier one still open (Table.Checkpoint).
 	ID int
 	// Order is the number of the segment that opened the connection,
 	// counted over the whole capture (see Table.AddNumbered).
@@ -542,8 +569,10 @@ type Table struct {
 	// connection numbered before it is finished too.
 	undelivered []*Conn
 	head        int
-	waiting     int // finished connections in undelivered
+	waiting     int    // finished connections in undelivered
+	opened      orders // with Config.Shared, the Orders of the connections open
 	nextID      int
+	handed      int // connections handed to Done in order
 	number      int64 // the number of the segment being added (Conn.Order)
 	clk         Clock
 	now         int64      // the capture clock the timers run on (see Clock)
@@ -560,6 +589,61 @@ type Table struct {
 	gone       map[key]goneISNs
 	nextForget int64
 	Stats      Stats
+}
+
+// orders is the Orders of the connections a shared table has open, in
+// ascending order (a table opens at most one connection a segment). An
+// ended one is negated in place, and the ended ones are dropped when they
+// are at the front or a quarter of the rest: no finished connection is
+// held for the sake of the order.
+type orders struct {
+	o     []int64
+	head  int
+	ended int // negated entries from head on
+}
+
+func (q *orders) add(order int64) { q.o = append(q.o, order) }
+
+// end marks order ended.
+func (q *orders) end(order int64) {
+	rest := q.o[q.head:]
+	i, ok := slices.BinarySearchFunc(rest, order, func(e, target int64) int { return cmp.Compare(abs(e), target) })
+	if !ok || rest[i] < 0 {
+		return
+	}
+	rest[i] = -order
+	q.ended++
+	for q.head < len(q.o) && q.o[q.head] < 0 {
+		q.head++
+		q.ended--
+	}
+	switch {
+	case q.head == len(q.o):
+		q.o, q.head = q.o[:0], 0
+	case q.ended > 1024 && q.ended > (len(q.o)-q.head)/4:
+		kept := q.o[:0]
+		for _, e := range q.o[q.head:] {
+			if e > 0 {
+				kept = append(kept, e)
+			}
+		}
+		q.o, q.head, q.ended = kept, 0, 0
+	}
+}
+
+// oldest returns the lowest Order still open, if any.
+func (q *orders) oldest() (int64, bool) {
+	if q.head < len(q.o) {
+		return q.o[q.head], true
+	}
+	return 0, false
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // heldConn is a connection that took a segment stamped Held, and the
@@ -591,6 +675,9 @@ func NewTable(cfg Config, sink Sink) *Table {
 	}
 	if cfg.ReuseMemory <= 0 {
 		cfg.ReuseMemory = DefaultReuseMemory
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = DefaultCheckpointEvery
 	}
 	return &Table{cfg: cfg, sink: sink, conns: newIndex(cfg.IndexSeed),
 		gone: make(map[key]goneISNs), nextID: 1}
@@ -637,6 +724,38 @@ func (t *Table) Resolve(res Resolution) {
 // table has read (as when several tables share out a capture): the timers
 // run to st.Clock first, and st.Shift puts the segment's times on it.
 func (t *Table) AddStamped(seg *fsm.Segment, n int64, st Stamp) {
+	t.add(seg, n, st)
+	if n%t.cfg.CheckpointEvery == 0 {
+		t.Checkpoint()
+	}
+}
+
+// Checkpoint is where a table that hands connections over in order hands
+// over, ahead of the earlier ones still open, every finished connection
+// that waits, if more than a quarter of MaxConns do: memory then follows
+// the bound even when one connection stays open for the whole capture.
+// The ones still open are handed over later, out of order; Stats.Early
+// counts the others. AddStamped calls it after every CheckpointEvery-th
+// segment.
+func (t *Table) Checkpoint() {
+	if t.cfg.Unordered || t.cfg.Shared || t.cfg.MaxConns <= 0 || t.waiting <= max(t.cfg.MaxConns/4, 1) {
+		return
+	}
+	kept := t.undelivered[:t.head]
+	for _, c := range t.undelivered[t.head:] {
+		if !c.done {
+			kept = append(kept, c)
+			continue
+		}
+		t.Stats.Early++
+		t.waiting--
+		t.hand(c)
+	}
+	clear(t.undelivered[len(kept):])
+	t.undelivered = kept
+}
+
+func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	t.number = n
 	t.Stats.Segments++
 	t.RunTimers(st.Clock)
@@ -762,16 +881,24 @@ func (t *Table) RunTimers(clock int64) {
 		// dated when its 2MSL ran out by the packets' times. That time is
 		// the earlier end, so one endpoint at least leaves TIME-WAIT.
 		at, _ := timeWaitEnds(c)
+		due := t.timers[0].at
 		t.lend(c)
 		t.emit(c, c.FSM.Advance(at))
-		t.schedule(c)
+		t.scheduleFrom(c, due)
 	}
 }
 
 // schedule sets c's next timer from its state: the 2MSL timer while an
 // endpoint is in TIME-WAIT; release a linger after both endpoints closed;
 // release after the idle timeout otherwise.
-func (t *Table) schedule(c *Conn) {
+func (t *Table) schedule(c *Conn) { t.scheduleFrom(c, t.now) }
+
+// scheduleFrom is schedule for a connection whose state changed at now on
+// the capture clock: a timer that fired, at when it was due rather than
+// when the clock passed it, so that the linger after TIME-WAIT does not
+// depend on when the next segment came (tables sharing out a capture see
+// fewer segments each, and must release at the same points).
+func (t *Table) scheduleFrom(c *Conn, now int64) {
 	switch {
 	case c.done:
 		return
@@ -780,7 +907,7 @@ func (t *Table) schedule(c *Conn) {
 			return // its linger runs from when it ended
 		}
 		c.ended = true
-		c.deadline, c.release, c.reason = addSat(t.now, int64(t.cfg.Linger)), true, EndClosed
+		c.deadline, c.release, c.reason = addSat(now, int64(t.cfg.Linger)), true, EndClosed
 	default:
 		c.ended = false
 		if at, ok := timeWaitEnds(c); ok {
@@ -841,7 +968,10 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 	t.nextID++
 	t.Stats.Connections++
 	t.conns.add(c)
-	if !t.cfg.Unordered {
+	switch {
+	case t.cfg.Shared:
+		t.opened.add(c.Order)
+	case !t.cfg.Unordered:
 		t.undelivered = append(t.undelivered, c)
 	}
 	t.touch(c)
@@ -1016,16 +1146,18 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		t.sink.Done(c)
 		return
 	}
+	if t.cfg.Shared {
+		t.sink.Done(c)
+		t.opened.end(c.Order)
+		return
+	}
 	t.waiting++
 	for t.head < len(t.undelivered) && t.undelivered[t.head].done {
 		next := t.undelivered[t.head]
 		t.undelivered[t.head] = nil
 		t.head++
 		t.waiting--
-		t.sink.Done(next)
-	}
-	if t.cfg.MaxConns > 0 && t.waiting > max(t.cfg.MaxConns/4, 1) {
-		t.deliverEarly()
+		t.hand(next)
 	}
 	if t.head == len(t.undelivered) {
 		t.undelivered, t.head = t.undelivered[:0], 0
@@ -1036,30 +1168,23 @@ func (t *Table) finish(c *Conn, why EndReason) {
 	}
 }
 
-// deliverEarly hands every finished connection that waits to the sink,
-// in order, ahead of the earlier ones still open: the table keeps at most
-// a quarter of MaxConns waiting, so that memory follows the bound even when
-// one connection stays open for the whole capture. The ones still open
-// are handed over later, out of order; Stats.Early counts the others.
-func (t *Table) deliverEarly() {
-	kept := t.undelivered[:t.head]
-	for _, c := range t.undelivered[t.head:] {
-		if !c.done {
-			kept = append(kept, c)
-			continue
-		}
-		t.Stats.Early++
-		t.waiting--
-		t.sink.Done(c)
-	}
-	clear(t.undelivered[len(kept):])
-	t.undelivered = kept
+// hand gives a connection to Done in order, numbered in the order they
+// are handed over: as they opened, but for those handed over ahead of an
+// open one (Checkpoint), so that the numbers always count up.
+func (t *Table) hand(c *Conn) {
+	t.handed++
+	c.ID = t.handed
+	t.sink.Done(c)
 }
 
 // Pending returns the Order of the first connection not yet handed to
 // Done, if any: every connection this table hands to Done from now on has
-// that Order or a later one. Not meaningful with Config.Unordered.
+// that Order or a later one. With Config.Shared, the Order of the oldest
+// connection still open. Not meaningful with Config.Unordered.
 func (t *Table) Pending() (order int64, ok bool) {
+	if t.cfg.Shared {
+		return t.opened.oldest()
+	}
 	if t.head < len(t.undelivered) {
 		return t.undelivered[t.head].Order, true
 	}

@@ -189,11 +189,12 @@ func TestTimelineCap(t *testing.T) {
 }
 
 // With MaxConns, no more than MaxConns/4 finished connections wait behind
-// one still open: past that they are handed over ahead of it, in order,
-// and the open one comes when it ends.
+// one still open at a checkpoint: past that they are handed over ahead of
+// it, in order, and the open one comes when it ends.
 func TestMaxConnsBoundsWaiting(t *testing.T) {
-	r := &recorder{}
-	tb := NewTable(Config{MaxConns: 12}, r)   // a quarter of it, 3, may wait
+	r := &orderRecorder{}
+	// A quarter of MaxConns, 3, may wait; a checkpoint every 3 segments.
+	tb := NewTable(Config{MaxConns: 12, CheckpointEvery: 3}, r)
 	tb.Add(seg(0, other, srv, fsm.SYN, 1, 0)) // connection 1 stays open
 	tb.Add(seg(1, other, srv, fsm.ACK, 2, 0))
 	for i := range 6 { // connections 2 to 7: refused, released after the linger
@@ -202,14 +203,72 @@ func TestMaxConnsBoundsWaiting(t *testing.T) {
 		tb.Add(seg(11+i, srv, c, fsm.RST|fsm.ACK, 0, 2))
 		tb.Add(seg(2, other, srv, fsm.ACK, 2, 0)) // keeps connection 1 the most recent
 	}
-	// The fourth finished connection waiting passes the bound: the four go.
+	// All six are released here, between checkpoints: they wait.
 	tb.Advance(t0.Add(DefaultLinger + time.Second))
-	if !slices.Equal(r.done, []int{2, 3, 4, 5}) || tb.Stats.Early != 4 {
-		t.Fatalf("delivered %v (%d early), want 2 to 5 ahead of 1", r.done, tb.Stats.Early)
+	if len(r.orders) != 0 || tb.Stats.Early != 0 {
+		t.Fatalf("delivered %v (%d early) between checkpoints", r.orders, tb.Stats.Early)
 	}
-	// The rest wait, within the bound, and follow 1 in order.
+	// Segment 21 is the checkpoint after them: six wait, past the bound,
+	// and all six go.
+	tb.Add(seg(30, other, srv, fsm.ACK, 2, 0))
+	refused := []int64{3, 6, 9, 12, 15, 18} // the Orders of connections 2 to 7
+	if tb.Stats.Segments != 21 || !slices.Equal(r.orders, refused) || tb.Stats.Early != 6 {
+		t.Fatalf("after segment %d: delivered %v (%d early), want the refused ones %v ahead of 1",
+			tb.Stats.Segments, r.orders, tb.Stats.Early, refused)
+	}
+	// Connection 8 ends behind 1, within the bound, and follows it.
+	c := "10.0.1.2:2000"
+	tb.Add(seg(31, c, srv, fsm.SYN, 1, 0))
+	tb.Add(seg(32, srv, c, fsm.RST|fsm.ACK, 0, 2))
+	tb.Advance(t0.Add(DefaultLinger + 40*time.Second))
+	for range 4 {
+		tb.Add(seg(45, other, srv, fsm.ACK, 2, 0))
+	}
 	tb.Close()
-	if !slices.Equal(r.done, []int{2, 3, 4, 5, 1, 6, 7}) || tb.Stats.Early != 4 {
-		t.Errorf("delivered %v (%d early), want 1, 6, 7 last", r.done, tb.Stats.Early)
+	if !slices.Equal(r.orders, append(refused, 1, 22)) || tb.Stats.Early != 6 {
+		t.Errorf("delivered %v (%d early), want 1 and 22 last", r.orders, tb.Stats.Early)
+	}
+	// Numbered in the order handed over.
+	if !slices.Equal(r.ids, []int{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Errorf("numbered %v", r.ids)
+	}
+}
+
+// orderRecorder records the Order and the number of each connection
+// handed to Done.
+type orderRecorder struct {
+	orders []int64
+	ids    []int
+}
+
+func (r *orderRecorder) Event(*Conn, *Event) {}
+func (r *orderRecorder) Done(c *Conn) {
+	r.orders, r.ids = append(r.orders, c.Order), append(r.ids, c.ID)
+}
+
+// A shared table hands each connection over as soon as it ends, and
+// Pending tells the Order of the oldest one still open.
+func TestSharedTablePending(t *testing.T) {
+	r := &recorder{}
+	tb := NewTable(Config{Shared: true}, r)
+	tb.AddNumbered(seg(0, other, srv, fsm.SYN, 1, 0), 5) // Order 5 stays open
+	for i := range 3000 {
+		c := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.1"), uint16(1000+i)).String()
+		tb.AddNumbered(seg(1, c, srv, fsm.SYN, 1, 0), int64(10+2*i))
+		tb.AddNumbered(seg(1, srv, c, fsm.RST|fsm.ACK, 0, 2), int64(11+2*i))
+	}
+	tb.Advance(t0.Add(DefaultLinger + 2*time.Second))
+	if len(r.done) != 3000 {
+		t.Fatalf("%d handed over, want the 3000 that ended", len(r.done))
+	}
+	if o, ok := tb.Pending(); !ok || o != 5 {
+		t.Fatalf("Pending = %d, %v; want 5", o, ok)
+	}
+	if n := len(tb.opened.o) - tb.opened.head; n > 1025 {
+		t.Errorf("%d Orders kept for 1 open connection", n)
+	}
+	tb.Close()
+	if _, ok := tb.Pending(); ok || len(r.done) != 3001 {
+		t.Errorf("after Close: %d handed over, Pending %v", len(r.done), ok)
 	}
 }

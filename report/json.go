@@ -22,7 +22,7 @@ type JSON struct {
 	final    StateCounts
 	// segEvents holds, offline, the segment events of each connection not
 	// done yet, for its records after its "conn" record.
-	segEvents map[int][]flow.Event
+	segEvents map[*flow.Conn][]flow.Event
 }
 
 // NewJSON returns an NDJSON renderer for a whole capture.
@@ -46,9 +46,9 @@ func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 		// The table may keep them for us (flow.Config.KeepSegEvents).
 		if e.IsSegEvent() && c.SegEvents() == nil {
 			if j.segEvents == nil {
-				j.segEvents = make(map[int][]flow.Event)
+				j.segEvents = make(map[*flow.Conn][]flow.Event)
 			}
-			j.segEvents[c.ID] = append(j.segEvents[c.ID], *e)
+			j.segEvents[c] = append(j.segEvents[c], *e)
 		}
 		return
 	}
@@ -104,8 +104,8 @@ func (j *JSON) Done(c *flow.Conn) {
 		// segment that caused them, as they happened.
 		segs := c.SegEvents()
 		if segs == nil {
-			segs = j.segEvents[c.ID]
-			delete(j.segEvents, c.ID)
+			segs = j.segEvents[c]
+			delete(j.segEvents, c)
 		}
 		for _, e := range ordered(c) {
 			for ; len(segs) > 0 && segs[0].At <= e.At; segs = segs[1:] {

@@ -53,7 +53,7 @@ func TestMillionOpenConnections(t *testing.T) {
 		}
 		t.Run(strings.TrimPrefix(mode, "--"), func(t *testing.T) {
 			var tail tailWriter
-			cmd := exec.Command(tool, "-r", pcap, mode)
+			cmd := exec.Command(tool, "-r", pcap, "--max-conns", "1000000", mode)
 			cmd.Stdout = &tail
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr

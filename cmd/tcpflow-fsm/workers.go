@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"tcpflow-fsm/flow"
@@ -13,26 +14,46 @@ import (
 // decodes each packet and hands the segment to one of N workers, chosen by
 // a hash of its 4-tuple, so that a connection stays with one worker and its
 // segments reach it in capture order. Each worker runs a flow.Table of its
-// own. A connection carries the number of the segment that opened it
-// (flow.Conn.Order); the merger takes the finished connections of all
-// workers and hands them to the renderer in that order, numbered as one
-// table would have numbered them, so the output is the same byte for byte
-// as with one worker.
+// own (flow.Config.Shared), which hands over each connection as soon as it
+// ends. A connection carries the number of the segment that opened it
+// (flow.Conn.Order); the merger hands the workers' connections to the
+// renderer in that order, numbered as one table would have numbered them,
+// so the output is the same byte for byte as with one worker.
+//
+// One table hands a finished connection over once every earlier one has
+// ended, or at a checkpoint (every flow.Config.CheckpointEvery segments)
+// where more than a quarter of --max-conns wait: then all that wait go,
+// ahead of the open ones. The pool puts each checkpoint in every worker's
+// stream, after the segment one table would take it at; there each worker
+// fires the timers due by that segment's stamp, as one table would have
+// before the segment, and tells the merger what ended since the last one
+// and the Order of its oldest connection still open. Once every worker has
+// told it of a checkpoint, the merger knows which connections one table
+// would have seen ended and which still open there, and decides as it
+// would: whatever ended between checkpoints goes in order, at a
+// checkpoint, and that is the order one table gives too.
 //
 // Each segment travels with its stamp on the capture clock, which one
 // flow.Clock reads for the whole capture (the latest time seen, but for
 // jumps): the worker's table advances to it before it takes the segment,
 // as one table's clock would be, so timers fire at the same points. When
 // the clock resolves a jump, every worker hears it, in order with its
-// segments. One thing differs from one worker, as the README says: --max-conns bounds each worker's table to its share of the bound,
-// so which connection is evicted when the tables are full may differ.
+// segments. One thing differs from one worker, as the README says:
+// --max-conns bounds each worker's table to its share of the bound, so
+// which connection is evicted when the tables are full may differ.
 
 // batchSize is how many segments travel to a worker at once.
 const batchSize = 512
 
+// Entries of a batch that are no segment, by their number (a segment's
+// is its number in the capture, from 1).
+const (
+	clockEntry      = 0  // the stamp's clock, with the resolution of a jump in res
+	checkpointEntry = -1 // a checkpoint, after the segment its stamp is of
+)
+
 // batch is segments for one worker, with their numbers in the capture and
-// their stamps. An entry numbered 0 is no segment: its stamp is the clock
-// alone, with the resolution of a jump in res.
+// their stamps, and the clock and checkpoint entries among them.
 type batch struct {
 	segs   []fsm.Segment
 	nums   []int64
@@ -40,14 +61,15 @@ type batch struct {
 	res    []flow.Resolution
 }
 
-// finished is what a worker reports after a batch: the connections its
-// table handed to Done, in order, and its watermark: every connection it
-// hands over later has an Order at least this.
+// finished is what a worker reports at a checkpoint, and at the end of the
+// capture: the connections its table handed to Done since the last report,
+// in any order, and the Order of the oldest one it has still open.
 type finished struct {
-	worker    int
-	conns     []*flow.Conn
-	watermark int64
-	last      bool // the capture has ended: the rest comes through pool.closing
+	worker  int
+	conns   []*flow.Conn
+	oldest  int64
+	hasOpen bool
+	last    bool // the capture has ended: the rest comes through pool.closing
 }
 
 // closeBatch is how many connections a worker closing its table at the
@@ -80,18 +102,24 @@ type pool struct {
 	merged  sync.WaitGroup
 	workers sync.WaitGroup
 	n       int64      // segments handed out
+	every   int64      // segments from one checkpoint to the next
 	clock   flow.Clock // the capture clock
-	bound   int        // a quarter of --max-conns: the most connections the merger holds
+	bound   int        // a quarter of --max-conns: the most that wait at a checkpoint; 0: no bound
 	early   int        // connections the merger handed over ahead of their turn
 }
 
 // newPool starts n workers, each with a table made by cfg (MaxConns shared
 // out among them), and the merger, which hands connections to sink.
 func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
-	p := &pool{out: make(chan finished, 4*n), bound: cfg.MaxConns / 4}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = flow.DefaultCheckpointEvery
+	}
+	p := &pool{out: make(chan finished, 4*n), every: cfg.CheckpointEvery}
 	if cfg.MaxConns > 0 {
+		p.bound = max(cfg.MaxConns/4, 1)
 		cfg.MaxConns = max(1, cfg.MaxConns/n)
 	}
+	cfg.Shared = true
 	for i := range n {
 		ds := &doneSink{}
 		table := flow.NewTable(cfg, ds)
@@ -112,17 +140,23 @@ func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
 	return p
 }
 
-// Add hands a segment to its worker.
+// Add hands a segment to its worker, and a checkpoint to every worker
+// after each CheckpointEvery-th segment.
 func (p *pool) Add(seg *fsm.Segment) {
 	p.n++
 	st, res := p.clock.Observe(flow.NanosOf(seg.Time))
 	if res.Done {
 		for w := range p.cur {
-			p.put(w, nil, 0, flow.Stamp{Clock: st.Clock}, res)
+			p.put(w, nil, clockEntry, flow.Stamp{Clock: st.Clock}, res)
 		}
 	}
 	w := int(shardHash(seg.Src, seg.Dst) % uint64(len(p.tables)))
 	p.put(w, seg, p.n, st, flow.Resolution{})
+	if p.n%p.every == 0 {
+		for w := range p.cur {
+			p.put(w, nil, checkpointEntry, flow.Stamp{Clock: st.Clock}, flow.Resolution{})
+		}
+	}
 }
 
 // put adds an entry to worker w's batch, and sends the batch when full.
@@ -148,7 +182,7 @@ func (p *pool) put(w int, seg *fsm.Segment, n int64, st flow.Stamp, res flow.Res
 func (p *pool) Close() {
 	res := p.clock.Flush()
 	for w := range p.cur {
-		p.put(w, nil, 0, flow.Stamp{Clock: p.clock.Now()}, res)
+		p.put(w, nil, clockEntry, flow.Stamp{Clock: p.clock.Now()}, res)
 		if b := p.cur[w]; len(b.segs) > 0 {
 			p.in[w] <- b
 		}
@@ -166,32 +200,36 @@ func (p *pool) Stats() flow.Stats {
 		st.Connections += t.Stats.Connections
 		st.Segments += t.Stats.Segments
 		st.Evicted += t.Stats.Evicted
-		st.Early += t.Stats.Early
 		st.Duplicates += t.Stats.Duplicates
 	}
-	st.Early += p.early
+	st.Early = p.early
 	st.ClockJumps = p.clock.Jumps
 	return st
 }
 
 func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch) {
 	defer p.workers.Done()
-	var last int64
+	report := func(last bool) {
+		oldest, open := table.Pending()
+		p.out <- finished{worker: w, conns: ds.take(), oldest: oldest, hasOpen: open, last: last}
+	}
 	for b := range in {
 		for i := range b.segs {
-			if b.nums[i] == 0 {
+			switch b.nums[i] {
+			case clockEntry:
 				table.Resolve(b.res[i])
 				table.RunTimers(b.stamps[i].Clock)
-				continue
+			case checkpointEntry:
+				table.RunTimers(b.stamps[i].Clock)
+				report(false)
+			default:
+				table.AddStamped(&b.segs[i], b.nums[i], b.stamps[i])
 			}
-			table.AddStamped(&b.segs[i], b.nums[i], b.stamps[i])
-			last = b.nums[i]
 		}
 		b.segs, b.nums, b.stamps, b.res = b.segs[:0], b.nums[:0], b.stamps[:0], b.res[:0]
 		free <- b
-		p.out <- finished{worker: w, conns: ds.take(), watermark: watermark(table, last)}
 	}
-	p.out <- finished{worker: w, conns: ds.take(), watermark: watermark(table, last), last: true}
+	report(true)
 	// What the table still tracks is finished here, in order, and handed
 	// over in small batches that the merger takes as the merge needs them:
 	// all at once, a million connections would wait for the other workers.
@@ -208,95 +246,123 @@ func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch
 	close(p.closing[w])
 }
 
-// watermark is what a worker's table can still hand over: connections
-// from the first one it has not, or after the last segment it took.
-func watermark(table *flow.Table, last int64) int64 {
-	if mark, ok := table.Pending(); ok {
-		return mark
-	}
-	return last + 1
-}
-
 // merge hands the workers' connections to sink in order of Order,
-// renumbered from 1. A connection goes once no worker can still hand over
-// one with a lower Order. Once the capture has ended, each worker finishes
-// the connections its table still tracks, and the merger takes them from
-// each worker as the merge needs them.
+// renumbered from 1, taking the decisions one table takes (see the top of
+// this file). The workers' reports are taken a checkpoint at a time, once
+// every worker has made its report of that checkpoint. Once the capture
+// has ended, each worker finishes the connections its table still tracks,
+// and the merger takes them from each worker as the merge needs them.
 func (p *pool) merge(n int, sink flow.Sink) {
 	defer p.merged.Done()
-	queues := make([][]*flow.Conn, n)
-	marks := make([]int64, n)
-	id, held, ended := 0, 0, 0
-	hand := func(w int) {
-		c := queues[w][0]
-		held--
-		queues[w][0] = nil
-		queues[w] = queues[w][1:]
+	var ended connHeap // finished, not yet handed over
+	id := 0
+	hand := func(c *flow.Conn) {
 		id++
 		c.ID = id
 		sink.Done(c)
 	}
-	for ended < n {
+	reports := make([][]finished, n)
+	for last := false; !last; {
 		f := <-p.out
-		held += len(f.conns)
-		queues[f.worker] = append(queues[f.worker], f.conns...)
-		marks[f.worker] = f.watermark
-		if f.last {
-			ended++
-		}
-		for {
-			best := first(queues)
-			if best < 0 {
-				break
+		reports[f.worker] = append(reports[f.worker], f)
+		for !last && !slices.ContainsFunc(reports, func(r []finished) bool { return len(r) == 0 }) {
+			// Every worker has reported the same checkpoint.
+			oldest, open := int64(0), false
+			for w := range reports {
+				r := reports[w][0]
+				reports[w][0] = finished{}
+				reports[w] = reports[w][1:]
+				for _, c := range r.conns {
+					ended.push(c)
+				}
+				if r.hasOpen && (!open || r.oldest < oldest) {
+					oldest, open = r.oldest, true
+				}
+				last = r.last
 			}
-			ready := true
-			for w := range queues {
-				if w != best && len(queues[w]) == 0 && marks[w] <= queues[best][0].Order {
-					ready = false
+			for len(ended) > 0 && (!open || ended[0].Order < oldest) {
+				hand(ended.pop())
+			}
+			if !last && p.bound > 0 && len(ended) > p.bound {
+				p.early += len(ended)
+				for len(ended) > 0 {
+					hand(ended.pop())
 				}
 			}
-			if !ready && (p.bound == 0 || held <= p.bound) {
-				break
-			}
-			if !ready {
-				// As a table does: no more than the bound wait.
-				p.early++
-			}
-			hand(best)
 		}
 	}
-	// The capture has ended: a worker's next connection is at the head of
-	// its queue or still to come through its closing channel.
+	// The capture has ended: the next connection is at the top of the
+	// heap or at the head of a worker's closing queue, or still to come
+	// through its closing channel.
+	queues := make([][]*flow.Conn, n)
 	drained := make([]bool, n)
 	for {
+		best := -1
 		for w := range queues {
 			for len(queues[w]) == 0 && !drained[w] {
 				more, ok := <-p.closing[w]
 				if !ok {
 					drained[w] = true
 				}
-				held += len(more)
-				queues[w] = append(queues[w], more...)
+				queues[w] = more
+			}
+			if len(queues[w]) > 0 && (best < 0 || queues[w][0].Order < queues[best][0].Order) {
+				best = w
 			}
 		}
-		best := first(queues)
-		if best < 0 {
+		switch {
+		case len(ended) > 0 && (best < 0 || ended[0].Order < queues[best][0].Order):
+			hand(ended.pop())
+		case best >= 0:
+			c := queues[best][0]
+			queues[best][0] = nil
+			queues[best] = queues[best][1:]
+			hand(c)
+		default:
 			return
 		}
-		hand(best)
 	}
 }
 
-// first returns the queue whose head has the lowest Order, -1 if all are
-// empty.
-func first(queues [][]*flow.Conn) int {
-	best := -1
-	for w, q := range queues {
-		if len(q) > 0 && (best < 0 || q[0].Order < queues[best][0].Order) {
-			best = w
+// connHeap is a min-heap of connections by Order.
+type connHeap []*flow.Conn
+
+func (h *connHeap) push(c *flow.Conn) {
+	*h = append(*h, c)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if q[parent].Order <= q[i].Order {
+			break
 		}
+		q[parent], q[i] = q[i], q[parent]
+		i = parent
 	}
-	return best
+}
+
+func (h *connHeap) pop() *flow.Conn {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = nil
+	q = q[:last]
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].Order < q[small].Order {
+			small = l
+		}
+		if r < len(q) && q[r].Order < q[small].Order {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		q[i], q[small] = q[small], q[i]
+		i = small
+	}
+	*h = q
+	return top
 }
 
 // shardHash mixes a 4-tuple into a number that is the same in both

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestWorkersSameOutput checks that --workers N writes exactly what one
@@ -67,3 +68,49 @@ func TestShardHashSymmetric(t *testing.T) {
 }
 
 func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// TestWorkersSameOutputWhenConnectionsWait checks the promise where the
+// table's bound on finished connections waiting comes in: one connection
+// open for the whole capture, and behind it a thousand that close and
+// leave TIME-WAIT, far more than --max-conns/4. One table hands them over
+// ahead of the open one at a checkpoint; the merger of several workers
+// must take the same decision at the same point, so that numbering and
+// order, and the connection --conn 1 names, do not change with --workers.
+// (Before the merger took that decision, each worker took it at its own
+// share of the bound, and the numbers differed.)
+func TestWorkersSameOutputWhenConnectionsWait(t *testing.T) {
+	b := pcapHeader()
+	start := time.Date(2026, 12, 7, 11, 59, 59, 900_000_000, time.UTC)
+	long, server := [4]byte{10, 9, 9, 9}, [4]byte{192, 168, 0, 1}
+	const syn, ack = 0x02, 0x10
+	usec := uint32(start.Nanosecond() / 1000)
+	b = appendTCPRecord(b, uint32(start.Unix()), usec, long, server, 4000, 22, 100, 0, syn)
+	b = appendTCPRecord(b, uint32(start.Unix()), usec+1000, server, long, 22, 4000, 900, 101, syn|ack)
+	b = appendTCPRecord(b, uint32(start.Unix()), usec+2000, long, server, 4000, 22, 101, 901, ack)
+	b = append(b, closesPcap(1000, nil)[len(pcapHeader()):]...) // 6,000 segments
+	file := filepath.Join(t.TempDir(), "wait.pcap")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range [][]string{nil, {"--summary"}, {"--json"}, {"--ladder", "--conn", "1"}} {
+		var want string
+		for _, workers := range []string{"1", "2", "3"} {
+			var stdout, stderr bytes.Buffer
+			args := slices.Concat([]string{"-r", file, "--time-wait", "1s", "--max-conns", "400", "--workers", workers}, mode)
+			if code := run(args, nil, &stdout, &stderr); code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+			}
+			got := stdout.String() + "\x00" + stderr.String()
+			if workers == "1" {
+				want = got
+				if len(mode) == 0 && !strings.Contains(got, "connections reported ahead of earlier ones still open") {
+					t.Fatalf("no connection was reported ahead: the test does not reach the bound\n%s", got)
+				}
+				continue
+			}
+			if got != want {
+				t.Errorf("%v: --workers %s differs from --workers 1 in %d lines", mode, workers, diffLines(want, got))
+			}
+		}
+	}
+}
