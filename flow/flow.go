@@ -572,7 +572,7 @@ type Table struct {
 	waiting     int    // finished connections in undelivered
 	opened      orders // with Config.Shared, the Orders of the connections open
 	nextID      int
-	handed      int // connections handed to Done in order
+	handed      int   // connections handed to Done in order
 	number      int64 // the number of the segment being added (Conn.Order)
 	clk         Clock
 	now         int64      // the capture clock the timers run on (see Clock)
