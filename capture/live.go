@@ -1,11 +1,41 @@
 package capture
 
+/*
+#cgo LDFLAGS: -lpcap
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <pcap/pcap.h>
+
+// wait_capture polls the capture's socket and the wake eventfd. Without
+// limit, unless libpcap requires a timeout (1 ms while the interface is
+// down: it learns only by asking whether the interface went away); then
+// limit, in milliseconds, bounds it. A wake read is consumed.
+static int wait_capture(pcap_t *p, int fd, int wake, int limit) {
+	struct pollfd fds[2] = {{.fd = fd, .events = POLLIN}, {.fd = wake, .events = POLLIN}};
+	int ms = pcap_get_required_select_timeout(p) != NULL ? limit : -1;
+	int n = poll(fds, 2, ms);
+	if (n > 0 && (fds[1].revents & POLLIN)) {
+		uint64_t v;
+		if (read(wake, &v, sizeof v) < 0 && errno != EAGAIN) {
+			return -1;
+		}
+	}
+	return n;
+}
+*/
+import "C"
+
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,7 +53,8 @@ type LiveConfig struct {
 	Filter    string // BPF filter, tcpdump syntax
 	// ReadTimeout is how long the kernel may hold packets before it hands
 	// them over (the buffer timeout), and so also how long Next waits for a
-	// packet on a quiet link. 0 means DefaultReadTimeout.
+	// packet on a quiet link (Wait then waits without limit). 0 means
+	// DefaultReadTimeout.
 	ReadTimeout time.Duration
 }
 
@@ -48,7 +79,15 @@ type Live struct {
 	iface    string
 	linkType uint16
 	snaplen  int
+	timeout  time.Duration
 	captured uint64
+
+	// For Wait: libpcap's handle inside gopacket's (nil if it could not be
+	// found), its socket, and an eventfd that Wake writes.
+	p      *C.pcap_t
+	fd     C.int
+	wakeMu sync.Mutex // Wake against Close
+	wake   C.int      // -1 once closed
 }
 
 // ErrNoPacket is returned by Live.Next when the read timeout passed with
@@ -93,7 +132,12 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	if err != nil {
 		return nil, liveError(cfg.Interface, err)
 	}
-	l := &Live{h: h, iface: cfg.Interface, linkType: uint16(h.LinkType()), snaplen: cfg.Snaplen}
+	l := &Live{h: h, iface: cfg.Interface, linkType: uint16(h.LinkType()), snaplen: cfg.Snaplen,
+		timeout: cfg.ReadTimeout, wake: -1}
+	if err := l.openWait(); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("capture on %s: %v", cfg.Interface, err)
+	}
 	if cfg.Direction != "" && cfg.Direction != "inout" {
 		if err := h.SetDirection(dir); err != nil {
 			h.Close()
@@ -200,8 +244,91 @@ func (l *Live) Stats() (LiveStats, error) {
 	}, nil
 }
 
-// Close ends the capture.
-func (l *Live) Close() { l.h.Close() }
+// Close ends the capture. Call it once no Next or Wait runs.
+func (l *Live) Close() {
+	l.h.Close()
+	l.wakeMu.Lock()
+	defer l.wakeMu.Unlock()
+	if l.wake >= 0 {
+		syscall.Close(int(l.wake))
+		l.wake = -1
+	}
+}
+
+// Waiting for packets on a quiet link. gopacket's handle waits for a packet
+// (poll) at most its timeout, and that timeout is also the kernel's block
+// timeout: pcap.InactiveHandle.SetTimeout sets both. A capture that hands
+// packets over within 20 ms so also returns from Next 50 times a second on
+// an idle link, and the Go runtime wakes with it: 5% of a core doing
+// nothing, where tcpdump, blocked in libpcap's poll until the kernel hands
+// a block over, uses none. The ways out considered:
+//
+//   - pcap.BlockForever, as tcpdump blocks: then nothing ends a read on a
+//     link that stays quiet. gopacket 1.1.19 has no pcap_breakloop, and
+//     Handle.Close waits for the mutex the blocked reader holds. With
+//     pcap_breakloop (libpcap 1.10 wakes the poll through an eventfd)
+//     Stop would work, but a blocked reader also cannot tell that the link
+//     went quiet, when the last batch and the -w file must go out.
+//   - A longer read timeout: Next would wake less often, but the kernel
+//     would hold packets as long.
+//   - Next as it is, returning ErrNoPacket once the link has been quiet for
+//     the read timeout, and then Wait: a poll without limit of libpcap's
+//     socket (pcap_get_selectable_fd) and of an eventfd of ours that Wake
+//     writes. The socket is readable when the kernel hands libpcap a block,
+//     full or at the block timeout, or has an error for libpcap to read:
+//     libpcap itself polls it so, without limit, when it blocks on
+//     TPACKET_V3 (Linux 3.19 and later). This keeps every property of the
+//     20 ms capture, and costs one Next/Wait pair per quiet period.
+//
+// gopacket does not export its libpcap handle, so openWait takes it from
+// gopacket's Handle by reflection (field cptr, a *C.struct_pcap, in 1.1.19).
+// Should a later gopacket lack it, Wait returns at once and the capture
+// polls as before: TestLive_IdleCaptureSleeps fails.
+
+// openWait finds libpcap's handle and makes the wake eventfd.
+func (l *Live) openWait() error {
+	f := reflect.ValueOf(l.h).Elem().FieldByName("cptr")
+	if !f.IsValid() || f.Kind() != reflect.Pointer || f.IsNil() {
+		return nil
+	}
+	p := (*C.pcap_t)(f.UnsafePointer())
+	fd := C.pcap_get_selectable_fd(p)
+	if fd < 0 {
+		return nil
+	}
+	wake, err := C.eventfd(0, C.EFD_CLOEXEC|C.EFD_NONBLOCK)
+	if wake < 0 {
+		return fmt.Errorf("eventfd: %v", err)
+	}
+	l.p, l.fd, l.wake = p, fd, wake
+	return nil
+}
+
+// Wait blocks until the kernel hands over packets, the capture has an
+// error for Next to report, or Wake is called (now or since the last Wait).
+// Call it after Next returned ErrNoPacket: Next then has what there is to
+// read. A spurious return is possible.
+func (l *Live) Wait() error {
+	if l.p == nil {
+		return nil
+	}
+	limit := max(1, int(l.timeout/time.Millisecond))
+	if n, err := C.wait_capture(l.p, l.fd, l.wake, C.int(limit)); n < 0 && err != syscall.EINTR {
+		return fmt.Errorf("capture on %s stopped: waiting for packets: %v", l.iface, err)
+	}
+	return nil
+}
+
+// Wake makes Wait return. It may be called from any goroutine, also after
+// Close.
+func (l *Live) Wake() {
+	l.wakeMu.Lock()
+	defer l.wakeMu.Unlock()
+	if l.wake >= 0 {
+		one := [8]byte{1} // the eventfd adds a native-endian uint64; any non-zero will do
+		syscall.Write(int(l.wake), one[:])
+	}
+}
 
 // The queue between the capture goroutine and the analysis. A batch holds
 // at most batchPackets packets in batchBytes of memory (more if the snapshot
@@ -257,6 +384,10 @@ func (b *Batch) full() bool { return len(b.Packets) == cap(b.Packets) }
 // stand-in.
 type packetSource interface {
 	Next(*Packet) error
+	// Wait blocks, after Next returned ErrNoPacket, until Next may have
+	// more, or Wake is called.
+	Wait() error
+	Wake()
 }
 
 // Feed is a capture goroutine: it only reads packets, copies them into
@@ -277,7 +408,8 @@ type Feed struct {
 	batchCap int         // bytes of a batch
 	stopping atomic.Bool
 	dropped  atomic.Uint64
-	read     uint64 // packets read, dropped ones included
+	quiet    atomic.Uint64 // times Next found no packet: the loop's turns without one
+	read     uint64        // packets read, dropped ones included
 	err      error
 }
 
@@ -325,9 +457,13 @@ func (f *Feed) Release(b *Batch) {
 	f.free <- b // never blocks: the channel has room for every batch
 }
 
-// Stop asks the capture goroutine to end; it does within the read timeout,
-// and Batches is then closed after the last packets read.
-func (f *Feed) Stop() { f.stopping.Store(true) }
+// Stop asks the capture goroutine to end; it does at once when it waits on
+// a quiet link, within the read timeout otherwise, and Batches is then
+// closed after the last packets read.
+func (f *Feed) Stop() {
+	f.stopping.Store(true)
+	f.src.Wake()
+}
 
 // Dropped returns the number of packets read but dropped because the
 // queue was full. It is final once Batches is closed.
@@ -372,13 +508,19 @@ func (f *Feed) run() {
 	for !f.stopping.Load() && (f.cfg.Count == 0 || f.read < f.cfg.Count) {
 		err := f.src.Next(&p)
 		if err == ErrNoPacket {
-			// A quiet link: what was read goes now, and so does the file.
+			// A quiet link: what was read goes now, and so does the file;
+			// then nothing is to be done until packets come or Stop.
+			f.quiet.Add(1)
 			send()
 			if f.cfg.Save != nil {
 				if err := f.cfg.Save.Flush(); err != nil {
 					f.err = fmt.Errorf("writing %s: %v", f.cfg.SaveName, err)
 					return
 				}
+			}
+			if err := f.src.Wait(); err != nil {
+				f.err = err
+				return
 			}
 			continue
 		}

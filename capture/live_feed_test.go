@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -17,6 +18,7 @@ import (
 // returns err, or ErrNoPacket (a quiet link) when err is nil. With a gate,
 // the packets after the first gateAt wait for the gate to open (atGate is
 // closed when they start to), and then come slowly, one a millisecond.
+// Wait, as on a quiet link, returns only when woken.
 type fakeLive struct {
 	n, i   int
 	err    error
@@ -24,6 +26,26 @@ type fakeLive struct {
 	atGate chan struct{}
 	gateAt int
 	buf    [128]byte
+
+	wakeOnce sync.Once
+	wake     chan struct{} // made by wakeup
+}
+
+func (s *fakeLive) Wait() error {
+	<-s.wakeup()
+	return nil
+}
+
+func (s *fakeLive) Wake() {
+	select {
+	case s.wakeup() <- struct{}{}:
+	default: // woken already
+	}
+}
+
+func (s *fakeLive) wakeup() chan struct{} {
+	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
+	return s.wake
 }
 
 func (s *fakeLive) Next(p *Packet) error {

@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,5 +263,117 @@ func TestClockLiveStepBack(t *testing.T) {
 	want.jumps = 1
 	if got != want {
 		t.Errorf("got %+v, want %+v as without the step", got, want)
+	}
+}
+
+// happening is what a table reported, and the wall clock's time of the
+// Advance (or Add) that made it report it.
+type happening struct {
+	what string
+	wall time.Time
+}
+
+// wallRecorder is a Sink that records happenings at the wall time it is set to.
+type wallRecorder struct {
+	wall time.Time
+	got  []happening
+}
+
+func (r *wallRecorder) Event(c *Conn, e *Event) {
+	if !e.IsSegEvent() {
+		r.got = append(r.got, happening{fmt.Sprintf("conn %d %v %v->%v %s", c.ID, e.Side, e.From, e.To, e.Cause), r.wall})
+	}
+}
+
+func (r *wallRecorder) Done(c *Conn) {
+	r.got = append(r.got, happening{fmt.Sprintf("conn %d done: %v", c.ID, c.End), r.wall})
+}
+
+// Live, the analysis calls Advance only when Due says (or a tick later when
+// Due is past: a jump held), not on a 100 ms ticker as before. Its timers
+// must fire as the ticker's do, and it must wake rarely: here a connection
+// closed by its client and left in TIME-WAIT (2MSL 2 minutes), then
+// silence. Once the connection is released nothing is due.
+//
+// With the wall clock set back an hour during the TIME-WAIT, the clock loses
+// the time between its last reading and the first after the step (see
+// Clock): a tick with the ticker, up to followEvery by Due.
+func TestDueLikeTicker(t *testing.T) {
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	const (
+		tick = 100 * time.Millisecond
+		span = 10 * time.Minute
+	)
+	cfg := Config{FSM: fsm.Config{TimeWait: 2 * time.Minute}, Unordered: true, IdleTimeout: 5 * time.Minute}
+	// run returns what the table reported, at real times after start, and
+	// how often Advance was called; wallAt is the wall clock's reading at
+	// real time r.
+	run := func(byDue bool, wallAt func(r time.Duration) time.Time) ([]happening, int) {
+		rec := &wallRecorder{}
+		tb := NewTable(cfg, rec)
+		if _, ok := tb.Due(); ok {
+			t.Fatal("Due is set before any time was read")
+		}
+		segs := shortConns(0, 1, start)
+		rec.wall = start
+		for i := range segs {
+			tb.Add(&segs[i])
+		}
+		real, wakes := 5*time.Millisecond, 0
+		for real < span {
+			if !byDue {
+				real += tick
+			} else if at, ok := tb.Due(); !ok {
+				break // nothing due until the next segment
+			} else if d := at.Sub(wallAt(real)); d > 0 {
+				real += d
+			} else {
+				real += tick
+			}
+			wakes++
+			rec.wall = start.Add(real) // on one clock, real time, whatever the wall clock says
+			tb.Advance(wallAt(real))
+		}
+		return rec.got, wakes
+	}
+	for _, tc := range []struct {
+		name   string
+		stepAt time.Duration // real time after start; 0 for none
+		late   time.Duration // how much later than the ticker's a timer may fire by Due
+	}{
+		{"steady", 0, 0},
+		{"set back during TIME-WAIT", time.Minute + 300*time.Millisecond, followEvery},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wallAt := func(r time.Duration) time.Time {
+				if tc.stepAt > 0 && r >= tc.stepAt {
+					return start.Add(r - time.Hour)
+				}
+				return start.Add(r)
+			}
+			want, ticks := run(false, wallAt)
+			got, wakes := run(true, wallAt)
+			if len(want) < 3 || !strings.Contains(want[len(want)-1].what, "done") {
+				t.Fatalf("the ticker's run reported %v; want the transitions, TIME-WAIT's end and the release", want)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("by Due: %v\nby ticker: %v", got, want)
+			}
+			for i := range want {
+				// By Due as soon as due: up to a tick before the ticker's.
+				d := got[i].wall.Sub(want[i].wall)
+				if got[i].what != want[i].what || d <= -tick || d > tc.late {
+					t.Errorf("happening %d: by Due %q at %v, by ticker %q at %v", i,
+						got[i].what, got[i].wall.Sub(start), want[i].what, want[i].wall.Sub(start))
+				}
+			}
+			// Once a second while the timers are pending (2 minutes),
+			// then none; not the ticker's 6,000.
+			t.Logf("%d wakeups by Due, %d ticks; the release at %v by Due, %v by ticker", wakes, ticks,
+				got[len(got)-1].wall.Sub(start), want[len(want)-1].wall.Sub(start))
+			if wakes > 150 {
+				t.Errorf("%d wakeups by Due in %v, want about one a second while a timer is pending", wakes, span)
+			}
+		})
 	}
 }

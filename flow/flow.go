@@ -863,6 +863,36 @@ func (t *Table) Advance(now time.Time) {
 	t.RunTimers(st.Clock)
 }
 
+// Due returns when, by the times Advance reads, Advance has next to be
+// called, for a live capture that calls it only then rather than on a
+// ticker; ok is false when nothing is to be done until the next segment.
+// That is when the earliest timer is due, but no later than followEvery
+// after the last time read: a step back of the wall clock, which the clock
+// places at the first time read after it (see Clock), then delays the
+// timers by no more than that. While the clock holds a jump, Due is a time
+// already read: the jump settles only as more times are read. A timer may
+// turn out not due yet when called for (an idle deadline moves later with
+// each segment, and the heap learns it only then).
+func (t *Table) Due() (at time.Time, ok bool) {
+	k := &t.clk
+	// The clock reads a time m as m+offset: the caller's times are the
+	// clock's less the offset.
+	last := subSat(k.now, k.offset)
+	switch {
+	case len(k.held) > 0:
+		// The last time followed, or a time held: the earlier, whichever
+		// side of the clock the jump lies.
+		return timeOf(min(last, slices.Min(k.held))), true
+	case len(t.timers) == 0:
+		return time.Time{}, false
+	}
+	return timeOf(min(subSat(t.timers[0].at, k.offset), addSat(last, int64(followEvery)))), true
+}
+
+// followEvery is how often at most Due has the clock read while a timer is
+// pending.
+const followEvery = time.Second
+
 // RunTimers moves the capture clock to clock (ns, if later) and fires every
 // timer due by then. The time is the clock's, read already (see Clock).
 func (t *Table) RunTimers(clock int64) {

@@ -116,8 +116,8 @@ func listeningLine(iface string, linkType, snaplen int) string {
 	return fmt.Sprintf("tcpflow-fsm: listening on %s, link-type %d, snapshot length %d bytes\n", iface, linkType, snaplen)
 }
 
-// liveTick is how often timers run and --stats is looked at when no packet
-// arrives.
+// liveTick is how soon the analysis looks again when a timer due could not
+// fire: the capture clock holds a jump, which the next times read settle.
 const liveTick = 100 * time.Millisecond
 
 // live captures on an interface until Ctrl-C, -c packets, or the interface
@@ -182,18 +182,37 @@ func live(o *options, stdout, stderr io.Writer) int {
 		case <-ended:
 		}
 	}()
-	every := liveTick
-	if o.stats > 0 && o.stats < every {
-		every = o.stats
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
 	var (
 		seg       fsm.Segment
 		read      uint64
 		nextStats = time.Now().Add(o.stats)
 		opened    int
 	)
+	// Between packets the analysis sleeps until a timer or a --stats line is
+	// due, not on a ticker: an idle capture wakes for nothing. setWake sets
+	// wake for the next of them.
+	wake := time.NewTimer(0)
+	defer wake.Stop()
+	setWake := func(now time.Time) {
+		d, ok := time.Duration(0), false
+		if at, due := table.Due(); due {
+			d, ok = at.Sub(now), true
+			if d <= 0 {
+				d = liveTick // due, yet Advance(now) could not fire it
+			}
+		}
+		if o.stats > 0 {
+			if st := max(nextStats.Sub(now), 0); !ok || st < d {
+				d, ok = st, true
+			}
+		}
+		if !ok {
+			wake.Stop() // until a packet comes
+			return
+		}
+		wake.Reset(d)
+	}
+	setWake(time.Now())
 	for batches := feed.Batches(); batches != nil; {
 		select {
 		case b, ok := <-batches:
@@ -208,7 +227,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 				}
 			}
 			feed.Release(b)
-		case <-tick.C:
+		case <-wake.C:
 		}
 		// Timers run on the clock: TIME-WAIT expires and closed or idle
 		// connections are released when no packet arrives.
@@ -227,6 +246,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 		// trickle in, once a batch under a flood. A write error shows
 		// again when the output is closed.
 		out.Flush()
+		setWake(now)
 	}
 	readErr := feed.Err()
 

@@ -1503,6 +1503,61 @@ func TestLiveInterruptRightAfterListening(t *testing.T) {
 	}
 }
 
+// contextSwitches returns how many times the threads of process pid have
+// been switched out (voluntary_ctxt_switches and nonvoluntary, summed): a
+// count of its wakeups.
+func contextSwitches(t *testing.T, pid int) uint64 {
+	t.Helper()
+	statuses, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	var n uint64
+	for _, name := range statuses {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue // a thread that ended
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.HasSuffix(k, "ctxt_switches") {
+				c, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	if len(statuses) == 0 {
+		t.Fatalf("no threads of process %d in /proc", pid)
+	}
+	return n
+}
+
+// TestLiveIdleSleeps: on a link with no packets the tool waits for them
+// without waking, as tcpdump does: its threads are not switched in and out
+// (before: the capture polled every 20 ms and the analysis ticked every
+// 100 ms, 3,000 context switches a second with the Go runtime's). SIGINT
+// still ends it at once, with the summary and the counters.
+func TestLiveIdleSleeps(t *testing.T) {
+	ln := newLiveNet(t)
+	tool := ln.startTool("--json", "port", "9100")
+	pid := tool.cmd.Process.Pid
+	time.Sleep(300 * time.Millisecond) // past the start
+	const idle = time.Second
+	before := contextSwitches(t, pid)
+	time.Sleep(idle)
+	if n := contextSwitches(t, pid) - before; n > 20 {
+		t.Errorf("%d context switches in %v on an idle link, want next to none: the tool wakes while idle", n, idle)
+	}
+	stop := time.Now()
+	tool.signal(t, syscall.SIGINT)
+	if !tool.wait(5 * time.Second) {
+		t.Fatalf("no exit within 5 s of SIGINT; stderr:\n%s", tool.err)
+	}
+	took := time.Since(stop)
+	t.Logf("exit %v after SIGINT", took.Round(time.Millisecond))
+	if took > time.Second {
+		t.Errorf("exit %v after SIGINT on an idle link, want well under a second", took.Round(time.Millisecond))
+	}
+	o := checkEnded(t, tool, 0)
+	checkCounters(t, tool, o.stats)
+}
+
 // TestLiveRunInterrupt calls run with -i lo in this process, interrupts it
 // with SIGINT (run's handler catches it), and checks that it returns 0
 // within a few seconds and leaves no goroutine behind.
