@@ -11,11 +11,17 @@ bench:
 	PACKETS=$(PACKETS) CONC=$(CONC) SEED=$(SEED) RUNS=$(RUNS) bash bench/run.sh
 
 # make bench-hostile: a million-SYN flood, a port scan and a RST storm, with
-# the default and a small --max-conns (bench/hostile.sh, docs/PERFORMANCE.md).
-# It fails when an attack is not named in the findings, or when the small
-# bound's runs peak above RSS_BOUND_MIB. make bench runs it last unless
-# HOSTILE=0. Parameters, all optional: make bench-hostile SEED=1
-# FLOOD_SYNS=1000000 STORM_RSTS=1000000 SCAN_HOSTS=4 SMALL_MAX_CONNS=100000
+# the default and a small --max-conns; then, with the default, in every
+# output mode, a million RSTs against one connection and a flood of three
+# million SYNs, and short connections with one packet stamped 2106
+# (bench/hostile.sh, docs/PERFORMANCE.md). It fails when an attack is not
+# named in the findings, when a run peaks at its memory bound (the small
+# --max-conns: RSS_BOUND_MIB; the three-million flood: 1 GiB), or when the
+# stray stamp changes the final states or is not counted as clock_jump.
+# make bench runs it last unless HOSTILE=0. Parameters, all optional:
+# make bench-hostile SEED=1 FLOOD_SYNS=1000000 STORM_RSTS=1000000
+# SCAN_HOSTS=4 SMALL_MAX_CONNS=100000 STORM1_RSTS=1000000
+# BIG_FLOOD_SYNS=3000000 CLOSE_CONNS=100000
 bench-hostile:
 	SEED=$(SEED) bash bench/hostile.sh
 

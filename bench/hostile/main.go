@@ -4,7 +4,7 @@
 //
 //	go run ./bench/hostile -kind synflood -n 1000000 -seed 1 -o bench/out/synflood.pcap
 //
-// Three kinds, each spread over -dur of capture time, as a capture point
+// Four kinds, each spread over -dur of capture time, as a capture point
 // beside the attacked hosts sees it (their answers follow what they answer
 // by a few tens of microseconds):
 //
@@ -34,6 +34,14 @@
 //     (9%) or exactly at RCV.NXT (1%), which kills the connection. The
 //     receivers answer in-window RSTs with challenge ACKs (RFC 5961 §3.2),
 //     at most 1000 a second, as Linux's tcp_challenge_ack_limit did.
+//   - closes: no attack, -n real clients' short connections (default
+//     100,000) to 10.0.0.1:80, arriving as a Poisson process: each a
+//     handshake, a request, a response and a close from the client, which
+//     is left in TIME-WAIT.
+//
+// With -stray, of any kind, the packet in the middle of the file is stamped
+// 2106-01-01 00:00:00 UTC, a far-future time amid today's packets, as a
+// broken clock or a corrupted record writes one.
 //
 // The summary of what was written goes to standard error; its first line
 // ends with "P packets, S s of traffic" for bench/hostile.sh.
@@ -410,6 +418,18 @@ func (g *gen) rststorm(n, conns int) {
 		killed, challenges, capped)
 }
 
+func (g *gen) closes(n int) {
+	srv, port := ip(10, 0, 0, 1), uint16(80)
+	for _, t := range g.span(0, g.dur, n) {
+		g.legit(t, g.public(), srv, port)
+	}
+	g.note("closes: %d real clients' connections to %s:%d (handshake, request, response, close from the client: 9 packets each)",
+		n, ipString(srv), port)
+}
+
+// strayAt is the time -stray stamps a packet with.
+var strayAt = time.Date(2106, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // writer writes the pcap file.
 type writer struct {
 	w       *bufio.Writer
@@ -510,33 +530,38 @@ func (w *writer) write(p *pkt) error {
 }
 
 func main() {
-	kind := flag.String("kind", "", "synflood, scan or rststorm (required)")
-	n := flag.Int("n", 0, "SYNs of the flood (default 1000000), probes of the scan (default every port of every host), RSTs of the storm (default 1000000)")
+	kind := flag.String("kind", "", "synflood, scan, rststorm or closes (required)")
+	n := flag.Int("n", 0, "SYNs of the flood (default 1000000), probes of the scan (default every port of every host), RSTs of the storm (default 1000000), connections of closes (default 100000)")
 	seed := flag.Uint64("seed", 1, "seed of the pseudo-random generator")
-	dur := flag.Duration("dur", 4*time.Second, "capture time the flood, scan or storm is spread over")
+	dur := flag.Duration("dur", 4*time.Second, "capture time the flood, scan, storm or connections are spread over")
 	answer := flag.Int("answer", 25, "synflood: percentage of the SYNs the server answers")
 	legit := flag.Int("legit", 1000, "synflood: real clients' connections among the flood")
 	session := flag.Bool("session", false, "synflood: add an interactive session, open from the start to the end of the flood")
 	hosts := flag.Int("hosts", 4, "scan: hosts scanned")
 	conns := flag.Int("conns", 20000, "rststorm: established connections")
+	stray := flag.Bool("stray", false, "stamp the packet in the middle of the file "+strayAt.Format(time.DateTime)+" UTC")
 	out := flag.String("o", "", "output pcap file (required)")
 	flag.Parse()
 	if *n == 0 {
-		*n = 1_000_000
-		if *kind == "scan" {
+		switch *kind {
+		case "scan":
 			*n = *hosts * 65535
+		case "closes":
+			*n = 100_000
+		default:
+			*n = 1_000_000
 		}
 	}
 	bad := *out == "" || *n < 1 || *dur <= 0 || *answer < 0 || *answer > 100 || *legit < 0 ||
 		*hosts < 1 || *hosts > 254 || *conns < 1 || flag.NArg() > 0
 	switch *kind {
-	case "synflood", "scan", "rststorm":
+	case "synflood", "scan", "rststorm", "closes":
 	default:
 		bad = true
 	}
 	if bad {
-		fmt.Fprintln(os.Stderr, "usage: hostile -kind synflood|scan|rststorm -o FILE [-n N] [-seed S] [-dur D]\n"+
-			"               [-answer PCT] [-legit N] [-hosts N] [-conns N]")
+		fmt.Fprintln(os.Stderr, "usage: hostile -kind synflood|scan|rststorm|closes -o FILE [-n N] [-seed S] [-dur D]\n"+
+			"               [-answer PCT] [-legit N] [-session] [-hosts N] [-conns N] [-stray]")
 		os.Exit(2)
 	}
 	began := time.Now()
@@ -548,7 +573,10 @@ func main() {
 		g.scan(*n, *hosts)
 	case "rststorm":
 		g.rststorm(*n, *conns)
+	case "closes":
+		g.closes(*n)
 	}
+	base := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 	slices.SortStableFunc(g.pkts, func(a, b pkt) int {
 		switch {
 		case a.t < b.t:
@@ -558,6 +586,19 @@ func main() {
 		}
 		return 0
 	})
+	last := int64(0)
+	if len(g.pkts) > 0 {
+		last = g.pkts[len(g.pkts)-1].t
+	}
+	if *stray {
+		// After the sort, so that the stray keeps its place in the file.
+		i := len(g.pkts) / 2
+		p := &g.pkts[i]
+		g.note("stray: packet %d of %d (%s:%d > %s:%d) stamped %s UTC, %.3f s into the capture",
+			i+1, len(g.pkts), ipString(p.src), p.sport, ipString(p.dst), p.dport,
+			strayAt.Format(time.DateTime), float64(p.t)/1e6)
+		p.t = strayAt.UnixMicro() - base.UnixMicro()
+	}
 	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		os.Exit(1)
@@ -566,7 +607,6 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	base := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 	w, err := newWriter(f, base)
 	if err != nil {
 		fail(err)
@@ -581,10 +621,6 @@ func main() {
 	}
 	if err := f.Close(); err != nil {
 		fail(err)
-	}
-	last := int64(0)
-	if len(g.pkts) > 0 {
-		last = g.pkts[len(g.pkts)-1].t
 	}
 	fmt.Fprintf(os.Stderr, "%s: %s, seed %d, %.1f MB, written in %.1f s; %d packets, %.3f s of traffic\n",
 		*out, *kind, *seed, float64(w.bytes)/1e6, time.Since(began).Seconds(), len(g.pkts), float64(last)/1e6)
