@@ -71,19 +71,30 @@ func heapProfile(stderr io.Writer) {
 // proportional to --max-conns (none without a bound) keeps the heap close
 // to what is live once the table is full, instead of up to twice that, so
 // that memory follows --max-conns.
+//
+// The limit is what a full table holds when a flood keeps it evicting
+// (floodMemory a connection): below that the collector runs without end,
+// and a 3-million-SYN flood took 34, 92 and 145 s (summary, JSON, text)
+// instead of 15, 23 and 27. But not past limitRoom unless the table's
+// connections need more as a handshake leaves them (connMemory,
+// eventMemory): a million held in summary mode stay under 1 GiB.
 func tuneGC(o *options) {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); set || o.maxConns <= 0 {
 		return
 	}
-	limit := int64(baseMemory)
+	base := int64(baseMemory)
 	if o.iface != "" {
-		limit += capture.DefaultQueueBytes
+		base += capture.DefaultQueueBytes
 	}
-	per := int64(connMemory)
-	if !o.summary {
-		per += eventMemory
+	per, flood := int64(connMemory), int64(floodMemorySummary)
+	switch {
+	case o.asJSON:
+		per, flood = per+eventMemory, floodMemoryJSON
+	case !o.summary:
+		per, flood = per+eventMemory, floodMemoryText
 	}
-	debug.SetMemoryLimit(limit + int64(o.maxConns)*per)
+	n := int64(o.maxConns)
+	debug.SetMemoryLimit(min(base+n*flood, max(base+n*per, limitRoom)))
 }
 
 // What a run needs, measured with a million connections open at once
@@ -102,4 +113,16 @@ const (
 	// the text reports do until it ends: about 650 bytes with a
 	// handshake's four events.
 	eventMemory = 700
+	// floodMemory is what a connection of a full table costs under a SYN
+	// flood, by mode: the connection, what is remembered of those evicted
+	// (their initial sequence numbers, up to --max-conns of them), and the
+	// findings' lists (make bench-hostile, docs/PERFORMANCE.md "The
+	// default bound").
+	floodMemorySummary = 1300
+	floodMemoryJSON    = 2200
+	floodMemoryText    = 2400
+	// limitRoom is the most the limit grows to for the flood's sake: room
+	// under the 1 GiB that the default --max-conns promises, for what the
+	// runtime holds beside the heap.
+	limitRoom = 896 << 20
 )
