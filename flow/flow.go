@@ -247,11 +247,15 @@ type connMore struct {
 	reports         []codeReport // violations and notes reported, in order
 	segCounts       [NumSegEvents]uint32
 	// retransRun counts each side's retransmissions of one segment (of
-	// sequence number retransSeq) since the peer last sent anything;
-	// maxRetransRun is the longest such run.
-	retransRun    [2]int
-	retransSeq    [2]fsm.Seq
-	maxRetransRun int
+	// sequence number retransSeq) since the peer last sent anything,
+	// probes its keep-alive probes since then.
+	retransRun [2]int
+	retransSeq [2]fsm.Seq
+	probes     [2]int
+	// gaveUp is set for a side that sent a RST after keep-alive probes
+	// with nothing from the peer since: the prober's keep-alive timer ran
+	// out.
+	gaveUp [2]bool
 }
 
 // extra returns c's connMore, allocating it the first time.
@@ -329,14 +333,26 @@ func (c *Conn) SegCount(e SegEvent) uint32 {
 	return c.more.segCounts[e]
 }
 
-// MaxRetransRun returns the longest run of retransmissions of one segment
-// by one side with nothing from the peer in between: how a dead peer
-// looks.
-func (c *Conn) MaxRetransRun() int {
+// SilentRetrans returns how many times side retransmitted its latest
+// retransmitted segment with nothing from the peer since, as the
+// connection stands: how a dead peer looks from the wire, the sender's
+// retransmission timer backing off. A peer that answers, however late,
+// sets it back to zero; so does loss recovery that completes.
+func (c *Conn) SilentRetrans(side fsm.Side) int {
 	if c.more == nil {
 		return 0
 	}
-	return c.more.maxRetransRun
+	return c.more.retransRun[side]
+}
+
+// SilentProbes returns how many keep-alive probes side sent with nothing
+// from the peer since, as the connection stands, and whether side then
+// gave up with a RST.
+func (c *Conn) SilentProbes(side fsm.Side) (probes int, gaveUp bool) {
+	if c.more == nil {
+		return 0, false
+	}
+	return c.more.probes[side], c.more.gaveUp[side]
 }
 
 // timeOf is the time of ns nanoseconds since the epoch, in UTC as the
@@ -830,7 +846,8 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	// retransmission timer backing off. A burst of retransmissions of
 	// different segments is loss recovery, which says nothing of the peer.
 	if c.more != nil {
-		c.more.retransRun[side^1] = 0
+		m := c.more
+		m.retransRun[side^1], m.probes[side^1], m.gaveUp[side^1] = 0, 0, false
 	}
 	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
 		m := c.extra()
@@ -838,7 +855,12 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 			m.retransRun[side], m.retransSeq[side] = 0, seg.Seq
 		}
 		m.retransRun[side]++
-		m.maxRetransRun = max(m.maxRetransRun, m.retransRun[side])
+	}
+	if evs.Has(KeepAlive) {
+		c.extra().probes[side]++
+	}
+	if seg.Flags&fsm.RST != 0 && c.more != nil && c.more.probes[side] > 0 {
+		c.more.gaveUp[side] = true
 	}
 	if evs != 0 {
 		t.emitSegEvents(c, &t.cur)

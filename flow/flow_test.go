@@ -272,3 +272,43 @@ func TestSharedTablePending(t *testing.T) {
 		t.Errorf("after Close: %d handed over, Pending %v", len(r.done), ok)
 	}
 }
+
+// A segment resent three times with nothing back is a silent run as the
+// connection stands; an answer, however late, ends it. Keep-alive probes
+// count the same way, and a RST after them is the prober giving up.
+func TestSilentRuns(t *testing.T) {
+	var got *Conn
+	tb := NewTable(Config{}, sinkFunc(func(c *Conn) { got = c }))
+	tb.Add(seg(0, cli, srv, fsm.SYN, 100, 0))
+	tb.Add(seg(1, srv, cli, fsm.SYN|fsm.ACK, 5000, 101))
+	tb.Add(seg(2, cli, srv, fsm.ACK, 101, 5001))
+	data := func(ms int) *fsm.Segment {
+		s := seg(ms, cli, srv, fsm.PSH|fsm.ACK, 101, 5001)
+		s.PayloadLen = 10
+		return s
+	}
+	tb.Add(data(10))
+	for i, ms := range []int{300, 900, 2100} {
+		tb.Add(data(ms))
+		if n := tb.conns.get(endOf(netip.MustParseAddrPort(cli)), endOf(netip.MustParseAddrPort(srv)), fsm.Zone{}).SilentRetrans(fsm.A); n != i+1 {
+			t.Fatalf("after resend %d: silent run %d", i+1, n)
+		}
+	}
+	tb.Add(seg(2200, srv, cli, fsm.ACK, 5001, 111)) // the peer answers: loss recovered
+	// Idle, then keep-alive probes (one below the next sequence number)
+	// that nobody answers, and the prober's RST.
+	for _, ms := range []int{60000, 61000, 62000} {
+		tb.Add(seg(ms, cli, srv, fsm.ACK, 110, 5001))
+	}
+	tb.Add(seg(63000, cli, srv, fsm.RST, 111, 0))
+	tb.Close()
+	if got == nil {
+		t.Fatal("no connection")
+	}
+	if n := got.SilentRetrans(fsm.A); n != 0 {
+		t.Errorf("silent retransmissions %d after the peer answered, want 0", n)
+	}
+	if n, gaveUp := got.SilentProbes(fsm.A); n != 3 || !gaveUp {
+		t.Errorf("silent probes %d, gave up %v; want 3, true", n, gaveUp)
+	}
+}

@@ -40,8 +40,9 @@ var findingInfo = []struct{ code, meaning string }{
 	{"fin_wait_2", "endpoints in FIN-WAIT-2: they closed and wait for a peer that never closes its side"},
 	{"aborted", "connections ended by a RST from an established endpoint: an abort, a crash, or a middlebox (a storm when many)"},
 	{"zero_window", "a receiver advertised a zero window: its application stopped reading; a sender that closes then waits in FIN-WAIT-1 behind the data"},
-	{"dead_peer", "a sender retransmitted one segment three times or more with nothing back: the peer vanished (host down, path broken) until a timeout or a RST"},
-	{"keepalive", "idle connections kept open by keep-alive probes"},
+	{"dead_peer", "a sender retransmitted one segment three times or more and heard nothing back until the end (a timeout, its RST, or the capture's end): the peer vanished (host down, path broken)"},
+	{"keepalive", "idle connections kept open by keep-alive probes that the peer answers"},
+	{"keepalive_timeout", "keep-alive probes went unanswered until the prober gave up (a RST) or the connection ended: the peer host is down or the path to it broken"},
 }
 
 // Findings collects findings from connections as they end.
@@ -79,12 +80,20 @@ func (f *Findings) Observe(c *flow.Conn) {
 	if c.SegCount(flow.ZeroWindow) > 0 {
 		f.add("zero_window", c.ID)
 	}
-	if c.MaxRetransRun() >= 3 {
+	dead := deadPeer(c)
+	if dead {
 		f.add("dead_peer", c.ID)
 	}
-	// Zero-window probes below SND.UNA look like keep-alives on the wire.
-	if c.SegCount(flow.KeepAlive) > 0 && c.SegCount(flow.ZeroWindow) == 0 {
-		f.add("keepalive", c.ID)
+	// Zero-window probes below SND.UNA look like keep-alives on the wire,
+	// and so does a one-byte segment resent to a dead peer: the
+	// retransmissions say it first.
+	if c.SegCount(flow.KeepAlive) > 0 && c.SegCount(flow.ZeroWindow) == 0 && !dead {
+		switch {
+		case keepaliveTimedOut(c):
+			f.add("keepalive_timeout", c.ID)
+		case c.SegCount(flow.KeepAliveAck) > 0:
+			f.add("keepalive", c.ID)
+		}
 	}
 	for _, s := range []fsm.Side{r.client, r.server} {
 		switch c.FSM.Endpoint(s).State {
@@ -110,6 +119,36 @@ func (f *Findings) Observe(c *flow.Conn) {
 		}
 	}
 	f.bulk.observe(c, r, unanswered, halfOpen)
+}
+
+// deadPeer reports whether one side of c retransmitted one segment three
+// times or more and heard nothing from its peer until the connection
+// ended (by a timeout, a RST from that side, or the capture's end): a
+// peer that answers, even after loss, is not dead. A handshake's SYN or
+// SYN,ACK resent with no answer is unanswered_syn or half_open instead.
+func deadPeer(c *flow.Conn) bool {
+	for s := fsm.A; s <= fsm.B; s++ {
+		switch c.FSM.Endpoint(s).State {
+		case fsm.SynSent, fsm.SynReceived:
+			continue
+		}
+		if c.SilentRetrans(s) >= 3 {
+			return true
+		}
+	}
+	return false
+}
+
+// keepaliveTimedOut reports whether one side of c sent keep-alive probes
+// that went unanswered until it gave up with a RST, or three or more of
+// them with nothing back as the connection ended.
+func keepaliveTimedOut(c *flow.Conn) bool {
+	for s := fsm.A; s <= fsm.B; s++ {
+		if n, gaveUp := c.SilentProbes(s); gaveUp || n >= 3 {
+			return true
+		}
+	}
+	return false
 }
 
 // List returns the findings, in catalog order.
