@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"net/netip"
 	"slices"
 
 	"tcpflow-fsm/flow"
@@ -35,7 +37,7 @@ var findingInfo = []struct{ code, meaning string }{
 	{"refused", "SYNs answered by RST: nothing listens on that port (or a firewall rejects it)"},
 	{"unanswered_syn", "SYNs that got no answer: the port is filtered, the packets blackholed, or the host is down"},
 	{"half_open", "servers left in SYN-RECEIVED by handshakes never completed: with many, a SYN flood or a full accept queue"},
-	{"time_wait", "endpoints in TIME-WAIT at the end: many of them exhaust ports on the side that closes first"},
+	{"time_wait", "endpoints of one host piling up in TIME-WAIT toward one server port: the side that closes first keeps each 4-tuple for 2MSL (Linux: 60 s), and thousands of them exhaust a client's ephemeral ports (connect() fails with EADDRNOTAVAIL)"},
 	{"close_wait", "endpoints in CLOSE-WAIT: the peer closed but the application has not closed its socket (a leak if they accumulate)"},
 	{"fin_wait_2", "endpoints in FIN-WAIT-2: they closed and wait for a peer that never closes its side"},
 	{"aborted", "connections ended by a RST from an established endpoint: an abort, a crash, or a middlebox (a storm when many)"},
@@ -45,15 +47,41 @@ var findingInfo = []struct{ code, meaning string }{
 	{"keepalive_timeout", "keep-alive probes went unanswered until the prober gave up (a RST) or the connection ended: the peer host is down or the path to it broken"},
 }
 
+// Thresholds are the counts from which states that are normal in small
+// numbers become findings.
+type Thresholds struct {
+	// PileUp is how many endpoints of one host in TIME-WAIT toward one
+	// server port make the time_wait finding.
+	PileUp int
+}
+
+// DefaultPileUp is the default of Thresholds.PileUp: a thousand, far below
+// the 28,232 ephemeral ports of Linux's default range, far above what one
+// busy client leaves behind in a minute of pooled connections.
+const DefaultPileUp = 1000
+
 // Findings collects findings from connections as they end.
 type Findings struct {
-	conns   map[string][]int
-	closers [2]int // who sent the first FIN of TIME-WAIT connections: client, server
-	bulk    *bulk
+	Thresholds
+	conns map[string][]int
+	// timeWait holds the connections in TIME-WAIT at their end, by the
+	// host of the endpoint in TIME-WAIT and the server's endpoint: at
+	// most maxTracked such pairs, those with one connection dropped when
+	// full.
+	timeWait map[twKey][]int
+	bulk     *bulk
+}
+
+type twKey struct {
+	host   netip.Addr
+	server netip.AddrPort
 }
 
 // NewFindings returns an empty collector.
-func NewFindings() *Findings { return &Findings{conns: map[string][]int{}, bulk: newBulk()} }
+func NewFindings() *Findings {
+	return &Findings{Thresholds: Thresholds{PileUp: DefaultPileUp}, conns: map[string][]int{},
+		timeWait: map[twKey][]int{}, bulk: newBulk()}
+}
 
 func (f *Findings) add(code string, id int) {
 	list := f.conns[code]
@@ -65,7 +93,7 @@ func (f *Findings) add(code string, id int) {
 // Observe takes in a connection that has ended.
 func (f *Findings) Observe(c *flow.Conn) {
 	r := rolesOf(c)
-	cl, sv := c.FSM.Endpoint(r.client), c.FSM.Endpoint(r.server)
+	cl := c.FSM.Endpoint(r.client)
 	unanswered := !c.FSM.Self() && cl.State == fsm.SynSent && c.Packets[r.server] == 0
 	if unanswered {
 		f.add("unanswered_syn", c.ID)
@@ -105,20 +133,61 @@ func (f *Findings) Observe(c *flow.Conn) {
 		case fsm.FinWait2:
 			f.add("fin_wait_2", c.ID)
 		case fsm.TimeWait:
-			f.add("time_wait", c.ID)
-		}
-	}
-	if sv.State == fsm.TimeWait || cl.State == fsm.TimeWait {
-		// The side in TIME-WAIT is the one that closed first (or both,
-		// after a simultaneous close).
-		if cl.State == fsm.TimeWait {
-			f.closers[0]++
-		}
-		if sv.State == fsm.TimeWait {
-			f.closers[1]++
+			f.waitsIn(twKey{c.Addr(s).Addr(), c.Addr(r.server)}, c.ID)
 		}
 	}
 	f.bulk.observe(c, r, unanswered, halfOpen)
+}
+
+// waitsIn counts connection id in TIME-WAIT under k.
+func (f *Findings) waitsIn(k twKey, id int) {
+	if _, ok := f.timeWait[k]; !ok && len(f.timeWait) >= maxTracked {
+		maps.DeleteFunc(f.timeWait, func(_ twKey, ids []int) bool { return len(ids) < 2 })
+		if len(f.timeWait) >= maxTracked {
+			return
+		}
+	}
+	f.timeWait[k] = append(f.timeWait[k], id)
+}
+
+// pileUps returns the time_wait finding: the connections of every host and
+// server port with PileUp endpoints in TIME-WAIT or more, the largest
+// named.
+func (f *Findings) pileUps() (Finding, bool) {
+	var keys []twKey
+	for k, ids := range f.timeWait {
+		if len(ids) >= max(f.PileUp, 1) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return Finding{}, false
+	}
+	slices.SortFunc(keys, func(a, b twKey) int {
+		if d := len(f.timeWait[b]) - len(f.timeWait[a]); d != 0 {
+			return d
+		}
+		if d := a.host.Compare(b.host); d != 0 {
+			return d
+		}
+		return a.server.Compare(b.server)
+	})
+	var ids []int
+	for _, k := range keys {
+		ids = append(ids, f.timeWait[k]...)
+	}
+	slices.Sort(ids)
+	top := keys[0]
+	side := "client"
+	if top.host == top.server.Addr() {
+		side = "server"
+	}
+	detail := fmt.Sprintf("%d endpoints of %s (the %s, which closed first) in TIME-WAIT toward %s",
+		len(f.timeWait[top]), top.host, side, top.server)
+	if len(keys) > 1 {
+		detail += fmt.Sprintf("; %d more hosts or ports past %d", len(keys)-1, f.PileUp)
+	}
+	return Finding{Code: "time_wait", Conns: ids, Detail: detail, Target: top.server.String()}, true
 }
 
 // deadPeer reports whether one side of c retransmitted one segment three
@@ -155,17 +224,20 @@ func keepaliveTimedOut(c *flow.Conn) bool {
 func (f *Findings) List() []Finding {
 	var out []Finding
 	for _, info := range findingInfo {
+		if info.code == "time_wait" {
+			if fd, ok := f.pileUps(); ok {
+				fd.Meaning = info.meaning
+				out = append(out, fd)
+			}
+			continue
+		}
 		ids := f.conns[info.code]
 		if len(ids) == 0 {
 			continue
 		}
-		// Connections reported early under --max-conns come out of order.
+		// Live, connections end out of order.
 		slices.Sort(ids)
-		fd := Finding{Code: info.code, Conns: ids, Meaning: info.meaning}
-		if info.code == "time_wait" {
-			fd.Detail = fmt.Sprintf("client closed first in %d, server in %d", f.closers[0], f.closers[1])
-		}
-		out = append(out, fd)
+		out = append(out, Finding{Code: info.code, Conns: ids, Meaning: info.meaning})
 	}
 	return append(out, f.bulk.list()...)
 }

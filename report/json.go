@@ -25,6 +25,9 @@ type JSON struct {
 	segEvents map[*flow.Conn][]flow.Event
 }
 
+// SetThresholds sets the counts from which findings fire.
+func (j *JSON) SetThresholds(th Thresholds) { j.findings.Thresholds = th }
+
 // NewJSON returns an NDJSON renderer for a whole capture.
 func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w), findings: NewFindings()} }
 

@@ -39,6 +39,9 @@ type Text struct {
 	first     time.Time // the earliest start of a connection done, for the header
 }
 
+// SetThresholds sets the counts from which findings fire.
+func (t *Text) SetThresholds(th Thresholds) { t.findings.Thresholds = th }
+
 // NewText returns a text renderer. Without timelines it writes only the
 // summary lines and counters.
 func NewText(w io.Writer, timelines bool) *Text {

@@ -148,7 +148,9 @@ func live(o *options, stdout, stderr io.Writer) int {
 
 	var out liveRenderer
 	if o.asJSON {
-		out = report.NewJSONStream(stdout)
+		js := report.NewJSONStream(stdout)
+		js.SetThresholds(o.thresholds())
+		out = js
 	} else {
 		st := report.NewStream(stdout, time.Local)
 		st.Explain = o.explain

@@ -78,7 +78,7 @@ type options struct {
 	explain, summary              bool
 	conns                         []int
 	count, snaplen, bufferKiB     int
-	maxConns, timelineMax         int
+	maxConns, timelineMax, pileUp int
 	workers                       int
 	timeWait, idleTimeout, stats  time.Duration
 	idleSet                       bool
@@ -123,6 +123,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.explain, "explain", false, "teaching mode: say why the RFC makes each transition and violation")
 	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "track at most `N` connections at once; past that the longest idle is evicted (0: no bound)")
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "read a file on `N` cores: connections are shared out by 4-tuple; the output is the same")
+	fs.IntVar(&o.pileUp, "pileup", report.DefaultPileUp, "report time_wait when `N` endpoints of one host or more are in TIME-WAIT toward one server port")
 	fs.IntVar(&o.timelineMax, "timeline-max", defaultTimelineMax, "keep at most `N` segments of a connection's timeline, and N of its events; the rest are counted (0: all)")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "an endpoint stays `DURATION` in TIME-WAIT (2MSL) before it is CLOSED (above 0, at most 24h)")
@@ -198,6 +199,8 @@ func (o *options) check() string {
 		return "--workers takes at least 1"
 	case o.maxConns < 0 || o.timelineMax < 0:
 		return "--max-conns and --timeline-max cannot be negative"
+	case o.pileUp < 1:
+		return "--pileup takes at least 1"
 	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond) || o.stats > maxStats:
 		return "--stats takes an interval from 10ms to 24h"
 	case o.write != "" && o.iface == "":
@@ -301,6 +304,7 @@ var numberOf = map[string]string{
 	"max-conns":       "a number of connections",
 	"workers":         "a number of cores",
 	"timeline-max":    "a number of segments",
+	"pileup":          "a number of endpoints",
 	"conn":            "a connection number",
 }
 
@@ -378,7 +382,9 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	var out renderer
 	switch {
 	case o.asJSON:
-		out = report.NewJSON(stdout)
+		js := report.NewJSON(stdout)
+		js.SetThresholds(o.thresholds())
+		out = js
 	case o.ladder:
 		lad := &connCount{renderer: report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)}
 		status := analyse(o, stdin, lad, stderr)
@@ -389,12 +395,16 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		return status
 	default:
 		tx := report.NewText(stdout, !o.summary)
+		tx.SetThresholds(o.thresholds())
 		tx.Explain = o.explain
 		tx.Color = colorFor(stdout)
 		out = tx
 	}
 	return analyse(o, stdin, out, stderr)
 }
+
+// thresholds are the counts from which findings fire, as the flags set them.
+func (o *options) thresholds() report.Thresholds { return report.Thresholds{PileUp: o.pileUp} }
 
 // connCount is a renderer that keeps the number of connections it was
 // closed with: connections are numbered 1 to n.
