@@ -49,3 +49,15 @@ func (p painter) severity(sev fsm.Severity, s string) string {
 	}
 	return p.paint(ansiBlue, s)
 }
+
+// finding paints s by a finding's severity: critical in bold red, warning
+// in yellow, info as it is.
+func (p painter) finding(severity, s string) string {
+	switch severity {
+	case Critical:
+		return p.paint(ansiBold+ansiRed, s)
+	case Warning:
+		return p.paint(ansiYellow, s)
+	}
+	return s
+}

@@ -20,8 +20,40 @@ type Finding struct {
 	// Target and Count are for findings about traffic in bulk (a flood,
 	// a scan), which list no connections: the server or address the
 	// pattern centres on, when one, and how many connections show it.
+	// Target also names the server of a pile-up (time_wait).
 	Target string
 	Count  int
+	// Severity is how urgent it is: "critical" (a service or a host is
+	// failing), "warning" (something to look into), "info" (worth
+	// knowing, usually harmless).
+	Severity string
+	// Check is the one thing to check next, for the engineer on call.
+	Check string
+}
+
+// Severities, most urgent first.
+const (
+	Critical = "critical"
+	Warning  = "warning"
+	Info     = "info"
+)
+
+// findingAdvice is each finding's severity and what to check next.
+var findingAdvice = map[string]struct{ severity, check string }{
+	"refused":           {Warning, "is the service running and listening on that port (ss -ltn on the server), or does a firewall reject it?"},
+	"unanswered_syn":    {Warning, "is the server host up, and do firewalls on the path (DROP rules, security groups) let the SYNs through?"},
+	"half_open":         {Warning, "on the server, ss -ltn (Recv-Q against Send-Q) and nstat -az TcpExtListenOverflows TcpExtListenDrops; the clients' path back for SYN,ACKs"},
+	"time_wait":         {Warning, "ss -tan state time-wait on the host named; reuse connections (keep-alive, pooling) or let the server close first"},
+	"close_wait":        {Warning, "the application is not calling close(): ss -tanp state close-wait shows the process holding the sockets"},
+	"fin_wait_2":        {Info, "the peer application has not closed its side; the kernel drops an orphan after net.ipv4.tcp_fin_timeout"},
+	"aborted":           {Info, "which side sent the RST, and its logs (a crash, a timeout, SO_LINGER 0), or a middlebox's idle timeout"},
+	"zero_window":       {Warning, "the receiving application stopped reading: its CPU, its blocking calls, its Recv-Q in ss -tn"},
+	"dead_peer":         {Critical, "is the peer host up (ping, its console), and the path to it (routes, firewall and NAT state)?"},
+	"keepalive":         {Info, "nothing: the probes keep an idle connection open, and the peer answers them"},
+	"keepalive_timeout": {Critical, "is the peer host up, and did a firewall or NAT on the path drop the idle connection's state?"},
+	"syn_flood":         {Critical, "nstat -az TcpExtSyncookiesSent TcpExtListenOverflows on the server; filter or rate-limit the sources upstream"},
+	"port_scan":         {Warning, "who owns the scanning address; block it unless the scan is authorised"},
+	"rst_storm":         {Critical, "a middlebox or an attacker forging RSTs; the receivers' challenge ACKs (RFC 5961, tcp_challenge_ack_limit) protect the connections"},
 }
 
 // N returns how many connections show the finding.
@@ -239,5 +271,10 @@ func (f *Findings) List() []Finding {
 		slices.Sort(ids)
 		out = append(out, Finding{Code: info.code, Conns: ids, Meaning: info.meaning})
 	}
-	return append(out, f.bulk.list()...)
+	out = append(out, f.bulk.list()...)
+	for i := range out {
+		a := findingAdvice[out[i].Code]
+		out[i].Severity, out[i].Check = a.severity, a.check
+	}
+	return out
 }

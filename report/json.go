@@ -255,6 +255,7 @@ func (j *JSON) Close(t *Totals) error {
 	for _, f := range j.findings.List() {
 		b = append(b, `{"type":"finding"`...)
 		b = field(b, "code", f.Code)
+		b = field(b, "severity", f.Severity)
 		b = intField(b, "count", int64(f.N()))
 		if f.Target != "" {
 			b = field(b, "target", f.Target)
@@ -271,6 +272,7 @@ func (j *JSON) Close(t *Totals) error {
 		if f.Detail != "" {
 			b = field(b, "detail", f.Detail)
 		}
+		b = field(b, "check", f.Check)
 		b = append(b, "}\n"...)
 	}
 	b = append(b, `{"type":"stats"`...)

@@ -228,22 +228,24 @@ func window(c *flow.Conn, p *flow.Packet) uint32 {
 	return uint32(p.Window) << shift
 }
 
-// writeFinding writes a finding: its name and count, the connections (the
-// first ten), and its meaning wrapped to fit 100 columns.
-func writeFinding(w io.Writer, f *Finding) {
+// writeFinding writes a finding: its name, severity (painted by p) and
+// count, the connections (the first ten), its meaning and what to check
+// next, wrapped to fit 100 columns.
+func writeFinding(w io.Writer, f *Finding, p painter) {
 	ids := f.Conns
 	more := ""
 	if len(ids) > 10 {
 		more = fmt.Sprintf(" and %d more", len(ids)-10)
 		ids = ids[:10]
 	}
+	head := p.finding(f.Severity, fmt.Sprintf("%-17s %-8s", f.Code, f.Severity))
 	switch {
 	case f.Conns != nil:
-		fmt.Fprintf(w, "  %-15s %5d  conns %s%s\n", f.Code, len(f.Conns), strings.Trim(fmt.Sprint(ids), "[]"), more)
+		fmt.Fprintf(w, "  %s %7d  conns %s%s\n", head, len(f.Conns), strings.Trim(fmt.Sprint(ids), "[]"), more)
 	case f.Target != "":
-		fmt.Fprintf(w, "  %-15s %5d  connections, %s\n", f.Code, f.Count, f.Target)
+		fmt.Fprintf(w, "  %s %7d  connections, %s\n", head, f.Count, f.Target)
 	default:
-		fmt.Fprintf(w, "  %-15s %5d  connections\n", f.Code, f.Count)
+		fmt.Fprintf(w, "  %s %7d  connections\n", head, f.Count)
 	}
 	text := f.Meaning
 	if f.Detail != "" {
@@ -251,6 +253,14 @@ func writeFinding(w io.Writer, f *Finding) {
 	}
 	for _, line := range wrap(text, 90) {
 		fmt.Fprintf(w, "      %s\n", line)
+	}
+	if f.Check != "" {
+		for i, line := range wrap("check: "+f.Check, 90) {
+			if i > 0 {
+				line = "       " + line
+			}
+			fmt.Fprintf(w, "      %s\n", line)
+		}
 	}
 }
 
@@ -605,7 +615,7 @@ func (t *Text) Close(tot *Totals) error {
 	if fs := t.findings.List(); len(fs) > 0 {
 		fmt.Fprintln(w, "findings:")
 		for _, f := range fs {
-			writeFinding(w, &f)
+			writeFinding(w, &f, painter(t.Color))
 		}
 		fmt.Fprintln(w)
 	}
