@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"time"
 
 	"tcpflow-fsm/flow"
 	"tcpflow-fsm/fsm"
@@ -29,6 +30,9 @@ type Finding struct {
 	Severity string
 	// Check is the one thing to check next, for the engineer on call.
 	Check string
+	// Oldest is, for a state that lasts (close_wait, fin_wait_2), how
+	// long the oldest endpoint had been quiet in it at the end.
+	Oldest time.Duration
 }
 
 // Severities, most urgent first.
@@ -70,8 +74,8 @@ var findingInfo = []struct{ code, meaning string }{
 	{"unanswered_syn", "SYNs that got no answer: the port is filtered, the packets blackholed, or the host is down"},
 	{"half_open", "servers left in SYN-RECEIVED by handshakes never completed: with many, a SYN flood or a full accept queue"},
 	{"time_wait", "endpoints of one host piling up in TIME-WAIT toward one server port: the side that closes first keeps each 4-tuple for 2MSL (Linux: 60 s), and thousands of them exhaust a client's ephemeral ports (connect() fails with EADDRNOTAVAIL)"},
-	{"close_wait", "endpoints in CLOSE-WAIT: the peer closed but the application has not closed its socket (a leak if they accumulate)"},
-	{"fin_wait_2", "endpoints in FIN-WAIT-2: they closed and wait for a peer that never closes its side"},
+	{"close_wait", "endpoints left in CLOSE-WAIT: the peer closed, but the application is not calling close() on its socket (a leak if they accumulate)"},
+	{"fin_wait_2", "endpoints left in FIN-WAIT-2: they closed and wait for a peer that does not close its side"},
 	{"aborted", "connections ended by a RST from an established endpoint: an abort, a crash, or a middlebox (a storm when many)"},
 	{"zero_window", "a receiver advertised a zero window: its application stopped reading; a sender that closes then waits in FIN-WAIT-1 behind the data"},
 	{"dead_peer", "a sender retransmitted one segment three times or more and heard nothing back until the end (a timeout, its RST, or the capture's end): the peer vanished (host down, path broken)"},
@@ -85,7 +89,16 @@ type Thresholds struct {
 	// PileUp is how many endpoints of one host in TIME-WAIT toward one
 	// server port make the time_wait finding.
 	PileUp int
+	// Stuck is how long an endpoint must have been quiet in CLOSE-WAIT or
+	// FIN-WAIT-2 at the end of the capture to make close_wait or
+	// fin_wait_2: an application closes its socket within milliseconds of
+	// reading the peer's FIN, and a capture stopped during a close shows
+	// both states for a moment.
+	Stuck time.Duration
 }
+
+// DefaultStuck is the default of Thresholds.Stuck.
+const DefaultStuck = 10 * time.Second
 
 // DefaultPileUp is the default of Thresholds.PileUp: a thousand, far below
 // the 28,232 ephemeral ports of Linux's default range, far above what one
@@ -101,7 +114,18 @@ type Findings struct {
 	// most maxTracked such pairs, those with one connection dropped when
 	// full.
 	timeWait map[twKey][]int
-	bulk     *bulk
+	// stuck holds the connections that ended with an endpoint in
+	// CLOSE-WAIT or FIN-WAIT-2, and their last segment's time; latest is
+	// the latest segment of any connection: the end of the capture.
+	stuck  map[string][]quiet
+	latest time.Time
+	bulk   *bulk
+}
+
+// quiet is a connection and the time of its last segment.
+type quiet struct {
+	id   int
+	last time.Time
 }
 
 type twKey struct {
@@ -111,8 +135,8 @@ type twKey struct {
 
 // NewFindings returns an empty collector.
 func NewFindings() *Findings {
-	return &Findings{Thresholds: Thresholds{PileUp: DefaultPileUp}, conns: map[string][]int{},
-		timeWait: map[twKey][]int{}, bulk: newBulk()}
+	return &Findings{Thresholds: Thresholds{PileUp: DefaultPileUp, Stuck: DefaultStuck}, conns: map[string][]int{},
+		timeWait: map[twKey][]int{}, stuck: map[string][]quiet{}, bulk: newBulk()}
 }
 
 func (f *Findings) add(code string, id int) {
@@ -125,6 +149,9 @@ func (f *Findings) add(code string, id int) {
 // Observe takes in a connection that has ended.
 func (f *Findings) Observe(c *flow.Conn) {
 	r := rolesOf(c)
+	if c.Last().After(f.latest) {
+		f.latest = c.Last()
+	}
 	cl := c.FSM.Endpoint(r.client)
 	unanswered := !c.FSM.Self() && cl.State == fsm.SynSent && c.Packets[r.server] == 0
 	if unanswered {
@@ -160,15 +187,54 @@ func (f *Findings) Observe(c *flow.Conn) {
 		case fsm.SynReceived:
 			f.add("half_open", c.ID)
 			halfOpen = true
+		// A dead peer's CLOSE-WAIT is inferred from a FIN it never
+		// acknowledged, and its peer waits for it, not for an application.
+		// So is one whose acknowledgment of the FIN was not captured (a
+		// one-sided capture): the wire must show the FIN received.
 		case fsm.CloseWait:
-			f.add("close_wait", c.ID)
+			e, peer := c.FSM.Endpoint(s), c.FSM.Endpoint(s^1)
+			if !dead && e.HasAck && peer.FinSent && e.AckSnt.GreaterThan(peer.FinSeq) {
+				f.stuckIn("close_wait", c)
+			}
 		case fsm.FinWait2:
-			f.add("fin_wait_2", c.ID)
+			if !dead {
+				f.stuckIn("fin_wait_2", c)
+			}
 		case fsm.TimeWait:
 			f.waitsIn(twKey{c.Addr(s).Addr(), c.Addr(r.server)}, c.ID)
 		}
 	}
 	f.bulk.observe(c, r, unanswered, halfOpen)
+}
+
+// stuckIn notes that c ended with an endpoint in the state of code.
+func (f *Findings) stuckIn(code string, c *flow.Conn) {
+	list := f.stuck[code]
+	if n := len(list); n > 0 && list[n-1].id == c.ID {
+		return
+	}
+	f.stuck[code] = append(list, quiet{c.ID, c.Last()})
+}
+
+// stuckFinding returns the finding of code: the connections quiet in its
+// state for Stuck or longer at the end of the capture, how many, and how
+// long the oldest has been.
+func (f *Findings) stuckFinding(code string) (Finding, bool) {
+	var ids []int
+	var oldest time.Duration
+	for _, q := range f.stuck[code] {
+		if age := f.latest.Sub(q.last); age >= f.Stuck {
+			ids = append(ids, q.id)
+			oldest = max(oldest, age)
+		}
+	}
+	if len(ids) == 0 {
+		return Finding{}, false
+	}
+	slices.Sort(ids)
+	return Finding{Code: code, Conns: ids, Oldest: oldest,
+		Detail: fmt.Sprintf("%d quiet there for %s or more at the end of the capture, the oldest for %s",
+			len(ids), f.Stuck, oldest.Round(time.Millisecond))}, true
 }
 
 // waitsIn counts connection id in TIME-WAIT under k.
@@ -256,8 +322,15 @@ func keepaliveTimedOut(c *flow.Conn) bool {
 func (f *Findings) List() []Finding {
 	var out []Finding
 	for _, info := range findingInfo {
-		if info.code == "time_wait" {
+		switch info.code {
+		case "time_wait":
 			if fd, ok := f.pileUps(); ok {
+				fd.Meaning = info.meaning
+				out = append(out, fd)
+			}
+			continue
+		case "close_wait", "fin_wait_2":
+			if fd, ok := f.stuckFinding(info.code); ok {
 				fd.Meaning = info.meaning
 				out = append(out, fd)
 			}

@@ -272,6 +272,9 @@ func (j *JSON) Close(t *Totals) error {
 		if f.Detail != "" {
 			b = field(b, "detail", f.Detail)
 		}
+		if f.Oldest > 0 {
+			b = strconv.AppendFloat(append(b, `,"oldest_s":`...), f.Oldest.Seconds(), 'f', 3, 64)
+		}
 		b = field(b, "check", f.Check)
 		b = append(b, "}\n"...)
 	}

@@ -81,3 +81,67 @@ func TestTimeWaitPileUp(t *testing.T) {
 		t.Errorf("--pileup 0: exit %d, %q", code, stderr)
 	}
 }
+
+// halfClosePcap returns a pcap in which a client closes its side of a
+// connection and the server acknowledges the FIN but never closes its own
+// (CLOSE-WAIT; the client FIN-WAIT-2), and another connection's handshake
+// comes quiet later: the end of the capture.
+func halfClosePcap(quiet time.Duration) []byte {
+	b := pcapHeader()
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	client, other, server := [4]byte{10, 1, 0, 1}, [4]byte{10, 1, 0, 2}, [4]byte{192, 168, 0, 1}
+	const syn, fin, ack = 0x02, 0x01, 0x10
+	put := func(at time.Duration, src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte) {
+		t := start.Add(at)
+		b = appendTCPRecord(b, uint32(t.Unix()), uint32(t.Nanosecond()/1000), src, dst, sport, dport, seq, ack, flags)
+	}
+	ms := time.Millisecond
+	put(0, client, server, 30000, 80, 100, 0, syn)
+	put(1*ms, server, client, 80, 30000, 900, 101, syn|ack)
+	put(2*ms, client, server, 30000, 80, 101, 901, ack)
+	put(3*ms, client, server, 30000, 80, 101, 901, fin|ack)
+	put(4*ms, server, client, 80, 30000, 901, 102, ack)
+	put(4*ms+quiet, other, server, 30001, 80, 500, 0, syn)
+	put(5*ms+quiet, server, other, 80, 30001, 700, 501, syn|ack)
+	put(6*ms+quiet, other, server, 30001, 80, 501, 701, ack)
+	return b
+}
+
+// TestStuckInCloseWait checks that close_wait and fin_wait_2 are findings
+// only for endpoints quiet in those states for --stuck (default 10 s) at
+// the end of the capture, with the oldest one's age: a socket the
+// application does not close, not one caught in the middle of a close.
+func TestStuckInCloseWait(t *testing.T) {
+	dir := t.TempDir()
+	findings := func(quiet time.Duration, args ...string) map[string]map[string]any {
+		path := filepath.Join(dir, quiet.String()+".pcap")
+		if err := os.WriteFile(path, halfClosePcap(quiet), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := analyseJSON(t, append([]string{"-r", path}, args...)...)
+		got := map[string]map[string]any{}
+		for _, r := range recs {
+			if r["type"] == "finding" {
+				got[r["code"].(string)] = r
+			}
+		}
+		return got
+	}
+	got := findings(20 * time.Second)
+	cw, fw := got["close_wait"], got["fin_wait_2"]
+	if cw == nil || fw == nil || len(got) != 2 {
+		t.Fatalf("quiet 20 s: findings %v, want close_wait and fin_wait_2", got)
+	}
+	if cw["oldest_s"] != 20.002 || cw["count"] != 1.0 || !strings.Contains(cw["detail"].(string), "the oldest for 20.002s") {
+		t.Errorf("close_wait %v", cw)
+	}
+	if got := findings(5 * time.Second); len(got) != 0 {
+		t.Errorf("quiet 5 s, under --stuck's default: %v", got)
+	}
+	if got := findings(5*time.Second, "--stuck", "5s"); got["close_wait"] == nil {
+		t.Errorf("quiet 5 s with --stuck 5s: %v", got)
+	}
+	if code, _, stderr := runCmd([]string{"-r", filepath.Join(dir, "5s.pcap"), "--stuck", "25h"}, nil); code != exitUsage || !strings.Contains(stderr, "--stuck") {
+		t.Errorf("--stuck 25h: exit %d, %q", code, stderr)
+	}
+}

@@ -504,20 +504,22 @@ func TestFindings(t *testing.T) {
 		return got
 	}
 	for capture, want := range map[string][]string{
-		"refused.pcap":            {"refused"},
-		"syn-dropped.pcap":        {"unanswered_syn"},
-		"half-close.pcap":         {"close_wait", "fin_wait_2"},
+		"refused.pcap":     {"refused"},
+		"syn-dropped.pcap": {"unanswered_syn"},
+		"half-close.pcap":  nil, // the capture ends as the server reads EOF
+
 		"rst-abort.pcap":          {"aborted"},
 		"rst-abort-server.pcap":   {"aborted"},
 		"close-client-first.pcap": nil, // one TIME-WAIT is no pile-up
 
-		"simultaneous-open.pcap":  nil,
-		"loss.pcap":               nil, // loss that recovers is healthy
-		"keepalive.pcap":          {"keepalive"},
-		"zero-window.pcap":        {"zero_window"},
-		"peer-vanishes.pcap":      {"dead_peer"},
-		"syn-flood.pcap":          {"unanswered_syn", "half_open"},
-		"close-wait-leak.pcap":    {"close_wait", "fin_wait_2"},
+		"simultaneous-open.pcap": nil,
+		"loss.pcap":              nil, // loss that recovers is healthy
+		"keepalive.pcap":         {"keepalive"},
+		"zero-window.pcap":       {"zero_window"},
+		"peer-vanishes.pcap":     {"dead_peer"},
+		"syn-flood.pcap":         {"unanswered_syn", "half_open"},
+		"close-wait-leak.pcap":   nil, // quiet 0.6 s: under --stuck; see TestStuckInCloseWait
+
 		"client-never-reads.pcap": {"zero_window"},
 	} {
 		got := findings(capture)
