@@ -256,6 +256,11 @@ type connMore struct {
 	// with nothing from the peer since: the prober's keep-alive timer ran
 	// out.
 	gaveUp [2]bool
+	// zeroSince is when each side began advertising a zero window, 0
+	// while its window is open; longestStall the longest such stall that
+	// ended (ns).
+	zeroSince    [2]int64
+	longestStall int64
 }
 
 // extra returns c's connMore, allocating it the first time.
@@ -343,6 +348,24 @@ func (c *Conn) SilentRetrans(side fsm.Side) int {
 		return 0
 	}
 	return c.more.retransRun[side]
+}
+
+// ZeroWindowStall returns the longest time one side advertised a zero
+// window, from the first segment that closed it to the first that opened
+// it again, and whether a window was still zero at the connection's last
+// segment (a stall counted up to that segment).
+func (c *Conn) ZeroWindowStall() (longest time.Duration, open bool) {
+	if c.more == nil {
+		return 0, false
+	}
+	m := c.more
+	longest = time.Duration(m.longestStall)
+	for _, since := range m.zeroSince {
+		if since != 0 {
+			longest, open = max(longest, time.Duration(subSat(c.last, since))), true
+		}
+	}
+	return longest, open
 }
 
 // SilentProbes returns how many keep-alive probes side sent with nothing
@@ -861,6 +884,21 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	}
 	if seg.Flags&fsm.RST != 0 && c.more != nil && c.more.probes[side] > 0 {
 		c.more.gaveUp[side] = true
+	}
+	// A RST's window means nothing; a SYN's is not scaled but zero all
+	// the same.
+	if seg.Flags&fsm.RST == 0 {
+		now := NanosOf(seg.Time)
+		switch {
+		case seg.Window == 0:
+			if m := c.extra(); m.zeroSince[side] == 0 {
+				m.zeroSince[side] = now
+			}
+		case c.more != nil && c.more.zeroSince[side] != 0:
+			m := c.more
+			m.longestStall = max(m.longestStall, subSat(now, m.zeroSince[side]))
+			m.zeroSince[side] = 0
+		}
 	}
 	if evs != 0 {
 		t.emitSegEvents(c, &t.cur)

@@ -312,3 +312,27 @@ func TestSilentRuns(t *testing.T) {
 		t.Errorf("silent probes %d, gave up %v; want 3, true", n, gaveUp)
 	}
 }
+
+// A zero window's stall runs from the first segment that closes it to the
+// first that opens it; one still closed runs to the last segment.
+func TestZeroWindowStall(t *testing.T) {
+	var got *Conn
+	tb := NewTable(Config{}, sinkFunc(func(c *Conn) { got = c }))
+	tb.Add(seg(0, cli, srv, fsm.SYN, 100, 0))
+	tb.Add(seg(1, srv, cli, fsm.SYN|fsm.ACK, 5000, 101))
+	tb.Add(seg(2, cli, srv, fsm.ACK, 101, 5001))
+	win := func(ms int, from, to string, seq, ack uint32, w uint16) {
+		s := seg(ms, from, to, fsm.ACK, seq, ack)
+		s.Window = w
+		tb.Add(s)
+	}
+	win(100, srv, cli, 5001, 101, 0)  // closes
+	win(400, srv, cli, 5001, 101, 0)  // still closed
+	win(700, srv, cli, 5001, 101, 10) // opens: a stall of 600 ms
+	win(800, cli, srv, 101, 5001, 0)  // the client closes its own
+	win(900, cli, srv, 101, 5001, 0)
+	tb.Close()
+	if stall, open := got.ZeroWindowStall(); stall != 600*time.Millisecond || !open {
+		t.Errorf("stall %v, still zero %v; want 600ms, true", stall, open)
+	}
+}

@@ -77,7 +77,7 @@ var findingInfo = []struct{ code, meaning string }{
 	{"close_wait", "endpoints left in CLOSE-WAIT: the peer closed, but the application is not calling close() on its socket (a leak if they accumulate)"},
 	{"fin_wait_2", "endpoints left in FIN-WAIT-2: they closed and wait for a peer that does not close its side"},
 	{"aborted", "connections ended by a RST from an established endpoint: an abort, a crash, or a middlebox (a storm when many)"},
-	{"zero_window", "a receiver advertised a zero window: its application stopped reading; a sender that closes then waits in FIN-WAIT-1 behind the data"},
+	{"zero_window", "a receiver's window stayed zero for --stall or longer: its application stopped reading; a sender that closes then waits in FIN-WAIT-1 behind the data it cannot send, its FIN unsent"},
 	{"dead_peer", "a sender retransmitted one segment three times or more and heard nothing back until the end (a timeout, its RST, or the capture's end): the peer vanished (host down, path broken)"},
 	{"keepalive", "idle connections kept open by keep-alive probes that the peer answers"},
 	{"keepalive_timeout", "keep-alive probes went unanswered until the prober gave up (a RST) or the connection ended: the peer host is down or the path to it broken"},
@@ -95,7 +95,14 @@ type Thresholds struct {
 	// reading the peer's FIN, and a capture stopped during a close shows
 	// both states for a moment.
 	Stuck time.Duration
+	// Stall is how long a receiver's window must stay zero to make
+	// zero_window: a busy receiver closes it for moments in a healthy
+	// bulk transfer.
+	Stall time.Duration
 }
+
+// DefaultStall is the default of Thresholds.Stall.
+const DefaultStall = time.Second
 
 // DefaultStuck is the default of Thresholds.Stuck.
 const DefaultStuck = 10 * time.Second
@@ -119,7 +126,11 @@ type Findings struct {
 	// the latest segment of any connection: the end of the capture.
 	stuck  map[string][]quiet
 	latest time.Time
-	bulk   *bulk
+	// stall is the longest zero-window stall of zero_window's
+	// connections, stallOpen how many of them ended with a window zero.
+	stall     time.Duration
+	stallOpen int
+	bulk      *bulk
 }
 
 // quiet is a connection and the time of its last segment.
@@ -135,7 +146,7 @@ type twKey struct {
 
 // NewFindings returns an empty collector.
 func NewFindings() *Findings {
-	return &Findings{Thresholds: Thresholds{PileUp: DefaultPileUp, Stuck: DefaultStuck}, conns: map[string][]int{},
+	return &Findings{Thresholds: Thresholds{PileUp: DefaultPileUp, Stuck: DefaultStuck, Stall: DefaultStall}, conns: map[string][]int{},
 		timeWait: map[twKey][]int{}, stuck: map[string][]quiet{}, bulk: newBulk()}
 }
 
@@ -164,8 +175,12 @@ func (f *Findings) Observe(c *flow.Conn) {
 	if c.Aborted {
 		f.add("aborted", c.ID)
 	}
-	if c.SegCount(flow.ZeroWindow) > 0 {
+	if stall, open := c.ZeroWindowStall(); c.SegCount(flow.ZeroWindow) > 0 && stall >= f.Stall {
 		f.add("zero_window", c.ID)
+		f.stall = max(f.stall, stall)
+		if open {
+			f.stallOpen++
+		}
 	}
 	dead := deadPeer(c)
 	if dead {
@@ -342,7 +357,15 @@ func (f *Findings) List() []Finding {
 		}
 		// Live, connections end out of order.
 		slices.Sort(ids)
-		out = append(out, Finding{Code: info.code, Conns: ids, Meaning: info.meaning})
+		fd := Finding{Code: info.code, Conns: ids, Meaning: info.meaning}
+		if info.code == "zero_window" {
+			fd.Oldest = f.stall
+			fd.Detail = fmt.Sprintf("the longest stall %s", f.stall.Round(time.Millisecond))
+			if f.stallOpen > 0 {
+				fd.Detail += fmt.Sprintf("; %d still zero at the connection's last segment", f.stallOpen)
+			}
+		}
+		out = append(out, fd)
 	}
 	out = append(out, f.bulk.list()...)
 	for i := range out {

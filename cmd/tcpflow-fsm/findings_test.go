@@ -145,3 +145,29 @@ func TestStuckInCloseWait(t *testing.T) {
 		t.Errorf("--stuck 25h: exit %d, %q", code, stderr)
 	}
 }
+
+// TestZeroWindowStall checks that zero_window fires on a stall of --stall
+// or more, with its length: the kernel's zero-window capture holds the
+// window closed for about 1.5 s, to the end of the connection.
+func TestZeroWindowStall(t *testing.T) {
+	zeroWindow := func(args ...string) map[string]any {
+		recs, _ := analyseJSON(t, append([]string{"-r", filepath.Join(goldenDir, "zero-window.pcap")}, args...)...)
+		for _, r := range recs {
+			if r["type"] == "finding" && r["code"] == "zero_window" {
+				return r
+			}
+		}
+		return nil
+	}
+	f := zeroWindow()
+	if f == nil {
+		t.Fatal("no zero_window finding with the default --stall")
+	}
+	stall, _ := f["oldest_s"].(float64)
+	if stall < 1 || stall > 3 || !strings.Contains(f["detail"].(string), "1 still zero at the connection's last segment") {
+		t.Errorf("finding %v", f)
+	}
+	if f := zeroWindow("--stall", "5s"); f != nil {
+		t.Errorf("--stall 5s, a stall of %.3f s: %v", stall, f)
+	}
+}

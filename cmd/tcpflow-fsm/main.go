@@ -81,7 +81,7 @@ type options struct {
 	maxConns, timelineMax, pileUp int
 	workers                       int
 	timeWait, idleTimeout, stats  time.Duration
-	stuck                         time.Duration
+	stuck, stall                  time.Duration
 	idleSet                       bool
 	filter                        string
 }
@@ -126,6 +126,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "read a file on `N` cores: connections are shared out by 4-tuple; the output is the same")
 	fs.IntVar(&o.pileUp, "pileup", report.DefaultPileUp, "report time_wait when `N` endpoints of one host or more are in TIME-WAIT toward one server port")
 	fs.DurationVar(&o.stuck, "stuck", report.DefaultStuck, "report close_wait and fin_wait_2 for endpoints quiet in that state for `DURATION` or more at the end (at most 24h)")
+	fs.DurationVar(&o.stall, "stall", report.DefaultStall, "report zero_window when a receiver's window stays zero for `DURATION` or more (at most 24h)")
 	fs.IntVar(&o.timelineMax, "timeline-max", defaultTimelineMax, "keep at most `N` segments of a connection's timeline, and N of its events; the rest are counted (0: all)")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "an endpoint stays `DURATION` in TIME-WAIT (2MSL) before it is CLOSED (above 0, at most 24h)")
@@ -205,6 +206,8 @@ func (o *options) check() string {
 		return "--pileup takes at least 1"
 	case o.stuck < 0 || o.stuck > maxTimeWait:
 		return "--stuck takes a duration from 0s to 24h"
+	case o.stall < 0 || o.stall > maxTimeWait:
+		return "--stall takes a duration from 0s to 24h"
 	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond) || o.stats > maxStats:
 		return "--stats takes an interval from 10ms to 24h"
 	case o.write != "" && o.iface == "":
@@ -409,7 +412,7 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // thresholds are the counts from which findings fire, as the flags set them.
 func (o *options) thresholds() report.Thresholds {
-	return report.Thresholds{PileUp: o.pileUp, Stuck: o.stuck}
+	return report.Thresholds{PileUp: o.pileUp, Stuck: o.stuck, Stall: o.stall}
 }
 
 // connCount is a renderer that keeps the number of connections it was
