@@ -130,6 +130,8 @@ type Findings struct {
 	// connections, stallOpen how many of them ended with a window zero.
 	stall     time.Duration
 	stallOpen int
+	// nextAlert is, by code, the count at which Fired reports it next.
+	nextAlert map[string]int
 	bulk      *bulk
 }
 
@@ -331,6 +333,34 @@ func keepaliveTimedOut(c *flow.Conn) bool {
 		}
 	}
 	return false
+}
+
+// Fired returns the findings about single connections whose count has
+// reached 1, 10, 100, ... since the last call: what a live view alerts on
+// as it happens, once when a finding first fires and again each time it
+// grows tenfold. Those that need the capture's end to judge (time_wait,
+// close_wait, fin_wait_2, and the findings about traffic in bulk) are in
+// List only.
+func (f *Findings) Fired() []Finding {
+	var out []Finding
+	for _, info := range findingInfo {
+		ids := f.conns[info.code]
+		if len(ids) == 0 || len(ids) < f.nextAlert[info.code] {
+			continue
+		}
+		next := 1
+		for next <= len(ids) {
+			next *= 10
+		}
+		if f.nextAlert == nil {
+			f.nextAlert = map[string]int{}
+		}
+		f.nextAlert[info.code] = next
+		a := findingAdvice[info.code]
+		out = append(out, Finding{Code: info.code, Conns: slices.Clone(ids), Meaning: info.meaning,
+			Severity: a.severity, Check: a.check})
+	}
+	return out
 }
 
 // List returns the findings, in catalog order.

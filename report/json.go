@@ -120,6 +120,13 @@ func (j *JSON) Done(c *flow.Conn) {
 			b = appendEvent(b, c, r, &segs[i])
 		}
 	}
+	if j.stream {
+		// As a finding fires or grows tenfold, with the time of the
+		// connection's last segment; the final records come at the end.
+		for _, f := range j.findings.Fired() {
+			b = appendFinding(b, &f, stamp(c.Last()))
+		}
+	}
 	j.buf = b
 	j.w.Write(b)
 }
@@ -244,6 +251,38 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 	return append(b, "}\n"...)
 }
 
+// appendFinding appends a finding record; ts, when not empty, is when it
+// fired, for the records a live capture streams.
+func appendFinding(b []byte, f *Finding, ts string) []byte {
+	b = append(b, `{"type":"finding"`...)
+	if ts != "" {
+		b = field(b, "ts", ts)
+	}
+	b = field(b, "code", f.Code)
+	b = field(b, "severity", f.Severity)
+	b = intField(b, "count", int64(f.N()))
+	if f.Target != "" {
+		b = field(b, "target", f.Target)
+	}
+	b = append(b, `,"conns":[`...)
+	for i, id := range f.Conns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
+	b = append(b, ']')
+	b = field(b, "message", f.Meaning)
+	if f.Detail != "" {
+		b = field(b, "detail", f.Detail)
+	}
+	if f.Oldest > 0 {
+		b = strconv.AppendFloat(append(b, `,"oldest_s":`...), f.Oldest.Seconds(), 'f', 3, 64)
+	}
+	b = field(b, "check", f.Check)
+	return append(b, "}\n"...)
+}
+
 // Close writes the finding records, the final state counts, then the
 // stats record, and flushes.
 func (j *JSON) Close(t *Totals) error {
@@ -253,30 +292,7 @@ func (j *JSON) Close(t *Totals) error {
 	b = stateCount(b, "server", &j.final.Server)
 	b = append(b, "}\n"...)
 	for _, f := range j.findings.List() {
-		b = append(b, `{"type":"finding"`...)
-		b = field(b, "code", f.Code)
-		b = field(b, "severity", f.Severity)
-		b = intField(b, "count", int64(f.N()))
-		if f.Target != "" {
-			b = field(b, "target", f.Target)
-		}
-		b = append(b, `,"conns":[`...)
-		for i, id := range f.Conns {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(id), 10)
-		}
-		b = append(b, ']')
-		b = field(b, "message", f.Meaning)
-		if f.Detail != "" {
-			b = field(b, "detail", f.Detail)
-		}
-		if f.Oldest > 0 {
-			b = strconv.AppendFloat(append(b, `,"oldest_s":`...), f.Oldest.Seconds(), 'f', 3, 64)
-		}
-		b = field(b, "check", f.Check)
-		b = append(b, "}\n"...)
+		b = appendFinding(b, &f, "")
 	}
 	b = append(b, `{"type":"stats"`...)
 	b = intField(b, "packets", int64(t.Packets))

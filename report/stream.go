@@ -27,17 +27,22 @@ type Stream struct {
 	// Color paints states and violations for a terminal.
 	Color bool
 
-	w      *bufio.Writer
-	loc    *time.Location
-	buf    []byte // the line being made
-	headed bool   // the header is written
-	day    int    // the date of the last line's time, as year*1000+day of year
+	w        *bufio.Writer
+	loc      *time.Location
+	buf      []byte // the line being made
+	headed   bool   // the header is written
+	day      int    // the date of the last line's time, as year*1000+day of year
+	findings *Findings
+	final    StateCounts
 }
 
 // NewStream returns a streaming text renderer printing times in loc.
 func NewStream(w io.Writer, loc *time.Location) *Stream {
-	return &Stream{w: bufio.NewWriterSize(w, 64<<10), loc: loc}
+	return &Stream{w: bufio.NewWriterSize(w, 64<<10), loc: loc, findings: NewFindings()}
 }
+
+// SetThresholds sets the counts from which findings fire.
+func (s *Stream) SetThresholds(th Thresholds) { s.findings.Thresholds = th }
 
 // Flush writes out the lines made so far.
 func (s *Stream) Flush() error { return s.w.Flush() }
@@ -197,6 +202,45 @@ func (s *Stream) Done(c *flow.Conn) {
 	b = appendSummary(b, c, rolesOf(c))
 	s.buf = append(b, '\n')
 	s.w.Write(s.buf)
+	s.final.Count(c)
+	s.findings.Observe(c)
+	for _, f := range s.findings.Fired() {
+		s.alert(c.Last(), c, &f)
+	}
+}
+
+// alert writes a finding as it fires, or grows tenfold: its name and
+// severity (painted), how many connections show it, the one that made it
+// fire, and what to check.
+func (s *Stream) alert(t time.Time, c *flow.Conn, f *Finding) {
+	s.header(t)
+	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
+	b = append(b, ' ')
+	b = append(b, painter(s.Color).finding(f.Severity, "ALERT "+f.Code+" ("+f.Severity+")")...)
+	b = append(b, ": "...)
+	b = strconv.AppendInt(b, int64(len(f.Conns)), 10)
+	if len(f.Conns) == 1 {
+		b = append(b, " connection, conn "...)
+	} else {
+		b = append(b, " connections, the latest conn "...)
+	}
+	b = strconv.AppendInt(b, int64(c.ID), 10)
+	r := rolesOf(c)
+	b = append(b, ' ')
+	b = c.Addr(r.client).AppendTo(b)
+	b = append(b, " > "...)
+	b = c.Addr(r.server).AppendTo(b)
+	b = append(b, '\n')
+	for i, line := range wrap("check: "+f.Check, 90) {
+		if i > 0 {
+			line = "       " + line
+		}
+		b = append(b, "    "...)
+		b = append(b, line...)
+		b = append(b, '\n')
+	}
+	s.buf = b
+	s.w.Write(s.buf)
 }
 
 // appendSummary appends a connection's summary: "client 10.0.0.1:40000
@@ -248,8 +292,21 @@ func (s *Stream) Counts(sc *StateCounts) {
 	s.w.Flush()
 }
 
-// Close writes the capture counters.
+// Close writes what offline reports end with: the final states of each
+// role, the findings, and the capture counters.
 func (s *Stream) Close(t *Totals) error {
+	if t.Connections > 0 {
+		fmt.Fprintln(s.w)
+		fmt.Fprintln(s.w, "final states:")
+		fmt.Fprintf(s.w, "  client  %s\n  server  %s\n\n", s.final.Client.String(), s.final.Server.String())
+	}
+	if fs := s.findings.List(); len(fs) > 0 {
+		fmt.Fprintln(s.w, "findings:")
+		for _, f := range fs {
+			writeFinding(s.w, &f, painter(s.Color))
+		}
+		fmt.Fprintln(s.w)
+	}
 	fmt.Fprintf(s.w, "capture: %d packets read, %d TCP segments, %d not decoded; connections: %d",
 		t.Packets, t.TCP, t.Undecoded(), t.Connections)
 	if t.Duplicates > 0 {

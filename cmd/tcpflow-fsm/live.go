@@ -153,6 +153,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 		out = js
 	} else {
 		st := report.NewStream(stdout, time.Local)
+		st.SetThresholds(o.thresholds())
 		st.Explain = o.explain
 		st.Color = colorFor(stdout)
 		out = st

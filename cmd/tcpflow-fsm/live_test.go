@@ -1654,3 +1654,26 @@ func TestLiveNeedsPrivileges(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveAlerts: in live text mode a finding prints as an alert line the
+// moment it fires (a connect refused by the real kernel), and the Ctrl-C
+// summary ends with the final states and the findings, as offline output
+// does.
+func TestLiveAlerts(t *testing.T) {
+	ln := newLiveNet(t)
+	tool := ln.startTool("portrange", "9100-9199")
+	ln.play(scenarioByName("refused", 9103, 40103))
+	alert := `^\d\d:\d\d:\d\d\.\d{6} ALERT refused \(warning\): 1 connection, conn 1 10\.98\.0\.1:40103 > 10\.98\.0\.2:9103$`
+	if !tool.out.waitFor(10*time.Second, tool.done, hasLine(alert)) {
+		t.Fatalf("no alert line for the refused connect within 10 s; stdout:\n%s", tool.out)
+	}
+	if !tool.out.has(`^    check: is the service running`) {
+		t.Errorf("the alert says nothing to check:\n%s", tool.out)
+	}
+	tool.interrupt(t)
+	for _, want := range []string{`^final states:$`, `^  client  CLOSED 1$`, `^findings:$`, `^  refused +warning +1  conns 1$`, `^capture: `} {
+		if !tool.out.has(want) {
+			t.Errorf("the summary at Ctrl-C has no line %q:\n%s", want, tool.out)
+		}
+	}
+}
