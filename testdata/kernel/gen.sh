@@ -34,6 +34,7 @@ ALL_SCENARIOS=(
 	syn-flood close-wait-leak client-never-reads
 	rst-race-after-close data-crossing-rst rst-crossing fin-crossing-rst
 	synack-lost-at-client
+	listen-overflow time-wait-pileup
 )
 
 die() {
@@ -100,11 +101,13 @@ DRIVER=$WORK/driver
 #   match the tcpdump filter AWAIT, at most AWAITMAX seconds after READY:
 #   see await_capture),
 #   SNAPLEN (tcpdump -s; "" = tcpdump's default),
+#   SPORT2, CPORT2 (listen-overflow: the ports of a second connection, to a
+#   second listener of b; captured and listed in the .ss too),
 #   STEPS (MODE cs: "who:step ...", see on_step),
 #   SHAPE (check_shape: the packets the capture must hold, see shape).
 load_scenario() {
 	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0 CAPNS=$NSB CAPIF=veth-b
-	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1 AWAIT="" AWAITN=0 AWAITMAX=10 SHAPE=""
+	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1 AWAIT="" AWAITN=0 AWAITMAX=10 SHAPE="" SPORT2="" CPORT2=""
 	# Filters for AWAIT: a's bare SYNs; b's pure ACKs without data.
 	local syn_a="src host $A4 and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
 	# The handshake and the hello/world exchange, as shape writes them.
@@ -187,6 +190,22 @@ load_scenario() {
 	# its SYN again 1 s later. The snapshot once that SYN is in the capture
 	# (the next is due 1 s later).
 	synack-lost-at-client) SPORT=9032 CPORT=40032 AWAIT=$syn_a AWAITN=2 CHECK=check_synack_lost ;;
+	# listen-overflow: 6 clients 100 ms apart to a listener that never
+	# accepts (backlog 1): the first two fill the accept queue, the SYNs of
+	# the other four are dropped and sent again 1 s apart; meanwhile a
+	# second listener of b (port SPORT2) serves one connection. The
+	# snapshot once each of the four has sent its SYN three times (the
+	# last at ~2.5 s), ~1 s before the next are due.
+	listen-overflow)
+		SPORT=9033 CPORT=42700 CONNS=6 SPORT2=9034 CPORT2=40034 CHECK=check_listen_overflow ATTEMPTS=3
+		AWAIT=$syn_a AWAITN=$((2 + 1 + 3 * (CONNS - 2)))
+		;;
+	# 1,000 connections, one after the other, 11 packets each: headers
+	# only (-s 128), ~0.9 MB. Both drivers on CPU 0, tcpdump has the other.
+	time-wait-pileup)
+		SPORT=9036 CPORT=43000 CONNS=1000 SNAPLEN=128 PIN="taskset -c 0" CHECK=check_time_wait_pileup
+		SHAPE="aS bS. a. a.(4) b. b.(3) a. aF. b. bF. a."
+		;;
 	*) die "no such scenario: $NAME" ;;
 	esac
 	if [[ $FAMILY == 4 ]]; then
@@ -391,6 +410,36 @@ load_scenario() {
 		DESC_EXPECT="a SYN-SENT, b SYN-RECEIVED (a request socket)"
 		EXPECT="$la SYN-SENT"$'\n'"$listen"$'\n'"$lb SYN-RECEIVED"
 		;;
+	listen-overflow)
+		DESC_A="$CONNS clients 100 ms apart: non-blocking connect() to $BE; the first two complete, the SYNs of the others are dropped and sent again; then from $A4:$CPORT2 connect to $B4:$SPORT2, $hello, close()"
+		DESC_B="server: listen(fd, 1) on $BE, never accept() (accept queue full with 2); listen on $B4:$SPORT2, accept, $shello, read EOF, close(); sysctls at a new namespace's defaults (tcp_syncookies 1)"
+		DESC_EXPECT="ports $CPORT and $((CPORT + 1)) ESTABLISHED at both ends (b: in the full accept queue); the others a SYN-SENT, b CLOSED (SYNs dropped); the connection to port $SPORT2: a TIME-WAIT, b CLOSED"
+		EXPECT=$(
+			echo "$listen"
+			echo "b $B4:$SPORT2 *:* LISTEN"
+			local i st
+			for ((i = 0; i < CONNS; i++)); do
+				st=SYN-SENT
+				[[ $i -gt 1 ]] || st=ESTABLISHED
+				echo "a $A4:$((CPORT + i)) $BE $st"
+			done
+			echo "b $BE $A4:$CPORT ESTABLISHED"
+			echo "b $BE $A4:$((CPORT + 1)) ESTABLISHED"
+			echo "a $A4:$CPORT2 $B4:$SPORT2 TIME-WAIT"
+		)
+		;;
+	time-wait-pileup)
+		DESC_A="$CONNS clients one after the other: connect, send \"get\", read \"ok\", shutdown(SHUT_WR), read EOF, close()"
+		DESC_B="server: listen, accept each, read \"get\", send \"ok\", read EOF, close()"
+		DESC_EXPECT="every a TIME-WAIT (60 s), every b CLOSED"
+		EXPECT=$(
+			echo "$listen"
+			local i
+			for ((i = 0; i < CONNS; i++)); do
+				echo "a $A4:$((CPORT + i)) $BE TIME-WAIT"
+			done
+		)
+		;;
 	client-never-reads)
 		DESC_A="client: connect (SO_RCVBUF 16 KiB), never read"
 		DESC_B="server: listen (SO_SNDBUF 32 KiB), accept, write until the send buffer is full and the window zero, wait 1.5 s (zero-window probes), close(): FIN queued behind unsent data"
@@ -469,7 +518,9 @@ setup_netns() {
 start_capture() {
 	local iface=$1 file=$2 snap=()
 	[[ -z $SNAPLEN ]] || snap=(-s "$SNAPLEN")
-	ip netns exec "$CAPNS" tcpdump -i "$iface" -w "$file" -U --immediate-mode -Z root -nn "${snap[@]}" "tcp port $SPORT" 2>"$file.log" &
+	local filter="tcp port $SPORT"
+	[[ -z $SPORT2 ]] || filter="$filter or tcp port $SPORT2"
+	ip netns exec "$CAPNS" tcpdump -i "$iface" -w "$file" -U --immediate-mode -Z root -nn "${snap[@]}" "$filter" 2>"$file.log" &
 	PIDS+=($!)
 	CAPTURES+=($!)
 	CAPLOGS+=("$file.log")
@@ -570,6 +621,13 @@ setup_scenario() {
 			-m limit --limit 1/hour --limit-burst 1 -j ACCEPT
 		ip netns exec "$NSB" iptables -A OUTPUT -p tcp --sport "$SPORT" --tcp-flags SYN,ACK SYN,ACK -j DROP
 		;;
+	listen-overflow)
+		# A new namespace's default, written out: SYN cookies only once the
+		# request queue is full, which it never is here (each handshake is
+		# over before the next SYN), so a SYN the full accept queue cannot
+		# take is dropped either way (see README.md).
+		ip netns exec "$NSB" sysctl -qw net.ipv4.tcp_syncookies=1 >/dev/null
+		;;
 	syn-flood)
 		# No SYN cookies (a new namespace has 1: cookies once the request
 		# queue is full): a SYN the listener cannot queue is dropped.
@@ -629,7 +687,7 @@ driver() {
 
 # ss_lines LABEL RAWFILE: the .ss lines of one namespace's `ss -tanoi` output.
 ss_lines() {
-	awk -v lab="$1" -v ports=" $SPORT $CPORT " '
+	awk -v lab="$1" -v ports=" $SPORT $CPORT $SPORT2 $CPORT2 " '
 	BEGIN {
 		m["ESTAB"] = "ESTABLISHED"; m["SYN-SENT"] = "SYN-SENT"; m["SYN-RECV"] = "SYN-RECEIVED"
 		m["FIN-WAIT-1"] = "FIN-WAIT-1"; m["FIN-WAIT-2"] = "FIN-WAIT-2"; m["TIME-WAIT"] = "TIME-WAIT"
@@ -792,6 +850,98 @@ check_synack_lost() {
 		if (bad != "") print "  " bad > "/dev/stderr"
 		exit bad != ""
 	}'
+}
+
+# listen-overflow. The full listener's port: the first two clients one
+# plain handshake each (S, S-ACK, ACK: they fill the accept queue), nothing
+# more; each other client only bare SYNs, at least two (a SYN and one
+# retransmission at least: the capture stops once there are three), with
+# one ISN, each at least 0.8 s after the one before (the 1 s timer fires
+# late, never early), the first after the second handshake is over, none
+# answered. The second listener's port: one connection as in
+# close-client-first, its handshake after the first dropped SYN (the host
+# serves while the other listener overflows).
+check_listen_overflow() {
+	tshark -r "$1" -T fields -E separator=, -e frame.time_relative -e ip.src -e tcp.srcport -e tcp.dstport \
+		-e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.reset -e tcp.seq_raw -e tcp.len 2>/dev/null |
+		awk -F, -v a="$A4" -v p0="$CPORT" -v n="$CONNS" -v full="$SPORT" -v other="$SPORT2" \
+			-v want="aS bS. a. a.(6) b. b.(6) a. aF. b. bF. a." '
+	{
+		froma = $2 == a; port = froma ? $3 : $4; srv = froma ? $4 : $3
+		w = froma ? "a" : "b"
+		if ($5 == 1) w = w "S"
+		if ($7 == 1) w = w "F"
+		if ($8 == 1) w = w "R"
+		if ($6 == 1) w = w "."
+		if ($10 > 0) w = w "(" $10 ")"
+	}
+	srv == other {
+		shape2 = shape2 (n2++ ? " " : "") w
+		if (w == "bS." && !synack2) synack2 = NR
+		next
+	}
+	port - p0 < 2 {
+		words[port] = words[port] (nw[port]++ ? " " : "") w
+		if (w == "a.") queued = NR
+		next
+	}
+	w != "aS" { bad = "port " port ": a packet other than a bare SYN of a"; next }
+	{
+		if (!firstdrop) firstdrop = NR
+		if ((port in isn) && isn[port] != $9) bad = "port " port ": SYNs with two ISNs"
+		if ((port in last) && $1 - last[port] < 0.8) bad = "port " port ": a SYN less than 0.8 s after the one before"
+		isn[port] = $9; last[port] = $1; syns[port]++
+	}
+	END {
+		for (i = 0; i < n; i++) {
+			p = p0 + i
+			if (i < 2) { if (words[p] != "aS bS. a.") bad = "port " p ": not one plain handshake: " words[p] }
+			else if (syns[p] < 2) bad = "port " p ": " syns[p] + 0 " SYNs, expected 2 or more"
+			else s += syns[p]
+		}
+		if (firstdrop && firstdrop < queued) bad = "a SYN dropped before the accept queue was full"
+		if (shape2 != want) bad = "port " other ": " shape2 ", expected " want
+		else if (synack2 < firstdrop) bad = "port " other ": its handshake before the first dropped SYN"
+		printf "  tshark: %d unanswered SYNs from %d clients; the other listener: %s\n", s, n - 2, shape2
+		if (bad != "") print "  " bad > "/dev/stderr"
+		exit bad != ""
+	}'
+}
+
+# time-wait-pileup: CONNS connections, one per client port, each exactly
+# SHAPE (handshake, request, response, the client's FIN first, the
+# server's FIN, the last ACK). A segment sent twice (same sender, flags,
+# sequence number and length: a FIN resent when a busy host kept its ACK
+# ~200 ms) counts once.
+check_time_wait_pileup() {
+	fields_ports "$1" | awk -F, -v a="$A4" -v n="$CONNS" -v want="$SHAPE" '
+	{
+		froma = $1 == a; port = froma ? $2 : $3
+		w = froma ? "a" : "b"
+		if ($4 == 1) w = w "S"
+		if ($6 == 1) w = w "F"
+		if ($7 == 1) w = w "R"
+		if ($5 == 1) w = w "."
+		if ($9 > 0) w = w "(" $9 ")"
+		if ((port "," w "," $8) in seen) { dups++; next }
+		seen[port "," w "," $8] = 1
+		shape[port] = shape[port] (nw[port]++ ? " " : "") w
+	}
+	END {
+		for (p in shape) {
+			conns++
+			if (shape[p] != want) { odd++; if (odd == 1) print "  port " p ": " shape[p] > "/dev/stderr" }
+		}
+		printf "  tshark: %d connections, %d of another shape, %d segments sent twice\n", conns, odd, dups
+		exit conns != n || odd > 0
+	}' || { echo "  expected $CONNS connections, each: $SHAPE" >&2; return 1; }
+}
+
+# fields_ports FILE: as fields, with the ports: 1 ip.src, 2 tcp.srcport,
+# 3 tcp.dstport, 4 SYN, 5 ACK, 6 FIN, 7 RST, 8 seq, 9 payload length.
+fields_ports() {
+	tshark -r "$1" -T fields -E separator=, -e ip.src -e tcp.srcport -e tcp.dstport -e tcp.flags.syn \
+		-e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.reset -e tcp.seq_raw -e tcp.len 2>/dev/null
 }
 
 # count FILE FILTER: the number of packets of FILE that match the tshark
@@ -1038,9 +1188,14 @@ run_attempt() {
 
 	case $MODE in
 	cs)
-		driver server "$NSB" -role server -local "$BE" -peer "$AE" -conns "$CONNS"
+		local second_a=() second_b=()
+		if [[ -n $SPORT2 ]]; then
+			second_a=(-local2 "$A4:$CPORT2" -peer2 "$B4:$SPORT2")
+			second_b=(-local2 "$B4:$SPORT2" -peer2 "$A4:$CPORT2")
+		fi
+		driver server "$NSB" -role server -local "$BE" -peer "$AE" -conns "$CONNS" "${second_b[@]}"
 		wait_for "$ATT/server.out" '^(LISTENING|READY)' 10 || fail "server did not start"
-		driver client "$NSA" -role client -local "$AE" -peer "$BE" -conns "$CONNS"
+		driver client "$NSA" -role client -local "$AE" -peer "$BE" -conns "$CONNS" "${second_a[@]}"
 		local st who pid
 		for st in $STEPS; do
 			who=${st%%:*}
@@ -1132,7 +1287,9 @@ run_attempt() {
 		NR <= 40 { print "    " $0 }
 		END { if (NR > 40) printf "    ... (%d packets)\n", NR }'
 	echo "  $NAME.ss:"
-	{ grep -v '^#' "$OUT/$NAME.ss" || true; } | sed 's/^/    /'
+	{ grep -v '^#' "$OUT/$NAME.ss" || true; } | awk '
+		NR <= 40 { print "    " $0 }
+		END { if (NR > 40) printf "    ... (%d lines)\n", NR }'
 	if [[ -n $CHECK ]]; then
 		$CHECK "$OUT/$NAME.pcap" || fail "capture check $CHECK"
 	fi
@@ -1149,7 +1306,7 @@ FAILED=()
 for NAME in "${SELECTED[@]}"; do
 	load_scenario "$NAME"
 	ATT=$WORK/att OUT=$WORK/out
-	ok=0
+	ok=0 t0=${EPOCHREALTIME/[.,]/}
 	for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
 		echo "gen.sh: $NAME (attempt $attempt/$ATTEMPTS)"
 		set +e
@@ -1170,7 +1327,8 @@ for NAME in "${SELECTED[@]}"; do
 	done
 	if [[ $ok == 1 ]]; then
 		cp "$OUT"/* "$DEST/"
-		echo "gen.sh: $NAME: ok ($(cd "$OUT" && echo *))"
+		us=$((${EPOCHREALTIME/[.,]/} - t0))
+		printf 'gen.sh: %s: ok (%s) in %d.%d s\n' "$NAME" "$(cd "$OUT" && echo *)" $((us / 1000000)) $((us / 100000 % 10))
 	else
 		FAILED+=("$NAME")
 		echo "gen.sh: $NAME: FAILED after $ATTEMPTS attempts; its files were not updated" >&2

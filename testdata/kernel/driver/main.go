@@ -65,7 +65,9 @@ var (
 	flagNetnsB   = flag.String("netns-b", "", "pair: named network namespace of end b")
 	flagA        = flag.String("a", "", "pair: address:port of end a")
 	flagB        = flag.String("b", "", "pair: address:port of end b")
-	flagConns    = flag.Int("conns", 1, "client/server: number of connections of the scenarios with several clients (syn-flood, close-wait-leak); the client binds -local's port, then the next ones up")
+	flagConns    = flag.Int("conns", 1, "client/server: number of connections of the scenarios with several clients (syn-flood, close-wait-leak, listen-overflow, time-wait-pileup); the client binds -local's port, then the next ones up")
+	flagLocal2   = flag.String("local2", "", "listen-overflow: local address:port of the second connection (server: its second listener; client: bind to it)")
+	flagPeer2    = flag.String("peer2", "", "listen-overflow: the other end's address:port of the second connection")
 	flagPause    = flag.Duration("pause", 100*time.Millisecond, "pause between the steps of a scenario (lets ACKs go out first)")
 	flagTimeout  = flag.Duration("timeout", 60*time.Second, "exit after this long whatever happens")
 )
@@ -79,12 +81,20 @@ func say(format string, args ...any) {
 	fmt.Fprintf(os.Stdout, format+"\n", args...)
 }
 
+// quiet mutes logf (not fatal) while time-wait-pileup's thousand
+// connections go by, each of which would log every step.
+var quiet bool
+
 func logf(format string, args ...any) {
+	if quiet {
+		return
+	}
 	fmt.Fprintf(os.Stderr, "[%7.3f] %s %s: %s\n", time.Since(start).Seconds(), *flagScenario, *flagRole, fmt.Sprintf(format, args...))
 }
 
 func fatal(err error) {
 	say("ERROR %v", err)
+	quiet = false
 	logf("ERROR %v", err)
 	os.Exit(1)
 }

@@ -3,9 +3,11 @@ package main
 // The scenarios of the kernel under stress: loss, zero windows, keep-alives,
 // a firewall that drops SYNs, a peer that vanishes, a server that loses the
 // connection; and applications that misbehave: a server that never accepts
-// (syn-flood), one that never closes (close-wait-leak), a client that never
-// reads (client-never-reads). gen.sh sets up what the network does (iptables rules, sysctls);
-// the driver only does what an application would.
+// (syn-flood, listen-overflow), one that never closes (close-wait-leak), a
+// client that never reads (client-never-reads), a client that opens and
+// closes a thousand connections (time-wait-pileup). gen.sh sets up what the
+// network does (iptables rules, sysctls); the driver only does what an
+// application would.
 
 import (
 	"encoding/binary"
@@ -221,6 +223,98 @@ func init() {
 		},
 	}
 
+	// A server whose application is stuck, seen from clients that come one
+	// after the other: it listens with a backlog of 1 and never calls
+	// accept(). The first two clients complete their handshakes and fill
+	// the accept queue (full when it holds more than the backlog); the SYNs
+	// of the others are dropped, and they send them again. Meanwhile the
+	// same host serves a short connection on a second listener (-local2,
+	// -peer2), which accepts.
+	scenarios["listen-overflow"] = scenario{
+		client: func(e endpoint) {
+			n := *flagConns
+			if n < 3 {
+				fatal(fmt.Errorf("-conns %d: listen-overflow needs 3 or more", n))
+			}
+			for i := range n {
+				fd, err := boundSocket(portPlus(e.local, i), true)
+				check(err)
+				check(startConnect(fd, e.peer))
+				pause()
+				st, err := tcpState(fd)
+				check(err)
+				want := tcpSynSent
+				if i < overflowBacklog+1 {
+					want = tcpEstablished
+				}
+				if st != want {
+					fatal(fmt.Errorf("connection from %v: %s, expected %s", portPlus(e.local, i), stateName(st), stateName(want)))
+				}
+				logf("connection from %v: %s", portPlus(e.local, i), stateName(st))
+			}
+			// The other listener serves, the overflow going on.
+			fd, err := dial(parseAddr("local2", *flagLocal2), parseAddr("peer2", *flagPeer2))
+			check(err)
+			clientHello(fd)
+			pause()
+			closeFD(fd)
+		},
+		server: func(e endpoint) {
+			_, err := listenBacklog(e.local, overflowBacklog)
+			check(err)
+			lfd, err := listenOn(parseAddr("local2", *flagLocal2))
+			check(err)
+			say("LISTENING")
+			logf("never accepting on %v", e.local)
+			fd, err := accept(lfd)
+			check(err)
+			serverHello(fd)
+			expectEOF(fd)
+			pause()
+			closeFD(fd)
+		},
+	}
+
+	// A client that opens -conns connections to one server port one after
+	// the other, each with one small request and response, and closes each
+	// first (shutdown(SHUT_WR), then the server's FIN, then close()): every
+	// client end is left in TIME-WAIT (60 s), every server end CLOSED. The
+	// next connection starts once the one before is in TIME-WAIT, so the
+	// connections do not overlap in the capture.
+	scenarios["time-wait-pileup"] = scenario{
+		client: func(e endpoint) {
+			n := *flagConns
+			logf("%d connections, one after the other (not logged)", n)
+			quiet = true
+			for i := range n {
+				fd, err := dial(portPlus(e.local, i), e.peer)
+				check(err)
+				send(fd, pileupRequest)
+				expect(fd, pileupResponse)
+				shutdownWrite(fd)
+				expectEOF(fd)
+				closeFD(fd)
+			}
+			quiet = false
+			logf("%d connections closed", n)
+		},
+		server: func(e endpoint) {
+			lfd := e.listen()
+			n := *flagConns
+			quiet = true
+			for range n {
+				fd, err := accept(lfd)
+				check(err)
+				expect(fd, pileupRequest)
+				send(fd, pileupResponse)
+				expectEOF(fd)
+				closeFD(fd)
+			}
+			quiet = false
+			logf("%d connections served", n)
+		},
+	}
+
 	// The server application leaks its sockets: -conns clients connect one
 	// after the other, exchange hello/world and close(); the server reads
 	// each EOF and never closes. Every server end stays in CLOSE-WAIT, every
@@ -267,6 +361,17 @@ func init() {
 		},
 	}
 }
+
+// overflowBacklog is listen-overflow's listen() backlog: the accept queue
+// takes overflowBacklog + 1 connections.
+const overflowBacklog = 1
+
+// The request and response of each time-wait-pileup connection: a few
+// octets, so that a thousand connections make a small capture.
+const (
+	pileupRequest  = "get\n"
+	pileupResponse = "ok\n"
+)
 
 // connectPending issues a non-blocking connect() that nothing answers (the
 // SYN, or the SYN-ACK, is dropped): the socket stays in SYN-SENT and the
