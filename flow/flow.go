@@ -368,6 +368,9 @@ func (c *Conn) ZeroWindowStall() (longest time.Duration, open bool) {
 	return longest, open
 }
 
+// SentSYNACK reports whether side sent a SYN,ACK the capture shows.
+func (c *Conn) SentSYNACK(side fsm.Side) bool { return c.synack[side] }
+
 // SilentProbes returns how many keep-alive probes side sent with nothing
 // from the peer since, as the connection stands, and whether side then
 // gave up with a RST.

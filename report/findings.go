@@ -55,6 +55,7 @@ var findingAdvice = map[string]struct{ severity, check string }{
 	"dead_peer":         {Critical, "is the peer host up (ping, its console), and the path to it (routes, firewall and NAT state)?"},
 	"keepalive":         {Info, "nothing: the probes keep an idle connection open, and the peer answers them"},
 	"keepalive_timeout": {Critical, "is the peer host up, and did a firewall or NAT on the path drop the idle connection's state?"},
+	"listen_overflow":   {Critical, "ss -ltn on the server: a Recv-Q at its Send-Q (the backlog) says the queue is full; nstat -az TcpExtListenOverflows; is the application calling accept()?"},
 	"syn_flood":         {Critical, "nstat -az TcpExtSyncookiesSent TcpExtListenOverflows on the server; filter or rate-limit the sources upstream"},
 	"port_scan":         {Warning, "who owns the scanning address; block it unless the scan is authorised"},
 	"rst_storm":         {Critical, "a middlebox or an attacker forging RSTs; the receivers' challenge ACKs (RFC 5961, tcp_challenge_ack_limit) protect the connections"},
@@ -72,6 +73,7 @@ func (f *Finding) N() int {
 var findingInfo = []struct{ code, meaning string }{
 	{"refused", "SYNs answered by RST: nothing listens on that port (or a firewall rejects it)"},
 	{"unanswered_syn", "SYNs that got no answer: the port is filtered, the packets blackholed, or the host is down"},
+	{"listen_overflow", listenOverflowMeaning},
 	{"half_open", "servers left in SYN-RECEIVED by handshakes never completed: with many, a SYN flood or a full accept queue"},
 	{"time_wait", "endpoints of one host piling up in TIME-WAIT toward one server port: the side that closes first keeps each 4-tuple for 2MSL (Linux: 60 s), and thousands of them exhaust a client's ephemeral ports (connect() fails with EADDRNOTAVAIL)"},
 	{"close_wait", "endpoints left in CLOSE-WAIT: the peer closed, but the application is not calling close() on its socket (a leak if they accumulate)"},
@@ -82,6 +84,9 @@ var findingInfo = []struct{ code, meaning string }{
 	{"keepalive", "idle connections kept open by keep-alive probes that the peer answers"},
 	{"keepalive_timeout", "keep-alive probes went unanswered until the prober gave up (a RST) or the connection ended: the peer host is down or the path to it broken"},
 }
+
+// listenOverflowMeaning is what listen_overflow usually means.
+const listenOverflowMeaning = "SYNs to a port that completed handshakes before went unanswered and were resent, while its host answered other traffic: most likely the listener's accept queue is full (the application is not calling accept() fast enough) and the kernel drops new SYNs"
 
 // Thresholds are the counts from which states that are normal in small
 // numbers become findings.
@@ -132,7 +137,65 @@ type Findings struct {
 	stallOpen int
 	// nextAlert is, by code, the count at which Fired reports it next.
 	nextAlert map[string]int
+	listens   listens
 	bulk      *bulk
+}
+
+// listens is what listen_overflow needs, for at most maxTracked servers
+// and hosts: when each server first completed a handshake, its
+// connections whose SYNs were resent unanswered, and when each server's
+// host last sent anything.
+type listens struct {
+	firstAnswer map[netip.AddrPort]time.Time
+	dropped     map[netip.AddrPort][]quiet // the connections and their first SYN
+	hostLast    map[netip.Addr]time.Time
+}
+
+func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
+	if l.firstAnswer == nil {
+		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]time.Time{}, map[netip.AddrPort][]quiet{}, map[netip.Addr]time.Time{}
+	}
+	srv := c.Addr(r.server)
+	if c.Packets[r.server] > 0 {
+		if t, ok := l.hostLast[srv.Addr()]; (ok || len(l.hostLast) < maxTracked) && c.Last().After(t) {
+			l.hostLast[srv.Addr()] = c.Last()
+		}
+	}
+	if c.SentSYNACK(r.server) {
+		if t, ok := l.firstAnswer[srv]; (ok || len(l.firstAnswer) < maxTracked) && (!ok || c.First().Before(t)) {
+			l.firstAnswer[srv] = c.First()
+		}
+	}
+	if _, ok := l.dropped[srv]; unanswered && c.Packets[r.client] >= 2 && (ok || len(l.dropped) < maxTracked) {
+		l.dropped[srv] = append(l.dropped[srv], quiet{c.ID, c.First()})
+	}
+}
+
+// overflows returns a listen_overflow finding for each server whose SYNs
+// went unanswered, and were resent, after it had completed a handshake,
+// while its host still sent other traffic after the first of them: a
+// listener whose accept queue is full drops new SYNs, and the rest of
+// the host goes on. (A firewall that began to drop SYNs to that one port
+// looks the same; the finding says what is most likely.)
+func (l *listens) overflows() []Finding {
+	var out []Finding
+	for _, srv := range slices.SortedFunc(maps.Keys(l.dropped), netip.AddrPort.Compare) {
+		answered, ok := l.firstAnswer[srv]
+		drops := l.dropped[srv]
+		first := slices.MinFunc(drops, func(a, b quiet) int { return a.last.Compare(b.last) }).last
+		if !ok || !answered.Before(first) || !l.hostLast[srv.Addr()].After(first) {
+			continue
+		}
+		ids := make([]int, len(drops))
+		for i, d := range drops {
+			ids[i] = d.id
+		}
+		slices.Sort(ids)
+		out = append(out, Finding{Code: "listen_overflow", Conns: ids, Target: srv.String(), Meaning: listenOverflowMeaning,
+			Detail: fmt.Sprintf("%d connections to %s resent their SYNs unanswered after it had completed handshakes, while %s still sent other traffic",
+				len(ids), srv, srv.Addr())})
+	}
+	return out
 }
 
 // quiet is a connection and the time of its last segment.
@@ -221,6 +284,7 @@ func (f *Findings) Observe(c *flow.Conn) {
 			f.waitsIn(twKey{c.Addr(s).Addr(), c.Addr(r.server)}, c.ID)
 		}
 	}
+	f.listens.observe(c, r, unanswered)
 	f.bulk.observe(c, r, unanswered, halfOpen)
 }
 
@@ -374,6 +438,9 @@ func (f *Findings) List() []Finding {
 				out = append(out, fd)
 			}
 			continue
+		case "listen_overflow":
+			out = append(out, f.listens.overflows()...)
+			continue
 		case "close_wait", "fin_wait_2":
 			if fd, ok := f.stuckFinding(info.code); ok {
 				fd.Meaning = info.meaning
@@ -396,6 +463,34 @@ func (f *Findings) List() []Finding {
 			}
 		}
 		out = append(out, fd)
+	}
+	// The connections of a listen_overflow are not unanswered_syn, whose
+	// meaning (filtered, blackholed, host down) would mislead.
+	overflowed := map[int]bool{}
+	for _, fd := range out {
+		if fd.Code == "listen_overflow" {
+			for _, id := range fd.Conns {
+				overflowed[id] = true
+			}
+		}
+	}
+	if len(overflowed) > 0 {
+		kept := out[:0]
+		for _, fd := range out {
+			if fd.Code == "unanswered_syn" {
+				var ids []int
+				for _, id := range fd.Conns {
+					if !overflowed[id] {
+						ids = append(ids, id)
+					}
+				}
+				if fd.Conns = ids; len(ids) == 0 {
+					continue
+				}
+			}
+			kept = append(kept, fd)
+		}
+		out = kept
 	}
 	out = append(out, f.bulk.list()...)
 	for i := range out {

@@ -517,7 +517,10 @@ func TestFindings(t *testing.T) {
 		"keepalive.pcap":         {"keepalive"},
 		"zero-window.pcap":       {"zero_window"},
 		"peer-vanishes.pcap":     {"dead_peer"},
-		"syn-flood.pcap":         {"unanswered_syn", "half_open"},
+		"syn-flood.pcap":         {"listen_overflow", "half_open"}, // listen(fd, 1), never accept()
+		"listen-overflow.pcap":   {"listen_overflow"},
+		"time-wait-pileup.pcap":  {"time_wait"},
+		"keepalive-timeout.pcap": {"keepalive_timeout"},
 		"close-wait-leak.pcap":   nil, // quiet 0.6 s: under --stuck; see TestStuckInCloseWait
 
 		"client-never-reads.pcap": {"zero_window"},
