@@ -34,7 +34,7 @@ ALL_SCENARIOS=(
 	syn-flood close-wait-leak client-never-reads
 	rst-race-after-close data-crossing-rst rst-crossing fin-crossing-rst
 	synack-lost-at-client
-	listen-overflow time-wait-pileup
+	listen-overflow keepalive-timeout time-wait-pileup
 )
 
 die() {
@@ -199,6 +199,12 @@ load_scenario() {
 	listen-overflow)
 		SPORT=9033 CPORT=42700 CONNS=6 SPORT2=9034 CPORT2=40034 CHECK=check_listen_overflow ATTEMPTS=3
 		AWAIT=$syn_a AWAITN=$((2 + 1 + 3 * (CONNS - 2)))
+		;;
+	keepalive-timeout)
+		SPORT=9035 CPORT=40035 STEPS="client:vanish" CHECK=check_keepalive_timeout
+		# Handshake, exchange, the 3 unanswered keep-alives (TCP_KEEPCNT),
+		# the RST of a's kernel giving up.
+		SHAPE="$HELLO_SHAPE a. a. a. aR."
 		;;
 	# 1,000 connections, one after the other, 11 packets each: headers
 	# only (-s 128), ~0.9 MB. Both drivers on CPU 0, tcpdump has the other.
@@ -428,6 +434,12 @@ load_scenario() {
 			echo "a $A4:$CPORT2 $B4:$SPORT2 TIME-WAIT"
 		)
 		;;
+	keepalive-timeout)
+		DESC_A="client: connect, $hello; then (b's answers lost) SO_KEEPALIVE with TCP_KEEPIDLE 1 s, TCP_KEEPINTVL 1 s, TCP_KEEPCNT 3: three keep-alives unanswered on the wire, the kernel gives up: RST (SEQ = SND.NXT), ETIMEDOUT"
+		DESC_B="server: listen, accept, $shello, idle; then iptables in b's OUTPUT drops everything b sends on the connection (a broken return path: b gets the keep-alives, its ACKs of them never reach the wire), and b gets a's RST, SEQ = RCV.NXT: reset"
+		DESC_EXPECT="a CLOSED (gave up, RST sent), b CLOSED (reset by that RST; only the listener is left)"
+		EXPECT="$listen"
+		;;
 	time-wait-pileup)
 		DESC_A="$CONNS clients one after the other: connect, send \"get\", read \"ok\", shutdown(SHUT_WR), read EOF, close()"
 		DESC_B="server: listen, accept each, read \"get\", send \"ok\", read EOF, close()"
@@ -643,6 +655,14 @@ on_step() {
 	peer-vanishes:vanish)
 		# b vanishes: nothing of the connection gets in or out of b any more.
 		ip netns exec "$NSB" iptables -A INPUT -p tcp --dport "$SPORT" -j DROP
+		ip netns exec "$NSB" iptables -A OUTPUT -p tcp --sport "$SPORT" -j DROP
+		;;
+	keepalive-timeout:vanish)
+		# b's return path breaks: nothing b sends on the connection reaches
+		# the wire (OUTPUT is before the capture point), which on the wire
+		# looks as if b had vanished. What a sends still reaches b (no INPUT
+		# rule), so b gets the RST of a's kernel giving up: the kernel oracle
+		# must see that RST arrive, as the capture says it does.
 		ip netns exec "$NSB" iptables -A OUTPUT -p tcp --sport "$SPORT" -j DROP
 		;;
 	server-lost:abort)
@@ -903,6 +923,34 @@ check_listen_overflow() {
 		if (shape2 != want) bad = "port " other ": " shape2 ", expected " want
 		else if (synack2 < firstdrop) bad = "port " other ": its handshake before the first dropped SYN"
 		printf "  tshark: %d unanswered SYNs from %d clients; the other listener: %s\n", s, n - 2, shape2
+		if (bad != "") print "  " bad > "/dev/stderr"
+		exit bad != ""
+	}'
+}
+
+# keepalive-timeout: the shape (handshake, exchange, three keep-alives of
+# a, a's RST), nothing of b's on the wire after the exchange (its ACKs of
+# the keep-alives are dropped in its OUTPUT); each keep-alive at least
+# 0.8 s after the packet before it (1 s timers fire late, never early), at
+# SND.NXT - 1, and the RST as long after the third, at SND.NXT. The RST
+# must be one b accepts (RFC 9293 §3.10.7.4, RFC 5961 §3.2): its SEQ is
+# exactly b's RCV.NXT, the ACK b last sent, so b, which gets it, is reset
+# and ends CLOSED (the EXPECTed .ss); a RST in the window but not at
+# RCV.NXT would only get a challenge ACK, which b's OUTPUT drops. Its ACK
+# is b's SND.NXT (b's last SEQ + length): a got all b sent.
+check_keepalive_timeout() {
+	check_shape "$1" || return 1
+	tshark -r "$1" -T fields -E separator=, -e frame.time_relative -e tcp.flags.reset -e tcp.seq_raw \
+		-e tcp.analysis.keep_alive -e ip.src -e tcp.ack_raw -e tcp.len 2>/dev/null | awk -F, -v b="$B4" '
+	$5 == b { rcvnxt = $6; sndnxt = ($3 + $7) % 4294967296 }
+	NR > 7 && $1 - last < 0.8 { bad = "packet " NR ": less than 0.8 s after the one before" }
+	NR > 7 && $4 != "" { if (NR > 8 && $3 != probe) bad = "keep-alives at two sequence numbers"; probe = $3; k++ }
+	$2 == 1 && $3 != (probe + 1) % 4294967296 { bad = "the RST is not at the keep-alives sequence number + 1" }
+	$2 == 1 && ($3 != rcvnxt || $6 != sndnxt) { bad = "the RST is not at b'"'"'s RCV.NXT, or its ACK is not b'"'"'s SND.NXT" }
+	{ last = $1 }
+	END {
+		if (k != 3) bad = k + 0 " packets tshark calls keep-alives, expected 3"
+		printf "  tshark: %d keep-alives, then the RST at b'"'"'s RCV.NXT\n", k
 		if (bad != "") print "  " bad > "/dev/stderr"
 		exit bad != ""
 	}'

@@ -1,13 +1,14 @@
 package main
 
 // The scenarios of the kernel under stress: loss, zero windows, keep-alives,
-// a firewall that drops SYNs, a peer that vanishes, a server that loses the
-// connection; and applications that misbehave: a server that never accepts
-// (syn-flood, listen-overflow), one that never closes (close-wait-leak), a
-// client that never reads (client-never-reads), a client that opens and
-// closes a thousand connections (time-wait-pileup). gen.sh sets up what the
-// network does (iptables rules, sysctls); the driver only does what an
-// application would.
+// a firewall that drops SYNs, a peer that vanishes (and one whose answers to
+// keep-alives are lost), a server that loses the connection; and
+// applications that misbehave: a server that never accepts (syn-flood,
+// listen-overflow), one that never closes (close-wait-leak), a client that
+// never reads (client-never-reads), a client that opens and closes a
+// thousand connections (time-wait-pileup). gen.sh sets up what the network
+// does (iptables rules, sysctls); the driver only does what an application
+// would.
 
 import (
 	"encoding/binary"
@@ -104,15 +105,24 @@ func init() {
 		client: func(e endpoint) {
 			fd := e.dial()
 			clientHello(fd)
-			for _, o := range []sockopt{
-				{syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 1, "TCP_KEEPINTVL"},
-				{syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT, 5, "TCP_KEEPCNT"},
-				{syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, 1, "TCP_KEEPIDLE"},
-				{syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1, "SO_KEEPALIVE"},
-			} {
-				check(syscall.SetsockoptInt(fd, o.level, o.name, o.value))
-				logf("%s = %d", o.label, o.value)
-			}
+			keepAlive(fd, 5)
+		},
+		server: func(e endpoint) { fd := e.acceptOne(); serverHello(fd) },
+	}
+
+	// As keepalive, but the path back from the server is broken first
+	// (gen.sh: iptables in b's OUTPUT drops everything b sends on the
+	// connection): the server gets the keep-alives, its ACKs never arrive,
+	// and after TCP_KEEPCNT (3) unanswered ones the client's kernel gives
+	// up: a RST, ETIMEDOUT, CLOSED. The server, idle, gets that RST and is
+	// reset (CLOSED) without the application doing anything.
+	scenarios["keepalive-timeout"] = scenario{
+		client: func(e endpoint) {
+			fd := e.dial()
+			clientHello(fd)
+			step("vanish")
+			keepAlive(fd, 3)
+			expectTimedOut(fd)
 		},
 		server: func(e endpoint) { fd := e.acceptOne(); serverHello(fd) },
 	}
@@ -134,14 +144,7 @@ func init() {
 			clientHello(fd)
 			step("vanish")
 			send(fd, "anyone there?\n")
-			_, err := waitState(fd, 20*time.Second, func(s int) bool { return s == tcpClose })
-			check(err)
-			soerr, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
-			check(err)
-			if syscall.Errno(soerr) != syscall.ETIMEDOUT {
-				fatal(fmt.Errorf("socket closed with error %v, expected ETIMEDOUT", syscall.Errno(soerr)))
-			}
-			logf("gave up: %v", syscall.Errno(soerr))
+			expectTimedOut(fd)
 		},
 		server: func(e endpoint) { fd := e.acceptOne(); serverHello(fd) },
 	}
@@ -372,6 +375,34 @@ const (
 	pileupRequest  = "get\n"
 	pileupResponse = "ok\n"
 )
+
+// keepAlive turns keep-alive on for fd: the first probe 1 s after the last
+// segment received, the next ones 1 s apart, and cnt unanswered probes
+// before the kernel gives up.
+func keepAlive(fd, cnt int) {
+	for _, o := range []sockopt{
+		{syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 1, "TCP_KEEPINTVL"},
+		{syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT, cnt, "TCP_KEEPCNT"},
+		{syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, 1, "TCP_KEEPIDLE"},
+		{syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1, "SO_KEEPALIVE"},
+	} {
+		check(syscall.SetsockoptInt(fd, o.level, o.name, o.value))
+		logf("%s = %d", o.label, o.value)
+	}
+}
+
+// expectTimedOut waits until the kernel has given up on fd (CLOSE) and
+// checks that it did so for a timeout (ETIMEDOUT).
+func expectTimedOut(fd int) {
+	_, err := waitState(fd, 20*time.Second, func(s int) bool { return s == tcpClose })
+	check(err)
+	soerr, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	check(err)
+	if syscall.Errno(soerr) != syscall.ETIMEDOUT {
+		fatal(fmt.Errorf("socket closed with error %v, expected ETIMEDOUT", syscall.Errno(soerr)))
+	}
+	logf("gave up: %v", syscall.Errno(soerr))
+}
 
 // connectPending issues a non-blocking connect() that nothing answers (the
 // SYN, or the SYN-ACK, is dropped): the socket stays in SYN-SENT and the
