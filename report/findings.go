@@ -237,9 +237,7 @@ func (f *Findings) Observe(c *flow.Conn) {
 	if c.Refused[r.client] {
 		f.add("refused", c.ID)
 	}
-	if c.Aborted {
-		f.add("aborted", c.ID)
-	}
+
 	if stall, open := c.ZeroWindowStall(); c.SegCount(flow.ZeroWindow) > 0 && stall >= f.Stall {
 		f.add("zero_window", c.ID)
 		f.stall = max(f.stall, stall)
@@ -254,13 +252,20 @@ func (f *Findings) Observe(c *flow.Conn) {
 	// Zero-window probes below SND.UNA look like keep-alives on the wire,
 	// and so does a one-byte segment resent to a dead peer: the
 	// retransmissions say it first.
+	gaveUp := dead
 	if c.SegCount(flow.KeepAlive) > 0 && c.SegCount(flow.ZeroWindow) == 0 && !dead {
 		switch {
 		case keepaliveTimedOut(c):
 			f.add("keepalive_timeout", c.ID)
+			gaveUp = true
 		case c.SegCount(flow.KeepAliveAck) > 0:
 			f.add("keepalive", c.ID)
 		}
+	}
+	// The RST of a sender that gave up on a silent peer is its timer
+	// running out, not an abort.
+	if c.Aborted && !gaveUp {
+		f.add("aborted", c.ID)
 	}
 	for _, s := range []fsm.Side{r.client, r.server} {
 		switch c.FSM.Endpoint(s).State {
