@@ -26,6 +26,10 @@ type Stream struct {
 	Explain bool
 	// Color paints states and violations for a terminal.
 	Color bool
+	// Problems prints only what is not normal: violations, alerts,
+	// resets, notable segment events, and the summary lines of
+	// connections that show a problem (see problem). The rest is counted.
+	Problems bool
 
 	w        *bufio.Writer
 	loc      *time.Location
@@ -34,6 +38,9 @@ type Stream struct {
 	day      int    // the date of the last line's time, as year*1000+day of year
 	findings *Findings
 	final    StateCounts
+	// hiddenTransitions and hiddenConns count the transitions and the
+	// summary lines Problems left out.
+	hiddenTransitions, hiddenConns int
 }
 
 // NewStream returns a streaming text renderer printing times in loc.
@@ -82,6 +89,17 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	if e.IsSegEvent() && !notable[e.SegEvent] {
 		return
 	}
+	if s.Problems && e.IsSegEvent() && !tenfold(c.SegCount(e.SegEvent)) {
+		// A burst shows in its first line and every tenfold after.
+		return
+	}
+	if s.Problems && e.Kind == fsm.Note && !e.IsSegEvent() {
+		return
+	}
+	if s.Problems && e.Kind == fsm.Transition && !e.IsSegEvent() && !strings.Contains(e.Cause, "RST") {
+		s.hiddenTransitions++
+		return
+	}
 	b := s.line(e.Time, c)
 	// The endpoint: its role and address, in columns.
 	var addr [64]byte
@@ -95,6 +113,10 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	case e.IsSegEvent():
 		b = append(b, "~ "...)
 		b = append(b, segLabel(e.SegEvent, e.Count)...)
+		if n := c.SegCount(e.SegEvent); s.Problems && n > 1 {
+			b = append(b, " #"...)
+			b = strconv.AppendUint(b, uint64(n), 10)
+		}
 		b = appendBrief(b, c, c.Cur)
 		s.buf = append(b, '\n')
 		s.w.Write(s.buf)
@@ -191,6 +213,52 @@ func appendBrief(b []byte, c *flow.Conn, p *flow.Packet) []byte {
 
 // Done writes the connection's summary line as it ends.
 func (s *Stream) Done(c *flow.Conn) {
+	s.final.Count(c)
+	s.findings.Observe(c)
+	if s.Problems && !problem(c) {
+		s.hiddenConns++
+	} else {
+		s.summary(c)
+	}
+	for _, f := range s.findings.Fired() {
+		s.alert(c.Last(), c, &f)
+	}
+}
+
+// tenfold reports whether n is 1, 10, 100, ...
+func tenfold(n uint32) bool {
+	for n >= 10 && n%10 == 0 {
+		n /= 10
+	}
+	return n == 1
+}
+
+// problem reports whether a connection shows something not normal: a
+// violation, a refused or unanswered connect, a reset, a notable segment
+// event (retransmissions, loss, a zero window, a reused 4-tuple), or an
+// endpoint left in a state it should pass through (SYN-SENT,
+// SYN-RECEIVED, CLOSE-WAIT, FIN-WAIT-1, FIN-WAIT-2, CLOSING, LAST-ACK).
+func problem(c *flow.Conn) bool {
+	if c.Violations > 0 || c.Aborted || c.Refused[fsm.A] || c.Refused[fsm.B] {
+		return true
+	}
+	for e := flow.SegEvent(1); e < flow.NumSegEvents; e++ {
+		if notable[e] && c.SegCount(e) > 0 {
+			return true
+		}
+	}
+	for s := fsm.A; s <= fsm.B; s++ {
+		switch c.FSM.Endpoint(s).State {
+		case fsm.Closed, fsm.Listen, fsm.Established, fsm.TimeWait:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// summary writes the connection's summary line.
+func (s *Stream) summary(c *flow.Conn) {
 	b := s.line(c.Last(), c)
 	if c.End == flow.EndCapture {
 		b = append(b, " at exit: "...)
@@ -202,11 +270,6 @@ func (s *Stream) Done(c *flow.Conn) {
 	b = appendSummary(b, c, rolesOf(c))
 	s.buf = append(b, '\n')
 	s.w.Write(s.buf)
-	s.final.Count(c)
-	s.findings.Observe(c)
-	for _, f := range s.findings.Fired() {
-		s.alert(c.Last(), c, &f)
-	}
 }
 
 // alert writes a finding as it fires, or grows tenfold: its name and
@@ -316,6 +379,10 @@ func (s *Stream) Close(t *Totals) error {
 		fmt.Fprintf(s.w, ", %d idle connections released", t.Evicted)
 	}
 	fmt.Fprintln(s.w)
+	if s.Problems {
+		fmt.Fprintf(s.w, "  not printed (--problems): %d state transitions; the summary lines of %d connections with nothing wrong\n",
+			s.hiddenTransitions, s.hiddenConns)
+	}
 	for _, c := range t.Counters {
 		fmt.Fprintf(s.w, "  %-22s %-28s %d\n", printable(c.Group), printable(c.Name), c.Count)
 	}

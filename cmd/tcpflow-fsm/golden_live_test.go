@@ -60,4 +60,9 @@ var liveRenderers = []struct {
 		return st
 	}},
 	{"jsonstream", func(w io.Writer) liveRenderer { return report.NewJSONStream(w) }},
+	{"problems", func(w io.Writer) liveRenderer {
+		st := report.NewStream(w, time.UTC)
+		st.Problems = true
+		return st
+	}},
 }

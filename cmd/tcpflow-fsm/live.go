@@ -154,6 +154,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 	} else {
 		st := report.NewStream(stdout, time.Local)
 		st.SetThresholds(o.thresholds())
+		st.Problems = o.problems
 		st.Explain = o.explain
 		st.Color = colorFor(stdout)
 		out = st

@@ -1677,3 +1677,25 @@ func TestLiveAlerts(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveProblems: with --problems, the live view of real kernel traffic
+// prints the refused connect (its RST, its summary, the alert) and nothing
+// of a healthy connection but the count at the end.
+func TestLiveProblems(t *testing.T) {
+	ln := newLiveNet(t)
+	tool := ln.startTool("--problems", "portrange", "9100-9199")
+	ln.play(scenarioByName("established", 9111, 40111))
+	ln.play(scenarioByName("refused", 9103, 40103))
+	if !tool.out.waitFor(10*time.Second, tool.done, hasLine(`ALERT refused \(warning\)`)) {
+		t.Fatalf("no alert for the refused connect within 10 s; stdout:\n%s", tool.out)
+	}
+	tool.interrupt(t)
+	for _, want := range []string{`conn 2 client 10\.98\.0\.1:40103 +SYN-SENT -> CLOSED .*rcvd RST`, `^  not printed \(--problems\): [1-9][0-9]* state transitions; the summary lines of [0-9]+ connections with nothing wrong$`} {
+		if !tool.out.has(want) {
+			t.Errorf("no line %q:\n%s", want, tool.out)
+		}
+	}
+	if tool.out.has(`40111 .*->`) {
+		t.Errorf("a transition of the healthy connection was printed:\n%s", tool.out)
+	}
+}

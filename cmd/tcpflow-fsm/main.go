@@ -74,6 +74,7 @@ const (
 type options struct {
 	file, iface, direction, write string
 	list, noPromisc, asJSON       bool
+	problems                      bool
 	verifySums, ladder, ascii     bool
 	explain, summary              bool
 	conns                         []int
@@ -121,6 +122,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
+	fs.BoolVar(&o.problems, "problems", false, "live: print only what is not normal (violations, alerts, resets, refused and unanswered connects, retransmissions, zero windows, connections left in a closing state); count the rest")
 	fs.BoolVar(&o.explain, "explain", false, "teaching mode: say why the RFC makes each transition and violation")
 	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "track at most `N` connections at once; past that the longest idle is evicted (0: no bound)")
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "read a file on `N` cores: connections are shared out by 4-tuple; the output is the same")
@@ -212,6 +214,8 @@ func (o *options) check() string {
 		return "--stats takes an interval from 10ms to 24h"
 	case o.write != "" && o.iface == "":
 		return "-w saves a live capture: it goes with -i"
+	case o.problems && (o.iface == "" || o.asJSON):
+		return "--problems filters the live text view: it goes with -i, without --json"
 	case o.stats > 0 && o.iface == "":
 		return "--stats counts states during a live capture: it goes with -i"
 	case o.ladder && (o.iface != "" || o.asJSON):
