@@ -423,10 +423,23 @@ func (sc *StateCounts) Count(c *flow.Conn) {
 	sc.Server[c.FSM.Endpoint(r.server).State]++
 }
 
+// Closed reports whether neither endpoint of c is synchronized or
+// opening any more: each is CLOSED, LISTEN or in TIME-WAIT.
+func Closed(c *flow.Conn) bool {
+	for s := fsm.A; s <= fsm.B; s++ {
+		switch c.FSM.Endpoint(s).State {
+		case fsm.Closed, fsm.Listen, fsm.TimeWait:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Tally counts what happened to connections over an interval.
 type Tally struct {
 	Opened  int // connections first seen
-	Closed  int // connections that ended
+	Closed  int // connections that closed: no endpoint synchronized any more (see Closed)
 	Reset   int // synchronized or half-open endpoints reset by a RST they received
 	Refused int // SYNs answered by a RST
 }

@@ -25,19 +25,29 @@ type liveRenderer interface {
 }
 
 // tallySink passes events to the renderer and counts what happened to
-// connections for the periodic state counts.
+// connections for the periodic state counts. A connection counts as
+// closed when it closes (no endpoint synchronized any more), not when it
+// is released a TIME-WAIT and a linger later.
 type tallySink struct {
-	out   liveRenderer
-	tally report.Tally
+	out    liveRenderer
+	tally  report.Tally
+	closed map[*flow.Conn]bool // tracked connections already counted closed
 }
 
 func (t *tallySink) Event(c *flow.Conn, e *flow.Event) {
 	t.tally.Observe(e)
+	if e.Kind == fsm.Transition && !t.closed[c] && report.Closed(c) {
+		if t.closed == nil {
+			t.closed = map[*flow.Conn]bool{}
+		}
+		t.closed[c] = true
+		t.tally.Closed++
+	}
 	t.out.Event(c, e)
 }
 
 func (t *tallySink) Done(c *flow.Conn) {
-	t.tally.Closed++
+	delete(t.closed, c)
 	t.out.Done(c)
 }
 
