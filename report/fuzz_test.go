@@ -333,7 +333,7 @@ func connIDs(re *regexp.Regexp, out []byte) []int {
 
 var (
 	timelineTitle = regexp.MustCompile(`(?m)^conn (\d+): `)
-	streamEnd     = regexp.MustCompile(`(?m)^\S+ conn (\d+) (?:ended \(|at exit: )`)
+	streamEnd     = regexp.MustCompile(`(?m)^\S+ conn (\d+) (?:ended \(|at exit(?:, quiet for \d+ s)?: )`)
 	dotEdge       = regexp.MustCompile(`^  "[A-Z0-9-]+" -> "[A-Z0-9-]+" \[label="[^"()]+(?: \((\d+)\))?"(, penwidth=2|, color=gray80, fontcolor=gray60)?\];$`)
 	dotNode       = regexp.MustCompile(`^  "[A-Z0-9-]+";$`)
 )

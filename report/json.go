@@ -140,6 +140,7 @@ func (j *JSON) Counts(sc *StateCounts) {
 	b = stateCount(b, "client", &sc.Client)
 	b = stateCount(b, "server", &sc.Server)
 	b = intField(b, "opened", int64(sc.Opened))
+	b = intField(b, "midstream", int64(sc.Midstream))
 	b = intField(b, "closed", int64(sc.Closed))
 	b = intField(b, "reset", int64(sc.Reset))
 	b = intField(b, "refused", int64(sc.Refused))

@@ -41,7 +41,14 @@ type Stream struct {
 	// hiddenTransitions and hiddenConns count the transitions and the
 	// summary lines Problems left out.
 	hiddenTransitions, hiddenConns int
+	// end is when the capture stopped (SetEnd), latest the latest time
+	// seen: what a connection's quiet time at exit is counted to.
+	end, latest time.Time
 }
+
+// SetEnd says when the capture stopped, for the quiet time of the
+// connections still tracked; without it, the latest packet's time.
+func (s *Stream) SetEnd(t time.Time) { s.end = t }
 
 // NewStream returns a streaming text renderer printing times in loc.
 func NewStream(w io.Writer, loc *time.Location) *Stream {
@@ -86,6 +93,9 @@ func (s *Stream) line(t time.Time, c *flow.Conn) []byte {
 // Event writes one transition or violation, or a notable segment event
 // (see notable).
 func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
+	if e.Time.After(s.latest) {
+		s.latest = e.Time
+	}
 	if e.IsSegEvent() && !notable[e.SegEvent] {
 		return
 	}
@@ -213,6 +223,9 @@ func appendBrief(b []byte, c *flow.Conn, p *flow.Packet) []byte {
 
 // Done writes the connection's summary line as it ends.
 func (s *Stream) Done(c *flow.Conn) {
+	if c.Last().After(s.latest) {
+		s.latest = c.Last()
+	}
 	s.final.Count(c)
 	s.findings.Observe(c)
 	if s.Problems && !problem(c) {
@@ -261,7 +274,17 @@ func problem(c *flow.Conn) bool {
 func (s *Stream) summary(c *flow.Conn) {
 	b := s.line(c.Last(), c)
 	if c.End == flow.EndCapture {
-		b = append(b, " at exit: "...)
+		b = append(b, " at exit"...)
+		end := s.end
+		if end.IsZero() {
+			end = s.latest
+		}
+		if quiet := end.Sub(c.Last()); quiet >= time.Second {
+			b = append(b, ", quiet for "...)
+			b = strconv.AppendFloat(b, quiet.Seconds(), 'f', 0, 64)
+			b = append(b, " s"...)
+		}
+		b = append(b, ": "...)
 	} else {
 		b = append(b, " ended ("...)
 		b = append(b, c.End.String()...)
@@ -350,8 +373,8 @@ func appendSummary(b []byte, c *flow.Conn, r roles) []byte {
 // Counts writes the periodic state counts.
 func (s *Stream) Counts(sc *StateCounts) {
 	s.header(sc.Time)
-	fmt.Fprintf(s.w, "%s states: client %s | server %s | last %s: opened %d, closed %d, reset %d, refused %d\n",
-		s.clock(sc.Time), sc.Client.String(), sc.Server.String(), sc.Interval, sc.Opened, sc.Closed, sc.Reset, sc.Refused)
+	fmt.Fprintf(s.w, "%s states: client %s | server %s | last %s: opened %d (%d mid-stream), closed %d, reset %d, refused %d\n",
+		s.clock(sc.Time), sc.Client.String(), sc.Server.String(), sc.Interval, sc.Opened, sc.Midstream, sc.Closed, sc.Reset, sc.Refused)
 	s.w.Flush()
 }
 
@@ -438,14 +461,21 @@ func Closed(c *flow.Conn) bool {
 
 // Tally counts what happened to connections over an interval.
 type Tally struct {
-	Opened  int // connections first seen
-	Closed  int // connections that closed: no endpoint synchronized any more (see Closed)
-	Reset   int // synchronized or half-open endpoints reset by a RST they received
-	Refused int // SYNs answered by a RST
+	Opened int // connections first seen
+	// Midstream counts the connections first seen mid-stream, without
+	// their handshake: open before the capture started (or before the
+	// tool last saw them).
+	Midstream int
+	Closed    int // connections that closed: no endpoint synchronized any more (see Closed)
+	Reset     int // synchronized or half-open endpoints reset by a RST they received
+	Refused   int // SYNs answered by a RST
 }
 
 // Observe counts one event.
 func (t *Tally) Observe(e *flow.Event) {
+	if e.Kind == fsm.Transition && e.From == fsm.Closed && strings.HasPrefix(e.Cause, "sent ") && strings.Contains(e.Cause, "mid-stream") {
+		t.Midstream++ // once a connection: its first sender's transition
+	}
 	if e.Kind != fsm.Transition || e.Cause != "rcvd RST" {
 		return
 	}

@@ -265,6 +265,9 @@ func live(o *options, stdout, stderr io.Writer) int {
 	readErr := feed.Err()
 
 	// The summary of every connection still open, then the counters.
+	if st, ok := out.(interface{ SetEnd(time.Time) }); ok {
+		st.SetEnd(time.Now())
+	}
 	table.Close()
 	tot := totals(read, 0, dec, table.Stats)
 	ls, statsErr := l.Stats()

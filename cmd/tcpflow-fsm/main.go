@@ -132,7 +132,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.timelineMax, "timeline-max", defaultTimelineMax, "keep at most `N` segments of a connection's timeline, and N of its events; the rest are counted (0: all)")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "an endpoint stays `DURATION` in TIME-WAIT (2MSL) before it is CLOSED (above 0, at most 24h)")
-	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "release a connection idle for `DURATION` (0: never; at most 168h; default 5m live, never reading a file)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "release a connection idle for `DURATION` (0: never, the default: quiet connections are kept, bounded by --max-conns; at most 168h)")
 	fs.DurationVar(&o.stats, "stats", 0, "live: every `INTERVAL` (e.g. 5s, from 10ms to 24h), print how many connections are in each state")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fs.Usage = func() {
@@ -153,9 +153,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	o.idleSet = fs.Changed("idle-timeout")
-	if !o.idleSet && o.iface != "" {
-		o.idleTimeout = liveIdleTimeout
-	}
 	if o.file == "" && o.iface == "" && !o.list && fs.NArg() > 0 {
 		// Without -r, -i or -D a first word is a command, not a filter.
 		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", unknownCommand(fs.Arg(0)))
@@ -240,10 +237,6 @@ const (
 	maxIdleTimeout = 7 * 24 * time.Hour
 	maxStats       = 24 * time.Hour
 )
-
-// liveIdleTimeout is how long a live capture keeps an idle connection when
-// --idle-timeout is not given; reading a file keeps it to the end.
-const liveIdleTimeout = 5 * time.Minute
 
 // commands are the words that name a command, given first.
 var commands = []string{"fsm-table", "fsm-dot"}

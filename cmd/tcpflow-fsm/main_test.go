@@ -79,7 +79,7 @@ func TestHelpPlaceholders(t *testing.T) {
 	}
 	for _, want := range []string{
 		"  -Q, --direction in|out|inout ",
-		"      --idle-timeout DURATION     release a connection idle for DURATION (0: never; at most 168h; default 5m live, never reading a file)\n",
+		"      --idle-timeout DURATION     release a connection idle for DURATION (0: never, the default: quiet connections are kept, bounded by --max-conns; at most 168h)\n",
 	} {
 		if !strings.Contains(help, want) {
 			t.Errorf("help lacks %q:\n%s", want, help)
