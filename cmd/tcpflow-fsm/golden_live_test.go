@@ -22,8 +22,7 @@ func streamCapture(t *testing.T, path string, out liveRenderer) {
 	}
 	defer rd.Close()
 	sink := &tallySink{out: out}
-	table := flow.NewTable(flow.Config{FSM: fsm.Config{TimeWait: fsm.DefaultTimeWait}, Unordered: true,
-		IdleTimeout: 5 * time.Minute, MaxConns: defaultMaxConns}, sink)
+	table := flow.NewTable(liveConfig(&options{timeWait: fsm.DefaultTimeWait, maxConns: defaultMaxConns, timelineMax: defaultTimelineMax}), sink)
 	dec := capture.NewDecoder()
 	var (
 		p    capture.Packet

@@ -24,6 +24,14 @@ type liveRenderer interface {
 	Flush() error
 }
 
+// liveConfig is the table of a live capture: connections handed over as
+// they end, their events passed on and not kept (the live renderers write
+// them as they come).
+func liveConfig(o *options) flow.Config {
+	return flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Unordered: true, DropEvents: true,
+		IdleTimeout: o.idleTimeout, MaxConns: o.maxConns, EventsMax: o.timelineMax}
+}
+
 // tallySink passes events to the renderer and counts what happened to
 // connections for the periodic state counts. A connection counts as
 // closed when it closes (no endpoint synchronized any more), not when it
@@ -170,9 +178,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 		out = st
 	}
 	sink := &tallySink{out: out}
-	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Unordered: true, IdleTimeout: o.idleTimeout, MaxConns: o.maxConns,
-		EventsMax: o.timelineMax}
-	table := flow.NewTable(cfg, sink)
+	table := flow.NewTable(liveConfig(o), sink)
 	dec := capture.NewDecoder()
 	dec.VerifyChecksums = o.verifySums
 	// Catch signals before saying we listen: a script that waits for this
