@@ -30,7 +30,7 @@ type Config struct {
 	// over several tables by 4-tuple (offline --workers): like Unordered,
 	// Done sees each connection as soon as it ends, and Pending tells the
 	// Order of the oldest connection still open, so that a merger can
-	// order the tables' connections as one table would (see Checkpoint).
+	// order the tables' connections as one table would (see checkpoint).
 	Shared bool
 	// CheckpointEvery is how many segments apart the checkpoints are at
 	// which a table that hands connections over in order decides whether
@@ -191,7 +191,7 @@ type Conn struct {
 	// ID numbers the connection from 1: in the order connections open
 	// with Config.Unordered; otherwise in the order they are handed to
 	// Done, which is that order but for those handed over ahead of an
-	// earlier one still open (Table.Checkpoint).
+	// earlier one still open (Table.checkpoint).
 	ID int
 	// Order is the number of the segment that opened the connection,
 	// counted over the whole capture (see Table.AddNumbered).
@@ -768,18 +768,18 @@ func (t *Table) Resolve(res Resolution) {
 func (t *Table) AddStamped(seg *fsm.Segment, n int64, st Stamp) {
 	t.add(seg, n, st)
 	if n%t.cfg.CheckpointEvery == 0 {
-		t.Checkpoint()
+		t.checkpoint()
 	}
 }
 
-// Checkpoint is where a table that hands connections over in order hands
+// checkpoint is where a table that hands connections over in order hands
 // over, ahead of the earlier ones still open, every finished connection
 // that waits, if more than a quarter of MaxConns do: memory then follows
 // the bound even when one connection stays open for the whole capture.
 // The ones still open are handed over later, out of order; Stats.Early
 // counts the others. AddStamped calls it after every CheckpointEvery-th
 // segment.
-func (t *Table) Checkpoint() {
+func (t *Table) checkpoint() {
 	if t.cfg.Unordered || t.cfg.Shared || t.cfg.MaxConns <= 0 || t.waiting <= max(t.cfg.MaxConns/4, 1) {
 		return
 	}
@@ -1263,7 +1263,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 
 // hand gives a connection to Done in order, numbered in the order they
 // are handed over: as they opened, but for those handed over ahead of an
-// open one (Checkpoint), so that the numbers always count up.
+// open one (checkpoint), so that the numbers always count up.
 func (t *Table) hand(c *Conn) {
 	t.handed++
 	c.ID = t.handed
