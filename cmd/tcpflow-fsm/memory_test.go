@@ -9,12 +9,20 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+	"tcpflow-fsm/report"
 )
 
 // memoryTarget is issue 6's bound for a capture holding a million
@@ -123,4 +131,44 @@ func writeHandshakes(name string, n int) error {
 		return err
 	}
 	return f.Close()
+}
+
+// BenchmarkLiveHeldConnections measures the heap a live capture's table and
+// text stream hold for each connection they track, open and established
+// (docs/PERFORMANCE.md, "Memory"): 100,000 handshakes through liveConfig,
+// the live stream writing to io.Discard.
+//
+//	go test -run '^$' -bench LiveHeldConnections -benchtime 1x ./cmd/tcpflow-fsm
+func BenchmarkLiveHeldConnections(b *testing.B) {
+	const conns = 100_000
+	t0 := time.Unix(1700000000, 0)
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		out := report.NewStream(io.Discard, time.UTC)
+		sink := &tallySink{out: out}
+		o := &options{timeWait: fsm.DefaultTimeWait, maxConns: defaultMaxConns, timelineMax: defaultTimelineMax}
+		table := flow.NewTable(liveConfig(o), sink)
+		at := t0
+		add := func(src, dst netip.AddrPort, flags fsm.Flags, seq, ack uint32) {
+			at = at.Add(10 * time.Microsecond)
+			table.Add(&fsm.Segment{Time: at, Src: src, Dst: dst, Flags: flags, Seq: fsm.Seq(seq), Ack: fsm.Seq(ack), Window: 65535})
+		}
+		for i := range conns {
+			client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+			server := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, 0, byte(i)}), 80)
+			iss, irs := uint32(i)*7919, uint32(i)*104729
+			add(client, server, fsm.SYN, iss, 0)
+			add(server, client, fsm.SYN|fsm.ACK, irs, iss+1)
+			add(client, server, fsm.ACK, iss+1, irs+1)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if table.Open() != conns {
+			b.Fatalf("%d connections tracked, want %d", table.Open(), conns)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/conns, "B/conn")
+		runtime.KeepAlive(table)
+	}
 }
