@@ -137,8 +137,11 @@ type Findings struct {
 	stallOpen int
 	// nextAlert is, by code, the count at which Fired reports it next.
 	nextAlert map[string]int
-	listens   listens
-	bulk      *bulk
+	// early holds, for the connections not ended yet, the findings Early
+	// counted when a RST settled them.
+	early   map[int][]string
+	listens listens
+	bulk    *bulk
 }
 
 // listens is what listen_overflow needs, for at most maxTracked servers
@@ -234,10 +237,22 @@ func (f *Findings) Observe(c *flow.Conn) {
 		f.add("unanswered_syn", c.ID)
 	}
 	halfOpen := false
-	if c.Refused[r.client] {
-		f.add("refused", c.ID)
+	// What a RST settled early may have changed since (more segments
+	// came): the connection's end decides, as without Early.
+	final := resetCodes(c, r)
+	for _, code := range f.early[c.ID] {
+		if !slices.Contains(final, code) {
+			if i := slices.Index(f.conns[code], c.ID); i >= 0 {
+				f.conns[code] = slices.Delete(f.conns[code], i, i+1)
+			}
+		}
 	}
-
+	for _, code := range final {
+		if !slices.Contains(f.early[c.ID], code) {
+			f.add(code, c.ID)
+		}
+	}
+	delete(f.early, c.ID)
 	if stall, open := c.ZeroWindowStall(); c.SegCount(flow.ZeroWindow) > 0 && stall >= f.Stall {
 		f.add("zero_window", c.ID)
 		f.stall = max(f.stall, stall)
@@ -246,26 +261,8 @@ func (f *Findings) Observe(c *flow.Conn) {
 		}
 	}
 	dead := deadPeer(c)
-	if dead {
-		f.add("dead_peer", c.ID)
-	}
-	// Zero-window probes below SND.UNA look like keep-alives on the wire,
-	// and so does a one-byte segment resent to a dead peer: the
-	// retransmissions say it first.
-	gaveUp := dead
-	if c.SegCount(flow.KeepAlive) > 0 && c.SegCount(flow.ZeroWindow) == 0 && !dead {
-		switch {
-		case keepaliveTimedOut(c):
-			f.add("keepalive_timeout", c.ID)
-			gaveUp = true
-		case c.SegCount(flow.KeepAliveAck) > 0:
-			f.add("keepalive", c.ID)
-		}
-	}
-	// The RST of a sender that gave up on a silent peer is its timer
-	// running out, not an abort.
-	if c.Aborted && !gaveUp {
-		f.add("aborted", c.ID)
+	if probes(c) && !dead && !keepaliveTimedOut(c) && c.SegCount(flow.KeepAliveAck) > 0 {
+		f.add("keepalive", c.ID)
 	}
 	for _, s := range []fsm.Side{r.client, r.server} {
 		switch c.FSM.Endpoint(s).State {
@@ -372,6 +369,55 @@ func (f *Findings) pileUps() (Finding, bool) {
 		detail += fmt.Sprintf("; %d more hosts or ports past %d", len(keys)-1, f.PileUp)
 	}
 	return Finding{Code: "time_wait", Conns: ids, Detail: detail, Target: top.server.String()}, true
+}
+
+// Early takes in a connection that a RST has just closed, before it ends
+// (a connection lingers a few seconds after), so that a live view can
+// alert on what the RST settles at once: refused, aborted, dead_peer and
+// keepalive_timeout (see resetCodes). Observe counts them once, as the
+// connection's end has them.
+func (f *Findings) Early(c *flow.Conn) {
+	if f.early == nil {
+		f.early = map[int][]string{}
+	}
+	for _, code := range resetCodes(c, rolesOf(c)) {
+		if !slices.Contains(f.early[c.ID], code) {
+			f.early[c.ID] = append(f.early[c.ID], code)
+			f.add(code, c.ID)
+		}
+	}
+}
+
+// resetCodes returns the findings about c that a RST settles: a refused
+// connect, an abort, or a sender giving up on a silent peer (dead_peer,
+// keepalive_timeout), whose RST is its timer running out, not an abort.
+func resetCodes(c *flow.Conn, r roles) []string {
+	var codes []string
+	if c.Refused[r.client] {
+		codes = append(codes, "refused")
+	}
+	dead := deadPeer(c)
+	if dead {
+		codes = append(codes, "dead_peer")
+	}
+	gaveUp := dead
+	// Zero-window probes below SND.UNA look like keep-alives on the wire,
+	// and so does a one-byte segment resent to a dead peer: the
+	// retransmissions say it first.
+	if probes(c) && !dead && keepaliveTimedOut(c) {
+		codes = append(codes, "keepalive_timeout")
+		gaveUp = true
+	}
+	if c.Aborted && !gaveUp {
+		codes = append(codes, "aborted")
+	}
+	return codes
+}
+
+// probes reports whether c has keep-alive probes that are not a zero
+// window's probes.
+func probes(c *flow.Conn) bool {
+	return c.SegCount(flow.KeepAlive) > 0 && c.SegCount(flow.ZeroWindow) == 0
 }
 
 // deadPeer reports whether one side of c retransmitted one segment three

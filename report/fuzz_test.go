@@ -301,10 +301,11 @@ func jsonRecords(t *testing.T, out []byte) []string {
 			continue
 		}
 		if _, fired := rec["ts"]; rec["type"] == "finding" && fired {
-			// Streamed as it fired: the final record of its code
-			// follows, and is compared.
-			if !strings.Contains(string(out), `{"type":"finding","code":"`+rec["code"].(string)+`"`) {
-				t.Fatalf("finding %s streamed, with no final record", rec["code"])
+			// Streamed as it fired; the final records, compared, are
+			// what the connections' ends decide (a RST's early verdict
+			// may change with later segments).
+			if _, known := findingAdvice[rec["code"].(string)]; !known {
+				t.Fatalf("finding %v streamed, not in the catalog", rec["code"])
 			}
 			continue
 		}

@@ -56,6 +56,14 @@ func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 		return
 	}
 	j.buf = appendEvent(j.buf[:0], c, rolesOf(c), e)
+	if e.Kind == fsm.Transition && !e.IsSegEvent() && (e.Cause == "rcvd RST" || e.Cause == "sent RST") {
+		// What the RST settles is streamed now, not when the connection
+		// is released seconds later.
+		j.findings.Early(c)
+		for _, f := range j.findings.Fired() {
+			j.buf = appendFinding(j.buf, &f, stamp(e.Time))
+		}
+	}
 	j.w.Write(j.buf)
 }
 

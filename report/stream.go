@@ -103,6 +103,16 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 		// A burst shows in its first line and every tenfold after.
 		return
 	}
+	if e.Kind == fsm.Transition && !e.IsSegEvent() && (e.Cause == "rcvd RST" || e.Cause == "sent RST") {
+		// What the RST settles is alerted on now, not when the
+		// connection is released seconds later.
+		defer func() {
+			s.findings.Early(c)
+			for _, f := range s.findings.Fired() {
+				s.alert(e.Time, c, &f)
+			}
+		}()
+	}
 	if s.Problems && e.Kind == fsm.Note && !e.IsSegEvent() {
 		return
 	}
