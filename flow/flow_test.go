@@ -33,12 +33,18 @@ const (
 	other = "10.0.0.3:50000"
 )
 
-// closeOn drives a whole connection on cli<->srv from ISN isn, the client
-// closing first, so that the client ends in TIME-WAIT.
-func closeOn(tb *Table, ms int, isn uint32) {
+// openOn drives a handshake on cli<->srv from ISN isn (the server's is
+// 5000), 1 ms a segment from ms.
+func openOn(tb *Table, ms int, isn uint32) {
 	tb.Add(seg(ms, cli, srv, fsm.SYN, isn, 0))
 	tb.Add(seg(ms+1, srv, cli, fsm.SYN|fsm.ACK, 5000, isn+1))
 	tb.Add(seg(ms+2, cli, srv, fsm.ACK, isn+1, 5001))
+}
+
+// closeOn drives a whole connection on cli<->srv from ISN isn, the client
+// closing first, so that the client ends in TIME-WAIT.
+func closeOn(tb *Table, ms int, isn uint32) {
+	openOn(tb, ms, isn)
 	tb.Add(seg(ms+3, cli, srv, fsm.FIN|fsm.ACK, isn+1, 5001))
 	tb.Add(seg(ms+4, srv, cli, fsm.FIN|fsm.ACK, 5001, isn+2))
 	tb.Add(seg(ms+5, cli, srv, fsm.ACK, isn+2, 5002))
@@ -279,9 +285,7 @@ func TestSharedTablePending(t *testing.T) {
 func TestSilentRuns(t *testing.T) {
 	var got *Conn
 	tb := NewTable(Config{}, sinkFunc(func(c *Conn) { got = c }))
-	tb.Add(seg(0, cli, srv, fsm.SYN, 100, 0))
-	tb.Add(seg(1, srv, cli, fsm.SYN|fsm.ACK, 5000, 101))
-	tb.Add(seg(2, cli, srv, fsm.ACK, 101, 5001))
+	openOn(tb, 0, 100)
 	data := func(ms int) *fsm.Segment {
 		s := seg(ms, cli, srv, fsm.PSH|fsm.ACK, 101, 5001)
 		s.PayloadLen = 10
@@ -318,9 +322,7 @@ func TestSilentRuns(t *testing.T) {
 func TestZeroWindowStall(t *testing.T) {
 	var got *Conn
 	tb := NewTable(Config{}, sinkFunc(func(c *Conn) { got = c }))
-	tb.Add(seg(0, cli, srv, fsm.SYN, 100, 0))
-	tb.Add(seg(1, srv, cli, fsm.SYN|fsm.ACK, 5000, 101))
-	tb.Add(seg(2, cli, srv, fsm.ACK, 101, 5001))
+	openOn(tb, 0, 100)
 	win := func(ms int, from, to string, seq, ack uint32, w uint16) {
 		s := seg(ms, from, to, fsm.ACK, seq, ack)
 		s.Window = w

@@ -129,7 +129,7 @@ type Findings struct {
 	// stuck holds the connections that ended with an endpoint in
 	// CLOSE-WAIT or FIN-WAIT-2, and their last segment's time; latest is
 	// the latest segment of any connection: the end of the capture.
-	stuck  map[string][]quiet
+	stuck  map[string][]connAt
 	latest time.Time
 	// stall is the longest zero-window stall of zero_window's
 	// connections, stallOpen how many of them ended with a window zero.
@@ -150,13 +150,13 @@ type Findings struct {
 // host last sent anything.
 type listens struct {
 	firstAnswer map[netip.AddrPort]time.Time
-	dropped     map[netip.AddrPort][]quiet // the connections and their first SYN
+	dropped     map[netip.AddrPort][]connAt // the connections and their first SYN
 	hostLast    map[netip.Addr]time.Time
 }
 
 func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 	if l.firstAnswer == nil {
-		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]time.Time{}, map[netip.AddrPort][]quiet{}, map[netip.Addr]time.Time{}
+		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]time.Time{}, map[netip.AddrPort][]connAt{}, map[netip.Addr]time.Time{}
 	}
 	srv := c.Addr(r.server)
 	if c.Packets[r.server] > 0 {
@@ -170,7 +170,7 @@ func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 		}
 	}
 	if _, ok := l.dropped[srv]; unanswered && c.Packets[r.client] >= 2 && (ok || len(l.dropped) < maxTracked) {
-		l.dropped[srv] = append(l.dropped[srv], quiet{c.ID, c.First()})
+		l.dropped[srv] = append(l.dropped[srv], connAt{c.ID, c.First()})
 	}
 }
 
@@ -185,7 +185,7 @@ func (l *listens) overflows() []Finding {
 	for _, srv := range slices.SortedFunc(maps.Keys(l.dropped), netip.AddrPort.Compare) {
 		answered, ok := l.firstAnswer[srv]
 		drops := l.dropped[srv]
-		first := slices.MinFunc(drops, func(a, b quiet) int { return a.last.Compare(b.last) }).last
+		first := slices.MinFunc(drops, func(a, b connAt) int { return a.at.Compare(b.at) }).at
 		if !ok || !answered.Before(first) || !l.hostLast[srv.Addr()].After(first) {
 			continue
 		}
@@ -201,10 +201,11 @@ func (l *listens) overflows() []Finding {
 	return out
 }
 
-// quiet is a connection and the time of its last segment.
-type quiet struct {
-	id   int
-	last time.Time
+// connAt is a connection and a time of it: its last segment's (stuck),
+// its first SYN's (listens).
+type connAt struct {
+	id int
+	at time.Time
 }
 
 type twKey struct {
@@ -215,7 +216,7 @@ type twKey struct {
 // NewFindings returns an empty collector.
 func NewFindings() *Findings {
 	return &Findings{Thresholds: Thresholds{PileUp: DefaultPileUp, Stuck: DefaultStuck, Stall: DefaultStall}, conns: map[string][]int{},
-		timeWait: map[twKey][]int{}, stuck: map[string][]quiet{}, bulk: newBulk()}
+		timeWait: map[twKey][]int{}, stuck: map[string][]connAt{}, bulk: newBulk()}
 }
 
 func (f *Findings) add(code string, id int) {
@@ -296,7 +297,7 @@ func (f *Findings) stuckIn(code string, c *flow.Conn) {
 	if n := len(list); n > 0 && list[n-1].id == c.ID {
 		return
 	}
-	f.stuck[code] = append(list, quiet{c.ID, c.Last()})
+	f.stuck[code] = append(list, connAt{c.ID, c.Last()})
 }
 
 // stuckFinding returns the finding of code: the connections quiet in its
@@ -306,7 +307,7 @@ func (f *Findings) stuckFinding(code string) (Finding, bool) {
 	var ids []int
 	var oldest time.Duration
 	for _, q := range f.stuck[code] {
-		if age := f.latest.Sub(q.last); age >= f.Stuck {
+		if age := f.latest.Sub(q.at); age >= f.Stuck {
 			ids = append(ids, q.id)
 			oldest = max(oldest, age)
 		}
@@ -481,6 +482,15 @@ func (f *Findings) Fired() []Finding {
 // List returns the findings, in catalog order.
 func (f *Findings) List() []Finding {
 	var out []Finding
+	// The connections of a listen_overflow are not unanswered_syn, whose
+	// meaning (filtered, blackholed, host down) would mislead.
+	overflows := f.listens.overflows()
+	overflowed := map[int]bool{}
+	for _, fd := range overflows {
+		for _, id := range fd.Conns {
+			overflowed[id] = true
+		}
+	}
 	for _, info := range findingInfo {
 		switch info.code {
 		case "time_wait":
@@ -490,7 +500,7 @@ func (f *Findings) List() []Finding {
 			}
 			continue
 		case "listen_overflow":
-			out = append(out, f.listens.overflows()...)
+			out = append(out, overflows...)
 			continue
 		case "close_wait", "fin_wait_2":
 			if fd, ok := f.stuckFinding(info.code); ok {
@@ -500,6 +510,9 @@ func (f *Findings) List() []Finding {
 			continue
 		}
 		ids := f.conns[info.code]
+		if info.code == "unanswered_syn" && len(overflowed) > 0 {
+			ids = slices.DeleteFunc(slices.Clone(ids), func(id int) bool { return overflowed[id] })
+		}
 		if len(ids) == 0 {
 			continue
 		}
@@ -514,34 +527,6 @@ func (f *Findings) List() []Finding {
 			}
 		}
 		out = append(out, fd)
-	}
-	// The connections of a listen_overflow are not unanswered_syn, whose
-	// meaning (filtered, blackholed, host down) would mislead.
-	overflowed := map[int]bool{}
-	for _, fd := range out {
-		if fd.Code == "listen_overflow" {
-			for _, id := range fd.Conns {
-				overflowed[id] = true
-			}
-		}
-	}
-	if len(overflowed) > 0 {
-		kept := out[:0]
-		for _, fd := range out {
-			if fd.Code == "unanswered_syn" {
-				var ids []int
-				for _, id := range fd.Conns {
-					if !overflowed[id] {
-						ids = append(ids, id)
-					}
-				}
-				if fd.Conns = ids; len(ids) == 0 {
-					continue
-				}
-			}
-			kept = append(kept, fd)
-		}
-		out = kept
 	}
 	out = append(out, f.bulk.list()...)
 	for i := range out {

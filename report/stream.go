@@ -327,15 +327,7 @@ func (s *Stream) alert(t time.Time, c *flow.Conn, f *Finding) {
 	b = append(b, " > "...)
 	b = c.Addr(r.server).AppendTo(b)
 	b = append(b, '\n')
-	for i, line := range wrap("check: "+f.Check, 90) {
-		if i > 0 {
-			line = "       " + line
-		}
-		b = append(b, "    "...)
-		b = append(b, line...)
-		b = append(b, '\n')
-	}
-	s.buf = b
+	s.buf = appendCheck(b, "    ", f.Check)
 	s.w.Write(s.buf)
 }
 

@@ -255,13 +255,22 @@ func writeFinding(w io.Writer, f *Finding, p painter) {
 		fmt.Fprintf(w, "      %s\n", line)
 	}
 	if f.Check != "" {
-		for i, line := range wrap("check: "+f.Check, 90) {
-			if i > 0 {
-				line = "       " + line
-			}
-			fmt.Fprintf(w, "      %s\n", line)
-		}
+		w.Write(appendCheck(nil, "      ", f.Check))
 	}
+}
+
+// appendCheck appends what to check next, wrapped to 90 columns, each line
+// after indent, the lines after the first aligned under its text.
+func appendCheck(b []byte, indent, check string) []byte {
+	for i, line := range wrap("check: "+check, 90) {
+		b = append(b, indent...)
+		if i > 0 {
+			b = append(b, "       "...)
+		}
+		b = append(b, line...)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 // wrap breaks text into lines of at most width columns, at spaces.

@@ -105,6 +105,18 @@ DRIVER=$WORK/driver
 #   second listener of b; captured and listed in the .ss too),
 #   STEPS (MODE cs: "who:step ...", see on_step),
 #   SHAPE (check_shape: the packets the capture must hold, see shape).
+# queued_clients N: the expected lines of the CONNS clients, from CPORT up,
+# of a listener that never accepts: the first N ESTABLISHED (in its accept
+# queue), the others SYN-SENT (their SYNs dropped).
+queued_clients() {
+	local i st
+	for ((i = 0; i < CONNS; i++)); do
+		st=SYN-SENT
+		((i >= $1)) || st=ESTABLISHED
+		echo "a $A4:$((CPORT + i)) $BE $st"
+	done
+}
+
 load_scenario() {
 	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0 CAPNS=$NSB CAPIF=veth-b
 	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1 AWAIT="" AWAITN=0 AWAITMAX=10 SHAPE="" SPORT2="" CPORT2=""
@@ -362,12 +374,7 @@ load_scenario() {
 		DESC_EXPECT="ports $CPORT and $((CPORT + 2)) ESTABLISHED at both ends (b: in the accept queue, now full); port $((CPORT + 1)) a ESTABLISHED, b SYN-RECEIVED (its late ACK dropped by the full accept queue); the others a SYN-SENT (SYNs dropped), b CLOSED"
 		EXPECT=$(
 			echo "$listen"
-			local i st
-			for ((i = 0; i < CONNS; i++)); do
-				st=SYN-SENT
-				[[ $i -gt 2 ]] || st=ESTABLISHED
-				echo "a $A4:$((CPORT + i)) $BE $st"
-			done
+			queued_clients 3
 			echo "b $BE $A4:$CPORT ESTABLISHED"
 			echo "b $BE $A4:$((CPORT + 1)) SYN-RECEIVED"
 			echo "b $BE $A4:$((CPORT + 2)) ESTABLISHED"
@@ -423,12 +430,7 @@ load_scenario() {
 		EXPECT=$(
 			echo "$listen"
 			echo "b $B4:$SPORT2 *:* LISTEN"
-			local i st
-			for ((i = 0; i < CONNS; i++)); do
-				st=SYN-SENT
-				[[ $i -gt 1 ]] || st=ESTABLISHED
-				echo "a $A4:$((CPORT + i)) $BE $st"
-			done
+			queued_clients 2
 			echo "b $BE $A4:$CPORT ESTABLISHED"
 			echo "b $BE $A4:$((CPORT + 1)) ESTABLISHED"
 			echo "a $A4:$CPORT2 $B4:$SPORT2 TIME-WAIT"

@@ -265,16 +265,9 @@ func init() {
 		server: func(e endpoint) {
 			_, err := listenBacklog(e.local, overflowBacklog)
 			check(err)
-			lfd, err := listenOn(parseAddr("local2", *flagLocal2))
-			check(err)
-			say("LISTENING")
 			logf("never accepting on %v", e.local)
-			fd, err := accept(lfd)
-			check(err)
-			serverHello(fd)
-			expectEOF(fd)
-			pause()
-			closeFD(fd)
+			// The other listener serves as close-client-first's does.
+			serverClosesSecond(endpoint{local: parseAddr("local2", *flagLocal2)})
 		},
 	}
 
