@@ -252,6 +252,9 @@ type connMore struct {
 	retransRun [2]int
 	retransSeq [2]fsm.Seq
 	probes     [2]int
+	// retransFrom is when each side's run began: its first retransmission
+	// of the segment (ns).
+	retransFrom [2]int64
 	// gaveUp is set for a side that sent a RST after keep-alive probes
 	// with nothing from the peer since: the prober's keep-alive timer ran
 	// out.
@@ -350,11 +353,27 @@ func (c *Conn) SilentRetrans(side fsm.Side) int {
 	return c.more.retransRun[side]
 }
 
+// SilentSince returns when side's run of SilentRetrans began: the time of
+// its first retransmission of the segment, with nothing from the peer
+// since. It is the zero time when the run is empty.
+func (c *Conn) SilentSince(side fsm.Side) time.Time {
+	if c.SilentRetrans(side) == 0 {
+		return time.Time{}
+	}
+	return timeOf(c.more.retransFrom[side])
+}
+
 // ZeroWindowStall returns the longest time one side advertised a zero
 // window, from the first segment that closed it to the first that opened
 // it again, and whether a window was still zero at the connection's last
 // segment (a stall counted up to that segment).
 func (c *Conn) ZeroWindowStall() (longest time.Duration, open bool) {
+	return c.ZeroWindowStallAt(c.Last())
+}
+
+// ZeroWindowStallAt is ZeroWindowStall with a stall still open counted up
+// to t: a live view asks how long a window has stayed zero by now.
+func (c *Conn) ZeroWindowStallAt(t time.Time) (longest time.Duration, open bool) {
 	if c.more == nil {
 		return 0, false
 	}
@@ -362,7 +381,7 @@ func (c *Conn) ZeroWindowStall() (longest time.Duration, open bool) {
 	longest = time.Duration(m.longestStall)
 	for _, since := range m.zeroSince {
 		if since != 0 {
-			longest, open = max(longest, time.Duration(subSat(c.last, since))), true
+			longest, open = max(longest, time.Duration(subSat(NanosOf(t), since))), true
 		}
 	}
 	return longest, open
@@ -878,7 +897,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
 		m := c.extra()
 		if m.retransRun[side] == 0 || m.retransSeq[side] != seg.Seq {
-			m.retransRun[side], m.retransSeq[side] = 0, seg.Seq
+			m.retransRun[side], m.retransSeq[side], m.retransFrom[side] = 0, seg.Seq, NanosOf(seg.Time)
 		}
 		m.retransRun[side]++
 	}

@@ -33,6 +33,8 @@ type Finding struct {
 	// Oldest is, for a state that lasts (close_wait, fin_wait_2), how
 	// long the oldest endpoint had been quiet in it at the end.
 	Oldest time.Duration
+	// named is the connection a live alert names (Fired).
+	named connRef
 }
 
 // Severities, most urgent first.
@@ -138,8 +140,15 @@ type Findings struct {
 	// nextAlert is, by code, the count at which Fired reports it next.
 	nextAlert map[string]int
 	// early holds, for the connections not ended yet, the findings Early
-	// counted when a RST settled them.
-	early   map[int][]string
+	// counted when a RST settled them, and those Watch counted.
+	early map[int][]string
+	// live holds, by code, what the latest Watch counted for the
+	// findings judged over many connections (close_wait, fin_wait_2,
+	// time_wait); List counts them as the connections end instead.
+	live map[string][]int
+	// named is, by code, the connection a live alert names: the one
+	// counted last.
+	named   map[string]connRef
 	listens listens
 	bulk    *bulk
 }
@@ -150,13 +159,23 @@ type Findings struct {
 // host last sent anything.
 type listens struct {
 	firstAnswer map[netip.AddrPort]time.Time
-	dropped     map[netip.AddrPort][]connAt // the connections and their first SYN
+	dropped     map[netip.AddrPort]map[int]droppedSYN // by connection
 	hostLast    map[netip.Addr]time.Time
 }
 
+// droppedSYN is a connection whose SYNs went unanswered: its client and
+// its first SYN's time.
+type droppedSYN struct {
+	client netip.AddrPort
+	at     time.Time
+}
+
+// observe takes in c, at its end or (Watch) as it stands, again and again:
+// what it adds is the same each time, and a connection answered since it
+// was added is taken out.
 func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 	if l.firstAnswer == nil {
-		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]time.Time{}, map[netip.AddrPort][]connAt{}, map[netip.Addr]time.Time{}
+		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]time.Time{}, map[netip.AddrPort]map[int]droppedSYN{}, map[netip.Addr]time.Time{}
 	}
 	srv := c.Addr(r.server)
 	if c.Packets[r.server] > 0 {
@@ -169,8 +188,16 @@ func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 			l.firstAnswer[srv] = c.First()
 		}
 	}
-	if _, ok := l.dropped[srv]; unanswered && c.Packets[r.client] >= 2 && (ok || len(l.dropped) < maxTracked) {
-		l.dropped[srv] = append(l.dropped[srv], connAt{c.ID, c.First()})
+	drops, ok := l.dropped[srv]
+	switch {
+	case unanswered && c.Packets[r.client] >= 2 && (ok || len(l.dropped) < maxTracked):
+		if !ok {
+			drops = map[int]droppedSYN{}
+			l.dropped[srv] = drops
+		}
+		drops[c.ID] = droppedSYN{c.Addr(r.client), c.First()}
+	case ok:
+		delete(drops, c.ID)
 	}
 }
 
@@ -179,22 +206,29 @@ func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 // while its host still sent other traffic after the first of them: a
 // listener whose accept queue is full drops new SYNs, and the rest of
 // the host goes on. (A firewall that began to drop SYNs to that one port
-// looks the same; the finding says what is most likely.)
+// looks the same; the finding says what is most likely.) Each names its
+// latest connection.
 func (l *listens) overflows() []Finding {
 	var out []Finding
 	for _, srv := range slices.SortedFunc(maps.Keys(l.dropped), netip.AddrPort.Compare) {
 		answered, ok := l.firstAnswer[srv]
 		drops := l.dropped[srv]
-		first := slices.MinFunc(drops, func(a, b connAt) int { return a.at.Compare(b.at) }).at
+		if len(drops) == 0 {
+			continue
+		}
+		ids := slices.Sorted(maps.Keys(drops))
+		first := drops[ids[0]].at
+		for _, d := range drops {
+			if d.at.Before(first) {
+				first = d.at
+			}
+		}
 		if !ok || !answered.Before(first) || !l.hostLast[srv.Addr()].After(first) {
 			continue
 		}
-		ids := make([]int, len(drops))
-		for i, d := range drops {
-			ids[i] = d.id
-		}
-		slices.Sort(ids)
+		last := ids[len(ids)-1]
 		out = append(out, Finding{Code: "listen_overflow", Conns: ids, Target: srv.String(), Meaning: listenOverflowMeaning,
+			named: connRef{last, drops[last].client, srv},
 			Detail: fmt.Sprintf("%d connections to %s resent their SYNs unanswered after it had completed handshakes, while %s still sent other traffic",
 				len(ids), srv, srv.Addr())})
 	}
@@ -216,13 +250,23 @@ type twKey struct {
 // NewFindings returns an empty collector.
 func NewFindings() *Findings {
 	return &Findings{Thresholds: Thresholds{PileUp: DefaultPileUp, Stuck: DefaultStuck, Stall: DefaultStall}, conns: map[string][]int{},
-		timeWait: map[twKey][]int{}, stuck: map[string][]connAt{}, bulk: newBulk()}
+		timeWait: map[twKey][]int{}, stuck: map[string][]connAt{}, named: map[string]connRef{}, bulk: newBulk()}
 }
 
-func (f *Findings) add(code string, id int) {
+func (f *Findings) add(code string, c *flow.Conn, r roles) {
 	list := f.conns[code]
-	if len(list) == 0 || list[len(list)-1] != id {
-		f.conns[code] = append(list, id)
+	if len(list) == 0 || list[len(list)-1] != c.ID {
+		f.conns[code] = append(list, c.ID)
+	}
+	f.named[code] = refOf(c, r)
+}
+
+// SetEnd says when a live capture stopped, when that is later than its
+// latest segment: how long the states that last (close_wait, fin_wait_2)
+// have lasted is counted to it.
+func (f *Findings) SetEnd(t time.Time) {
+	if t.After(f.latest) {
+		f.latest = t
 	}
 }
 
@@ -232,63 +276,189 @@ func (f *Findings) Observe(c *flow.Conn) {
 	if c.Last().After(f.latest) {
 		f.latest = c.Last()
 	}
-	cl := c.FSM.Endpoint(r.client)
-	unanswered := !c.FSM.Self() && cl.State == fsm.SynSent && c.Packets[r.server] == 0
-	if unanswered {
-		f.add("unanswered_syn", c.ID)
-	}
-	halfOpen := false
-	// What a RST settled early may have changed since (more segments
-	// came): the connection's end decides, as without Early.
-	final := resetCodes(c, r)
+	// What Early or Watch counted may have changed since (more segments
+	// came, or none): the connection's end decides, as without them.
+	codes := f.connCodes(c, r, time.Time{})
 	for _, code := range f.early[c.ID] {
-		if !slices.Contains(final, code) {
+		if !slices.Contains(codes, code) {
 			if i := slices.Index(f.conns[code], c.ID); i >= 0 {
 				f.conns[code] = slices.Delete(f.conns[code], i, i+1)
 			}
 		}
 	}
-	for _, code := range final {
+	for _, code := range codes {
 		if !slices.Contains(f.early[c.ID], code) {
-			f.add(code, c.ID)
+			f.add(code, c, r)
 		}
 	}
 	delete(f.early, c.ID)
-	if stall, open := c.ZeroWindowStall(); c.SegCount(flow.ZeroWindow) > 0 && stall >= f.Stall {
-		f.add("zero_window", c.ID)
+	if slices.Contains(codes, "zero_window") {
+		stall, open := c.ZeroWindowStall()
 		f.stall = max(f.stall, stall)
 		if open {
 			f.stallOpen++
 		}
 	}
-	dead := deadPeer(c)
-	if probes(c) && !dead && !keepaliveTimedOut(c) && c.SegCount(flow.KeepAliveAck) > 0 {
-		f.add("keepalive", c.ID)
-	}
 	for _, s := range []fsm.Side{r.client, r.server} {
 		switch c.FSM.Endpoint(s).State {
-		case fsm.SynReceived:
-			f.add("half_open", c.ID)
-			halfOpen = true
-		// A dead peer's CLOSE-WAIT is inferred from a FIN it never
-		// acknowledged, and its peer waits for it, not for an application.
-		// So is one whose acknowledgment of the FIN was not captured (a
-		// one-sided capture): the wire must show the FIN received.
 		case fsm.CloseWait:
-			e, peer := c.FSM.Endpoint(s), c.FSM.Endpoint(s^1)
-			if !dead && e.HasAck && peer.FinSent && e.AckSnt.GreaterThan(peer.FinSeq) {
+			if f.closeWaits(c, s) {
 				f.stuckIn("close_wait", c)
 			}
 		case fsm.FinWait2:
-			if !dead {
+			if !deadPeer(c) {
 				f.stuckIn("fin_wait_2", c)
 			}
 		case fsm.TimeWait:
 			f.waitsIn(twKey{c.Addr(s).Addr(), c.Addr(r.server)}, c.ID)
 		}
 	}
+	unanswered := slices.Contains(codes, "unanswered_syn")
 	f.listens.observe(c, r, unanswered)
-	f.bulk.observe(c, r, unanswered, halfOpen)
+	f.bulk.observe(c, r, unanswered, slices.Contains(codes, "half_open"))
+}
+
+// connCodes returns the findings about c alone: at its end when now is
+// zero (Observe); otherwise as a live view can tell them while c is still
+// tracked, at time now (Watch), where what lasts counts once it has
+// lasted: a SYN unanswered, a handshake not completed, a peer silent to
+// retransmissions for Stuck; a window zero for Stall.
+func (f *Findings) connCodes(c *flow.Conn, r roles, now time.Time) []string {
+	live := !now.IsZero()
+	var codes []string
+	if unansweredSYN(c, r) && (!live || now.Sub(c.First()) >= f.Stuck) {
+		codes = append(codes, "unanswered_syn")
+	}
+	switch {
+	case !live:
+		codes = append(codes, resetCodes(c, r)...)
+	case !c.Aborted && !c.Refused[r.client] && !c.Refused[r.server]:
+		// What a RST settles, Early has judged. Before one: a peer
+		// silent to retransmissions for Stuck, or to keep-alive probes.
+		if deadPeerAt(c, now, f.Stuck) {
+			codes = append(codes, "dead_peer")
+		} else if probes(c) && !deadPeer(c) && keepaliveTimedOut(c) {
+			codes = append(codes, "keepalive_timeout")
+		}
+	}
+	at := c.Last()
+	if live {
+		at = now
+	}
+	if stall, _ := c.ZeroWindowStallAt(at); c.SegCount(flow.ZeroWindow) > 0 && stall >= f.Stall {
+		codes = append(codes, "zero_window")
+	}
+	if !live && probes(c) && !deadPeer(c) && !keepaliveTimedOut(c) && c.SegCount(flow.KeepAliveAck) > 0 {
+		codes = append(codes, "keepalive")
+	}
+	for _, s := range []fsm.Side{r.client, r.server} {
+		if c.FSM.Endpoint(s).State == fsm.SynReceived && (!live || now.Sub(c.First()) >= f.Stuck) {
+			codes = append(codes, "half_open")
+			break
+		}
+	}
+	return codes
+}
+
+// unansweredSYN reports whether c's client sent SYNs and its server
+// nothing.
+func unansweredSYN(c *flow.Conn, r roles) bool {
+	return !c.FSM.Self() && c.FSM.Endpoint(r.client).State == fsm.SynSent && c.Packets[r.server] == 0
+}
+
+// closeWaits reports whether side s of c waits in CLOSE-WAIT for its
+// application. A dead peer's CLOSE-WAIT is inferred from a FIN it never
+// acknowledged, and its peer waits for it, not for an application. So is
+// one whose acknowledgment of the FIN was not captured (a one-sided
+// capture): the wire must show the FIN received.
+func (f *Findings) closeWaits(c *flow.Conn, s fsm.Side) bool {
+	e, peer := c.FSM.Endpoint(s), c.FSM.Endpoint(s^1)
+	return !deadPeer(c) && e.HasAck && peer.FinSent && e.AckSnt.GreaterThan(peer.FinSeq)
+}
+
+// Watch looks, at time now, at the connections a live capture still
+// tracks (each calls its function for every one), for the findings that
+// show while they last: those of connCodes, close_wait and fin_wait_2
+// quiet for Stuck, a pile-up in TIME-WAIT, listen_overflow. What it
+// counts alerts through Fired; each connection's end judges it again
+// (Observe), and List has what the ends say.
+func (f *Findings) Watch(now time.Time, each func(func(*flow.Conn))) {
+	if f.early == nil {
+		f.early = map[int][]string{}
+	}
+	f.live = map[string][]int{}
+	tw := map[twKey]*twLive{}
+	for _, q := range f.stuck["close_wait"] {
+		if now.Sub(q.at) >= f.Stuck {
+			f.live["close_wait"] = append(f.live["close_wait"], q.id)
+		}
+	}
+	for _, q := range f.stuck["fin_wait_2"] {
+		if now.Sub(q.at) >= f.Stuck {
+			f.live["fin_wait_2"] = append(f.live["fin_wait_2"], q.id)
+		}
+	}
+	each(func(c *flow.Conn) {
+		r := rolesOf(c)
+		codes := f.connCodes(c, r, now)
+		for _, code := range codes {
+			if !slices.Contains(f.early[c.ID], code) {
+				f.early[c.ID] = append(f.early[c.ID], code)
+				f.add(code, c, r)
+			}
+		}
+		quiet := now.Sub(c.Last()) >= f.Stuck
+		for _, s := range []fsm.Side{r.client, r.server} {
+			code := ""
+			switch c.FSM.Endpoint(s).State {
+			case fsm.CloseWait:
+				if quiet && f.closeWaits(c, s) {
+					code = "close_wait"
+				}
+			case fsm.FinWait2:
+				if quiet && !deadPeer(c) {
+					code = "fin_wait_2"
+				}
+			case fsm.TimeWait:
+				k := twKey{c.Addr(s).Addr(), c.Addr(r.server)}
+				if tw[k] == nil && len(tw) < maxTracked {
+					tw[k] = &twLive{}
+				}
+				if w := tw[k]; w != nil {
+					w.ids = append(w.ids, c.ID)
+					w.named = refOf(c, r)
+				}
+			}
+			if code != "" && !slices.Contains(f.live[code], c.ID) {
+				f.live[code] = append(f.live[code], c.ID)
+				f.named[code] = refOf(c, r)
+			}
+		}
+		f.listens.observe(c, r, slices.Contains(codes, "unanswered_syn"))
+	})
+	for _, w := range tw {
+		if len(w.ids) >= max(f.PileUp, 1) {
+			f.live["time_wait"] = append(f.live["time_wait"], w.ids...)
+			f.named["time_wait"] = w.named
+		}
+	}
+}
+
+// twLive is what Watch counts of one host's endpoints in TIME-WAIT toward
+// one server port: their connections, and the one it saw last.
+type twLive struct {
+	ids   []int
+	named connRef
+}
+
+// connRef is a connection as a live alert names it.
+type connRef struct {
+	id             int
+	client, server netip.AddrPort
+}
+
+func refOf(c *flow.Conn, r roles) connRef {
+	return connRef{c.ID, c.Addr(r.client), c.Addr(r.server)}
 }
 
 // stuckIn notes that c ended with an endpoint in the state of code.
@@ -381,10 +551,11 @@ func (f *Findings) Early(c *flow.Conn) {
 	if f.early == nil {
 		f.early = map[int][]string{}
 	}
-	for _, code := range resetCodes(c, rolesOf(c)) {
+	r := rolesOf(c)
+	for _, code := range resetCodes(c, r) {
 		if !slices.Contains(f.early[c.ID], code) {
 			f.early[c.ID] = append(f.early[c.ID], code)
-			f.add(code, c.ID)
+			f.add(code, c, r)
 		}
 	}
 }
@@ -426,13 +597,17 @@ func probes(c *flow.Conn) bool {
 // ended (by a timeout, a RST from that side, or the capture's end): a
 // peer that answers, even after loss, is not dead. A handshake's SYN or
 // SYN,ACK resent with no answer is unanswered_syn or half_open instead.
-func deadPeer(c *flow.Conn) bool {
+func deadPeer(c *flow.Conn) bool { return deadPeerAt(c, time.Time{}, 0) }
+
+// deadPeerAt is deadPeer while c is tracked: the peer silent to the
+// retransmissions for quiet or longer by now.
+func deadPeerAt(c *flow.Conn, now time.Time, quiet time.Duration) bool {
 	for s := fsm.A; s <= fsm.B; s++ {
 		switch c.FSM.Endpoint(s).State {
 		case fsm.SynSent, fsm.SynReceived:
 			continue
 		}
-		if c.SilentRetrans(s) >= 3 {
+		if c.SilentRetrans(s) >= 3 && (now.IsZero() || now.Sub(c.SilentSince(s)) >= quiet) {
 			return true
 		}
 	}
@@ -451,21 +626,37 @@ func keepaliveTimedOut(c *flow.Conn) bool {
 	return false
 }
 
-// Fired returns the findings about single connections whose count has
-// reached 1, 10, 100, ... since the last call: what a live view alerts on
-// as it happens, once when a finding first fires and again each time it
-// grows tenfold. Those that need the capture's end to judge (time_wait,
-// close_wait, fin_wait_2, and the findings about traffic in bulk) are in
-// List only.
+// Fired returns the findings whose count has reached 1, 10, 100, ...
+// since the last call: what a live view alerts on as it happens, once
+// when a finding first fires and again each time it grows tenfold. Those
+// about single connections count as Observe, Early and Watch find them;
+// close_wait, fin_wait_2 and time_wait as the latest Watch counted them
+// (without Watch, as offline, they are in List only); the findings about
+// traffic in bulk are in List only.
 func (f *Findings) Fired() []Finding {
+	overflows := f.listens.overflows()
+	overflowed := overflowedConns(overflows)
 	var out []Finding
 	for _, info := range findingInfo {
-		ids := f.conns[info.code]
-		if len(ids) == 0 || len(ids) < f.nextAlert[info.code] {
+		var fd Finding
+		switch info.code {
+		case "listen_overflow":
+			for _, o := range overflows {
+				fd.Conns = append(fd.Conns, o.Conns...)
+				fd.named = o.named
+			}
+		case "close_wait", "fin_wait_2", "time_wait":
+			fd.Conns, fd.named = f.live[info.code], f.named[info.code]
+		case "unanswered_syn":
+			fd.Conns, fd.named = withoutConns(f.conns[info.code], overflowed), f.named[info.code]
+		default:
+			fd.Conns, fd.named = f.conns[info.code], f.named[info.code]
+		}
+		if len(fd.Conns) == 0 || len(fd.Conns) < f.nextAlert[info.code] {
 			continue
 		}
 		next := 1
-		for next <= len(ids) {
+		for next <= len(fd.Conns) {
 			next *= 10
 		}
 		if f.nextAlert == nil {
@@ -473,24 +664,38 @@ func (f *Findings) Fired() []Finding {
 		}
 		f.nextAlert[info.code] = next
 		a := findingAdvice[info.code]
-		out = append(out, Finding{Code: info.code, Conns: slices.Clone(ids), Meaning: info.meaning,
-			Severity: a.severity, Check: a.check})
+		fd.Code, fd.Conns, fd.Meaning, fd.Severity, fd.Check = info.code, slices.Sorted(slices.Values(fd.Conns)), info.meaning, a.severity, a.check
+		out = append(out, fd)
 	}
 	return out
 }
 
-// List returns the findings, in catalog order.
-func (f *Findings) List() []Finding {
-	var out []Finding
-	// The connections of a listen_overflow are not unanswered_syn, whose
-	// meaning (filtered, blackholed, host down) would mislead.
-	overflows := f.listens.overflows()
+// overflowedConns returns the connections of listen_overflow findings.
+func overflowedConns(overflows []Finding) map[int]bool {
 	overflowed := map[int]bool{}
 	for _, fd := range overflows {
 		for _, id := range fd.Conns {
 			overflowed[id] = true
 		}
 	}
+	return overflowed
+}
+
+// withoutConns returns ids without those in drop; ids itself when none
+// is (the connections of listen_overflow are not unanswered_syn, whose
+// meaning, filtered, blackholed or host down, would mislead).
+func withoutConns(ids []int, drop map[int]bool) []int {
+	if len(drop) == 0 {
+		return ids
+	}
+	return slices.DeleteFunc(slices.Clone(ids), func(id int) bool { return drop[id] })
+}
+
+// List returns the findings, in catalog order.
+func (f *Findings) List() []Finding {
+	var out []Finding
+	overflows := f.listens.overflows()
+	overflowed := overflowedConns(overflows)
 	for _, info := range findingInfo {
 		switch info.code {
 		case "time_wait":
@@ -510,8 +715,8 @@ func (f *Findings) List() []Finding {
 			continue
 		}
 		ids := f.conns[info.code]
-		if info.code == "unanswered_syn" && len(overflowed) > 0 {
-			ids = slices.DeleteFunc(slices.Clone(ids), func(id int) bool { return overflowed[id] })
+		if info.code == "unanswered_syn" {
+			ids = withoutConns(ids, overflowed)
 		}
 		if len(ids) == 0 {
 			continue

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"tcpflow-fsm/flow"
@@ -134,6 +135,22 @@ func (j *JSON) Done(c *flow.Conn) {
 		for _, f := range j.findings.Fired() {
 			b = appendFinding(b, &f, stamp(c.Last()))
 		}
+	}
+	j.buf = b
+	j.w.Write(b)
+}
+
+// SetEnd says when the capture stopped: how long the states that last
+// (close_wait, fin_wait_2) have lasted is counted to it.
+func (j *JSON) SetEnd(t time.Time) { j.findings.SetEnd(t) }
+
+// Watch streams, at time now, the findings that the connections still
+// tracked show as it lasts (see Findings.Watch).
+func (j *JSON) Watch(now time.Time, each func(func(*flow.Conn))) {
+	j.findings.Watch(now, each)
+	b := j.buf[:0]
+	for _, f := range j.findings.Fired() {
+		b = appendFinding(b, &f, stamp(now))
 	}
 	j.buf = b
 	j.w.Write(b)

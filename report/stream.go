@@ -48,7 +48,10 @@ type Stream struct {
 
 // SetEnd says when the capture stopped, for the quiet time of the
 // connections still tracked; without it, the latest packet's time.
-func (s *Stream) SetEnd(t time.Time) { s.end = t }
+func (s *Stream) SetEnd(t time.Time) {
+	s.end = t
+	s.findings.SetEnd(t)
+}
 
 // NewStream returns a streaming text renderer printing times in loc.
 func NewStream(w io.Writer, loc *time.Location) *Stream {
@@ -109,7 +112,7 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 		defer func() {
 			s.findings.Early(c)
 			for _, f := range s.findings.Fired() {
-				s.alert(e.Time, c, &f)
+				s.alert(e.Time, &f)
 			}
 		}()
 	}
@@ -244,7 +247,16 @@ func (s *Stream) Done(c *flow.Conn) {
 		s.summary(c)
 	}
 	for _, f := range s.findings.Fired() {
-		s.alert(c.Last(), c, &f)
+		s.alert(c.Last(), &f)
+	}
+}
+
+// Watch alerts, at time now, on what the connections still tracked show
+// as it lasts (see Findings.Watch).
+func (s *Stream) Watch(now time.Time, each func(func(*flow.Conn))) {
+	s.findings.Watch(now, each)
+	for _, f := range s.findings.Fired() {
+		s.alert(now, &f)
 	}
 }
 
@@ -306,9 +318,9 @@ func (s *Stream) summary(c *flow.Conn) {
 }
 
 // alert writes a finding as it fires, or grows tenfold: its name and
-// severity (painted), how many connections show it, the one that made it
-// fire, and what to check.
-func (s *Stream) alert(t time.Time, c *flow.Conn, f *Finding) {
+// severity (painted), how many connections show it, the latest of them,
+// and what to check.
+func (s *Stream) alert(t time.Time, f *Finding) {
 	s.header(t)
 	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
 	b = append(b, ' ')
@@ -320,12 +332,11 @@ func (s *Stream) alert(t time.Time, c *flow.Conn, f *Finding) {
 	} else {
 		b = append(b, " connections, the latest conn "...)
 	}
-	b = strconv.AppendInt(b, int64(c.ID), 10)
-	r := rolesOf(c)
+	b = strconv.AppendInt(b, int64(f.named.id), 10)
 	b = append(b, ' ')
-	b = c.Addr(r.client).AppendTo(b)
+	b = f.named.client.AppendTo(b)
 	b = append(b, " > "...)
-	b = c.Addr(r.server).AppendTo(b)
+	b = f.named.server.AppendTo(b)
 	b = append(b, '\n')
 	s.buf = appendCheck(b, "    ", f.Check)
 	s.w.Write(s.buf)

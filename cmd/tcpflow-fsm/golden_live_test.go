@@ -25,9 +25,10 @@ func streamCapture(t *testing.T, path string, out liveRenderer) {
 	table := flow.NewTable(liveConfig(&options{timeWait: fsm.DefaultTimeWait, maxConns: defaultMaxConns, timelineMax: defaultTimelineMax}), sink)
 	dec := capture.NewDecoder()
 	var (
-		p    capture.Packet
-		seg  fsm.Segment
-		read uint64
+		p         capture.Packet
+		seg       fsm.Segment
+		read      uint64
+		nextWatch time.Time
 	)
 	for {
 		if err := rd.Next(&p); err != nil {
@@ -39,6 +40,13 @@ func streamCapture(t *testing.T, path string, out liveRenderer) {
 		read++
 		if dec.Decode(&p, &seg) {
 			table.Add(&seg)
+			// As live, once a second, on the capture's clock.
+			if !seg.Time.Before(nextWatch) {
+				if !nextWatch.IsZero() {
+					out.Watch(seg.Time, table.Each)
+				}
+				nextWatch = seg.Time.Add(watchEvery)
+			}
 		}
 	}
 	table.Close()

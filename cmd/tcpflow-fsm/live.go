@@ -16,13 +16,23 @@ import (
 	"tcpflow-fsm/report"
 )
 
-// liveRenderer is a renderer that also writes periodic state counts, and
-// holds what it writes until Flush.
+// liveRenderer is a renderer that also writes periodic state counts,
+// alerts on what the connections still tracked show as it lasts (Watch),
+// and holds what it writes until Flush.
 type liveRenderer interface {
 	renderer
 	Counts(*report.StateCounts)
+	Watch(now time.Time, each func(func(*flow.Conn)))
+	// SetEnd says when the capture stopped: what the connections still
+	// open have lasted is counted to it.
+	SetEnd(time.Time)
 	Flush() error
 }
+
+// watchEvery is how often a live capture looks at the connections it
+// tracks for what shows as it lasts: a CLOSE-WAIT that stays, a peer
+// that stays silent (report.Findings.Watch).
+const watchEvery = time.Second
 
 // liveConfig is the table of a live capture: connections handed over as
 // they end, their events passed on and not kept (the live renderers write
@@ -206,11 +216,13 @@ func live(o *options, stdout, stderr io.Writer) int {
 		seg       fsm.Segment
 		read      uint64
 		nextStats = time.Now().Add(o.stats)
+		nextWatch = time.Now().Add(watchEvery)
 		opened    int
 	)
-	// Between packets the analysis sleeps until a timer or a --stats line is
-	// due, not on a ticker: an idle capture wakes for nothing. setWake sets
-	// wake for the next of them.
+	// Between packets the analysis sleeps until a timer, a --stats line or,
+	// while connections are tracked, a look at them is due, not on a
+	// ticker: an idle capture wakes for nothing. setWake sets wake for the
+	// next of them.
 	wake := time.NewTimer(0)
 	defer wake.Stop()
 	setWake := func(now time.Time) {
@@ -224,6 +236,11 @@ func live(o *options, stdout, stderr io.Writer) int {
 		if o.stats > 0 {
 			if st := max(nextStats.Sub(now), 0); !ok || st < d {
 				d, ok = st, true
+			}
+		}
+		if table.Open() > 0 {
+			if wt := max(nextWatch.Sub(now), 0); !ok || wt < d {
+				d, ok = wt, true
 			}
 		}
 		if !ok {
@@ -253,6 +270,12 @@ func live(o *options, stdout, stderr io.Writer) int {
 		// connections are released when no packet arrives.
 		now := time.Now()
 		table.Advance(now)
+		if !now.Before(nextWatch) {
+			if table.Open() > 0 {
+				out.Watch(now, table.Each)
+			}
+			nextWatch = now.Add(watchEvery)
+		}
 		if o.stats > 0 && !now.Before(nextStats) {
 			sc := report.StateCounts{Time: now, Interval: o.stats, Tally: sink.tally}
 			sc.Opened = table.Stats.Connections - opened
@@ -271,9 +294,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 	readErr := feed.Err()
 
 	// The summary of every connection still open, then the counters.
-	if st, ok := out.(interface{ SetEnd(time.Time) }); ok {
-		st.SetEnd(time.Now())
-	}
+	out.SetEnd(time.Now())
 	table.Close()
 	tot := totals(read, 0, dec, table.Stats)
 	ls, statsErr := l.Stats()

@@ -1703,3 +1703,23 @@ func TestLiveProblems(t *testing.T) {
 		t.Errorf("a transition of the healthy connection was printed:\n%s", tool.out)
 	}
 }
+
+// TestLiveAlertsWhatLasts: a state that lasts is alerted on while it
+// lasts, not at Ctrl-C: a real server left in CLOSE-WAIT by a half-close
+// is named once it has been quiet for --stuck, with the client left in
+// FIN-WAIT-2 waiting for it.
+func TestLiveAlertsWhatLasts(t *testing.T) {
+	ln := newLiveNet(t)
+	tool := ln.startTool("--stuck", "1s", "portrange", "9100-9199")
+	ln.play(scenarioByName("half-close", 9104, 40104))
+	for _, code := range []string{"close_wait", "fin_wait_2"} {
+		alert := `^\d\d:\d\d:\d\d\.\d{6} ALERT ` + code + ` \((warning|info)\): 1 connection, conn 1 10\.98\.0\.1:40104 > 10\.98\.0\.2:9104$`
+		if !tool.out.waitFor(15*time.Second, tool.done, hasLine(alert)) {
+			t.Fatalf("no %s alert before Ctrl-C; stdout:\n%s", code, tool.out)
+		}
+	}
+	tool.interrupt(t)
+	if !tool.out.has(`^  close_wait +warning +1  conns 1$`) {
+		t.Errorf("the summary at Ctrl-C lists no close_wait:\n%s", tool.out)
+	}
+}
