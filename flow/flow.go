@@ -368,6 +368,9 @@ func (c *Conn) SilentSince(side fsm.Side) time.Time {
 // it again, and whether a window was still zero at the connection's last
 // segment (a stall counted up to that segment).
 func (c *Conn) ZeroWindowStall() (longest time.Duration, open bool) {
+	if c.more == nil {
+		return 0, false // without reading c.last: Watch asks of many
+	}
 	return c.ZeroWindowStallAt(c.Last())
 }
 

@@ -398,13 +398,23 @@ func (f *Findings) Watch(now time.Time, each func(func(*flow.Conn))) {
 			f.live["fin_wait_2"] = append(f.live["fin_wait_2"], q.id)
 		}
 	}
+	var dropping map[netip.Addr]bool // the server hosts of SYNs unanswered now
 	each(func(c *flow.Conn) {
+		if calm(c) {
+			return
+		}
 		r := rolesOf(c)
 		codes := f.connCodes(c, r, now)
 		for _, code := range codes {
 			if !slices.Contains(f.early[c.ID], code) {
 				f.early[c.ID] = append(f.early[c.ID], code)
 				f.add(code, c, r)
+			}
+			if code == "unanswered_syn" {
+				if dropping == nil {
+					dropping = map[netip.Addr]bool{}
+				}
+				dropping[c.Addr(r.server).Addr()] = true
 			}
 		}
 		quiet := now.Sub(c.Last()) >= f.Stuck
@@ -434,14 +444,42 @@ func (f *Findings) Watch(now time.Time, each func(func(*flow.Conn))) {
 				f.named[code] = refOf(c, r)
 			}
 		}
-		f.listens.observe(c, r, slices.Contains(codes, "unanswered_syn"))
 	})
+	if len(dropping) > 0 {
+		// listen_overflow: what the hosts of the SYNs unanswered answered,
+		// and when, on the connections still tracked.
+		each(func(c *flow.Conn) {
+			r := rolesOf(c)
+			if dropping[c.Addr(r.server).Addr()] {
+				f.listens.observe(c, r, unansweredSYN(c, r) && now.Sub(c.First()) >= f.Stuck)
+			}
+		})
+	}
 	for _, w := range tw {
 		if len(w.ids) >= max(f.PileUp, 1) {
 			f.live["time_wait"] = append(f.live["time_wait"], w.ids...)
 			f.named["time_wait"] = w.named
 		}
 	}
+}
+
+// calm reports whether Watch can find nothing on c: no endpoint in a
+// state that lasts or passes (SYN-SENT, SYN-RECEIVED, CLOSE-WAIT,
+// FIN-WAIT-2, TIME-WAIT), and no retransmission unanswered, keep-alive
+// probe unanswered or window zero. Most tracked connections are, and
+// this reads few of their fields: a look at 100,000 costs little.
+func calm(c *flow.Conn) bool {
+	for s := fsm.A; s <= fsm.B; s++ {
+		switch c.FSM.Endpoint(s).State {
+		case fsm.SynSent, fsm.SynReceived, fsm.CloseWait, fsm.FinWait2, fsm.TimeWait:
+			return false
+		}
+		if n, _ := c.SilentProbes(s); n > 0 || c.SilentRetrans(s) > 0 {
+			return false
+		}
+	}
+	_, zero := c.ZeroWindowStall()
+	return !zero
 }
 
 // twLive is what Watch counts of one host's endpoints in TIME-WAIT toward

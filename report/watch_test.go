@@ -202,3 +202,19 @@ func TestWatchAlertsGrowTenfold(t *testing.T) {
 		t.Errorf("alerts at %v connections, want [1 10]", fired)
 	}
 }
+
+// BenchmarkWatch: one look at 100,000 tracked connections, established
+// and quiet, as a live capture takes once a second (ns/op is the cost of
+// one look; docs/PERFORMANCE.md, "The live path").
+func BenchmarkWatch(b *testing.B) {
+	w := newWatchRig(&testing.T{})
+	for i := range 100000 {
+		cli := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+		w.open(i, cli, wSrv)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		w.f.Watch(w.at(200000+i), w.table.Each)
+		w.f.Fired()
+	}
+}
