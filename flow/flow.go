@@ -219,7 +219,7 @@ type Conn struct {
 
 	first, last int64   // capture times of its first and latest segment, ns since the epoch
 	shift       int64   // added to its latest segment's time, puts it on the table's clock
-	deadline    int64   // when its timer fires, on the table's clock
+	deadline    int64   // when its timer fires, on the table's clock; once done, when it ended
 	hidx        int32   // index in the timer heap; -1 when not scheduled
 	synack      [2]bool // side sent a SYN,ACK
 	done        bool
@@ -389,6 +389,12 @@ func (c *Conn) ZeroWindowStallAt(t time.Time) (longest time.Duration, open bool)
 	}
 	return longest, open
 }
+
+// Released returns, once the connection has ended, when the table ended
+// it, on the capture's clock: its last segment's time, or later when a
+// timer ended it (TIME-WAIT and the linger after, the idle timeout), or
+// the capture's end.
+func (c *Conn) Released() time.Time { return timeOf(subSat(c.deadline, c.shift)) }
 
 // SentSYNACK reports whether side sent a SYN,ACK the capture shows.
 func (c *Conn) SentSYNACK(side fsm.Side) bool { return c.synack[side] }
@@ -1249,6 +1255,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 	}
 	t.unlink(c)
 	t.timers.remove(c)
+	c.deadline = t.now // from now on, when it was finished (Released)
 	t.lend(c)
 	t.emit(c, c.FSM.Finish())
 	if !t.closing { // CloseNext empties the index at once

@@ -91,9 +91,12 @@ type Endpoint struct {
 
 	Segs int // segments captured from it (Sent may also be inferred)
 
-	touched    bool // it took part: sent, or changed state
-	entered    bool // since holds
-	hasEdge    bool
+	touched bool // it took part: sent, or changed state
+	entered bool // since holds
+	hasEdge bool
+	// before says State was entered before the capture began: it was
+	// picked up mid-stream, at since.
+	before     bool
 	offTS      bool // it sent timestamps on its SYN
 	synAckOnly bool // every segment it sent was a SYN,ACK
 	synOnly    bool // every segment it sent was a bare SYN
@@ -119,6 +122,13 @@ type Endpoint struct {
 // endpoint advertises, and whether the handshake settled it (RFC 7323 §2.2:
 // only when both SYNs carried the option).
 func (e *Endpoint) Scale() (shift uint8, known bool) { return e.WScale, e.scaleSet }
+
+// Since returns when the endpoint entered its state, and whether the
+// capture saw it enter: one picked up mid-stream was in its state before
+// its first segment, the time returned. ok is false when not known.
+func (e *Endpoint) Since() (at time.Time, seen, ok bool) {
+	return e.since.Time(), !e.before, e.entered
+}
 
 // Fresh reports whether the endpoint has shown nothing yet.
 func (e *Endpoint) Fresh() bool { return !e.touched }
@@ -495,6 +505,7 @@ func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Tim
 	}
 	*c.events = append(*c.events, ev)
 	e.State, e.since, e.entered, e.touched = next, nanosOf(at), true, true
+	e.before = cause == causeMidSend || cause == causeMidRcvd
 	if next == TimeWait {
 		e.twStart = nanosOf(at)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,9 @@ type Stream struct {
 	// end is when the capture stopped (SetEnd), latest the latest time
 	// seen: what a connection's quiet time at exit is counted to.
 	end, latest time.Time
+	// addrWidth is the width of the widest address printed so far: the
+	// address column.
+	addrWidth int
 }
 
 // SetEnd says when the capture stopped, for the quiet time of the
@@ -124,12 +128,15 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 		return
 	}
 	b := s.line(e.Time, c)
-	// The endpoint: its role and address, in columns.
+	// The endpoint: its role and address, in columns as wide as the
+	// widest address so far (IPv4 ones are at most 21).
 	var addr [64]byte
+	a := c.Addr(e.Side).AppendTo(addr[:0])
+	s.addrWidth = max(s.addrWidth, len(a))
 	b = append(b, ' ')
-	b = padRight(b, []byte(rolesOf(c).name(e.Side)), 6)
+	b = append(b, rolesOf(c).name(e.Side)...)
 	b = append(b, ' ')
-	b = padRight(b, c.Addr(e.Side).AppendTo(addr[:0]), 21)
+	b = padRight(b, a, s.addrWidth)
 	b = append(b, ' ')
 	paint := painter(s.Color)
 	switch {
@@ -140,70 +147,115 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 			b = append(b, " #"...)
 			b = strconv.AppendUint(b, uint64(n), 10)
 		}
-		b = appendBrief(b, c, c.Cur)
+		b = appendBrief(b, c, c.Cur, false)
 		s.buf = append(b, '\n')
 		s.w.Write(s.buf)
 		return
 	case e.Kind == fsm.Transition:
+		// The cause names the segment; its numbers are in the ladder
+		// and the timeline.
 		b = append(b, paint.state(e.From)...)
 		b = append(b, " -> "...)
 		b = append(b, paint.state(e.To)...)
 		b = append(b, "  "...)
 		if e.InState >= 0 {
-			b = strconv.AppendFloat(b, float64(e.InState)/float64(time.Millisecond), 'f', 3, 64)
-			b = append(b, "ms"...)
+			b = appendDur(b, e.InState)
 		} else {
 			b = append(b, '-')
 		}
-		b = append(b, "  "...)
+		if columns(b)+2+len(e.Cause) > streamWidth {
+			// A long cause under the line.
+			b = append(b, '\n')
+			b = append(b, underIndent...)
+		} else {
+			b = append(b, "  "...)
+		}
 		b = append(b, e.Cause...)
-	case e.Kind == fsm.Note:
-		info := e.Code.Info()
-		b = append(b, "- note "...)
-		b = append(b, info.Name...)
-		b = append(b, " ["...)
-		b = append(b, info.RFC...)
-		b = append(b, "]: "...)
-		b = append(b, info.Summary...)
-		if e.Detail != "" {
-			b = append(b, " ("...)
-			b = append(b, e.Detail...)
-			b = append(b, ')')
-		}
-	default:
-		info := e.Code.Info()
-		b = append(b, "! "...)
-		b = append(b, paint.severity(info.Severity, info.Name)...)
-		b = append(b, " ["...)
-		b = append(b, info.Severity.String()...)
-		b = append(b, ", "...)
-		b = append(b, info.RFC...)
-		b = append(b, "]: "...)
-		b = append(b, info.Summary...)
-		if e.Detail != "" {
-			b = append(b, " ("...)
-			b = append(b, e.Detail...)
-			b = append(b, ')')
-		}
-	}
-	// The segment that caused it, when that is the connection's latest
-	// one (a receipt held for the receiver's answer is reported later
-	// than its segment).
-	if e.Seg != 0 && e.Seg == c.FSM.Segments() && c.Cur != nil {
-		b = appendBrief(b, c, c.Cur)
-	}
-	b = append(b, '\n')
-	if s.Explain {
-		b = append(b, whyIndent...)
-		b = append(b, Explanation(e)...)
 		b = append(b, '\n')
+	default:
+		// The code and the segment on the line; the rule and what it
+		// says under it.
+		info := e.Code.Info()
+		rule := info.RFC + ": " + info.Summary
+		if e.Kind == fsm.Note {
+			b = append(b, "- note "...)
+			b = append(b, info.Name...)
+			rule = "note, " + rule
+		} else {
+			b = append(b, "! "...)
+			b = append(b, paint.severity(info.Severity, info.Name)...)
+			rule = info.Severity.String() + ", " + rule
+		}
+		if e.Detail != "" {
+			rule += " (" + e.Detail + ")"
+		}
+		// The segment that caused it, when that is the connection's
+		// latest one (a receipt held for the receiver's answer is
+		// reported later than its segment).
+		if e.Seg != 0 && e.Seg == c.FSM.Segments() && c.Cur != nil {
+			b = appendBrief(b, c, c.Cur, true)
+		}
+		b = append(b, '\n')
+		b = appendIndented(b, underIndent, rule)
+	}
+	if s.Explain {
+		b = appendIndented(b, underIndent, "why: "+Explanation(e))
 	}
 	s.buf = b
 	s.w.Write(b)
 }
 
-// whyIndent starts an explanation's line, under the event's.
-const whyIndent = "                 why: "
+// streamWidth is the width the stream keeps its lines to: with IPv4
+// addresses, every line fits; an IPv6 address may push one past it.
+const streamWidth = 100
+
+// appendIndented appends text wrapped at streamWidth, each line after
+// indent.
+func appendIndented(b []byte, indent, text string) []byte {
+	for _, line := range wrap(text, streamWidth-len(indent)) {
+		b = append(b, indent...)
+		b = append(b, line...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// columns returns how many columns the line in b takes on a terminal:
+// its characters, less the colour escapes.
+func columns(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); i++ {
+		switch {
+		case b[i] == 0x1b:
+			for i < len(b) && b[i] != 'm' {
+				i++
+			}
+		case b[i]&0xc0 != 0x80: // not a UTF-8 continuation byte
+			n++
+		}
+	}
+	return n
+}
+
+// appendDur appends a time in a state in at most 7 columns: "0.037ms",
+// "100.5ms", "1028ms", "12.3s", "3600s".
+func appendDur(b []byte, d time.Duration) []byte {
+	ms := float64(d) / float64(time.Millisecond)
+	switch {
+	case ms < 10:
+		return append(strconv.AppendFloat(b, ms, 'f', 3, 64), "ms"...)
+	case ms < 1000:
+		return append(strconv.AppendFloat(b, ms, 'f', 1, 64), "ms"...)
+	case ms < 10000:
+		return append(strconv.AppendFloat(b, ms, 'f', 0, 64), "ms"...)
+	case ms < 1000000:
+		return append(strconv.AppendFloat(b, ms/1000, 'f', 1, 64), 's')
+	}
+	return append(strconv.AppendFloat(b, ms/1000, 'f', 0, 64), 's')
+}
+
+// underIndent starts the lines under an event's: its rule, why.
+const underIndent = "                 "
 
 // notable are the segment events the live text stream prints: signs of
 // loss, of a stalled receiver and of a reused 4-tuple. Duplicate ACKs,
@@ -219,19 +271,22 @@ var notable = [flow.NumSegEvents]bool{
 	flow.ReusedPorts:            true,
 }
 
-// appendSegment appends a segment as the stream shows it:
-// " [P.] seq 1 ack 1 len 6".
-func appendBrief(b []byte, c *flow.Conn, p *flow.Packet) []byte {
+// appendBrief appends a segment as the stream shows it: " [P.] seq 1 ack
+// 1 len 6", the ack only when withAck is set, the length only when not 0.
+func appendBrief(b []byte, c *flow.Conn, p *flow.Packet, withAck bool) []byte {
 	b = append(b, " ["...)
 	b = append(b, p.Flags.Letters()...)
 	b = append(b, "] seq "...)
 	b = strconv.AppendUint(b, uint64(p.Seq.Sub(base(c, p.From))), 10)
-	if p.Flags&fsm.ACK != 0 {
+	if withAck && p.Flags&fsm.ACK != 0 {
 		b = append(b, " ack "...)
 		b = strconv.AppendUint(b, uint64(p.Ack.Sub(base(c, p.From.Other()))), 10)
 	}
-	b = append(b, " len "...)
-	return strconv.AppendInt(b, int64(p.Len), 10)
+	if p.Len != 0 {
+		b = append(b, " len "...)
+		b = strconv.AppendInt(b, int64(p.Len), 10)
+	}
+	return b
 }
 
 // Done writes the connection's summary line as it ends.
@@ -292,28 +347,38 @@ func problem(c *flow.Conn) bool {
 	return false
 }
 
-// summary writes the connection's summary line.
+// summary writes the connection's summary: a line with when it ended (or
+// the capture stopped) and its endpoints, then how each ended and for how
+// long it had been in that state, and its counts.
 func (s *Stream) summary(c *flow.Conn) {
-	b := s.line(c.Last(), c)
+	r := rolesOf(c)
+	at := c.Released()
+	if c.End == flow.EndCapture {
+		if at = s.end; at.IsZero() {
+			at = s.latest
+		}
+	}
+	b := s.line(at, c)
 	if c.End == flow.EndCapture {
 		b = append(b, " at exit"...)
-		end := s.end
-		if end.IsZero() {
-			end = s.latest
-		}
-		if quiet := end.Sub(c.Last()); quiet >= time.Second {
+		if quiet := at.Sub(c.Last()); quiet >= time.Second {
 			b = append(b, ", quiet for "...)
 			b = strconv.AppendFloat(b, quiet.Seconds(), 'f', 0, 64)
 			b = append(b, " s"...)
 		}
-		b = append(b, ": "...)
 	} else {
 		b = append(b, " ended ("...)
 		b = append(b, c.End.String()...)
-		b = append(b, "): "...)
+		b = append(b, ')')
 	}
-	b = appendSummary(b, c, rolesOf(c))
-	s.buf = append(b, '\n')
+	b = append(b, ": "...)
+	b = c.Addr(r.client).AppendTo(b)
+	b = append(b, " > "...)
+	b = c.Addr(r.server).AppendTo(b)
+	b = append(b, zoneSuffix(c)...)
+	b = append(b, '\n')
+	b = appendIndented(b, "    ", string(appendEnds(nil, c, r, at)))
+	s.buf = appendList(b, "    ", counts(c, r))
 	s.w.Write(s.buf)
 }
 
@@ -323,71 +388,113 @@ func (s *Stream) summary(c *flow.Conn) {
 func (s *Stream) alert(t time.Time, f *Finding) {
 	s.header(t)
 	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
+	head := "ALERT " + f.Code + " (" + f.Severity + ")"
 	b = append(b, ' ')
-	b = append(b, painter(s.Color).finding(f.Severity, "ALERT "+f.Code+" ("+f.Severity+")")...)
+	b = append(b, painter(s.Color).finding(f.Severity, head)...)
 	b = append(b, ": "...)
+	width := len(clockLayout) + 3 + len(head) // the columns so far
+	n := len(b)
 	b = strconv.AppendInt(b, int64(len(f.Conns)), 10)
 	if len(f.Conns) == 1 {
-		b = append(b, " connection, conn "...)
+		b = append(b, " connection,"...)
 	} else {
-		b = append(b, " connections, the latest conn "...)
+		b = append(b, " connections, the latest"...)
 	}
+	width += len(b) - n
+	n = len(b)
+	b = append(b, " conn "...)
 	b = strconv.AppendInt(b, int64(f.named.id), 10)
 	b = append(b, ' ')
 	b = f.named.client.AppendTo(b)
 	b = append(b, " > "...)
 	b = f.named.server.AppendTo(b)
+	if width+len(b)-n > streamWidth {
+		// The connection on a line of its own.
+		b = slices.Insert(b, n, []byte("\n   ")...)
+	}
 	b = append(b, '\n')
 	s.buf = appendCheck(b, "    ", f.Check)
 	s.w.Write(s.buf)
 }
 
-// appendSummary appends a connection's summary: "client 10.0.0.1:40000
-// TIME-WAIT, server 10.0.0.2:80 CLOSED, 0.201025s, client 6 pkts 6 B,
-// server 5 pkts 6 B, violations 0", then its segment events, duplicates
-// and whether the roles are guessed, when any.
-func appendSummary(b []byte, c *flow.Conn, r roles) []byte {
+// appendEnds appends how each endpoint of c ended: "client TIME-WAIT for
+// 0.5s, server CLOSED", how long it has been in its state counted to at,
+// "over" that when it was in it before the capture saw it.
+func appendEnds(b []byte, c *flow.Conn, r roles, at time.Time) []byte {
 	for i, side := range [2]fsm.Side{r.client, r.server} {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
+		e := c.FSM.Endpoint(side)
 		b = append(b, r.name(side)...)
 		b = append(b, ' ')
-		b = c.Addr(side).AppendTo(b)
-		b = append(b, ' ')
-		b = append(b, c.FSM.Endpoint(side).State.String()...)
-	}
-	b = append(b, zoneSuffix(c)...)
-	b = append(b, ", "...)
-	b = appendRel(b, c.Last().Sub(c.First()))
-	b = append(b, 's')
-	for _, side := range [2]fsm.Side{r.client, r.server} {
-		b = append(b, ", "...)
-		b = append(b, r.name(side)...)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(c.Packets[side]), 10)
-		b = append(b, " pkts "...)
-		b = strconv.AppendInt(b, c.Bytes[side], 10)
-		b = append(b, " B"...)
-	}
-	b = append(b, ", violations "...)
-	b = strconv.AppendUint(b, uint64(c.Violations), 10)
-	b = appendSegCounts(b, c, ", ")
-	if c.Duplicates > 0 {
-		b = append(b, ", duplicates "...)
-		b = strconv.AppendUint(b, uint64(c.Duplicates), 10)
-	}
-	if r.guessed {
-		b = append(b, " (roles guessed)"...)
+		b = append(b, e.State.String()...)
+		if since, seen, ok := e.Since(); ok && e.State != fsm.Closed && !at.Before(since) {
+			b = append(b, " for "...)
+			if !seen {
+				b = append(b, "over "...)
+			}
+			b = appendDur(b, at.Sub(since))
+		}
 	}
 	return b
 }
 
-// Counts writes the periodic state counts.
+// counts returns a connection's counts: "client 6 pkts 6 B", "server 5
+// pkts 6 B", "0.201025s first to last", "violations 0", then its segment
+// events, duplicates and whether the roles are guessed, when any.
+func counts(c *flow.Conn, r roles) []string {
+	var items []string
+	for _, side := range [2]fsm.Side{r.client, r.server} {
+		items = append(items, fmt.Sprintf("%s %d pkts %d B", r.name(side), c.Packets[side], c.Bytes[side]))
+	}
+	items = append(items, string(appendRel(nil, c.Last().Sub(c.First())))+"s first to last",
+		fmt.Sprintf("violations %d", c.Violations))
+	for e := flow.SegEvent(1); e < flow.NumSegEvents; e++ {
+		if n := c.SegCount(e); n > 0 {
+			items = append(items, fmt.Sprintf("%s %d", e.Info().Short, n))
+		}
+	}
+	if c.Duplicates > 0 {
+		items = append(items, fmt.Sprintf("duplicates %d", c.Duplicates))
+	}
+	if r.guessed {
+		items = append(items, "roles guessed")
+	}
+	return items
+}
+
+// appendList appends items joined by ", ", each line after indent and at
+// most streamWidth wide, breaking between items.
+func appendList(b []byte, indent string, items []string) []byte {
+	b = append(b, indent...)
+	width := len(indent)
+	for i, item := range items {
+		switch {
+		case i == 0:
+		case width+2+len(item)+1 > streamWidth: // ", item," must fit
+			b = append(b, ",\n"...)
+			b = append(b, indent...)
+			width = len(indent)
+		default:
+			b = append(b, ", "...)
+			width += 2
+		}
+		b = append(b, item...)
+		width += len(item)
+	}
+	return append(b, '\n')
+}
+
+// Counts writes the periodic state counts: a line for each role's
+// states, then one of what happened in the interval.
 func (s *Stream) Counts(sc *StateCounts) {
 	s.header(sc.Time)
-	fmt.Fprintf(s.w, "%s states: client %s | server %s | last %s: opened %d (%d mid-stream), closed %d, reset %d, refused %d\n",
-		s.clock(sc.Time), sc.Client.String(), sc.Server.String(), sc.Interval, sc.Opened, sc.Midstream, sc.Closed, sc.Reset, sc.Refused)
+	fmt.Fprintf(s.w, "%s states: client %s\n", s.clock(sc.Time), sc.Client.String())
+	b := appendIndented(nil, "                        ", "server "+sc.Server.String())
+	b = appendIndented(b, "                        ", fmt.Sprintf("last %s: opened %d (%d mid-stream), closed %d, reset %d, refused %d",
+		sc.Interval, sc.Opened, sc.Midstream, sc.Closed, sc.Reset, sc.Refused))
+	s.w.Write(b)
 	s.w.Flush()
 }
 
@@ -416,7 +523,7 @@ func (s *Stream) Close(t *Totals) error {
 	}
 	fmt.Fprintln(s.w)
 	if s.Problems {
-		fmt.Fprintf(s.w, "  not printed (--problems): %d state transitions; the summary lines of %d connections with nothing wrong\n",
+		fmt.Fprintf(s.w, "  not printed (--problems): %d state transitions, the summaries of %d healthy connections\n",
 			s.hiddenTransitions, s.hiddenConns)
 	}
 	for _, c := range t.Counters {

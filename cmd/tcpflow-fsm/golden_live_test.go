@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"tcpflow-fsm/capture"
 	"tcpflow-fsm/flow"
@@ -73,3 +78,33 @@ var liveRenderers = []struct {
 		return st
 	}},
 }
+
+// TestStreamFits100Columns: every line the live text stream prints of the
+// kernel captures with IPv4 addresses, with --explain, in colour or not,
+// and with --problems, fits 100 columns on a terminal.
+func TestStreamFits100Columns(t *testing.T) {
+	captures, _ := filepath.Glob(filepath.Join(goldenDir, "*.pcap"))
+	if len(captures) == 0 {
+		t.Fatal("no kernel captures")
+	}
+	for _, path := range captures {
+		if strings.Contains(path, "ipv6") {
+			continue
+		}
+		for _, mode := range []string{"explain", "color", "problems"} {
+			var out bytes.Buffer
+			st := report.NewStream(&out, time.UTC)
+			st.Explain, st.Color, st.Problems = mode != "problems", mode == "color", mode == "problems"
+			streamCapture(t, path, st)
+			for i, line := range strings.Split(out.String(), "\n") {
+				plain := ansiEscape.ReplaceAllString(line, "")
+				if n := utf8.RuneCountInString(plain); n > 100 {
+					t.Errorf("%s (%s) line %d is %d columns: %s", filepath.Base(path), mode, i+1, n, plain)
+				}
+			}
+		}
+	}
+}
+
+// ansiEscape matches a colour escape.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
