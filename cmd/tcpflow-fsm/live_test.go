@@ -1723,3 +1723,34 @@ func TestLiveAlertsWhatLasts(t *testing.T) {
 		t.Errorf("the summary at Ctrl-C lists no close_wait:\n%s", tool.out)
 	}
 }
+
+// TestLiveUnderTimeout: `timeout -s INT N tcpflow-fsm -i ...` prints the
+// summary, also run in the background of a script, where the shell starts
+// it with SIGINT ignored: the one SIGINT that timeout sends ends the
+// capture with the final states, the findings and the counters.
+func TestLiveUnderTimeout(t *testing.T) {
+	if _, err := exec.LookPath("timeout"); err != nil {
+		liveSkip(t, "needs timeout (coreutils)")
+	}
+	ln := newLiveNet(t)
+	// The capture lasts until timeout's SIGINT, 6 s after it starts; the
+	// connection is played as soon as it listens. In the background of sh
+	// -c (no job control) the tool starts with SIGINT ignored.
+	script := "timeout -s INT 6 " + ln.tool + " -i veth-b portrange 9100-9199 & wait $!"
+	p := ln.start("timeout", ln.nsB, "sh", "-c", script)
+	if !p.err.waitFor(10*time.Second, p.done, hasLine(`^tcpflow-fsm: listening on veth-b`)) {
+		t.Fatalf("tcpflow-fsm did not say it was listening; stderr:\n%s", p.err)
+	}
+	ln.play(scenarioByName("refused", 9105, 40105))
+	if !p.wait(20 * time.Second) {
+		t.Fatalf("not ended 20 s after it started; stdout:\n%s", p.out)
+	}
+	for _, want := range []string{`^final states:$`, `^  client  CLOSED 1$`, `^  refused +warning +1  conns 1$`, `^capture: \d+ packets read`} {
+		if !p.out.has(want) {
+			t.Errorf("no line %q in the output after timeout's SIGINT:\n%s", want, p.out)
+		}
+	}
+	if !p.err.has(counterLines[0]) {
+		t.Errorf("no counters on stderr:\n%s", p.err)
+	}
+}
