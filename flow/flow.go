@@ -45,6 +45,13 @@ type Config struct {
 	// IdleTimeout releases a connection that has seen no segment for this
 	// long. Zero means never.
 	IdleTimeout time.Duration
+	// Abandon releases a connection that has seen no segment for this
+	// long while an endpoint is in SYN-RECEIVED or FIN-WAIT-2 (EndAbandoned):
+	// stacks drop a handshake they gave up on, and an orphaned FIN-WAIT-2
+	// (Linux: after tcp_fin_timeout, 60 s), without a segment, so a live
+	// view would show them open forever. Its later segments start a new
+	// connection, picked up mid-stream. Zero means never.
+	Abandon time.Duration
 	// MaxConns bounds how many connections are tracked at once: when a new
 	// one would pass it, the longest-idle connection is evicted (handed to
 	// the sink, counted). Zero means no bound. It also bounds the finished
@@ -108,6 +115,9 @@ const (
 	EndReopened                  // a new connection took its 4-tuple
 	EndIdle                      // no segment for the idle timeout: evicted
 	EndEvicted                   // the longest idle when the table was full (MaxConns)
+	// EndAbandoned: quiet for Config.Abandon in SYN-RECEIVED or
+	// FIN-WAIT-2, presumed dropped by its stack.
+	EndAbandoned
 )
 
 func (r EndReason) String() string {
@@ -120,6 +130,8 @@ func (r EndReason) String() string {
 		return "idle"
 	case EndEvicted:
 		return "evicted"
+	case EndAbandoned:
+		return "abandoned"
 	}
 	return "capture ended"
 }
@@ -727,7 +739,7 @@ type heldConn struct {
 type Stats struct {
 	Connections int // connections created
 	Segments    int // segments processed, duplicates included
-	Evicted     int // connections released early: idle timeout, or the longest idle when full
+	Evicted     int // connections released early: idle timeout, the longest idle when full, or abandoned
 	Duplicates  int // copies of segments already seen, dropped
 	// Early counts connections handed to the sink ahead of an earlier one
 	// still open, because MaxConns/4 finished connections were waiting.
@@ -1040,14 +1052,28 @@ func (t *Table) scheduleFrom(c *Conn, now int64) {
 				shift = c.shift
 			}
 			c.deadline, c.release = addSat(end, shift), false
-		} else if t.cfg.IdleTimeout > 0 {
-			c.deadline, c.release, c.reason = addSat(addSat(c.last, c.shift), int64(t.cfg.IdleTimeout)), true, EndIdle
+		} else if d, why := t.quietLimit(c); d > 0 {
+			c.deadline, c.release, c.reason = addSat(addSat(c.last, c.shift), int64(d)), true, why
 		} else {
 			t.timers.remove(c)
 			return
 		}
 	}
 	t.timers.set(c)
+}
+
+// quietLimit returns how long c may go without a segment before it is
+// released, and why it would be; 0 for as long as it likes.
+func (t *Table) quietLimit(c *Conn) (time.Duration, EndReason) {
+	d, why := t.cfg.IdleTimeout, EndIdle
+	if t.cfg.Abandon > 0 && (d == 0 || t.cfg.Abandon < d) {
+		for s := fsm.A; s <= fsm.B; s++ {
+			if st := c.FSM.Endpoint(s).State; st == fsm.SynReceived || st == fsm.FinWait2 {
+				return t.cfg.Abandon, EndAbandoned
+			}
+		}
+	}
+	return d, why
 }
 
 // timeWait is the 2MSL the state machines run.
@@ -1250,7 +1276,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		return
 	}
 	c.done, c.End = true, why
-	if why == EndIdle || why == EndEvicted {
+	if why == EndIdle || why == EndEvicted || why == EndAbandoned {
 		t.Stats.Evicted++
 	}
 	t.unlink(c)

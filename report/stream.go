@@ -519,7 +519,7 @@ func (s *Stream) Close(t *Totals) error {
 		fmt.Fprintf(s.w, ", %d duplicates dropped", t.Duplicates)
 	}
 	if t.Evicted > 0 {
-		fmt.Fprintf(s.w, ", %d idle connections released", t.Evicted)
+		fmt.Fprintf(s.w, ", %d released early (idle, evicted or abandoned)", t.Evicted)
 	}
 	fmt.Fprintln(s.w)
 	if s.Problems {

@@ -39,8 +39,15 @@ const watchEvery = time.Second
 // them as they come).
 func liveConfig(o *options) flow.Config {
 	return flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Unordered: true, DropEvents: true,
-		IdleTimeout: o.idleTimeout, MaxConns: o.maxConns, EventsMax: o.timelineMax}
+		IdleTimeout: o.idleTimeout, MaxConns: o.maxConns, EventsMax: o.timelineMax, Abandon: liveAbandon}
 }
+
+// liveAbandon is how long a live capture keeps a connection quiet in
+// SYN-RECEIVED or FIN-WAIT-2 (flow.Config.Abandon): longer than common
+// stacks keep a handshake they gave up on (Linux: 63 s of SYN,ACK
+// retries) or an orphaned FIN-WAIT-2 (Linux: 60 s), so that neither shows
+// open for ever.
+const liveAbandon = 2 * time.Minute
 
 // tallySink passes events to the renderer and counts what happened to
 // connections for the periodic state counts. A connection counts as
