@@ -163,14 +163,18 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 		} else {
 			b = append(b, '-')
 		}
-		if columns(b)+2+len(e.Cause) > streamWidth {
+		cause := e.Cause
+		if e.Inferred {
+			cause += " (inferred)" // as the timeline marks it
+		}
+		if columns(b)+2+len(cause) > streamWidth {
 			// A long cause under the line.
 			b = append(b, '\n')
 			b = append(b, underIndent...)
 		} else {
 			b = append(b, "  "...)
 		}
-		b = append(b, e.Cause...)
+		b = append(b, cause...)
 		b = append(b, '\n')
 	default:
 		// The code and the segment on the line; the rule and what it
