@@ -214,11 +214,13 @@ measure() {
   findings=$(awk "$TH"'
     /^findings:/ {f = 1; next}
     /^capture:/ {f = 0}
-    f && /^  [a-z][a-z0-9_]* +[0-9]+ / {
-      item = $1 " " th($2)
-      if ($3 != "conns") {
+    f && /^  [a-z][a-z0-9_]* +((critical|warning|info) +)?[0-9]+ / {
+      # The text has a severity before the count, the JSON records not.
+      n = $2 ~ /^(critical|warning|info)$/ ? 3 : 2
+      item = $1 " " th($n)
+      if ($(n + 1) != "conns") {
         t = $0
-        sub(/^ *[a-z0-9_]+ +[0-9]+ +connections,? */, "", t)
+        sub(/^ *[a-z0-9_]+ +((critical|warning|info) +)?[0-9]+ +connections,? */, "", t)
         item = "**" item (t == "" ? "" : " (" t ")") "**"
       }
       s = s (s == "" ? "" : ", ") item

@@ -490,13 +490,16 @@ func appendList(b []byte, indent string, items []string) []byte {
 	return append(b, '\n')
 }
 
-// Counts writes the periodic state counts: a line for each role's
-// states, then one of what happened in the interval.
+// Counts writes the periodic state counts: each role's states, then
+// what happened in the interval, under one another after the time.
 func (s *Stream) Counts(sc *StateCounts) {
 	s.header(sc.Time)
-	fmt.Fprintf(s.w, "%s states: client %s\n", s.clock(sc.Time), sc.Client.String())
-	b := appendIndented(nil, "                        ", "server "+sc.Server.String())
-	b = appendIndented(b, "                        ", fmt.Sprintf("last %s: opened %d (%d mid-stream), closed %d, reset %d, refused %d",
+	head := s.clock(sc.Time) + " states: "
+	indent := strings.Repeat(" ", len(head))
+	b := appendIndented(nil, indent, "client "+sc.Client.String())
+	copy(b, head) // the first line's indent, as wide
+	b = appendIndented(b, indent, "server "+sc.Server.String())
+	b = appendIndented(b, indent, fmt.Sprintf("last %s: opened %d (%d mid-stream), closed %d, reset %d, refused %d",
 		sc.Interval, sc.Opened, sc.Midstream, sc.Closed, sc.Reset, sc.Refused))
 	s.w.Write(b)
 	s.w.Flush()
