@@ -4,7 +4,8 @@
 # with TOOL set: see README.md, "Drills"), then judges them with
 # cmd/tcpflow-fsm's TestDrills, which prints a table: per drill the
 # findings expected, how many seconds after the incident's start each came
-# out of the live tool, the findings listed at Ctrl-C, and the verdict.
+# out of the live tool, the findings listed at Ctrl-C, and the verdict;
+# and checks the drills' captures against ss (TestKernelFinalStates).
 #
 # Usage (as root, from anywhere):  testdata/kernel/drill.sh [DRILL...]
 # with, in the environment:
@@ -63,6 +64,13 @@ if compgen -G "$OUT/*.drill" >/dev/null; then
 	st=0
 	(cd "$ROOT" && TCPFLOW_DRILL_DIR=$OUT TCPFLOW_DRILL_ORDER="${DRILLS[*]}" "$GO" test ./cmd/tcpflow-fsm -run '^TestDrills$' -count=1 -v) >"$OUT/test.log" 2>&1 || st=$?
 	grep -vE '^(=== RUN|PASS$|FAIL$|ok |FAIL\s)' "$OUT/test.log" || true
+	((st == 0)) || rc=1
+	# The kernel oracle on the drills' captures: the scenarios made for the
+	# drills only (server-crash, loss-heavy, idle) are checked nowhere else.
+	echo "drill.sh: the drills' captures against ss (TestKernelFinalStates):"
+	st=0
+	(cd "$ROOT" && TCPFLOW_KERNEL_DIR=$OUT "$GO" test ./cmd/tcpflow-fsm -run '^TestKernelFinalStates$' -count=1 -v) >"$OUT/oracle.log" 2>&1 || st=$?
+	grep -E '^(--- |    --- FAIL|ok|FAIL)|kernel said [A-Z-]+$' "$OUT/oracle.log" | grep -v -- '--- PASS: TestKernelFinalStates/' || true
 	((st == 0)) || rc=1
 else
 	echo "drill.sh: no drill was made" >&2
