@@ -15,7 +15,7 @@ import (
 )
 
 // The live drills (testdata/kernel/README.md, "Drills"): gen.sh, run with
-// TOOL set (testdata/kernel/drill.sh does it), made each incident with
+// DRILL_TOOL set (testdata/kernel/drill.sh does it), made each incident with
 // the kernel in network namespaces while tcpflow-fsm captured live beside
 // tcpdump, and wrote, per drill, <scenario>.drill (the tool's flags, the
 // findings expected, within how many seconds, when the incident started,

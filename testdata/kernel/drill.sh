@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # drill.sh: the live drills. Builds tcpflow-fsm, makes each incident with
 # the kernel in network namespaces while the tool captures live (gen.sh
-# with TOOL set: see README.md, "Drills"), then judges them with
+# with DRILL_TOOL set: see README.md, "Drills"), then judges them with
 # cmd/tcpflow-fsm's TestDrills, which prints a table: per drill the
 # findings expected, how many seconds after the incident's start each came
 # out of the live tool, the findings listed at Ctrl-C, and the verdict;
@@ -49,7 +49,7 @@ fi
 t0=$SECONDS
 rc=0
 echo "drill.sh: ${#DRILLS[@]} drills (${DRILLS[*]}); gen.sh's log: $OUT/gen.log"
-DEST=$OUT TOOL=$WORK/tcpflow-fsm bash "$HERE/gen.sh" "${DRILLS[@]}" >"$OUT/gen.log" 2>&1 || rc=$?
+DEST=$OUT DRILL_TOOL=$WORK/tcpflow-fsm bash "$HERE/gen.sh" "${DRILLS[@]}" >"$OUT/gen.log" 2>&1 || rc=$?
 # What each drill saw, and the drills that needed more than one attempt
 # (gen.sh retries a scenario whose kernel timing its checks reject).
 grep -E '^gen.sh: [a-z0-9-]+: |attempt [2-9]/|^  drill: ' "$OUT/gen.log" || true

@@ -16,7 +16,7 @@
 # DEST=/some/dir testdata/kernel/gen.sh writes the results there instead.
 # With no argument every scenario is regenerated. See README.md.
 #
-# Drills: with TOOL=/path/to/tcpflow-fsm (and DEST), each scenario is also
+# Drills: with DRILL_TOOL=/path/to/tcpflow-fsm (and DEST), each scenario is also
 # a live drill: the tool captures live beside tcpdump, on the same
 # interface and filter, with --json; gen.sh notes when the incident starts,
 # waits (bounded) for the findings the drill expects, interrupts the tool
@@ -35,7 +35,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-TOOL=${TOOL:-}
+# DRILL_TOOL: the tcpflow-fsm binary of the drills (none: no drill).
+TOOL=${DRILL_TOOL:-}
 # How long a drill waits past DRILL_WITHIN for a finding that is late.
 DRILL_GRACE=${DRILL_GRACE:-3}
 # Drills and the scenarios made for them only (EXTRA_SCENARIOS) write
@@ -59,7 +60,7 @@ ALL_SCENARIOS=(
 )
 # Scenarios made for the drills only, not committed: made into DEST only.
 EXTRA_SCENARIOS=(server-crash loss-heavy idle)
-# The drills (TOOL set), in the issue's order: the incidents, then the
+# The drills (DRILL_TOOL set), in the issue's order: the incidents, then the
 # traffic on which no finding may fire. See load_drill.
 DRILLS=(
 	close-wait-leak time-wait-pileup client-never-reads listen-overflow
@@ -77,7 +78,7 @@ case "${1:-}" in
 	echo "usage: $0 [SCENARIO...]   (as root)"
 	echo "scenarios: ${ALL_SCENARIOS[*]}"
 	echo "more scenarios (with DEST only): ${EXTRA_SCENARIOS[*]}"
-	echo "drills (TOOL=path/to/tcpflow-fsm DEST=dir): ${DRILLS[*]}"
+	echo "drills (DRILL_TOOL=path/to/tcpflow-fsm DEST=dir): ${DRILLS[*]}"
 	exit 0
 	;;
 esac
@@ -100,8 +101,8 @@ for s in "${SELECTED[@]}"; do
 	[[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || die "unknown scenario '$s' (known: ${ALL_SCENARIOS[*]} ${EXTRA_SCENARIOS[*]})"
 done
 if [[ -n $TOOL ]]; then
-	[[ -n $DEST_SET ]] || die "TOOL set: set DEST too (the drills' files must not land in $HERE)"
-	[[ -x $TOOL ]] || die "TOOL=$TOOL is not an executable (build it: go build -o /tmp/tcpflow-fsm ./cmd/tcpflow-fsm)"
+	[[ -n $DEST_SET ]] || die "DRILL_TOOL set: set DEST too (the drills' files must not land in $HERE)"
+	[[ -x $TOOL ]] || die "DRILL_TOOL=$TOOL is not an executable (build it: go build -o /tmp/tcpflow-fsm ./cmd/tcpflow-fsm)"
 	TOOL=$(cd "$(dirname "$TOOL")" && pwd)/$(basename "$TOOL")
 	for s in "${SELECTED[@]}"; do
 		[[ " ${DRILLS[*]} " == *" $s "* ]] || die "$s is no drill (drills: ${DRILLS[*]})"
@@ -543,7 +544,7 @@ load_scenario() {
 	load_drill
 }
 
-# load_drill: the live drill of scenario NAME (TOOL set), or DRILL="" when
+# load_drill: the live drill of scenario NAME (DRILL_TOOL set), or DRILL="" when
 # it has none. Sets:
 #   DRILL         the incident the drill makes, in words
 #   DRILL_ARGS    tcpflow-fsm's flags beside -i, --json and the filter: a
@@ -742,7 +743,7 @@ stop_captures() {
 }
 
 # ---------------------------------------------------------------------------
-# Drills (TOOL set): the tool live beside tcpdump. Times are microseconds
+# Drills (DRILL_TOOL set): the tool live beside tcpdump. Times are microseconds
 # since the epoch.
 
 usec() { echo "${EPOCHREALTIME/[.,]/}"; }

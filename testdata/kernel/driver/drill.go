@@ -1,6 +1,6 @@
 package main
 
-// The scenarios only the live drills make (gen.sh with TOOL set, see
+// The scenarios only the live drills make (gen.sh with DRILL_TOOL set, see
 // ../README.md, "Drills"): a server process that crashes, a transfer
 // through 10 % loss, a connection left idle. They are not among the
 // committed captures; gen.sh makes them into DEST.
