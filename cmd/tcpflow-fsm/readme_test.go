@@ -26,6 +26,8 @@ import (
 //	<!-- example live: PCAP -->      the standard output of a live capture,
 //	                                 TZ=UTC, saved with -w as PCAP: the live
 //	                                 analysis of PCAP prints it again
+//	<!-- example live excerpt: PCAP -->  its lines are some of the lines the
+//	                                 live analysis of PCAP prints, in order
 //	<!-- example live stderr -->     what that capture printed on standard
 //	                                 error: the same lines the tool prints
 //	                                 for those numbers
@@ -44,7 +46,7 @@ type readmeExample struct {
 	start, end int // byte offsets of the body in the README
 }
 
-var exampleComment = regexp.MustCompile(`^<!-- example( excerpt| live stderr| live)?:?\s*(.*?)\s*-->$`)
+var exampleComment = regexp.MustCompile(`^<!-- example( excerpt| live stderr| live excerpt| live)?:?\s*(.*?)\s*-->$`)
 
 func readmeExamples(t *testing.T, readme string) []readmeExample {
 	t.Helper()
@@ -125,18 +127,20 @@ func TestREADMEExamples(t *testing.T) {
 				continue
 			}
 			want = stdout.String()
-		case "live":
+		case "live", "live excerpt":
 			var out bytes.Buffer
 			st := report.NewStream(&out, time.UTC)
 			streamCapture(t, filepath.Join("../..", ex.args), st)
 			want = out.String()
-			liveStream = want
+			if ex.kind == "live" {
+				liveStream = want
+			}
 		case "live stderr":
 			want = liveStderr(t, ex, liveStream)
 		}
-		if ex.kind == "excerpt" {
+		if ex.kind == "excerpt" || ex.kind == "live excerpt" {
 			if !isSubsequence(strings.Split(strings.TrimSuffix(ex.body, "\n"), "\n"), strings.Split(want, "\n")) {
-				t.Errorf("README.md:%d: the excerpt of tcpflow-fsm %s is not in its output (edit it by hand); the output:\n%s", ex.line, ex.args, want)
+				t.Errorf("README.md:%d: the %s of %s is not in its output (edit it by hand); the output:\n%s", ex.line, ex.kind, ex.args, want)
 			}
 			continue
 		}

@@ -15,14 +15,36 @@
 # Usage (as root, from anywhere):  testdata/kernel/gen.sh [SCENARIO...]
 # DEST=/some/dir testdata/kernel/gen.sh writes the results there instead.
 # With no argument every scenario is regenerated. See README.md.
+#
+# Drills: with DRILL_TOOL=/path/to/tcpflow-fsm (and DEST), each scenario is also
+# a live drill: the tool captures live beside tcpdump, on the same
+# interface and filter, with --json; gen.sh notes when the incident starts,
+# waits (bounded) for the findings the drill expects, interrupts the tool
+# before the drivers exit, and keeps, beside the capture and the .ss:
+#
+#   <scenario>.live.jsonl  the tool's records, each with "arrived", when it
+#                          came out (Unix seconds; see stamp/)
+#   <scenario>.live.err    the tool's standard error
+#   <scenario>.drill       the drill: its flags, the findings expected, by
+#                          when, when the incident started, when the tool
+#                          was interrupted and how it exited
+#
+# With no argument every drill is made. cmd/tcpflow-fsm's TestDrills
+# judges them (TCPFLOW_DRILL_DIR=DEST); drill.sh does all of it.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# DRILL_TOOL: the tcpflow-fsm binary of the drills (none: no drill).
+TOOL=${DRILL_TOOL:-}
+# How long a drill waits past DRILL_WITHIN for a finding that is late.
+DRILL_GRACE=${DRILL_GRACE:-3}
+# Drills and the scenarios made for them only (EXTRA_SCENARIOS) write
+# outputs that must not land beside the committed captures.
+DEST_SET=${DEST:+1}
 # DEST is where the finished files go: next to this script unless set (CI
 # regenerates into a temporary folder and checks those against ss again).
 DEST=${DEST:-$HERE}
-mkdir -p "$DEST"
 
 ALL_SCENARIOS=(
 	close-client-first close-server-first refused half-close
@@ -36,6 +58,15 @@ ALL_SCENARIOS=(
 	synack-lost-at-client
 	listen-overflow keepalive-timeout time-wait-pileup
 )
+# Scenarios made for the drills only, not committed: made into DEST only.
+EXTRA_SCENARIOS=(server-crash loss-heavy idle)
+# The drills (DRILL_TOOL set), in the issue's order: the incidents, then the
+# traffic on which no finding may fire. See load_drill.
+DRILLS=(
+	close-wait-leak time-wait-pileup client-never-reads listen-overflow
+	synack-lost-at-client refused server-crash peer-vanishes keepalive-timeout
+	loss-heavy idle close-client-first
+)
 
 die() {
 	echo "gen.sh: $*" >&2
@@ -46,6 +77,8 @@ case "${1:-}" in
 -h | --help)
 	echo "usage: $0 [SCENARIO...]   (as root)"
 	echo "scenarios: ${ALL_SCENARIOS[*]}"
+	echo "more scenarios (with DEST only): ${EXTRA_SCENARIOS[*]}"
+	echo "drills (DRILL_TOOL=path/to/tcpflow-fsm DEST=dir): ${DRILLS[*]}"
 	exit 0
 	;;
 esac
@@ -57,10 +90,25 @@ for cmd in ip ss tcpdump tshark editcap iptables ethtool taskset "$GO" awk sort;
 done
 
 SELECTED=("$@")
-[[ ${#SELECTED[@]} -gt 0 ]] || SELECTED=("${ALL_SCENARIOS[@]}")
+if [[ ${#SELECTED[@]} -eq 0 ]]; then
+	if [[ -n $TOOL ]]; then SELECTED=("${DRILLS[@]}"); else SELECTED=("${ALL_SCENARIOS[@]}"); fi
+fi
 for s in "${SELECTED[@]}"; do
-	[[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || die "unknown scenario '$s' (known: ${ALL_SCENARIOS[*]})"
+	if [[ " ${EXTRA_SCENARIOS[*]} " == *" $s "* ]]; then
+		[[ -n $DEST_SET ]] || die "$s is made for the drills only: set DEST (its files must not land in $HERE)"
+		continue
+	fi
+	[[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || die "unknown scenario '$s' (known: ${ALL_SCENARIOS[*]} ${EXTRA_SCENARIOS[*]})"
 done
+if [[ -n $TOOL ]]; then
+	[[ -n $DEST_SET ]] || die "DRILL_TOOL set: set DEST too (the drills' files must not land in $HERE)"
+	[[ -x $TOOL ]] || die "DRILL_TOOL=$TOOL is not an executable (build it: go build -o /tmp/tcpflow-fsm ./cmd/tcpflow-fsm)"
+	TOOL=$(cd "$(dirname "$TOOL")" && pwd)/$(basename "$TOOL")
+	for s in "${SELECTED[@]}"; do
+		[[ " ${DRILLS[*]} " == *" $s "* ]] || die "$s is no drill (drills: ${DRILLS[*]})"
+	done
+fi
+mkdir -p "$DEST"
 
 # Namespace a holds 10.99.0.1 and fd99::1 (the client), b holds 10.99.0.2 and
 # fd99::2 (the server). Only these private addresses are ever used.
@@ -81,6 +129,10 @@ trap 'exit 130' INT TERM
 echo "gen.sh: building the driver"
 (cd "$ROOT" && "$GO" build -o "$WORK/driver" ./testdata/kernel/driver) || die "cannot build testdata/kernel/driver"
 DRIVER=$WORK/driver
+if [[ -n $TOOL ]]; then
+	(cd "$ROOT" && "$GO" build -o "$WORK/stamp" ./testdata/kernel/stamp) || die "cannot build testdata/kernel/stamp"
+	STAMP=$WORK/stamp
+fi
 
 # ---------------------------------------------------------------------------
 # Scenarios. load_scenario sets:
@@ -119,7 +171,7 @@ queued_clients() {
 
 load_scenario() {
 	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0 CAPNS=$NSB CAPIF=veth-b
-	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1 AWAIT="" AWAITN=0 AWAITMAX=10 SHAPE="" SPORT2="" CPORT2=""
+	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1 AWAIT="" AWAITN=0 AWAITMAX=10 SHAPE="" SPORT2="" CPORT2="" LOSS=""
 	# Filters for AWAIT: a's bare SYNs; b's pure ACKs without data.
 	local syn_a="src host $A4 and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
 	# The handshake and the hello/world exchange, as shape writes them.
@@ -144,7 +196,7 @@ load_scenario() {
 	self-connect) SPORT=40015 CPORT=40015 MODE=self CAPNS=$NSA CAPIF=lo CHECK=check_self_connect ;;
 	self-connect-close) SPORT=40016 CPORT=40016 MODE=self CAPNS=$NSA CAPIF=lo CHECK=check_self_connect ;;
 	# The kernel under stress (see setup_scenario and on_step).
-	loss) SPORT=9017 CPORT=40017 SNAPLEN=128 CHECK=check_loss ATTEMPTS=3 PIN="taskset -c 0" ;;
+	loss) SPORT=9017 CPORT=40017 SNAPLEN=128 CHECK=check_loss ATTEMPTS=3 PIN="taskset -c 0" LOSS=0.03 ;;
 	zero-window) SPORT=9018 CPORT=40018 SNAPLEN=128 CHECK=check_zero_window ;;
 	zero-window-fin) SPORT=9019 CPORT=40019 SNAPLEN=128 SETTLE=2 CHECK=check_zero_window ;;
 	zero-window-fin-fits) SPORT=9020 CPORT=40020 SNAPLEN=128 CHECK=check_zero_window_fin_fits ;;
@@ -224,6 +276,15 @@ load_scenario() {
 		SPORT=9036 CPORT=43000 CONNS=1000 SNAPLEN=128 PIN="taskset -c 0" CHECK=check_time_wait_pileup
 		SHAPE="aS bS. a. a.(4) b. b.(3) a. aF. b. bF. a."
 		;;
+	# Made for the drills only (EXTRA_SCENARIOS). server-crash: the
+	# handshake, the exchange, a's request, b's ACK of it, and the RST of
+	# the crash (b's kernel closing a connection with unread data).
+	server-crash)
+		SPORT=9037 CPORT=40037 STEPS="server:crash" CHECK=check_shape
+		SHAPE="$HELLO_SHAPE a.(8) b. bR."
+		;;
+	loss-heavy) SPORT=9038 CPORT=40038 SNAPLEN=128 CHECK=check_loss ATTEMPTS=3 PIN="taskset -c 0" LOSS=0.10 ;;
+	idle) SPORT=9039 CPORT=40039 ;;
 	*) die "no such scenario: $NAME" ;;
 	esac
 	if [[ $FAMILY == 4 ]]; then
@@ -454,6 +515,24 @@ load_scenario() {
 			done
 		)
 		;;
+	server-crash)
+		DESC_A="client: connect, $hello, send \"request\", read gets ECONNRESET, close()"
+		DESC_B="server: listen, accept, $shello, then killed (SIGKILL) with \"request\" unread: its kernel closes that connection with a RST, and the listener"
+		DESC_EXPECT="a CLOSED, b CLOSED (no socket left, not even the listener)"
+		EXPECT=""
+		;;
+	loss-heavy)
+		DESC_A="client: connect, send 64 KiB, read 1 MiB, close(); iptables in a's INPUT drops 10% of b's segments longer than 100 bytes (data)"
+		DESC_B="server: listen, accept, read 64 KiB, send 1 MiB, read EOF, close(); iptables in b's INPUT drops 10% of a's data segments"
+		DESC_EXPECT="a TIME-WAIT, b CLOSED (as close-client-first, after retransmissions)"
+		EXPECT="$la TIME-WAIT"$'\n'"$listen"
+		;;
+	idle)
+		DESC_A="client: connect, $hello, then idle (no data, no keep-alive), socket left open"
+		DESC_B="server: listen, accept, $shello, then idle, socket left open"
+		DESC_EXPECT="a ESTABLISHED, b ESTABLISHED"
+		EXPECT="$la ESTABLISHED"$'\n'"$listen"$'\n'"$lb ESTABLISHED"
+		;;
 	client-never-reads)
 		DESC_A="client: connect (SO_RCVBUF 16 KiB), never read"
 		DESC_B="server: listen (SO_SNDBUF 32 KiB), accept, write until the send buffer is full and the window zero, wait 1.5 s (zero-window probes), close(): FIN queued behind unsent data"
@@ -462,6 +541,96 @@ load_scenario() {
 		;;
 	esac
 	EXPECT=$(printf '%s\n' "$EXPECT" | LC_ALL=C sort | sed '/^$/d')
+	load_drill
+}
+
+# load_drill: the live drill of scenario NAME (DRILL_TOOL set), or DRILL="" when
+# it has none. Sets:
+#   DRILL         the incident the drill makes, in words
+#   DRILL_ARGS    tcpflow-fsm's flags beside -i, --json and the filter: a
+#                 threshold lowered to keep the drill short is named here
+#   DRILL_EXPECT  the findings that must fire, space separated, and the
+#                 only ones that may; "" for traffic on which none may
+#   DRILL_WITHIN  seconds after the incident's start by which each must
+#                 have come out, before the tool is interrupted: what the
+#                 incident needs by definition (a threshold, a kernel
+#                 timer) plus 3 s; with DRILL_EXPECT "", how long the tool
+#                 watches before it is interrupted
+#   DRILL_START   when the incident starts: ready (the client driver's
+#                 READY, the time its stdout was written), launch (just
+#                 before the client driver starts), step (just before
+#                 on_step does the network's or the killer's part of the
+#                 last STEP)
+# The tool is interrupted DRILL_WITHIN seconds after the start at the
+# earliest, so that a wrong finding has time to come out too, and once
+# every finding expected is out or DRILL_GRACE (3) more seconds have
+# passed: one that comes late is measured all the same (TestDrills fails
+# it).
+load_drill() {
+	DRILL="" DRILL_ARGS="" DRILL_EXPECT="" DRILL_WITHIN=5 DRILL_START=ready
+	case $NAME in
+	close-wait-leak)
+		# Each server end is quiet in CLOSE-WAIT from its client's FIN on,
+		# the last at READY; each client end in FIN-WAIT-2. --stuck 2s
+		# (default 10s): 2 s + 3 s.
+		DRILL="CLOSE-WAIT leak" DRILL_ARGS="--stuck 2s" DRILL_EXPECT="close_wait fin_wait_2"
+		;;
+	time-wait-pileup)
+		# The 1,000th TIME-WAIT (--pileup's default) at READY: 0 s + 3 s.
+		DRILL="TIME-WAIT pile-up" DRILL_EXPECT="time_wait" DRILL_WITHIN=3
+		;;
+	client-never-reads)
+		# The client's READY comes as it connects; the server fills its
+		# window within milliseconds. --stall's default 1 s + 3 s.
+		DRILL="receiver stops reading" DRILL_EXPECT="zero_window" DRILL_WITHIN=4
+		;;
+	listen-overflow)
+		# READY after the 6 connects and the other listener's connection;
+		# a dropped SYN is resent 1 s after it was first sent (before
+		# READY): 1 s + 3 s.
+		DRILL="full accept queue" DRILL_EXPECT="listen_overflow" DRILL_WITHIN=4
+		;;
+	synack-lost-at-client)
+		# READY as the connect() is issued; the SYN-ACK is lost at once,
+		# the client resends its SYN 1 s later: 1 s + 3 s.
+		DRILL="SYN,ACK lost on the way back" DRILL_EXPECT="half_open" DRILL_WITHIN=4
+		;;
+	refused)
+		# The SYN and its RST come within a millisecond of the connect().
+		DRILL="refused port" DRILL_EXPECT="refused" DRILL_WITHIN=3 DRILL_START=launch
+		;;
+	server-crash)
+		# The kernel sends the RST as the killed process exits.
+		DRILL="process crash" DRILL_EXPECT="aborted" DRILL_WITHIN=3 DRILL_START=step
+		;;
+	peer-vanishes)
+		# b vanishes at the STEP; the client's data goes out, and its
+		# third retransmission comes after the tail loss probe and two
+		# backed-off timeouts (~0.2 + 0.2 + 0.4 s), 2 s at most on a busy
+		# host: 2 s + 3 s.
+		DRILL="host crash" DRILL_EXPECT="dead_peer" DRILL_START=step
+		;;
+	keepalive-timeout)
+		# b's answers are lost from the STEP; TCP_KEEPIDLE 1 s, then 3
+		# probes 1 s apart, the RST 1 s after the third: 4 s + 3 s.
+		DRILL="keep-alive against a dead host" DRILL_EXPECT="keepalive_timeout" DRILL_WITHIN=7 DRILL_START=step
+		;;
+	loss-heavy)
+		# No finding: loss that recovers is healthy. Watched 5 s after the
+		# transfer, with --stuck 2s as in close-wait-leak.
+		DRILL="10 % loss" DRILL_ARGS="--stuck 2s"
+		;;
+	idle)
+		# No finding: an established connection may stay quiet. Watched
+		# 5 s, with --stuck 2s.
+		DRILL="idle connection" DRILL_ARGS="--stuck 2s"
+		;;
+	close-client-first)
+		# No finding: a normal close (one TIME-WAIT). Watched 5 s, with
+		# --stuck 2s.
+		DRILL="healthy connection" DRILL_ARGS="--stuck 2s"
+		;;
+	esac
 }
 
 # ---------------------------------------------------------------------------
@@ -528,13 +697,18 @@ setup_netns() {
 	done
 }
 
+# capture_filter: the filter of the capture (and of the drill's tool).
+capture_filter() {
+	local filter="tcp port $SPORT"
+	[[ -z $SPORT2 ]] || filter="$filter or tcp port $SPORT2"
+	echo "$filter"
+}
+
 # start_capture IFACE FILE: tcpdump in namespace CAPNS, wait until it listens.
 start_capture() {
 	local iface=$1 file=$2 snap=()
 	[[ -z $SNAPLEN ]] || snap=(-s "$SNAPLEN")
-	local filter="tcp port $SPORT"
-	[[ -z $SPORT2 ]] || filter="$filter or tcp port $SPORT2"
-	ip netns exec "$CAPNS" tcpdump -i "$iface" -w "$file" -U --immediate-mode -Z root -nn "${snap[@]}" "$filter" 2>"$file.log" &
+	ip netns exec "$CAPNS" tcpdump -i "$iface" -w "$file" -U --immediate-mode -Z root -nn "${snap[@]}" "$(capture_filter)" 2>"$file.log" &
 	PIDS+=($!)
 	CAPTURES+=($!)
 	CAPLOGS+=("$file.log")
@@ -566,6 +740,118 @@ stop_captures() {
 		kill -INT "${CAPTURES[i]}" 2>/dev/null || fail "tcpdump exited before the end: $(cat "${CAPLOGS[i]}")"
 		wait "${CAPTURES[i]}" || true
 	done
+}
+
+# ---------------------------------------------------------------------------
+# Drills (DRILL_TOOL set): the tool live beside tcpdump. Times are microseconds
+# since the epoch.
+
+usec() { echo "${EPOCHREALTIME/[.,]/}"; }
+
+# seconds US: US microseconds since the epoch as seconds, "1733590000.123456".
+seconds() { printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)); }
+
+# start_tool: tcpflow-fsm live in namespace CAPNS on CAPIF with the
+# capture's filter, --json and DRILL_ARGS, its records stamped with their
+# time as they come out (stamp/); wait until it listens.
+start_tool() {
+	local fifo=$ATT/tool.fifo
+	mkfifo "$fifo"
+	"$STAMP" <"$fifo" >"$OUT/$NAME.live.jsonl" &
+	STAMP_PID=$!
+	PIDS+=($!)
+	# DRILL_ARGS are words. ip netns exec execs the tool: $! is its pid.
+	# shellcheck disable=SC2086
+	ip netns exec "$CAPNS" "$TOOL" -i "$CAPIF" --json $DRILL_ARGS "$(capture_filter)" >"$fifo" 2>"$OUT/$NAME.live.err" &
+	TOOL_PID=$!
+	PIDS+=($!)
+	wait_for "$OUT/$NAME.live.err" 'listening on' 10 || fail "tcpflow-fsm did not start: $(cat "$OUT/$NAME.live.err")"
+}
+
+# drill_mark HOW: the incident starts now (DRILL_START is HOW); for ready,
+# when the client driver wrote its READY (its stdout's mtime: gen.sh
+# notices the line up to a poll later).
+drill_mark() {
+	[[ -n $TOOL && $DRILL_START == "$1" ]] || return 0
+	if [[ $1 == ready ]]; then
+		DRILL_T0=$(stat -c %.6Y "$ATT/client.out")
+		DRILL_T0=${DRILL_T0/./}
+	else
+		DRILL_T0=$(usec)
+	fi
+}
+
+# streamed CODE: when the first finding record of CODE streamed as it fired
+# (one with "ts"; the final list at exit has none) came out, or nothing.
+streamed() {
+	{ grep -m1 -E '^\{"arrived":[0-9]+\.[0-9]{6},"type":"finding","ts":"[^"]*","code":"'"$1"'"' "$OUT/$NAME.live.jsonl" || true; } |
+		sed -E 's/^\{"arrived":([0-9]+)\.([0-9]{6}),.*/\1\2/'
+}
+
+# drill_await: wait until DRILL_WITHIN seconds after the start, and then
+# until every finding of DRILL_EXPECT has come out or DRILL_GRACE more
+# seconds have passed. It only waits and says what it saw: TestDrills
+# judges.
+drill_await() {
+	local min=$((DRILL_T0 + DRILL_WITHIN * 1000000)) max=$((DRILL_T0 + (DRILL_WITHIN + DRILL_GRACE) * 1000000))
+	local c a all now
+	[[ -n $DRILL_T0 ]] || fail "the drill's start was not marked ($DRILL_START)"
+	while :; do
+		now=$(usec) all=1
+		for c in $DRILL_EXPECT; do
+			[[ -n $(streamed "$c") ]] || all=0
+		done
+		((now < max && (!all || now < min))) || break
+		sleep 0.1
+	done
+	for c in $DRILL_EXPECT; do
+		a=$(streamed "$c")
+		if [[ -n $a ]]; then
+			awk -v c="$c" -v d=$((a - DRILL_T0)) 'BEGIN { printf "  drill: %s came out %.3f s after the start\n", c, d / 1e6 }'
+		else
+			echo "  drill: no $c came out in the $((DRILL_WITHIN + DRILL_GRACE)) s after the start"
+		fi
+	done
+	grep -q '"type":"finding","ts"' "$OUT/$NAME.live.jsonl" || echo "  drill: no finding came out before the interrupt"
+}
+
+# alive PID: PID runs (and is no zombie).
+alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z ]]
+}
+
+# stop_tool: interrupt the tool (Ctrl-C), wait at most 10 s for it to
+# write its summary and exit, and write the .drill file.
+stop_tool() {
+	local st=0 i int
+	int=$(usec)
+	kill -INT "$TOOL_PID" 2>/dev/null || fail "tcpflow-fsm exited before it was interrupted: $(cat "$OUT/$NAME.live.err")"
+	for ((i = 0; i < 100; i++)); do
+		alive "$TOOL_PID" || break
+		sleep 0.1
+	done
+	if alive "$TOOL_PID"; then
+		kill -KILL "$TOOL_PID"
+		echo "  tcpflow-fsm did not exit within 10 s of SIGINT: killed" >&2
+	fi
+	wait "$TOOL_PID" || st=$?
+	wait "$STAMP_PID" || fail "stamp failed"
+	{
+		echo "# drill: $DRILL ($NAME), made by gen.sh; judged by TestDrills (cmd/tcpflow-fsm/drill_test.go)"
+		echo "# times: Unix seconds; start: the incident's start ($DRILL_START, see load_drill)"
+		echo "scenario=$NAME"
+		echo "drill=$DRILL"
+		echo "command=tcpflow-fsm -i $CAPIF --json${DRILL_ARGS:+ $DRILL_ARGS} $(capture_filter)"
+		echo "args=$DRILL_ARGS"
+		echo "expect=$DRILL_EXPECT"
+		echo "within=$DRILL_WITHIN"
+		echo "start_at=$DRILL_START"
+		echo "start=$(seconds "$DRILL_T0")"
+		echo "interrupt=$(seconds "$int")"
+		echo "exit_status=$st"
+	} >"$OUT/$NAME.drill"
 }
 
 # drop_until N: the --datestop of an iptables time match that stops matching
@@ -600,14 +886,14 @@ setup_self() {
 # OUTPUT is not.
 setup_scenario() {
 	case $NAME in
-	loss)
+	loss | loss-heavy)
 		# Random loss of data segments (IP length > 100: no pure ACK, SYN or
 		# FIN here is longer), in each receiver's INPUT, so the capture has
-		# the original and the retransmission.
+		# the original and the retransmission. LOSS: 3%, 10% in loss-heavy.
 		ip netns exec "$NSA" iptables -A INPUT -p tcp --sport "$SPORT" --dport "$CPORT" -m length --length 101:65535 \
-			-m statistic --mode random --probability 0.03 -j DROP
+			-m statistic --mode random --probability "$LOSS" -j DROP
 		ip netns exec "$NSB" iptables -A INPUT -p tcp --sport "$CPORT" --dport "$SPORT" -m length --length 101:65535 \
-			-m statistic --mode random --probability 0.03 -j DROP
+			-m statistic --mode random --probability "$LOSS" -j DROP
 		;;
 	syn-dropped)
 		ip netns exec "$NSB" iptables -A INPUT -p tcp --dport "$SPORT" --syn -j DROP
@@ -674,6 +960,14 @@ on_step() {
 	server-lost:send)
 		wait_for "$ATT/server.out" '^READY' 10 || fail "server did not abort"
 		ip netns exec "$NSB" iptables -F OUTPUT
+		;;
+	server-crash:crash)
+		# The server process is killed, as the OOM killer or a fault ends
+		# one: its kernel closes its sockets, the connection with unread
+		# data by a RST. No SIGUSR1: it is gone.
+		kill -KILL "$DPID_server"
+		wait "$DPID_server" || true
+		CRASHED=$DPID_server
 		;;
 	*) fail "no step $1 in $NAME" ;;
 	esac
@@ -1221,7 +1515,7 @@ check_any_sll2() {
 run_attempt() {
 	trap attempt_cleanup EXIT
 	trap 'exit 130' INT TERM
-	PIDS=() CAPTURES=() CAPLOGS=() DRIVERS=()
+	PIDS=() CAPTURES=() CAPLOGS=() DRIVERS=() CRASHED="" DRILL_T0=""
 	rm -rf "$ATT" "$OUT"
 	mkdir -p "$ATT" "$OUT"
 
@@ -1235,6 +1529,7 @@ run_attempt() {
 	else
 		start_capture "$CAPIF" "$OUT/$NAME.pcap"
 	fi
+	[[ -z $TOOL ]] || start_tool
 
 	case $MODE in
 	cs)
@@ -1245,17 +1540,20 @@ run_attempt() {
 		fi
 		driver server "$NSB" -role server -local "$BE" -peer "$AE" -conns "$CONNS" "${second_b[@]}"
 		wait_for "$ATT/server.out" '^(LISTENING|READY)' 10 || fail "server did not start"
+		drill_mark launch
 		driver client "$NSA" -role client -local "$AE" -peer "$BE" -conns "$CONNS" "${second_a[@]}"
 		local st who pid
 		for st in $STEPS; do
 			who=${st%%:*}
 			wait_for "$ATT/$who.out" "^STEP ${st#*:}\$" 15 || fail "$who did not reach step ${st#*:}"
+			drill_mark step
 			on_step "${st#*:}"
 			pid=DPID_$who
-			kill -USR1 "${!pid}"
+			[[ ${!pid} == "$CRASHED" ]] || kill -USR1 "${!pid}"
 		done
 		wait_for "$ATT/client.out" '^READY' 15 || fail "client did not finish"
-		wait_for "$ATT/server.out" '^READY' 15 || fail "server did not finish"
+		drill_mark ready
+		[[ $DPID_server == "$CRASHED" ]] || wait_for "$ATT/server.out" '^READY' 15 || fail "server did not finish"
 		;;
 	pair-open)
 		# Keep each end's first (bare) SYN off the wire, and its
@@ -1298,6 +1596,12 @@ run_attempt() {
 		;;
 	esac
 
+	# The tool, as tcpdump, is stopped before the drivers exit: their exit
+	# traffic does not reach it.
+	if [[ -n $TOOL ]]; then
+		drill_await
+		stop_tool
+	fi
 	# Both before the drivers exit: their exit traffic is not captured.
 	if [[ -n $AWAIT ]]; then
 		# Stop the capture as soon as it holds the packets awaited, and take
@@ -1313,6 +1617,7 @@ run_attempt() {
 		stop_captures
 	fi
 	for p in "${DRIVERS[@]}"; do
+		[[ $p != "$CRASHED" ]] || continue
 		kill -TERM "$p" 2>/dev/null || fail "a driver exited before it was told to"
 		wait "$p" || true
 	done
@@ -1321,7 +1626,7 @@ run_attempt() {
 	ip netns del "$NSB"
 
 	local log
-	for log in "$OUT"/*.log; do
+	for log in "$OUT"/*.pcap.log; do
 		grep -q '^0 packets dropped by kernel' "$log" || fail "tcpdump dropped packets: $(cat "$log")"
 		rm -f "$log"
 	done
@@ -1371,7 +1676,7 @@ for NAME in "${SELECTED[@]}"; do
 			ok=1
 			break
 		fi
-		for f in "$ATT"/*.err "$OUT"/*.log; do
+		for f in "$ATT"/*.err "$OUT"/*.log "$OUT"/*.live.err; do
 			[[ -s $f ]] && { echo "  --- $(basename "$f")"; sed 's/^/    /' "$f"; } >&2
 		done
 	done

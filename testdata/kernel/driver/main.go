@@ -8,7 +8,9 @@
 // {1,0}, a non-blocking connect that is left in SYN-SENT, ...) is exactly the
 // one the scenario names. The scenarios of the kernel under stress (loss,
 // zero windows, keep-alives, ...) are in stress.go, the races (segments
-// crossing a RST, a lost SYN-ACK) in race.go.
+// crossing a RST, a lost SYN-ACK) in race.go, those only the live drills
+// make (a server process killed, 10 % loss, an idle connection) in
+// drill.go.
 //
 // Roles:
 //
