@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -387,35 +386,28 @@ func (s *Stream) summary(c *flow.Conn) {
 }
 
 // alert writes a finding as it fires, or grows tenfold: its name and
-// severity (painted), how many connections show it, the latest of them,
-// and what to check.
+// severity (painted), how many connections show it, the latest of them
+// (on a line of its own when the line would pass streamWidth), and what
+// to check.
 func (s *Stream) alert(t time.Time, f *Finding) {
 	s.header(t)
 	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
 	head := "ALERT " + f.Code + " (" + f.Severity + ")"
 	b = append(b, ' ')
 	b = append(b, painter(s.Color).finding(f.Severity, head)...)
-	b = append(b, ": "...)
-	width := len(clockLayout) + 3 + len(head) // the columns so far
-	n := len(b)
-	b = strconv.AppendInt(b, int64(len(f.Conns)), 10)
-	if len(f.Conns) == 1 {
-		b = append(b, " connection,"...)
-	} else {
-		b = append(b, " connections, the latest"...)
+	count := fmt.Sprintf(": %d connection", len(f.Conns))
+	latest := ", conn "
+	if len(f.Conns) > 1 {
+		count += "s"
+		latest = ", the latest conn "
 	}
-	width += len(b) - n
-	n = len(b)
-	b = append(b, " conn "...)
-	b = strconv.AppendInt(b, int64(f.named.id), 10)
-	b = append(b, ' ')
-	b = f.named.client.AppendTo(b)
-	b = append(b, " > "...)
-	b = f.named.server.AppendTo(b)
-	if width+len(b)-n > streamWidth {
-		// The connection on a line of its own.
-		b = slices.Insert(b, n, []byte("\n   ")...)
+	latest += strconv.Itoa(f.named.id) + " " + f.named.client.String() + " > " + f.named.server.String()
+	b = append(b, count...)
+	if len(clockLayout)+1+len(head)+len(count)+len(latest) > streamWidth {
+		b = append(b, "\n    "...)
+		latest = latest[2:]
 	}
+	b = append(b, latest...)
 	b = append(b, '\n')
 	s.buf = appendCheck(b, "    ", f.Check)
 	s.w.Write(s.buf)

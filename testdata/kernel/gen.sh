@@ -587,13 +587,16 @@ load_drill() {
 	listen-overflow)
 		# READY after the 6 connects and the other listener's connection;
 		# a dropped SYN is resent 1 s after it was first sent (before
-		# READY): 1 s + 3 s.
-		DRILL="full accept queue" DRILL_EXPECT="listen_overflow" DRILL_WITHIN=4
+		# READY), and named once unanswered for --stuck (2 s; default
+		# 10s) since then: 2 s + 3 s.
+		DRILL="full accept queue" DRILL_ARGS="--stuck 2s" DRILL_EXPECT="listen_overflow"
 		;;
 	synack-lost-at-client)
 		# READY as the connect() is issued; the SYN-ACK is lost at once,
-		# the client resends its SYN 1 s later: 1 s + 3 s.
-		DRILL="SYN,ACK lost on the way back" DRILL_EXPECT="half_open" DRILL_WITHIN=4
+		# the client resends its SYN 1 s later; the handshake is named
+		# half-open once not completed for --stuck (2 s; default 10s):
+		# 2 s + 3 s.
+		DRILL="SYN,ACK lost on the way back" DRILL_ARGS="--stuck 2s" DRILL_EXPECT="half_open"
 		;;
 	refused)
 		# The SYN and its RST come within a millisecond of the connect().
@@ -604,11 +607,12 @@ load_drill() {
 		DRILL="process crash" DRILL_EXPECT="aborted" DRILL_WITHIN=3 DRILL_START=step
 		;;
 	peer-vanishes)
-		# b vanishes at the STEP; the client's data goes out, and its
-		# third retransmission comes after the tail loss probe and two
-		# backed-off timeouts (~0.2 + 0.2 + 0.4 s), 2 s at most on a busy
-		# host: 2 s + 3 s.
-		DRILL="host crash" DRILL_EXPECT="dead_peer" DRILL_START=step
+		# b vanishes at the STEP; the client's data goes out, its first
+		# retransmission ~0.2 s later (the tail loss probe), its third
+		# after two backed-off timeouts (~0.2 + 0.4 s); the peer is named
+		# dead once silent for --stuck (2 s; default 10s) since the first:
+		# 0.2 s + 2 s + 3 s.
+		DRILL="host crash" DRILL_ARGS="--stuck 2s" DRILL_EXPECT="dead_peer" DRILL_WITHIN=6 DRILL_START=step
 		;;
 	keepalive-timeout)
 		# b's answers are lost from the STEP; TCP_KEEPIDLE 1 s, then 3
