@@ -120,6 +120,10 @@ type Endpoint struct {
 // only when both SYNs carried the option).
 func (e *Endpoint) Scale() (shift uint8, known bool) { return e.WScale, e.scaleSet }
 
+// Since returns when the endpoint entered its state, and whether that was
+// seen: an endpoint first seen mid-stream was not seen entering its first.
+func (e *Endpoint) Since() (time.Time, bool) { return e.since.Time(), e.entered }
+
 // Fresh reports whether the endpoint has shown nothing yet.
 func (e *Endpoint) Fresh() bool { return !e.touched }
 

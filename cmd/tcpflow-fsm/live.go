@@ -81,6 +81,7 @@ func newStopper() *stopper {
 			case sig := <-s.sig:
 				select {
 				case <-s.asked:
+					runExitHooks()             // the terminal given back (--top)
 					os.Exit(signalStatus(sig)) // a second signal: at once
 				default:
 					s.got = sig
@@ -165,7 +166,11 @@ func live(o *options, stdout, stderr io.Writer) int {
 	}
 
 	var out liveRenderer
-	if o.asJSON {
+	if o.top {
+		tv := newTopView(o, stdout)
+		defer tv.restore() // also when a panic unwinds live
+		out = tv
+	} else if o.asJSON {
 		js := report.NewJSONStream(stdout)
 		js.SetThresholds(o.thresholds())
 		out = js
@@ -207,10 +212,11 @@ func live(o *options, stdout, stderr io.Writer) int {
 		read      uint64
 		nextStats = time.Now().Add(o.stats)
 		opened    int
+		nextTick  time.Time // --top's next refresh
 	)
-	// Between packets the analysis sleeps until a timer or a --stats line is
-	// due, not on a ticker: an idle capture wakes for nothing. setWake sets
-	// wake for the next of them.
+	// Between packets the analysis sleeps until a timer, a --stats line or
+	// --top's refresh is due, not on a ticker: an idle capture without
+	// --top wakes for nothing. setWake sets wake for the next of them.
 	wake := time.NewTimer(0)
 	defer wake.Stop()
 	setWake := func(now time.Time) {
@@ -223,6 +229,11 @@ func live(o *options, stdout, stderr io.Writer) int {
 		}
 		if o.stats > 0 {
 			if st := max(nextStats.Sub(now), 0); !ok || st < d {
+				d, ok = st, true
+			}
+		}
+		if o.top {
+			if st := max(nextTick.Sub(now), 0); !ok || st < d {
 				d, ok = st, true
 			}
 		}
@@ -253,6 +264,10 @@ func live(o *options, stdout, stderr io.Writer) int {
 		// connections are released when no packet arrives.
 		now := time.Now()
 		table.Advance(now)
+		if tk, ok := out.(ticker); ok && !now.Before(nextTick) {
+			tk.Tick(now, table.Each, report.TopStatus{Packets: read, Dropped: feed.Dropped()})
+			nextTick = now.Add(time.Second)
+		}
 		if o.stats > 0 && !now.Before(nextStats) {
 			sc := report.StateCounts{Time: now, Interval: o.stats, Tally: sink.tally}
 			sc.Opened = table.Stats.Connections - opened
