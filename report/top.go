@@ -76,9 +76,11 @@ type topServer struct {
 	p50, p99 time.Duration
 	active   time.Time // the last tick it had connections or events
 
-	// Counted again at each tick from the table.
+	// Counted again at each tick from the table: states counts the
+	// connections with an endpoint in each state.
 	conns, closedIn int
 	states          [fsm.NumStates]int
+	finWait         int // connections with an endpoint in FIN-WAIT-1 or FIN-WAIT-2
 	oldest          [numAged]time.Duration
 }
 
@@ -214,11 +216,10 @@ type TopStatus struct {
 // rates are over the time since the previous Tick.
 func (t *Top) Tick(now time.Time, each func(func(*flow.Conn)), st TopStatus) *TopFrame {
 	for _, s := range t.servers {
-		s.conns, s.closedIn, s.states, s.oldest = 0, 0, [fsm.NumStates]int{}, [numAged]time.Duration{}
+		s.recount()
 	}
 	if t.other != nil {
-		o := t.other
-		o.conns, o.closedIn, o.states, o.oldest = 0, 0, [fsm.NumStates]int{}, [numAged]time.Duration{}
+		t.other.recount()
 	}
 	f := &TopFrame{Time: now, Source: t.Source, Packets: st.Packets, Dropped: st.Dropped}
 	if !t.last.IsZero() {
@@ -236,23 +237,37 @@ func (t *Top) Tick(now time.Time, each func(func(*flow.Conn)), st TopStatus) *To
 		if Closed(c) {
 			s.closedIn++
 		}
-		e := c.FSM.Endpoint(r.server)
-		s.states[e.State]++
-		aged := -1
-		switch e.State {
-		case fsm.SynReceived:
-			aged = agedSynReceived
-		case fsm.CloseWait:
-			aged = agedCloseWait
-		case fsm.FinWait1, fsm.FinWait2:
-			aged = agedFinWait
-		}
-		if aged >= 0 {
-			since, ok := e.Since()
-			if !ok {
-				since = c.Last()
+		// A connection counts once in the state of each of its
+		// endpoints: a leak shows in CLOSE-WAIT and, for the peer, in
+		// FIN-WAIT-2, as ss on each host would show it.
+		for side := fsm.A; side <= fsm.B; side++ {
+			e := c.FSM.Endpoint(side)
+			if side == fsm.B && e.State == c.FSM.Endpoint(fsm.A).State {
+				break
 			}
-			s.oldest[aged] = max(s.oldest[aged], now.Sub(since))
+			s.states[e.State]++
+		}
+		if st := [2]fsm.State{c.FSM.Endpoint(fsm.A).State, c.FSM.Endpoint(fsm.B).State}; slices.ContainsFunc(st[:], finWait) {
+			s.finWait++
+		}
+		for side := fsm.A; side <= fsm.B; side++ {
+			e := c.FSM.Endpoint(side)
+			aged := -1
+			switch e.State {
+			case fsm.SynReceived:
+				aged = agedSynReceived
+			case fsm.CloseWait:
+				aged = agedCloseWait
+			case fsm.FinWait1, fsm.FinWait2:
+				aged = agedFinWait
+			}
+			if aged >= 0 {
+				since, ok := e.Since()
+				if !ok {
+					since = c.Last()
+				}
+				s.oldest[aged] = max(s.oldest[aged], now.Sub(since))
+			}
 		}
 	})
 	t.seen = t.highest
@@ -274,11 +289,18 @@ func (t *Top) Tick(now time.Time, each func(func(*flow.Conn)), st TopStatus) *To
 	return f
 }
 
+// recount clears what each tick counts again.
+func (s *topServer) recount() {
+	s.conns, s.closedIn, s.states, s.finWait, s.oldest = 0, 0, [fsm.NumStates]int{}, 0, [numAged]time.Duration{}
+}
+
+func finWait(s fsm.State) bool { return s == fsm.FinWait1 || s == fsm.FinWait2 }
+
 // row makes the server's row of the frame and starts its counts of the
 // next interval.
 func (s *topServer) row(now time.Time, name string) TopRow {
 	closed := s.closedDone + s.closedIn
-	r := TopRow{Server: name, Conns: s.conns, States: s.states, Oldest: s.oldest,
+	r := TopRow{Server: name, Conns: s.conns, States: s.states, FinWait: s.finWait, Oldest: s.oldest,
 		Opened: s.opened, Closed: max(closed-s.closedLast, 0), Reset: s.reset, Refused: s.refused, Retrans: s.retrans}
 	if s.conns > 0 || s.opened+s.reset+s.refused+s.retrans > 0 || closed != s.closedLast {
 		s.active = now

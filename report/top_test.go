@@ -256,7 +256,10 @@ func TestTopCounts(t *testing.T) {
 		t.Errorf("interval %v, tracked %d, dropped %d; want 1s, 15, 3", f.Interval, f.Tracked, f.Dropped)
 	}
 	web := rows["10.0.0.2:80"]
-	if web.Conns != 7 || web.States[fsm.Established] != 3 || web.States[fsm.CloseWait] != 2 || web.States[fsm.Closed] != 2 {
+	// Three established; two left by the application in CLOSE-WAIT, their
+	// clients in FIN-WAIT-2; two closed, their clients in TIME-WAIT.
+	if web.Conns != 7 || web.States[fsm.Established] != 3 || web.States[fsm.CloseWait] != 2 || web.States[fsm.FinWait2] != 2 ||
+		web.States[fsm.TimeWait] != 2 || web.States[fsm.Closed] != 2 {
 		t.Errorf("web: %d conns, states %v", web.Conns, web.States)
 	}
 	// Opened in the last second: three; closed: the two the client
@@ -277,13 +280,16 @@ func TestTopCounts(t *testing.T) {
 	// SYN-RECEIVED since the SYN, at 1.2 s; the clients, which got the
 	// SYN,ACK 1 ms after their SYN, ESTABLISHED as the capture point saw
 	// them.
-	if db.States[fsm.SynReceived] != 2 || db.Oldest[agedSynReceived] != 1800*ms || db.Retrans != 2 || db.Handshakes != 2 || db.P99 != ms {
+	if db.States[fsm.SynReceived] != 2 || db.States[fsm.Established] != 2 || db.Oldest[agedSynReceived] != 1800*ms || db.Retrans != 2 || db.Handshakes != 2 || db.P99 != ms {
 		t.Errorf("db: SYN-RECEIVED %d, oldest %v, retrans %d, handshakes %d, p99 %v; want 2, 1.8s, 2, 2, 1ms",
 			db.States[fsm.SynReceived], db.Oldest[agedSynReceived], db.Retrans, db.Handshakes, db.P99)
 	}
-	// FIN-WAIT-2 since the ACK of its FIN, at 1.501 s.
-	if r := rows["10.0.0.4:443"]; r.States[fsm.FinWait2] != 1 || r.Oldest[agedFinWait] != 1499*ms {
-		t.Errorf("443: FIN-WAIT-2 %d, oldest %v; want 1, 1.499s", r.States[fsm.FinWait2], r.Oldest[agedFinWait])
+	// The server in FIN-WAIT-2 since the ACK of its FIN, at 1.501 s; the
+	// client in CLOSE-WAIT since the FIN, at 1.5 s.
+	if r := rows["10.0.0.4:443"]; r.States[fsm.FinWait2] != 1 || r.Oldest[agedFinWait] != 1499*ms ||
+		r.States[fsm.CloseWait] != 1 || r.Oldest[agedCloseWait] != 1500*ms {
+		t.Errorf("443: FIN-WAIT-2 %d, oldest %v, CLOSE-WAIT %d, oldest %v; want 1, 1.499s, 1, 1.5s",
+			r.States[fsm.FinWait2], r.Oldest[agedFinWait], r.States[fsm.CloseWait], r.Oldest[agedCloseWait])
 	}
 	if r := rows["10.0.0.9:9"]; r.Refused != 3 || r.Opened != 3 || r.Closed != 3 {
 		t.Errorf("9: refused %d, opened %d, closed %d; want 3, 3, 3", r.Refused, r.Opened, r.Closed)

@@ -27,13 +27,19 @@ type TopFrame struct {
 	Findings []TopFinding
 }
 
-// TopRow is a server endpoint's row: its connections tracked, counted by
-// the state of the server's endpoint, and what happened in the interval.
+// TopRow is a server endpoint's row: its connections tracked, and what
+// happened in the interval.
 type TopRow struct {
 	Server string
 	Conns  int
+	// States counts the connections with an endpoint, the client's or
+	// the server's, in each state: a connection counts in each of its
+	// endpoints' states, once.
 	States [fsm.NumStates]int
-	// Oldest is how long the oldest connection has been in SYN-RECEIVED,
+	// FinWait counts the connections with an endpoint in FIN-WAIT-1 or
+	// FIN-WAIT-2.
+	FinWait int
+	// Oldest is how long the oldest endpoint has been in SYN-RECEIVED,
 	// CLOSE-WAIT, and FIN-WAIT-1 or FIN-WAIT-2.
 	Oldest                                  [numAged]time.Duration
 	Opened, Closed, Reset, Refused, Retrans int
@@ -107,7 +113,7 @@ const (
 )
 
 var (
-	topStatesHead = fmt.Sprintf(topStatesFormat, "SERVER", "CONN", "EST", "T-W", "OTHER", "SYN-R", "age", "CL-W", "age", "F-W", "age")
+	topStatesHead = fmt.Sprintf(topStatesFormat, "SERVER", "CONN", "EST", "T-W", "SYN-S", "SYN-R", "age", "CL-W", "age", "F-W", "age")
 	topRatesHead  = fmt.Sprintf(topRatesFormat, "open/s", "close/s", "reset/s", "refused/s", "retr/s", "hs p50", "hs p99")
 	topGap        = strings.Repeat(" ", topServerWidth) // under SERVER, before a row's second line
 )
@@ -127,8 +133,8 @@ func (f *TopFrame) Lines(v *TopView) []string {
 		right = "PAUSED  " + right
 	}
 	add(spread("tcpflow-fsm --top  "+printable(f.Source), right, v.Width))
-	add(fmt.Sprintf("%d packets, %d dropped; %d connections tracked, %d servers; sort: %s",
-		f.Packets, f.Dropped, f.Tracked, f.Servers, v.Sort))
+	add(fmt.Sprintf("%d packets, %d dropped; %s tracked, %s; sort: %s",
+		f.Packets, f.Dropped, plural(f.Tracked, "connection"), plural(f.Servers, "server"), v.Sort))
 
 	if v.Help {
 		ls = append(ls, topHelp...)
@@ -200,10 +206,6 @@ func (f *TopFrame) Lines(v *TopView) []string {
 
 // rowLines formats a row: its states, then its rates and handshake times.
 func rowLines(r *TopRow, interval time.Duration) (states, rates string) {
-	other := r.Conns
-	for _, st := range []fsm.State{fsm.Established, fsm.TimeWait, fsm.SynReceived, fsm.CloseWait, fsm.FinWait1, fsm.FinWait2} {
-		other -= r.States[st]
-	}
 	aged := func(n, i int) (string, string) {
 		if n == 0 {
 			return "0", "-"
@@ -212,9 +214,9 @@ func rowLines(r *TopRow, interval time.Duration) (states, rates string) {
 	}
 	srN, srAge := aged(r.States[fsm.SynReceived], agedSynReceived)
 	cwN, cwAge := aged(r.States[fsm.CloseWait], agedCloseWait)
-	fwN, fwAge := aged(r.States[fsm.FinWait1]+r.States[fsm.FinWait2], agedFinWait)
+	fwN, fwAge := aged(r.FinWait, agedFinWait)
 	states = fmt.Sprintf(topStatesFormat, elide(r.Server, topServerWidth), count(r.Conns),
-		count(r.States[fsm.Established]), count(r.States[fsm.TimeWait]), count(other), srN, srAge, cwN, cwAge, fwN, fwAge)
+		count(r.States[fsm.Established]), count(r.States[fsm.TimeWait]), count(r.States[fsm.SynSent]), srN, srAge, cwN, cwAge, fwN, fwAge)
 	p50, p99 := "-", "-"
 	if r.Handshakes > 0 {
 		p50, p99 = handshakeTime(r.P50), handshakeTime(r.P99)
@@ -242,12 +244,13 @@ func findingLine(f *TopFinding, v *TopView) string {
 
 // topHelp explains the columns and the keys.
 var topHelp = []string{
-	"A row per server endpoint: its connections tracked, by the state of the server's",
-	"endpoint, and what happened since the previous refresh (every second).",
+	"A row per server endpoint: its connections tracked, counted in the state of each",
+	"endpoint, client's and server's (a connection may count twice: a leak shows in",
+	"CLOSE-WAIT and in its peer's FIN-WAIT-2), and what happened since the previous",
+	"refresh (every second).",
 	"  CONN   connections tracked       EST    ESTABLISHED     T-W  TIME-WAIT",
-	"  SYN-R  SYN-RECEIVED              CL-W   CLOSE-WAIT      F-W  FIN-WAIT-1 and -2",
-	"  OTHER  CLOSED, LISTEN, SYN-SENT, CLOSING, LAST-ACK",
-	"  age    how long the oldest of them has been in that state",
+	"  SYN-S  SYN-SENT                  SYN-R  SYN-RECEIVED    CL-W CLOSE-WAIT",
+	"  F-W    FIN-WAIT-1 and FIN-WAIT-2 age    how long the oldest has been in it",
 	"  open/s close/s reset/s refused/s  connections opened, closed (no endpoint",
 	"         synchronized any more), reset, refused (SYN answered by RST) per second",
 	"  retr/s retransmissions per second (fast and spurious ones too)",
@@ -318,6 +321,14 @@ func elide(s string, n int) string {
 	}
 	head := (n - 1) / 2
 	return s[:head] + "~" + s[len(s)-(n-1-head):]
+}
+
+// plural is "1 server", "2 servers".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // count formats a count in at most 4 columns: 9999, 300k, 12M.
