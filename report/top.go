@@ -274,15 +274,16 @@ func (t *Top) Tick(now time.Time, each func(func(*flow.Conn)), st TopStatus) *To
 	f.Servers = len(t.servers)
 	f.Rows = make([]TopRow, 0, len(t.servers)+1)
 	for addr, s := range t.servers {
-		if s.conns == 0 && s.opened+s.reset+s.refused+s.retrans == 0 && s.closedDone == s.closedLast &&
-			now.Sub(s.active) >= topForget {
+		if s.busy() {
+			s.active = now
+		} else if now.Sub(s.active) >= topForget {
 			delete(t.servers, addr)
 			continue
 		}
-		f.Rows = append(f.Rows, s.row(now, addr.String()))
+		f.Rows = append(f.Rows, s.row(addr.String()))
 	}
 	if t.other != nil {
-		f.Rows = append(f.Rows, t.other.row(now, "(other servers)"))
+		f.Rows = append(f.Rows, t.other.row("(other servers)"))
 	}
 	f.Findings = t.screenFindings()
 	t.last = now
@@ -296,15 +297,18 @@ func (s *topServer) recount() {
 
 func finWait(s fsm.State) bool { return s == fsm.FinWait1 || s == fsm.FinWait2 }
 
+// busy reports whether the server has connections tracked, or anything
+// happened to it since the last tick.
+func (s *topServer) busy() bool {
+	return s.conns > 0 || s.opened+s.reset+s.refused+s.retrans > 0 || s.closedDone+s.closedIn != s.closedLast || s.hsNew
+}
+
 // row makes the server's row of the frame and starts its counts of the
 // next interval.
-func (s *topServer) row(now time.Time, name string) TopRow {
+func (s *topServer) row(name string) TopRow {
 	closed := s.closedDone + s.closedIn
 	r := TopRow{Server: name, Conns: s.conns, States: s.states, FinWait: s.finWait, Oldest: s.oldest,
 		Opened: s.opened, Closed: max(closed-s.closedLast, 0), Reset: s.reset, Refused: s.refused, Retrans: s.retrans}
-	if s.conns > 0 || s.opened+s.reset+s.refused+s.retrans > 0 || closed != s.closedLast {
-		s.active = now
-	}
 	s.closedLast = closed
 	s.opened, s.reset, s.refused, s.retrans = 0, 0, 0, 0
 	if s.hsNew {

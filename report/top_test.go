@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -372,7 +374,7 @@ func TestTopHandshakeWindow(t *testing.T) {
 	for i := range topHandshakes + 100 {
 		s.handshake(time.Duration(i+1) * time.Millisecond)
 	}
-	r := s.row(topT0, "x")
+	r := s.row("x")
 	// The latest 512 are 101..612 ms: median 356 ms, p99 607 ms.
 	if len(s.hs) != topHandshakes || r.P50 != 356*ms || r.P99 != 607*ms {
 		t.Errorf("%d kept, p50 %v, p99 %v; want %d, 356ms, 607ms", len(s.hs), r.P50, r.P99, topHandshakes)
@@ -392,5 +394,34 @@ func TestTopFormats(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+// BenchmarkTopMemory measures the most the view itself holds, whatever
+// the traffic: maxTopServers server endpoints, each with its ring of
+// topHandshakes handshake times full.
+//
+//	go test -run '^$' -bench TopMemory -benchtime 1x ./report
+func BenchmarkTopMemory(b *testing.B) {
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		top := NewTop(io.Discard)
+		for i := range maxTopServers + 100 {
+			s := top.server(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), 80))
+			for j := range topHandshakes {
+				s.handshake(time.Duration(j) * time.Microsecond)
+			}
+		}
+		f := top.Tick(topT0, func(func(*flow.Conn)) {}, TopStatus{})
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if len(f.Rows) != maxTopServers+1 {
+			b.Fatalf("%d rows", len(f.Rows))
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB")
+		runtime.KeepAlive(top)
+		runtime.KeepAlive(f)
 	}
 }

@@ -12,13 +12,20 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
+	"tcpflow-fsm/report"
 )
 
 // liveGoldenDir holds the golden screens of the live tests.
@@ -350,4 +357,63 @@ func TestTopNeedsTerminal(t *testing.T) {
 	if buf.Len() != 0 {
 		t.Errorf("something on stdout: %q", buf.String())
 	}
+}
+
+// BenchmarkTopTick measures --top's refresh with 10,000 and 300,000 (the
+// default --max-conns) connections tracked, open, to 3,000 server
+// endpoints: the time of one Tick (a pass over the table, the rows, the
+// findings), reported as ns/op, and of drawing the 80×24 screen from its
+// frame (ns/draw); and the heap held for each connection, the view's own
+// included, against the 864 bytes of the live text stream
+// (BenchmarkLiveHeldConnections).
+//
+//	go test -run '^$' -bench TopTick -benchtime 20x ./cmd/tcpflow-fsm
+func BenchmarkTopTick(b *testing.B) {
+	for _, conns := range []int{10_000, 300_000} {
+		b.Run(fmt.Sprint(conns), func(b *testing.B) { benchmarkTopTick(b, conns, 3_000) })
+	}
+}
+
+func benchmarkTopTick(b *testing.B, conns, servers int) {
+	t0 := time.Unix(1700000000, 0)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	top := report.NewTop(io.Discard)
+	o := &options{timeWait: fsm.DefaultTimeWait, maxConns: defaultMaxConns, timelineMax: defaultTimelineMax}
+	table := flow.NewTable(liveConfig(o), &tallySink{out: top})
+	at := t0
+	add := func(src, dst netip.AddrPort, flags fsm.Flags, seq, ack uint32) {
+		at = at.Add(time.Microsecond)
+		table.Add(&fsm.Segment{Time: at, Src: src, Dst: dst, Flags: flags, Seq: fsm.Seq(seq), Ack: fsm.Seq(ack), Window: 65535})
+	}
+	for i := range conns {
+		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+		server := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, byte(i % servers >> 8), byte(i % servers)}), 80)
+		iss, irs := uint32(i)*7919, uint32(i)*104729
+		add(client, server, fsm.SYN, iss, 0)
+		add(server, client, fsm.SYN|fsm.ACK, irs, iss+1)
+		add(client, server, fsm.ACK, iss+1, irs+1)
+	}
+	now := at
+	f := top.Tick(now, table.Each, report.TopStatus{})
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if table.Open() != conns || f.Tracked != conns || len(f.Rows) != min(servers, conns) {
+		b.Fatalf("%d connections tracked, %d in the frame, %d rows; want %d, %d, %d", table.Open(), f.Tracked, len(f.Rows), conns, conns, min(servers, conns))
+	}
+	held := float64(after.HeapAlloc-before.HeapAlloc) / float64(conns)
+	v := report.TopView{Width: 80, Height: 24, Loc: time.UTC}
+	var draw time.Duration
+	b.ResetTimer()
+	for range b.N {
+		now = now.Add(time.Second)
+		f = top.Tick(now, table.Each, report.TopStatus{})
+		start := time.Now()
+		f.Lines(&v)
+		draw += time.Since(start)
+	}
+	b.ReportMetric(held, "B/conn")
+	b.ReportMetric(float64(draw)/float64(b.N), "ns/draw")
+	runtime.KeepAlive(table)
 }
