@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -52,8 +51,9 @@ func streamCapture(t *testing.T, path string, out liveRenderer) {
 // topScreen runs a capture file through the live analysis with the --top
 // view's model as its renderer, refreshed once a second of capture time
 // as live refreshes it once a second of the clock, and returns the last
-// frame, made a refresh after the last packet, drawn on 80×24.
-func topScreen(t *testing.T, path string) []string {
+// frame, made a refresh after the last packet, drawn on 80×24, source
+// (the interface and the filter) in its header.
+func topScreen(t *testing.T, path, source string) []string {
 	t.Helper()
 	rd, err := capture.Open(path)
 	if err != nil {
@@ -61,7 +61,7 @@ func topScreen(t *testing.T, path string) []string {
 	}
 	defer rd.Close()
 	top := report.NewTop(io.Discard)
-	top.Source = "any: " + filepath.Base(path)
+	top.Source = source
 	table := flow.NewTable(liveConfig(&options{timeWait: fsm.DefaultTimeWait, maxConns: defaultMaxConns, timelineMax: defaultTimelineMax}), &tallySink{out: top})
 	dec := capture.NewDecoder()
 	var (

@@ -33,7 +33,7 @@ func TestGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(pcap), ".pcap")
 		// The --top view's last screen.
 		t.Run(name+"/top", func(t *testing.T) {
-			checkGolden(t, filepath.Join(goldenDir, name+".top.golden"), []byte(strings.Join(topScreen(t, pcap), "\n")+"\n"))
+			checkGolden(t, filepath.Join(goldenDir, name+".top.golden"), []byte(strings.Join(topScreen(t, pcap, "any: "+name+".pcap"), "\n")+"\n"))
 		})
 		if bulkCaptures[name] {
 			t.Run(name+"/summary", func(t *testing.T) {
