@@ -80,7 +80,8 @@ type screen struct {
 
 	frames   chan *report.TopFrame // the latest frame not drawn yet
 	done     chan struct{}
-	wg       sync.WaitGroup
+	drawn    chan struct{} // closed when the drawing goroutine has returned
+	reader   sync.WaitGroup
 	once     sync.Once
 	giveBack func() // the terminal's modes and screen as they were
 	unhook   func()
@@ -100,7 +101,7 @@ const (
 // terminal (/dev/tty), else standard input when it is a terminal; with
 // neither, the view is drawn without keys (a signal still stops it).
 func openScreen(out *os.File, color bool) *screen {
-	s := &screen{out: out, color: color, frames: make(chan *report.TopFrame, 1), done: make(chan struct{})}
+	s := &screen{out: out, color: color, frames: make(chan *report.TopFrame, 1), done: make(chan struct{}), drawn: make(chan struct{})}
 	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
 		s.in = tty
 	} else if isTerminal(os.Stdin) {
@@ -131,14 +132,13 @@ func openScreen(out *os.File, color bool) *screen {
 	s.unhook = atExit(s.giveBack)
 	keys := make(chan byte, 16)
 	if s.in != nil {
-		s.wg.Add(1)
+		s.reader.Add(1)
 		go s.readKeys(keys)
 	}
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)
-	s.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer close(s.drawn)
 		defer signal.Stop(winch)
 		s.run(keys, winch)
 	}()
@@ -230,7 +230,7 @@ func (s *screen) draw(f *report.TopFrame, v *report.TopView) {
 
 // readKeys passes on the bytes typed until close.
 func (s *screen) readKeys(keys chan<- byte) {
-	defer s.wg.Done()
+	defer s.reader.Done()
 	buf := make([]byte, 64)
 	for {
 		n, err := s.in.Read(buf)
@@ -251,14 +251,13 @@ func (s *screen) readKeys(keys chan<- byte) {
 func (s *screen) close() {
 	s.once.Do(func() {
 		close(s.done)
-		if s.in != nil {
+		<-s.drawn // no frame drawn after the terminal is given back
+		if s.in != nil && s.in != os.Stdin {
 			// Unblocks the read: /dev/tty, opened by us, is served by
-			// the runtime's poller. Standard input is not; its reader
-			// is left to the process's exit.
+			// the runtime's poller. Standard input is not; its reader,
+			// blocked, is left to the process's exit.
 			s.in.SetReadDeadline(time.Now())
-		}
-		if s.in != os.Stdin {
-			s.wg.Wait()
+			s.reader.Wait()
 		}
 		s.giveBack()
 		s.unhook()
