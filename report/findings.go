@@ -666,31 +666,12 @@ func keepaliveTimedOut(c *flow.Conn) bool {
 
 // Fired returns the findings whose count has reached 1, 10, 100, ...
 // since the last call: what a live view alerts on as it happens, once
-// when a finding first fires and again each time it grows tenfold. Those
-// about single connections count as Observe, Early and Watch find them;
-// close_wait, fin_wait_2 and time_wait as the latest Watch counted them
-// (without Watch, as offline, they are in List only); the findings about
-// traffic in bulk are in List only.
+// when a finding first fires and again each time it grows tenfold (see
+// Current for what counts).
 func (f *Findings) Fired() []Finding {
-	overflows := f.listens.overflows()
-	overflowed := overflowedConns(overflows)
 	var out []Finding
-	for _, info := range findingInfo {
-		var fd Finding
-		switch info.code {
-		case "listen_overflow":
-			for _, o := range overflows {
-				fd.Conns = append(fd.Conns, o.Conns...)
-				fd.named = o.named
-			}
-		case "close_wait", "fin_wait_2", "time_wait":
-			fd.Conns, fd.named = f.live[info.code], f.named[info.code]
-		case "unanswered_syn":
-			fd.Conns, fd.named = withoutConns(f.conns[info.code], overflowed), f.named[info.code]
-		default:
-			fd.Conns, fd.named = f.conns[info.code], f.named[info.code]
-		}
-		if len(fd.Conns) == 0 || len(fd.Conns) < f.nextAlert[info.code] {
+	for _, fd := range f.Current() {
+		if len(fd.Conns) < f.nextAlert[fd.Code] {
 			continue
 		}
 		next := 1
@@ -700,7 +681,40 @@ func (f *Findings) Fired() []Finding {
 		if f.nextAlert == nil {
 			f.nextAlert = map[string]int{}
 		}
-		f.nextAlert[info.code] = next
+		f.nextAlert[fd.Code] = next
+		out = append(out, fd)
+	}
+	return out
+}
+
+// Current returns the findings about connections that show now, in
+// catalog order, each with the connection a live alert names: those about
+// single connections as Observe, Early and Watch found them; close_wait,
+// fin_wait_2 and time_wait as the latest Watch counted them (without
+// Watch, as offline, they are in List only); the findings about traffic in
+// bulk are in List only.
+func (f *Findings) Current() []Finding {
+	overflows := f.listens.overflows()
+	overflowed := overflowedConns(overflows)
+	var out []Finding
+	for _, info := range findingInfo {
+		var fd Finding
+		switch info.code {
+		case "listen_overflow":
+			for _, o := range overflows {
+				fd.Conns = append(fd.Conns, o.Conns...)
+				fd.named, fd.Target = o.named, o.Target
+			}
+		case "close_wait", "fin_wait_2", "time_wait":
+			fd.Conns, fd.named = f.live[info.code], f.named[info.code]
+		case "unanswered_syn":
+			fd.Conns, fd.named = withoutConns(f.conns[info.code], overflowed), f.named[info.code]
+		default:
+			fd.Conns, fd.named = f.conns[info.code], f.named[info.code]
+		}
+		if len(fd.Conns) == 0 {
+			continue
+		}
 		a := findingAdvice[info.code]
 		fd.Code, fd.Conns, fd.Meaning, fd.Severity, fd.Check = info.code, slices.Sorted(slices.Values(fd.Conns)), info.meaning, a.severity, a.check
 		out = append(out, fd)

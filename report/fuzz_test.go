@@ -488,8 +488,11 @@ func FuzzRenderers(f *testing.F) {
 		asc := NewLadder(&ascii, true, []int{1, 3})
 		dot := NewDot(&dotBuf)
 		findings := NewFindings()
+		var topOut bytes.Buffer
+		top := NewTop(&topOut)
+		top.Source = readErr // any bytes the command line may give
 		sink := &fuzzSink{t: t, unordered: fc.Unordered,
-			sinks: []flow.Sink{txt, ctxt, sum, js, jsStream, st, cst, lad, asc, dot, findingsSink{findings}}}
+			sinks: []flow.Sink{txt, ctxt, sum, js, jsStream, st, cst, lad, asc, dot, findingsSink{findings}, top}}
 		tb := flow.NewTable(fc, sink)
 		sink.table = tb
 		for _, seg := range fuzzSegments(data) {
@@ -501,6 +504,29 @@ func FuzzRenderers(f *testing.F) {
 		jsStream.Counts(&sc)
 		st.Counts(&sc)
 		cst.Counts(&sc)
+		// The --top view's frame, of what is still open: every connection
+		// in one row, each screen within its size and safe for a terminal.
+		frame := top.Tick(tb.Now(), tb.Each, TopStatus{})
+		rowConns := 0
+		for _, r := range frame.Rows {
+			rowConns += r.Conns
+		}
+		if frame.Tracked != tb.Open() || rowConns != tb.Open() {
+			t.Fatalf("top: %d tracked, %d in rows; the table has %d", frame.Tracked, rowConns, tb.Open())
+		}
+		for _, v := range []TopView{{Width: 80, Height: 24}, {Width: 140, Height: 10, Color: true, Sort: SortOldest},
+			{Width: int(cfg), Height: len(data) % 30, Help: cfg&1 != 0}} {
+			lines := frame.Lines(&v)
+			if len(lines) > v.Height {
+				t.Fatalf("top %dx%d: %d lines", v.Width, v.Height, len(lines))
+			}
+			for _, l := range lines {
+				if w := len(ansi.ReplaceAllString(l, "")); w > v.Width {
+					t.Fatalf("top %dx%d: a line of %d columns: %q", v.Width, v.Height, w, l)
+				}
+				checkText(t, "top", []byte(l), v.Color)
+			}
+		}
 		// Closed one connection at a time, as the workers close theirs:
 		// Open and Each see what is left, one fewer each time (the first
 		// call may also fire timers due).
@@ -521,7 +547,7 @@ func FuzzRenderers(f *testing.F) {
 
 		tot := fuzzTotals(totBytes, readErr)
 		tot.Connections = conns
-		for _, c := range []interface{ Close(*Totals) error }{txt, ctxt, sum, js, jsStream, st, cst, lad, asc, dot} {
+		for _, c := range []interface{ Close(*Totals) error }{txt, ctxt, sum, js, jsStream, st, cst, lad, asc, dot, top} {
 			if err := c.Close(&tot); err != nil {
 				t.Fatal(err)
 			}
@@ -573,6 +599,10 @@ func FuzzRenderers(f *testing.F) {
 			t.Fatalf("text: read error shown %v, read error %q", got, readErr)
 		}
 		checkDot(t, dotBuf.Bytes(), conns > 0, sink.transitions)
+		// The --top view ends as the live text view does.
+		if !bytes.HasSuffix(stream.Bytes(), topOut.Bytes()) || topOut.Len() == 0 {
+			t.Fatalf("top: the summary is not the end of the live text view's:\n%s\n\n%s", topOut.Bytes(), stream.Bytes())
+		}
 
 		// Each connection drawn once, as it is done; the summary has no
 		// timeline, and its table has a row per connection.

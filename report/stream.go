@@ -500,35 +500,44 @@ func (s *Stream) Counts(sc *StateCounts) {
 // Close writes what offline reports end with: the final states of each
 // role, the findings, and the capture counters.
 func (s *Stream) Close(t *Totals) error {
+	hidden := ""
+	if s.Problems {
+		hidden = fmt.Sprintf("  not printed (--problems): %s, the summaries of %s\n",
+			plural(s.hiddenTransitions, "state transition"), plural(s.hiddenConns, "healthy connection"))
+	}
+	writeEnd(s.w, &s.final, s.findings, t, painter(s.Color), hidden)
+	return s.w.Flush()
+}
+
+// writeEnd writes what a live text view ends with: the final states of
+// each role, the findings, the capture line, then more (when not "") and
+// the counters.
+func writeEnd(w io.Writer, final *StateCounts, findings *Findings, t *Totals, p painter, more string) {
 	if t.Connections > 0 {
-		fmt.Fprintln(s.w)
-		fmt.Fprintln(s.w, "final states:")
-		fmt.Fprintf(s.w, "  client  %s\n  server  %s\n\n", s.final.Client.String(), s.final.Server.String())
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "final states:")
+		fmt.Fprintf(w, "  client  %s\n  server  %s\n\n", final.Client.String(), final.Server.String())
 	}
-	if fs := s.findings.List(); len(fs) > 0 {
-		fmt.Fprintln(s.w, "findings:")
+	if fs := findings.List(); len(fs) > 0 {
+		fmt.Fprintln(w, "findings:")
 		for _, f := range fs {
-			writeFinding(s.w, &f, painter(s.Color))
+			writeFinding(w, &f, p)
 		}
-		fmt.Fprintln(s.w)
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(s.w, "capture: %d packets read, %d TCP segments, %d not decoded; connections: %d",
+	fmt.Fprintf(w, "capture: %d packets read, %d TCP segments, %d not decoded; connections: %d",
 		t.Packets, t.TCP, t.Undecoded(), t.Connections)
 	if t.Duplicates > 0 {
-		fmt.Fprintf(s.w, ", %d duplicates dropped", t.Duplicates)
+		fmt.Fprintf(w, ", %d duplicates dropped", t.Duplicates)
 	}
 	if t.Evicted > 0 {
-		fmt.Fprintf(s.w, ", %d released early (idle, evicted or abandoned)", t.Evicted)
+		fmt.Fprintf(w, ", %d released early (idle, evicted or abandoned)", t.Evicted)
 	}
-	fmt.Fprintln(s.w)
-	if s.Problems {
-		fmt.Fprintf(s.w, "  not printed (--problems): %d state transitions, the summaries of %d healthy connections\n",
-			s.hiddenTransitions, s.hiddenConns)
-	}
+	fmt.Fprintln(w)
+	io.WriteString(w, more)
 	for _, c := range t.Counters {
-		fmt.Fprintf(s.w, "  %-22s %-28s %d\n", printable(c.Group), printable(c.Name), c.Count)
+		fmt.Fprintf(w, "  %-22s %-28s %d\n", printable(c.Group), printable(c.Name), c.Count)
 	}
-	return s.w.Flush()
 }
 
 // StateCount counts connections per state of one role.

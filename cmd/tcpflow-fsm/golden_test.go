@@ -15,8 +15,8 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 const goldenDir = "../../testdata/kernel"
 
 // TestGolden renders every kernel-made capture as text, JSON, ladder and
-// summary, and with the live renderers (text stream with --explain, JSON
-// stream), and compares with testdata/kernel/<scenario>.<renderer>.golden. After a
+// summary, with the live renderers (text stream with --explain, JSON
+// stream, --problems), and as the --top view's last screen, and compares with testdata/kernel/<scenario>.<renderer>.golden. After a
 // deliberate change, run go test ./cmd/tcpflow-fsm -run TestGolden -update
 // and read the diff before committing it.
 // bulkCaptures are the kernel captures of the same connection many times
@@ -31,6 +31,10 @@ func TestGolden(t *testing.T) {
 	}
 	for _, pcap := range captures {
 		name := strings.TrimSuffix(filepath.Base(pcap), ".pcap")
+		// The --top view's last screen.
+		t.Run(name+"/top", func(t *testing.T) {
+			checkGolden(t, filepath.Join(goldenDir, name+".top.golden"), []byte(strings.Join(topScreen(t, pcap, "any: "+name+".pcap"), "\n")+"\n"))
+		})
 		if bulkCaptures[name] {
 			t.Run(name+"/summary", func(t *testing.T) {
 				var stdout, stderr bytes.Buffer

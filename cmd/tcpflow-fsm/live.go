@@ -98,6 +98,7 @@ func newStopper() *stopper {
 			case sig := <-s.sig:
 				select {
 				case <-s.asked:
+					runExitHooks()             // the terminal given back (--top)
 					os.Exit(signalStatus(sig)) // a second signal: at once
 				default:
 					s.got = sig
@@ -182,7 +183,11 @@ func live(o *options, stdout, stderr io.Writer) int {
 	}
 
 	var out liveRenderer
-	if o.asJSON {
+	if o.top {
+		tv := newTopView(o, stdout)
+		defer tv.restore() // also when a panic unwinds live
+		out = tv
+	} else if o.asJSON {
 		js := report.NewJSONStream(stdout)
 		js.SetThresholds(o.thresholds())
 		out = js
@@ -225,11 +230,12 @@ func live(o *options, stdout, stderr io.Writer) int {
 		nextStats = time.Now().Add(o.stats)
 		nextWatch = time.Now().Add(watchEvery)
 		opened    int
+		nextTick  time.Time // --top's next refresh
 	)
-	// Between packets the analysis sleeps until a timer, a --stats line or,
-	// while connections are tracked, a look at them is due, not on a
-	// ticker: an idle capture wakes for nothing. setWake sets wake for the
-	// next of them.
+	// Between packets the analysis sleeps until a timer, a --stats line,
+	// --top's refresh or, while connections are tracked, a look at them is
+	// due, not on a ticker: an idle capture without --top wakes for
+	// nothing. setWake sets wake for the next of them.
 	wake := time.NewTimer(0)
 	defer wake.Stop()
 	setWake := func(now time.Time) {
@@ -248,6 +254,11 @@ func live(o *options, stdout, stderr io.Writer) int {
 		if table.Open() > 0 {
 			if wt := max(nextWatch.Sub(now), 0); !ok || wt < d {
 				d, ok = wt, true
+			}
+		}
+		if o.top {
+			if st := max(nextTick.Sub(now), 0); !ok || st < d {
+				d, ok = st, true
 			}
 		}
 		if !ok {
@@ -287,6 +298,10 @@ func live(o *options, stdout, stderr io.Writer) int {
 				every = max(every, 50*time.Since(now))
 			}
 			nextWatch = now.Add(every)
+		}
+		if tk, ok := out.(ticker); ok && !now.Before(nextTick) {
+			tk.Tick(now, table.Each, report.TopStatus{Packets: read, Dropped: feed.Dropped()})
+			nextTick = now.Add(time.Second)
 		}
 		if o.stats > 0 && !now.Before(nextStats) {
 			sc := report.StateCounts{Time: now, Interval: o.stats, Tally: sink.tally}

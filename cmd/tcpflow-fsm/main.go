@@ -74,7 +74,7 @@ const (
 type options struct {
 	file, iface, direction, write string
 	list, noPromisc, asJSON       bool
-	problems                      bool
+	problems, top                 bool
 	verifySums, ladder, ascii     bool
 	explain, summary              bool
 	conns                         []int
@@ -123,6 +123,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.problems, "problems", false, "live: print only what is not normal (violations, alerts, resets, refused and unanswered connects, retransmissions, zero windows, connections left in a closing state); count the rest")
+	fs.BoolVar(&o.top, "top", false, "live: a full-screen view on a terminal, refreshed every second: the findings, and a row per server endpoint with its connections' states, rates and handshake times; keys q (quit, printing the summary), p (pause), s (sort), h (help)")
 	fs.BoolVar(&o.explain, "explain", false, "teaching mode: say why the RFC makes each transition and violation")
 	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "track at most `N` connections at once; past that the longest idle is evicted (0: no bound)")
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "read a file on `N` cores: connections are shared out by 4-tuple; the output is the same")
@@ -162,6 +163,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if msg := o.check(); msg != "" {
 		fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
 		return exitUsage
+	}
+	if o.top {
+		// Before the capture is opened: nothing to undo.
+		if msg := topTerminal(stdout); msg != "" {
+			fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
+			return exitUsage
+		}
 	}
 	tuneGC(&o)
 	switch {
@@ -211,6 +219,10 @@ func (o *options) check() string {
 		return "--stats takes an interval from 10ms to 24h"
 	case o.write != "" && o.iface == "":
 		return "-w saves a live capture: it goes with -i"
+	case o.top && o.iface == "":
+		return "--top is a live view: it goes with -i"
+	case o.top && (o.asJSON || o.problems || o.stats > 0 || o.explain):
+		return "--top draws its own screen: not with --json, --problems, --stats or --explain"
 	case o.problems && (o.iface == "" || o.asJSON):
 		return "--problems filters the live text view: it goes with -i, without --json"
 	case o.stats > 0 && o.iface == "":

@@ -36,6 +36,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-i", "lo", "-Q", "sideways"}, `invalid argument "sideways" for "-Q, --direction": must be in, out or inout`},
 		{[]string{"--bogus"}, "unknown flag"},
 		{[]string{"-r", "x", "--time-wait", "0s"}, "--time-wait takes a duration above 0 and at most 24h"},
+		{[]string{"-r", "x", "--top"}, "--top is a live view: it goes with -i"},
+		{[]string{"-i", "lo", "--top", "--json"}, "--top draws its own screen: not with --json, --problems, --stats or --explain"},
+		{[]string{"-i", "lo", "--top", "--problems"}, "not with --json, --problems"},
+		{[]string{"-i", "lo", "--top", "--stats", "1s"}, "not with --json, --problems"},
 	} {
 		code, _, stderr := runCmd(tc.args, nil)
 		if code != 2 || !strings.HasPrefix(stderr, "tcpflow-fsm: ") || !strings.Contains(stderr, tc.want) {

@@ -31,6 +31,10 @@ import (
 //	<!-- example live stderr -->     what that capture printed on standard
 //	                                 error: the same lines the tool prints
 //	                                 for those numbers
+//	<!-- example top: PCAP SOURCE -->  the last screen of --top on 80×24,
+//	                                 PCAP fed through it as live capture,
+//	                                 SOURCE (the interface and filter) in
+//	                                 its header
 //
 // A fenced block with no such comment fails the test. After a deliberate
 // change to the output, go test ./cmd/tcpflow-fsm -run TestREADMEExamples
@@ -46,7 +50,7 @@ type readmeExample struct {
 	start, end int // byte offsets of the body in the README
 }
 
-var exampleComment = regexp.MustCompile(`^<!-- example( excerpt| live stderr| live excerpt| live)?:?\s*(.*?)\s*-->$`)
+var exampleComment = regexp.MustCompile(`^<!-- example( excerpt| live stderr| live excerpt| live| top)?:?\s*(.*?)\s*-->$`)
 
 func readmeExamples(t *testing.T, readme string) []readmeExample {
 	t.Helper()
@@ -137,6 +141,9 @@ func TestREADMEExamples(t *testing.T) {
 			}
 		case "live stderr":
 			want = liveStderr(t, ex, liveStream)
+		case "top":
+			pcap, source, _ := strings.Cut(ex.args, " ")
+			want = strings.Join(topScreen(t, filepath.Join("../..", pcap), source), "\n") + "\n"
 		}
 		if ex.kind == "excerpt" || ex.kind == "live excerpt" {
 			if !isSubsequence(strings.Split(strings.TrimSuffix(ex.body, "\n"), "\n"), strings.Split(want, "\n")) {
