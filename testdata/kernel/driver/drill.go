@@ -48,23 +48,7 @@ func init() {
 
 	// As loss, smaller, through 10 % loss (gen.sh's rules): a transfer
 	// that completes, slowly.
-	scenarios["loss-heavy"] = scenario{
-		client: func(e endpoint) {
-			fd := e.dial()
-			sendBulk(fd, lossHeavyUp)
-			readBulk(fd, lossHeavyDown)
-			pause()
-			closeFD(fd)
-		},
-		server: func(e endpoint) {
-			fd := e.acceptOne()
-			readBulk(fd, lossHeavyUp)
-			sendBulk(fd, lossHeavyDown)
-			expectEOF(fd)
-			pause()
-			closeFD(fd)
-		},
-	}
+	scenarios["loss-heavy"] = bulkTransfer(lossHeavyUp, lossHeavyDown)
 
 	// Handshake and hello/world, then nothing: no data, no keep-alive,
 	// both ends ESTABLISHED and quiet (the live tests' "established").

@@ -37,24 +37,31 @@ const (
 	zwStuck = 1500 * time.Millisecond
 )
 
-func init() {
-	scenarios["loss"] = scenario{
+// bulkTransfer is a scenario that sends up octets to the server, up to
+// down back, then closes from the client; gen.sh's firewall rules make
+// the loss.
+func bulkTransfer(up, down int) scenario {
+	return scenario{
 		client: func(e endpoint) {
 			fd := e.dial()
-			sendBulk(fd, lossUp)
-			readBulk(fd, lossDown)
+			sendBulk(fd, up)
+			readBulk(fd, down)
 			pause()
 			closeFD(fd)
 		},
 		server: func(e endpoint) {
 			fd := e.acceptOne()
-			readBulk(fd, lossUp)
-			sendBulk(fd, lossDown)
+			readBulk(fd, up)
+			sendBulk(fd, down)
 			expectEOF(fd)
 			pause()
 			closeFD(fd)
 		},
 	}
+}
+
+func init() {
+	scenarios["loss"] = bulkTransfer(lossUp, lossDown)
 
 	// The server never reads: its window closes. The client writes until
 	// its send buffer is full too (data stuck behind the zero window), waits
