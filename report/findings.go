@@ -159,8 +159,17 @@ type Findings struct {
 // host last sent anything.
 type listens struct {
 	firstAnswer map[netip.AddrPort]time.Time
-	dropped     map[netip.AddrPort]map[int]droppedSYN // by connection
+	dropped     map[netip.AddrPort]*drops
 	hostLast    map[netip.Addr]time.Time
+}
+
+// drops are a server's connections whose SYNs went unanswered: each one's
+// client and first SYN's time, and the earliest of those times (of all
+// that were ever added: one answered later is taken out, the time stays).
+type drops struct {
+	conns map[int]droppedSYN
+	first time.Time
+	last  connRef // the connection added last, which live alerts name
 }
 
 // droppedSYN is a connection whose SYNs went unanswered: its client and
@@ -175,7 +184,7 @@ type droppedSYN struct {
 // was added is taken out.
 func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 	if l.firstAnswer == nil {
-		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]time.Time{}, map[netip.AddrPort]map[int]droppedSYN{}, map[netip.Addr]time.Time{}
+		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]time.Time{}, map[netip.AddrPort]*drops{}, map[netip.Addr]time.Time{}
 	}
 	srv := c.Addr(r.server)
 	if c.Packets[r.server] > 0 {
@@ -188,47 +197,56 @@ func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 			l.firstAnswer[srv] = c.First()
 		}
 	}
-	drops, ok := l.dropped[srv]
+	d, ok := l.dropped[srv]
 	switch {
 	case unanswered && c.Packets[r.client] >= 2 && (ok || len(l.dropped) < maxTracked):
 		if !ok {
-			drops = map[int]droppedSYN{}
-			l.dropped[srv] = drops
+			d = &drops{conns: map[int]droppedSYN{}, first: c.First()}
+			l.dropped[srv] = d
 		}
-		drops[c.ID] = droppedSYN{c.Addr(r.client), c.First()}
+		d.conns[c.ID] = droppedSYN{c.Addr(r.client), c.First()}
+		if c.First().Before(d.first) {
+			d.first = c.First()
+		}
+		if c.ID >= d.last.id {
+			d.last = connRef{c.ID, c.Addr(r.client), srv}
+		}
 	case ok:
-		delete(drops, c.ID)
+		delete(d.conns, c.ID)
 	}
 }
 
-// overflows returns a listen_overflow finding for each server whose SYNs
-// went unanswered, and were resent, after it had completed a handshake,
-// while its host still sent other traffic after the first of them: a
-// listener whose accept queue is full drops new SYNs, and the rest of
-// the host goes on. (A firewall that began to drop SYNs to that one port
-// looks the same; the finding says what is most likely.) Each names its
-// latest connection.
-func (l *listens) overflows() []Finding {
-	var out []Finding
-	for _, srv := range slices.SortedFunc(maps.Keys(l.dropped), netip.AddrPort.Compare) {
+// overflowing returns, in address order, the servers whose SYNs went
+// unanswered, and were resent, after they had completed a handshake,
+// while their host still sent other traffic after the first of them: a
+// listener whose accept queue is full drops new SYNs, and the rest of the
+// host goes on. (A firewall that began to drop SYNs to that one port
+// looks the same; the finding says what is most likely.) Also how many
+// connections they have: it costs a look at each server, not at each
+// connection.
+func (l *listens) overflowing() (servers []netip.AddrPort, conns int) {
+	for srv, d := range l.dropped {
 		answered, ok := l.firstAnswer[srv]
-		drops := l.dropped[srv]
-		if len(drops) == 0 {
+		if len(d.conns) == 0 || !ok || !answered.Before(d.first) || !l.hostLast[srv.Addr()].After(d.first) {
 			continue
 		}
-		ids := slices.Sorted(maps.Keys(drops))
-		first := drops[ids[0]].at
-		for _, d := range drops {
-			if d.at.Before(first) {
-				first = d.at
-			}
-		}
-		if !ok || !answered.Before(first) || !l.hostLast[srv.Addr()].After(first) {
-			continue
-		}
-		last := ids[len(ids)-1]
+		servers = append(servers, srv)
+		conns += len(d.conns)
+	}
+	slices.SortFunc(servers, netip.AddrPort.Compare)
+	return servers, conns
+}
+
+// overflows returns a listen_overflow finding for each server of
+// overflowing, naming its latest connection.
+func (l *listens) overflows() []Finding {
+	servers, _ := l.overflowing()
+	var out []Finding
+	for _, srv := range servers {
+		d := l.dropped[srv]
+		ids := slices.Sorted(maps.Keys(d.conns))
 		out = append(out, Finding{Code: "listen_overflow", Conns: ids, Target: srv.String(), Meaning: listenOverflowMeaning,
-			named: connRef{last, drops[last].client, srv},
+			named: d.last,
 			Detail: fmt.Sprintf("%d connections to %s resent their SYNs unanswered after it had completed handshakes, while %s still sent other traffic",
 				len(ids), srv, srv.Addr())})
 	}
@@ -666,57 +684,80 @@ func keepaliveTimedOut(c *flow.Conn) bool {
 
 // Fired returns the findings whose count has reached 1, 10, 100, ...
 // since the last call: what a live view alerts on as it happens, once
-// when a finding first fires and again each time it grows tenfold (see
-// Current for what counts).
+// when a finding first fires and again each time it grows tenfold. What
+// counts is what Current counts; a finding that fires comes with its
+// connections. Between firings a call costs a look at each finding, not
+// at each connection: a live view calls it as each connection ends.
 func (f *Findings) Fired() []Finding {
 	var out []Finding
+	var overflows []Finding
 	for _, fd := range f.Current() {
-		if len(fd.Conns) < f.nextAlert[fd.Code] {
+		if fd.Count < f.nextAlert[fd.Code] {
 			continue
 		}
 		next := 1
-		for next <= len(fd.Conns) {
+		for next <= fd.Count {
 			next *= 10
 		}
 		if f.nextAlert == nil {
 			f.nextAlert = map[string]int{}
 		}
 		f.nextAlert[fd.Code] = next
+		switch fd.Code {
+		case "listen_overflow", "unanswered_syn":
+			if overflows == nil {
+				overflows = f.listens.overflows()
+			}
+			if fd.Code == "listen_overflow" {
+				for _, o := range overflows {
+					fd.Conns = append(fd.Conns, o.Conns...)
+				}
+			} else {
+				fd.Conns = withoutConns(f.conns[fd.Code], overflowedConns(overflows))
+			}
+		case "close_wait", "fin_wait_2", "time_wait":
+			fd.Conns = f.live[fd.Code]
+		default:
+			fd.Conns = f.conns[fd.Code]
+		}
+		fd.Conns, fd.Count = slices.Sorted(slices.Values(fd.Conns)), 0
 		out = append(out, fd)
 	}
 	return out
 }
 
 // Current returns the findings about connections that show now, in
-// catalog order, each with the connection a live alert names: those about
-// single connections as Observe, Early and Watch found them; close_wait,
+// catalog order, with how many connections show each (Count; Conns is
+// nil) and the connection a live alert names: those about single
+// connections as Observe, Early and Watch found them; close_wait,
 // fin_wait_2 and time_wait as the latest Watch counted them (without
-// Watch, as offline, they are in List only); the findings about traffic in
-// bulk are in List only.
+// Watch, as offline, they are in List only). The findings about traffic
+// in bulk are in List only.
 func (f *Findings) Current() []Finding {
-	overflows := f.listens.overflows()
-	overflowed := overflowedConns(overflows)
+	servers, overflowed := f.listens.overflowing()
 	var out []Finding
 	for _, info := range findingInfo {
-		var fd Finding
+		fd := Finding{Code: info.code, named: f.named[info.code]}
 		switch info.code {
 		case "listen_overflow":
-			for _, o := range overflows {
-				fd.Conns = append(fd.Conns, o.Conns...)
-				fd.named, fd.Target = o.named, o.Target
+			if len(servers) > 0 {
+				srv := servers[len(servers)-1]
+				fd.Target, fd.named = srv.String(), f.listens.dropped[srv].last
 			}
+			fd.Count = overflowed
 		case "close_wait", "fin_wait_2", "time_wait":
-			fd.Conns, fd.named = f.live[info.code], f.named[info.code]
+			fd.Count = len(f.live[info.code])
 		case "unanswered_syn":
-			fd.Conns, fd.named = withoutConns(f.conns[info.code], overflowed), f.named[info.code]
+			// The connections of listen_overflow are among them.
+			fd.Count = max(len(f.conns[info.code])-overflowed, 0)
 		default:
-			fd.Conns, fd.named = f.conns[info.code], f.named[info.code]
+			fd.Count = len(f.conns[info.code])
 		}
-		if len(fd.Conns) == 0 {
+		if fd.Count == 0 {
 			continue
 		}
 		a := findingAdvice[info.code]
-		fd.Code, fd.Conns, fd.Meaning, fd.Severity, fd.Check = info.code, slices.Sorted(slices.Values(fd.Conns)), info.meaning, a.severity, a.check
+		fd.Meaning, fd.Severity, fd.Check = info.meaning, a.severity, a.check
 		out = append(out, fd)
 	}
 	return out

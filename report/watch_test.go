@@ -246,3 +246,45 @@ func TestStreamCounts(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFiredUnderFlood: a live view calls Fired as each connection
+// ends; with 100,000 unanswered connections to a server that answered
+// before (listen_overflow's), a call must cost a look at each finding, not
+// at each connection (ns/op stays flat as the count grows).
+func BenchmarkFiredUnderFlood(b *testing.B) {
+	f := NewFindings()
+	var conns []*flow.Conn
+	table := flow.NewTable(flow.Config{Unordered: true, DropEvents: true}, doneFunc(func(c *flow.Conn) { conns = append(conns, c) }))
+	t0 := time.Unix(1700000000, 0)
+	add := func(ms int, src, dst netip.AddrPort, fl fsm.Flags) {
+		table.Add(&fsm.Segment{Time: t0.Add(time.Duration(ms) * time.Millisecond), Src: src, Dst: dst, Flags: fl, Seq: 1000, Ack: 5001, Window: 1000})
+	}
+	add(0, wCli, wSrv, fsm.SYN)
+	add(1, wSrv, wCli, fsm.SYN|fsm.ACK)
+	n := 100000 + b.N
+	for i := range n {
+		cli := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+		add(10+i, cli, wSrv, fsm.SYN)
+		add(1010+i, cli, wSrv, fsm.SYN)
+	}
+	add(2000+n, wSrv, wCli, fsm.ACK) // the server's host answers on
+	table.Close()
+	for _, c := range conns[:100001] {
+		f.Observe(c)
+		f.Fired()
+	}
+	if cur := f.Current(); cur[0].Code != "listen_overflow" || cur[0].Count != 100000 {
+		b.Fatalf("not a listen_overflow of 100,000 connections: %+v", cur[0])
+	}
+	b.ResetTimer()
+	for _, c := range conns[100001:] {
+		f.Observe(c)
+		f.Fired()
+	}
+}
+
+// doneFunc hands each connection that ends to a function.
+type doneFunc func(*flow.Conn)
+
+func (f doneFunc) Event(*flow.Conn, *flow.Event) {}
+func (f doneFunc) Done(c *flow.Conn)             { f(c) }
