@@ -1,6 +1,9 @@
 package report
 
-import "tcpflow-fsm/fsm"
+import (
+	"tcpflow-fsm/flow/findings"
+	"tcpflow-fsm/fsm"
+)
 
 // ANSI colours for a terminal. Renderers use them only when asked: the
 // command turns colour on for a terminal and off when output is piped or
@@ -54,9 +57,9 @@ func (p painter) severity(sev fsm.Severity, s string) string {
 // in yellow, info as it is.
 func (p painter) finding(severity, s string) string {
 	switch severity {
-	case Critical:
+	case findings.Critical:
 		return p.paint(ansiBold+ansiRed, s)
-	case Warning:
+	case findings.Warning:
 		return p.paint(ansiYellow, s)
 	}
 	return s

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"tcpflow-fsm/flow"
+	"tcpflow-fsm/flow/findings"
 	"tcpflow-fsm/fsm"
 )
 
@@ -304,7 +305,7 @@ func jsonRecords(t *testing.T, out []byte) []string {
 			// Streamed as it fired; the final records, compared, are
 			// what the connections' ends decide (a RST's early verdict
 			// may change with later segments).
-			if _, known := findingAdvice[rec["code"].(string)]; !known {
+			if !findings.Known(rec["code"].(string)) {
 				t.Fatalf("finding %v streamed, not in the catalog", rec["code"])
 			}
 			continue
@@ -487,12 +488,12 @@ func FuzzRenderers(f *testing.F) {
 		lad := NewLadder(&ladder, false, nil)
 		asc := NewLadder(&ascii, true, []int{1, 3})
 		dot := NewDot(&dotBuf)
-		findings := NewFindings()
+		collector := findings.New()
 		var topOut bytes.Buffer
 		top := NewTop(&topOut)
 		top.Source = readErr // any bytes the command line may give
 		sink := &fuzzSink{t: t, unordered: fc.Unordered,
-			sinks: []flow.Sink{txt, ctxt, sum, js, jsStream, st, cst, lad, asc, dot, findingsSink{findings}, top}}
+			sinks: []flow.Sink{txt, ctxt, sum, js, jsStream, st, cst, lad, asc, dot, findingsSink{collector}, top}}
 		tb := flow.NewTable(fc, sink)
 		sink.table = tb
 		for _, seg := range fuzzSegments(data) {
@@ -634,8 +635,8 @@ func FuzzRenderers(f *testing.F) {
 
 		// Findings: catalog codes, each connection once per finding, in
 		// order of number when Done sees them so.
-		for _, fd := range findings.List() {
-			if !slices.ContainsFunc(findingInfo, func(i struct{ code, meaning string }) bool { return i.code == fd.Code }) {
+		for _, fd := range collector.List() {
+			if !findings.Known(fd.Code) {
 				t.Fatalf("finding %q not in the catalog", fd.Code)
 			}
 			for i, id := range fd.Conns {
@@ -663,7 +664,7 @@ func TestPrintable(t *testing.T) {
 }
 
 // findingsSink feeds a Findings collector as the renderers do.
-type findingsSink struct{ f *Findings }
+type findingsSink struct{ f *findings.Collector }
 
 func (s findingsSink) Event(*flow.Conn, *flow.Event) {}
 func (s findingsSink) Done(c *flow.Conn)             { s.f.Observe(c) }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"tcpflow-fsm/flow"
+	"tcpflow-fsm/flow/findings"
 	"tcpflow-fsm/fsm"
 )
 
@@ -19,7 +20,7 @@ type JSON struct {
 	w        *bufio.Writer
 	buf      []byte
 	stream   bool
-	findings *Findings
+	findings *findings.Collector
 	final    StateCounts
 	// segEvents holds, offline, the segment events of each connection not
 	// done yet, for its records after its "conn" record.
@@ -27,17 +28,17 @@ type JSON struct {
 }
 
 // SetThresholds sets the counts from which findings fire.
-func (j *JSON) SetThresholds(th Thresholds) { j.findings.Thresholds = th }
+func (j *JSON) SetThresholds(th findings.Thresholds) { j.findings.Thresholds = th }
 
 // NewJSON returns an NDJSON renderer for a whole capture.
-func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w), findings: NewFindings()} }
+func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriter(w), findings: findings.New()} }
 
 // NewJSONStream returns an NDJSON renderer for live capture: the same
 // records, each written as it happens (out at the next Flush, which the
 // live capture calls once it has analysed the packets it was handed); a
 // connection's "conn" record comes when it ends, after its events.
 func NewJSONStream(w io.Writer) *JSON {
-	return &JSON{w: bufio.NewWriterSize(w, 64<<10), stream: true, findings: NewFindings()}
+	return &JSON{w: bufio.NewWriterSize(w, 64<<10), stream: true, findings: findings.New()}
 }
 
 // Flush writes out the records made so far.
@@ -145,7 +146,7 @@ func (j *JSON) Done(c *flow.Conn) {
 func (j *JSON) SetEnd(t time.Time) { j.findings.SetEnd(t) }
 
 // Watch streams, at time now, the findings that the connections still
-// tracked show as it lasts (see Findings.Watch).
+// tracked show as it lasts (see findings.Collector.Watch).
 func (j *JSON) Watch(now time.Time, each func(func(*flow.Conn))) {
 	j.findings.Watch(now, each)
 	b := j.buf[:0]
@@ -279,7 +280,7 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 
 // appendFinding appends a finding record; ts, when not empty, is when it
 // fired, for the records a live capture streams.
-func appendFinding(b []byte, f *Finding, ts string) []byte {
+func appendFinding(b []byte, f *findings.Finding, ts string) []byte {
 	b = append(b, `{"type":"finding"`...)
 	if ts != "" {
 		b = field(b, "ts", ts)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tcpflow-fsm/flow"
+	"tcpflow-fsm/flow/findings"
 	"tcpflow-fsm/fsm"
 )
 
@@ -36,7 +37,7 @@ type Stream struct {
 	buf      []byte // the line being made
 	headed   bool   // the header is written
 	day      int    // the date of the last line's time, as year*1000+day of year
-	findings *Findings
+	findings *findings.Collector
 	final    StateCounts
 	// hiddenTransitions and hiddenConns count the transitions and the
 	// summary lines Problems left out.
@@ -58,11 +59,11 @@ func (s *Stream) SetEnd(t time.Time) {
 
 // NewStream returns a streaming text renderer printing times in loc.
 func NewStream(w io.Writer, loc *time.Location) *Stream {
-	return &Stream{w: bufio.NewWriterSize(w, 64<<10), loc: loc, findings: NewFindings()}
+	return &Stream{w: bufio.NewWriterSize(w, 64<<10), loc: loc, findings: findings.New()}
 }
 
 // SetThresholds sets the counts from which findings fire.
-func (s *Stream) SetThresholds(th Thresholds) { s.findings.Thresholds = th }
+func (s *Stream) SetThresholds(th findings.Thresholds) { s.findings.Thresholds = th }
 
 // Flush writes out the lines made so far.
 func (s *Stream) Flush() error { return s.w.Flush() }
@@ -310,7 +311,7 @@ func (s *Stream) Done(c *flow.Conn) {
 }
 
 // Watch alerts, at time now, on what the connections still tracked show
-// as it lasts (see Findings.Watch).
+// as it lasts (see findings.Collector.Watch).
 func (s *Stream) Watch(now time.Time, each func(func(*flow.Conn))) {
 	s.findings.Watch(now, each)
 	for _, f := range s.findings.Fired() {
@@ -389,7 +390,7 @@ func (s *Stream) summary(c *flow.Conn) {
 // severity (painted), how many connections show it, the latest of them
 // (on a line of its own when the line would pass streamWidth), and what
 // to check.
-func (s *Stream) alert(t time.Time, f *Finding) {
+func (s *Stream) alert(t time.Time, f *findings.Finding) {
 	s.header(t)
 	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
 	head := "ALERT " + f.Code + " (" + f.Severity + ")"
@@ -401,7 +402,7 @@ func (s *Stream) alert(t time.Time, f *Finding) {
 		count += "s"
 		latest = ", the latest conn "
 	}
-	latest += strconv.Itoa(f.named.id) + " " + f.named.client.String() + " > " + f.named.server.String()
+	latest += strconv.Itoa(f.Latest.ID) + " " + f.Latest.Client.String() + " > " + f.Latest.Server.String()
 	b = append(b, count...)
 	if len(clockLayout)+1+len(head)+len(count)+len(latest) > streamWidth {
 		b = append(b, "\n    "...)
@@ -512,13 +513,13 @@ func (s *Stream) Close(t *Totals) error {
 // writeEnd writes what a live text view ends with: the final states of
 // each role, the findings, the capture line, then more (when not "") and
 // the counters.
-func writeEnd(w io.Writer, final *StateCounts, findings *Findings, t *Totals, p painter, more string) {
+func writeEnd(w io.Writer, final *StateCounts, col *findings.Collector, t *Totals, p painter, more string) {
 	if t.Connections > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "final states:")
 		fmt.Fprintf(w, "  client  %s\n  server  %s\n\n", final.Client.String(), final.Server.String())
 	}
-	if fs := findings.List(); len(fs) > 0 {
+	if fs := col.List(); len(fs) > 0 {
 		fmt.Fprintln(w, "findings:")
 		for _, f := range fs {
 			writeFinding(w, &f, p)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tcpflow-fsm/flow"
+	"tcpflow-fsm/flow/findings"
 	"tcpflow-fsm/fsm"
 )
 
@@ -33,19 +34,19 @@ type Text struct {
 	timelines bool
 	rows      rowStore
 	line      []byte // a timeline line being written
-	findings  *Findings
+	findings  *findings.Collector
 	final     StateCounts
 	headed    bool      // the header is written
 	first     time.Time // the earliest start of a connection done, for the header
 }
 
 // SetThresholds sets the counts from which findings fire.
-func (t *Text) SetThresholds(th Thresholds) { t.findings.Thresholds = th }
+func (t *Text) SetThresholds(th findings.Thresholds) { t.findings.Thresholds = th }
 
 // NewText returns a text renderer. Without timelines it writes only the
 // summary lines and counters.
 func NewText(w io.Writer, timelines bool) *Text {
-	return &Text{w: bufio.NewWriter(w), timelines: timelines, findings: NewFindings()}
+	return &Text{w: bufio.NewWriter(w), timelines: timelines, findings: findings.New()}
 }
 
 // Event is part of flow.Sink; the text renderer writes whole connections.
@@ -231,7 +232,7 @@ func window(c *flow.Conn, p *flow.Packet) uint32 {
 // writeFinding writes a finding: its name, severity (painted by p) and
 // count, the connections (the first ten), its meaning and what to check
 // next, wrapped to fit 100 columns.
-func writeFinding(w io.Writer, f *Finding, p painter) {
+func writeFinding(w io.Writer, f *findings.Finding, p painter) {
 	ids := f.Conns
 	more := ""
 	if len(ids) > 10 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tcpflow-fsm/flow"
+	"tcpflow-fsm/flow/findings"
 	"tcpflow-fsm/fsm"
 )
 
@@ -32,7 +33,7 @@ type Top struct {
 	Source string
 
 	w        *bufio.Writer
-	findings *Findings
+	findings *findings.Collector
 	final    StateCounts
 	servers  map[netip.AddrPort]*topServer
 	other    *topServer
@@ -92,12 +93,12 @@ const (
 
 // NewTop returns the model of a --top view, whose summary goes to w.
 func NewTop(w io.Writer) *Top {
-	return &Top{w: bufio.NewWriterSize(w, 64<<10), findings: NewFindings(),
+	return &Top{w: bufio.NewWriterSize(w, 64<<10), findings: findings.New(),
 		servers: map[netip.AddrPort]*topServer{}}
 }
 
 // SetThresholds sets the counts from which findings fire.
-func (t *Top) SetThresholds(th Thresholds) { t.findings.Thresholds = th }
+func (t *Top) SetThresholds(th findings.Thresholds) { t.findings.Thresholds = th }
 
 // server returns the entry of a server endpoint, made when new, or the
 // row of the other servers once maxTopServers are tracked.
@@ -174,10 +175,10 @@ func (t *Top) Done(c *flow.Conn) {
 }
 
 // Watch looks at the connections still tracked for the findings that
-// show as they last (Findings.Watch): the screen lists them.
+// show as they last (findings.Collector.Watch): the screen lists them.
 func (t *Top) Watch(now time.Time, each func(func(*flow.Conn))) { t.findings.Watch(now, each) }
 
-// SetEnd says when the capture stopped (Findings.SetEnd).
+// SetEnd says when the capture stopped (findings.Collector.SetEnd).
 func (t *Top) SetEnd(end time.Time) { t.findings.SetEnd(end) }
 
 // Counts does nothing: the view counts states at each Tick.
@@ -319,14 +320,14 @@ func percentile(sorted []uint32, p int) time.Duration {
 }
 
 // screenFindings lists the findings for the screen: those that show now
-// (Findings.Current), and those about traffic in bulk so far; the most
+// (findings.Collector.Current), and those about traffic in bulk so far; the most
 // severe first, then the most frequent.
 func (t *Top) screenFindings() []TopFinding {
 	var out []TopFinding
 	for _, f := range t.findings.Current() {
 		tf := TopFinding{Severity: f.Severity, Code: f.Code, Count: f.N(), Target: f.Target}
-		if tf.Target == "" && f.named.server.IsValid() {
-			tf.Target, tf.Latest = f.named.server.String(), true
+		if tf.Target == "" && f.Latest.Server.IsValid() {
+			tf.Target, tf.Latest = f.Latest.Server.String(), true
 		}
 		out = append(out, tf)
 	}
@@ -347,9 +348,9 @@ func (t *Top) screenFindings() []TopFinding {
 // severityRank orders severities, the most urgent first.
 func severityRank(s string) int {
 	switch s {
-	case Critical:
+	case findings.Critical:
 		return 0
-	case Warning:
+	case findings.Warning:
 		return 1
 	}
 	return 2

@@ -31,7 +31,7 @@ type liveRenderer interface {
 
 // watchEvery is how often a live capture looks at the connections it
 // tracks for what shows as it lasts: a CLOSE-WAIT that stays, a peer
-// that stays silent (report.Findings.Watch).
+// that stays silent (findings.Collector.Watch).
 const watchEvery = time.Second
 
 // liveConfig is the table of a live capture: connections handed over as

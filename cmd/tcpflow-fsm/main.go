@@ -21,6 +21,7 @@ import (
 
 	"tcpflow-fsm/capture"
 	"tcpflow-fsm/flow"
+	"tcpflow-fsm/flow/findings"
 	"tcpflow-fsm/fsm"
 	"tcpflow-fsm/report"
 )
@@ -127,9 +128,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.explain, "explain", false, "teaching mode: say why the RFC makes each transition and violation")
 	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "track at most `N` connections at once; past that the longest idle is evicted (0: no bound)")
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "read a file on `N` cores: connections are shared out by 4-tuple; the output is the same")
-	fs.IntVar(&o.pileUp, "pileup", report.DefaultPileUp, "report time_wait when `N` endpoints of one host or more are in TIME-WAIT toward one server port")
-	fs.DurationVar(&o.stuck, "stuck", report.DefaultStuck, "report close_wait and fin_wait_2 for endpoints quiet in that state for `DURATION` or more at the end (at most 24h)")
-	fs.DurationVar(&o.stall, "stall", report.DefaultStall, "report zero_window when a receiver's window stays zero for `DURATION` or more (at most 24h)")
+	fs.IntVar(&o.pileUp, "pileup", findings.DefaultPileUp, "report time_wait when `N` endpoints of one host or more are in TIME-WAIT toward one server port")
+	fs.DurationVar(&o.stuck, "stuck", findings.DefaultStuck, "report close_wait and fin_wait_2 for endpoints quiet in that state for `DURATION` or more at the end (at most 24h)")
+	fs.DurationVar(&o.stall, "stall", findings.DefaultStall, "report zero_window when a receiver's window stays zero for `DURATION` or more (at most 24h)")
 	fs.IntVar(&o.timelineMax, "timeline-max", defaultTimelineMax, "keep at most `N` segments of a connection's timeline, and N of its events; the rest are counted (0: all)")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
 	fs.DurationVar(&o.timeWait, "time-wait", fsm.DefaultTimeWait, "an endpoint stays `DURATION` in TIME-WAIT (2MSL) before it is CLOSED (above 0, at most 24h)")
@@ -420,8 +421,8 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // thresholds are the counts from which findings fire, as the flags set them.
-func (o *options) thresholds() report.Thresholds {
-	return report.Thresholds{PileUp: o.pileUp, Stuck: o.stuck, Stall: o.stall}
+func (o *options) thresholds() findings.Thresholds {
+	return findings.Thresholds{PileUp: o.pileUp, Stuck: o.stuck, Stall: o.stall}
 }
 
 // connCount is a renderer that keeps the number of connections it was

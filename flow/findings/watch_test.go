@@ -1,10 +1,8 @@
-package report
+package findings
 
 import (
-	"bytes"
 	"net/netip"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,13 +15,13 @@ import (
 // times.
 type watchRig struct {
 	t     *testing.T
-	f     *Findings
+	f     *Collector
 	table *flow.Table
 	t0    time.Time
 }
 
 func newWatchRig(t *testing.T) *watchRig {
-	f := NewFindings()
+	f := New()
 	return &watchRig{t: t, f: f, t0: time.Unix(1700000000, 0),
 		table: flow.NewTable(flow.Config{Unordered: true, DropEvents: true}, observeSink{f})}
 }
@@ -195,8 +193,8 @@ func TestWatchAlertsGrowTenfold(t *testing.T) {
 		w.f.Watch(w.at(ms), w.table.Each)
 		for _, fd := range w.f.Fired() {
 			fired = append(fired, len(fd.Conns))
-			if fd.named.id != fd.Conns[len(fd.Conns)-1] {
-				t.Errorf("the alert names conn %d, the latest is %d", fd.named.id, fd.Conns[len(fd.Conns)-1])
+			if fd.Latest.ID != fd.Conns[len(fd.Conns)-1] {
+				t.Errorf("the alert names conn %d, the latest is %d", fd.Latest.ID, fd.Conns[len(fd.Conns)-1])
 			}
 		}
 	}
@@ -221,38 +219,12 @@ func BenchmarkWatch(b *testing.B) {
 	}
 }
 
-// TestStreamCounts: --stats in the text stream, each role's states and
-// the interval's counts under one another, in 100 columns however many
-// states there are.
-func TestStreamCounts(t *testing.T) {
-	var out bytes.Buffer
-	st := NewStream(&out, time.UTC)
-	sc := StateCounts{Time: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC), Interval: 5 * time.Second,
-		Tally: Tally{Opened: 4, Closed: 1}}
-	for s := range fsm.NumStates {
-		sc.Client[s] = 100000 + int(s)
-	}
-	sc.Server[fsm.Established] = 3
-	st.Counts(&sc)
-	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	if len(lines) < 5 || lines[1] != "12:00:00.000000 states: client CLOSED 100000, LISTEN 100001, SYN-SENT 100002, SYN-RECEIVED 100003," ||
-		lines[len(lines)-2] != "                        server ESTABLISHED 3" ||
-		lines[len(lines)-1] != "                        last 5s: opened 4 (0 mid-stream), closed 1, reset 0, refused 0" {
-		t.Errorf("state counts:\n%s", out.String())
-	}
-	for _, l := range lines {
-		if len(l) > 100 {
-			t.Errorf("line of %d columns: %s", len(l), l)
-		}
-	}
-}
-
 // BenchmarkFiredUnderFlood: a live view calls Fired as each connection
 // ends; with 100,000 unanswered connections to a server that answered
 // before (listen_overflow's), a call must cost a look at each finding, not
 // at each connection (ns/op stays flat as the count grows).
 func BenchmarkFiredUnderFlood(b *testing.B) {
-	f := NewFindings()
+	f := New()
 	var conns []*flow.Conn
 	table := flow.NewTable(flow.Config{Unordered: true, DropEvents: true}, doneFunc(func(c *flow.Conn) { conns = append(conns, c) }))
 	t0 := time.Unix(1700000000, 0)

@@ -1,4 +1,4 @@
-package report
+package findings
 
 import (
 	"fmt"
@@ -33,8 +33,8 @@ type Finding struct {
 	// Oldest is, for a state that lasts (close_wait, fin_wait_2), how
 	// long the oldest endpoint had been quiet in it at the end.
 	Oldest time.Duration
-	// named is the connection a live alert names (Fired).
-	named connRef
+	// Latest is the connection a live alert names (Fired).
+	Latest ConnRef
 }
 
 // Severities, most urgent first.
@@ -119,8 +119,9 @@ const DefaultStuck = 10 * time.Second
 // busy client leaves behind in a minute of pooled connections.
 const DefaultPileUp = 1000
 
-// Findings collects findings from connections as they end.
-type Findings struct {
+// Collector collects findings from connections: as they end (Observe),
+// as a RST settles them (Early) and, live, as they last (Watch).
+type Collector struct {
 	Thresholds
 	conns map[string][]int
 	// timeWait holds the connections in TIME-WAIT at their end, by the
@@ -146,11 +147,11 @@ type Findings struct {
 	// findings judged over many connections (close_wait, fin_wait_2,
 	// time_wait); List counts them as the connections end instead.
 	live map[string][]int
-	// named is, by code, the connection a live alert names: the one
+	// latestOf is, by code, the connection a live alert names: the one
 	// counted last.
-	named   map[string]connRef
-	listens listens
-	bulk    *bulk
+	latestOf map[string]ConnRef
+	listens  listens
+	bulk     *bulk
 }
 
 // listens is what listen_overflow needs, for at most maxTracked servers
@@ -169,7 +170,7 @@ type listens struct {
 type drops struct {
 	conns map[int]droppedSYN
 	first time.Time
-	last  connRef // the connection added last, which live alerts name
+	last  ConnRef // the connection added last, which live alerts name
 }
 
 // droppedSYN is a connection whose SYNs went unanswered: its client and
@@ -208,8 +209,8 @@ func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 		if c.First().Before(d.first) {
 			d.first = c.First()
 		}
-		if c.ID >= d.last.id {
-			d.last = connRef{c.ID, c.Addr(r.client), srv}
+		if c.ID >= d.last.ID {
+			d.last = ConnRef{c.ID, c.Addr(r.client), srv}
 		}
 	case ok:
 		delete(d.conns, c.ID)
@@ -246,7 +247,7 @@ func (l *listens) overflows() []Finding {
 		d := l.dropped[srv]
 		ids := slices.Sorted(maps.Keys(d.conns))
 		out = append(out, Finding{Code: "listen_overflow", Conns: ids, Target: srv.String(), Meaning: listenOverflowMeaning,
-			named: d.last,
+			Latest: d.last,
 			Detail: fmt.Sprintf("%d connections to %s resent their SYNs unanswered after it had completed handshakes, while %s still sent other traffic",
 				len(ids), srv, srv.Addr())})
 	}
@@ -265,32 +266,32 @@ type twKey struct {
 	server netip.AddrPort
 }
 
-// NewFindings returns an empty collector.
-func NewFindings() *Findings {
-	return &Findings{Thresholds: Thresholds{PileUp: DefaultPileUp, Stuck: DefaultStuck, Stall: DefaultStall}, conns: map[string][]int{},
-		timeWait: map[twKey][]int{}, stuck: map[string][]connAt{}, named: map[string]connRef{}, bulk: newBulk()}
+// New returns an empty collector.
+func New() *Collector {
+	return &Collector{Thresholds: Thresholds{PileUp: DefaultPileUp, Stuck: DefaultStuck, Stall: DefaultStall}, conns: map[string][]int{},
+		timeWait: map[twKey][]int{}, stuck: map[string][]connAt{}, latestOf: map[string]ConnRef{}, bulk: newBulk()}
 }
 
-func (f *Findings) add(code string, c *flow.Conn, r roles) {
+func (f *Collector) add(code string, c *flow.Conn, r roles) {
 	list := f.conns[code]
 	if len(list) == 0 || list[len(list)-1] != c.ID {
 		f.conns[code] = append(list, c.ID)
 	}
-	f.named[code] = refOf(c, r)
+	f.latestOf[code] = refOf(c, r)
 }
 
 // SetEnd says when a live capture stopped, when that is later than its
 // latest segment: how long the states that last (close_wait, fin_wait_2)
 // have lasted is counted to it.
-func (f *Findings) SetEnd(t time.Time) {
+func (f *Collector) SetEnd(t time.Time) {
 	if t.After(f.latest) {
 		f.latest = t
 	}
 }
 
 // Observe takes in a connection that has ended.
-func (f *Findings) Observe(c *flow.Conn) {
-	r := rolesOf(c)
+func (f *Collector) Observe(c *flow.Conn) {
+	r := sidesOf(c)
 	if c.Last().After(f.latest) {
 		f.latest = c.Last()
 	}
@@ -341,7 +342,7 @@ func (f *Findings) Observe(c *flow.Conn) {
 // tracked, at time now (Watch), where what lasts counts once it has
 // lasted: a SYN unanswered, a handshake not completed, a peer silent to
 // retransmissions for Stuck; a window zero for Stall.
-func (f *Findings) connCodes(c *flow.Conn, r roles, now time.Time) []string {
+func (f *Collector) connCodes(c *flow.Conn, r roles, now time.Time) []string {
 	live := !now.IsZero()
 	var codes []string
 	if unansweredSYN(c, r) && (!live || now.Sub(c.First()) >= f.Stuck) {
@@ -389,7 +390,7 @@ func unansweredSYN(c *flow.Conn, r roles) bool {
 // acknowledged, and its peer waits for it, not for an application. So is
 // one whose acknowledgment of the FIN was not captured (a one-sided
 // capture): the wire must show the FIN received.
-func (f *Findings) closeWaits(c *flow.Conn, s fsm.Side) bool {
+func (f *Collector) closeWaits(c *flow.Conn, s fsm.Side) bool {
 	e, peer := c.FSM.Endpoint(s), c.FSM.Endpoint(s^1)
 	return !deadPeer(c) && e.HasAck && peer.FinSent && e.AckSnt.GreaterThan(peer.FinSeq)
 }
@@ -400,7 +401,7 @@ func (f *Findings) closeWaits(c *flow.Conn, s fsm.Side) bool {
 // quiet for Stuck, a pile-up in TIME-WAIT, listen_overflow. What it
 // counts alerts through Fired; each connection's end judges it again
 // (Observe), and List has what the ends say.
-func (f *Findings) Watch(now time.Time, each func(func(*flow.Conn))) {
+func (f *Collector) Watch(now time.Time, each func(func(*flow.Conn))) {
 	if f.early == nil {
 		f.early = map[int][]string{}
 	}
@@ -421,7 +422,7 @@ func (f *Findings) Watch(now time.Time, each func(func(*flow.Conn))) {
 		if calm(c) {
 			return
 		}
-		r := rolesOf(c)
+		r := sidesOf(c)
 		codes := f.connCodes(c, r, now)
 		for _, code := range codes {
 			if !slices.Contains(f.early[c.ID], code) {
@@ -459,7 +460,7 @@ func (f *Findings) Watch(now time.Time, each func(func(*flow.Conn))) {
 			}
 			if code != "" && !slices.Contains(f.live[code], c.ID) {
 				f.live[code] = append(f.live[code], c.ID)
-				f.named[code] = refOf(c, r)
+				f.latestOf[code] = refOf(c, r)
 			}
 		}
 	})
@@ -467,7 +468,7 @@ func (f *Findings) Watch(now time.Time, each func(func(*flow.Conn))) {
 		// listen_overflow: what the hosts of the SYNs unanswered answered,
 		// and when, on the connections still tracked.
 		each(func(c *flow.Conn) {
-			r := rolesOf(c)
+			r := sidesOf(c)
 			if dropping[c.Addr(r.server).Addr()] {
 				f.listens.observe(c, r, unansweredSYN(c, r) && now.Sub(c.First()) >= f.Stuck)
 			}
@@ -476,7 +477,7 @@ func (f *Findings) Watch(now time.Time, each func(func(*flow.Conn))) {
 	for _, w := range tw {
 		if len(w.ids) >= max(f.PileUp, 1) {
 			f.live["time_wait"] = append(f.live["time_wait"], w.ids...)
-			f.named["time_wait"] = w.named
+			f.latestOf["time_wait"] = w.named
 		}
 	}
 }
@@ -504,21 +505,21 @@ func calm(c *flow.Conn) bool {
 // one server port: their connections, and the one it saw last.
 type twLive struct {
 	ids   []int
-	named connRef
+	named ConnRef
 }
 
-// connRef is a connection as a live alert names it.
-type connRef struct {
-	id             int
-	client, server netip.AddrPort
+// ConnRef is a connection as a live alert names it.
+type ConnRef struct {
+	ID             int
+	Client, Server netip.AddrPort
 }
 
-func refOf(c *flow.Conn, r roles) connRef {
-	return connRef{c.ID, c.Addr(r.client), c.Addr(r.server)}
+func refOf(c *flow.Conn, r roles) ConnRef {
+	return ConnRef{c.ID, c.Addr(r.client), c.Addr(r.server)}
 }
 
 // stuckIn notes that c ended with an endpoint in the state of code.
-func (f *Findings) stuckIn(code string, c *flow.Conn) {
+func (f *Collector) stuckIn(code string, c *flow.Conn) {
 	list := f.stuck[code]
 	if n := len(list); n > 0 && list[n-1].id == c.ID {
 		return
@@ -529,7 +530,7 @@ func (f *Findings) stuckIn(code string, c *flow.Conn) {
 // stuckFinding returns the finding of code: the connections quiet in its
 // state for Stuck or longer at the end of the capture, how many, and how
 // long the oldest has been.
-func (f *Findings) stuckFinding(code string) (Finding, bool) {
+func (f *Collector) stuckFinding(code string) (Finding, bool) {
 	var ids []int
 	var oldest time.Duration
 	for _, q := range f.stuck[code] {
@@ -548,7 +549,7 @@ func (f *Findings) stuckFinding(code string) (Finding, bool) {
 }
 
 // waitsIn counts connection id in TIME-WAIT under k.
-func (f *Findings) waitsIn(k twKey, id int) {
+func (f *Collector) waitsIn(k twKey, id int) {
 	if _, ok := f.timeWait[k]; !ok && len(f.timeWait) >= maxTracked {
 		maps.DeleteFunc(f.timeWait, func(_ twKey, ids []int) bool { return len(ids) < 2 })
 		if len(f.timeWait) >= maxTracked {
@@ -561,7 +562,7 @@ func (f *Findings) waitsIn(k twKey, id int) {
 // pileUps returns the time_wait finding: the connections of every host and
 // server port with PileUp endpoints in TIME-WAIT or more, the largest
 // named.
-func (f *Findings) pileUps() (Finding, bool) {
+func (f *Collector) pileUps() (Finding, bool) {
 	var keys []twKey
 	for k, ids := range f.timeWait {
 		if len(ids) >= max(f.PileUp, 1) {
@@ -603,11 +604,11 @@ func (f *Findings) pileUps() (Finding, bool) {
 // alert on what the RST settles at once: refused, aborted, dead_peer and
 // keepalive_timeout (see resetCodes). Observe counts them once, as the
 // connection's end has them.
-func (f *Findings) Early(c *flow.Conn) {
+func (f *Collector) Early(c *flow.Conn) {
 	if f.early == nil {
 		f.early = map[int][]string{}
 	}
-	r := rolesOf(c)
+	r := sidesOf(c)
 	for _, code := range resetCodes(c, r) {
 		if !slices.Contains(f.early[c.ID], code) {
 			f.early[c.ID] = append(f.early[c.ID], code)
@@ -688,7 +689,7 @@ func keepaliveTimedOut(c *flow.Conn) bool {
 // counts is what Current counts; a finding that fires comes with its
 // connections. Between firings a call costs a look at each finding, not
 // at each connection: a live view calls it as each connection ends.
-func (f *Findings) Fired() []Finding {
+func (f *Collector) Fired() []Finding {
 	var out []Finding
 	var overflows []Finding
 	for _, fd := range f.Current() {
@@ -733,16 +734,16 @@ func (f *Findings) Fired() []Finding {
 // fin_wait_2 and time_wait as the latest Watch counted them (without
 // Watch, as offline, they are in List only). The findings about traffic
 // in bulk are in List only.
-func (f *Findings) Current() []Finding {
+func (f *Collector) Current() []Finding {
 	servers, overflowed := f.listens.overflowing()
 	var out []Finding
 	for _, info := range findingInfo {
-		fd := Finding{Code: info.code, named: f.named[info.code]}
+		fd := Finding{Code: info.code, Latest: f.latestOf[info.code]}
 		switch info.code {
 		case "listen_overflow":
 			if len(servers) > 0 {
 				srv := servers[len(servers)-1]
-				fd.Target, fd.named = srv.String(), f.listens.dropped[srv].last
+				fd.Target, fd.Latest = srv.String(), f.listens.dropped[srv].last
 			}
 			fd.Count = overflowed
 		case "close_wait", "fin_wait_2", "time_wait":
@@ -785,7 +786,7 @@ func withoutConns(ids []int, drop map[int]bool) []int {
 }
 
 // List returns the findings, in catalog order.
-func (f *Findings) List() []Finding {
+func (f *Collector) List() []Finding {
 	var out []Finding
 	overflows := f.listens.overflows()
 	overflowed := overflowedConns(overflows)
@@ -832,4 +833,18 @@ func (f *Findings) List() []Finding {
 		out[i].Severity, out[i].Check = a.severity, a.check
 	}
 	return out
+}
+
+// roles are a connection's client and server sides (flow.Conn.Client).
+type roles struct{ client, server fsm.Side }
+
+func sidesOf(c *flow.Conn) roles {
+	cl, _ := c.Client()
+	return roles{cl, cl.Other()}
+}
+
+// Known reports whether code names a finding.
+func Known(code string) bool {
+	_, ok := findingAdvice[code]
+	return ok
 }

@@ -1,4 +1,4 @@
-package report
+package findings
 
 import (
 	"net/netip"
@@ -14,7 +14,7 @@ import (
 // returns the bulk findings by code.
 func bulkFindings(t *testing.T, feed func(add func(src, dst netip.AddrPort, f fsm.Flags, seq, ack uint32))) map[string]Finding {
 	t.Helper()
-	f := NewFindings()
+	f := New()
 	table := flow.NewTable(flow.Config{}, observeSink{f})
 	now := time.Unix(1700000000, 0)
 	feed(func(src, dst netip.AddrPort, fl fsm.Flags, seq, ack uint32) {
@@ -30,7 +30,7 @@ func bulkFindings(t *testing.T, feed func(add func(src, dst netip.AddrPort, f fs
 }
 
 // observeSink hands every connection that ends to a Findings.
-type observeSink struct{ f *Findings }
+type observeSink struct{ f *Collector }
 
 func (s observeSink) Event(*flow.Conn, *flow.Event) {}
 func (s observeSink) Done(c *flow.Conn)             { s.f.Observe(c) }
