@@ -17,23 +17,22 @@ import (
 	"tcpflow-fsm/report"
 )
 
-// streamCapture runs a capture file through the live analysis, a table in
-// arrival order (Unordered), as live does, with out as its renderer.
-func streamCapture(t *testing.T, path string, out liveRenderer) {
+// replayLive runs a capture file through the live analysis
+// (liveAnalysis), as live runs it, with out as its renderer: each packet a
+// batch read at the packet's own time. It returns the analysis, not
+// closed, and the last packet's time.
+func replayLive(t *testing.T, path string, out liveRenderer) (*liveAnalysis, time.Time) {
 	t.Helper()
 	rd, err := capture.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	sink := &tallySink{out: out}
-	table := flow.NewTable(liveConfig(&options{timeWait: fsm.DefaultTimeWait, maxConns: defaultMaxConns, timelineMax: defaultTimelineMax}), sink)
-	dec := capture.NewDecoder()
+	o := &options{timeWait: fsm.DefaultTimeWait, maxConns: defaultMaxConns, timelineMax: defaultTimelineMax}
 	var (
-		p         capture.Packet
-		seg       fsm.Segment
-		read      uint64
-		nextWatch time.Time
+		a    *liveAnalysis
+		p    capture.Packet
+		last time.Time
 	)
 	for {
 		if err := rd.Next(&p); err != nil {
@@ -42,72 +41,51 @@ func streamCapture(t *testing.T, path string, out liveRenderer) {
 			}
 			break
 		}
-		read++
-		if dec.Decode(&p, &seg) {
-			table.Add(&seg)
-			// As live, once a second, on the capture's clock.
-			if !seg.Time.Before(nextWatch) {
-				if !nextWatch.IsZero() {
-					out.Watch(seg.Time, table.Each)
-				}
-				nextWatch = seg.Time.Add(watchEvery)
-			}
+		if a == nil {
+			a = newLiveAnalysis(o, out, p.Time)
 		}
+		a.packet(&p)
+		a.at(p.Time)
+		last = p.Time
 	}
-	table.Close()
-	tot := totals(read, 0, dec, table.Stats)
+	if a == nil {
+		a = newLiveAnalysis(o, out, last)
+	}
+	return a, last
+}
+
+// streamCapture runs a capture file through the live analysis with out as
+// its renderer, and ends it at the last packet, as Ctrl-C would.
+func streamCapture(t *testing.T, path string, out liveRenderer) {
+	t.Helper()
+	a, last := replayLive(t, path, out)
+	tot := a.close(last)
 	if err := out.Close(&tot); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// lastFrame is the --top renderer of the golden tests: it keeps the frame
+// of the latest refresh instead of drawing it.
+type lastFrame struct {
+	*report.Top
+	frame *report.TopFrame
+}
+
+func (l *lastFrame) Tick(now time.Time, each func(func(*flow.Conn)), st report.TopStatus) {
+	l.frame = l.Top.Tick(now, each, st)
+}
+
 // topScreen runs a capture file through the live analysis with the --top
-// view's model as its renderer, refreshed once a second of capture time
-// as live refreshes it once a second of the clock, and returns the last
-// frame, made a refresh after the last packet, drawn on 80×24, source
-// (the interface and the filter) in its header.
+// view, source naming what is captured, and returns its screen at 80x24
+// at the refresh due next after the last packet.
 func topScreen(t *testing.T, path, source string) []string {
 	t.Helper()
-	rd, err := capture.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
-	top := report.NewTop(io.Discard)
+	top := &lastFrame{Top: report.NewTop(io.Discard)}
 	top.Source = source
-	table := flow.NewTable(liveConfig(&options{timeWait: fsm.DefaultTimeWait, maxConns: defaultMaxConns, timelineMax: defaultTimelineMax}), &tallySink{out: top})
-	dec := capture.NewDecoder()
-	var (
-		p    capture.Packet
-		seg  fsm.Segment
-		read uint64
-		next time.Time // the next refresh
-	)
-	tick := func() *report.TopFrame {
-		table.Advance(next)
-		f := top.Tick(next, table.Each, report.TopStatus{Packets: read})
-		next = next.Add(time.Second)
-		return f
-	}
-	for {
-		if err := rd.Next(&p); err != nil {
-			if !errors.Is(err, io.EOF) {
-				t.Fatal(err)
-			}
-			break
-		}
-		if next.IsZero() {
-			next = p.Time
-		}
-		for !p.Time.Before(next) {
-			tick()
-		}
-		read++
-		if dec.Decode(&p, &seg) {
-			table.Add(&seg)
-		}
-	}
-	return tick().Lines(&report.TopView{Width: 80, Height: 24, Loc: time.UTC})
+	a, _ := replayLive(t, path, top)
+	a.at(a.nextTick)
+	return top.frame.Lines(&report.TopView{Width: 80, Height: 24, Loc: time.UTC})
 }
 
 // liveRenderers are the renderers of live capture, as TestGolden runs them.

@@ -199,10 +199,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 		st.Color = colorFor(stdout)
 		out = st
 	}
-	sink := &tallySink{out: out}
-	table := flow.NewTable(liveConfig(o), sink)
-	dec := capture.NewDecoder()
-	dec.VerifyChecksums = o.verifySums
+	an := newLiveAnalysis(o, out, time.Now())
 	// Catch signals before saying we listen: a script that waits for this
 	// line and then interrupts must get the summary.
 	stop := newStopper()
@@ -212,6 +209,7 @@ func live(o *options, stdout, stderr io.Writer) int {
 	// a slow terminal or a burst of work here costs packets only when the
 	// queue between them is full, and those are counted.
 	feed := l.Start(capture.FeedConfig{Count: uint64(o.count), Save: w, SaveName: o.write})
+	an.dropped = feed.Dropped
 	// The first Ctrl-C stops the capture at once, also while this
 	// goroutine waits for a blocked stdout; what is queued is still
 	// analysed.
@@ -224,48 +222,15 @@ func live(o *options, stdout, stderr io.Writer) int {
 		case <-ended:
 		}
 	}()
-	var (
-		seg       fsm.Segment
-		read      uint64
-		nextStats = time.Now().Add(o.stats)
-		nextWatch = time.Now().Add(watchEvery)
-		opened    int
-		nextTick  time.Time // --top's next refresh
-	)
-	// Between packets the analysis sleeps until a timer, a --stats line,
-	// --top's refresh or, while connections are tracked, a look at them is
-	// due, not on a ticker: an idle capture without --top wakes for
-	// nothing. setWake sets wake for the next of them.
+	// Between packets, sleep until something is due (liveAnalysis.wakeIn).
 	wake := time.NewTimer(0)
 	defer wake.Stop()
 	setWake := func(now time.Time) {
-		d, ok := time.Duration(0), false
-		if at, due := table.Due(); due {
-			d, ok = at.Sub(now), true
-			if d <= 0 {
-				d = liveTick // due, yet Advance(now) could not fire it
-			}
-		}
-		if o.stats > 0 {
-			if st := max(nextStats.Sub(now), 0); !ok || st < d {
-				d, ok = st, true
-			}
-		}
-		if table.Open() > 0 {
-			if wt := max(nextWatch.Sub(now), 0); !ok || wt < d {
-				d, ok = wt, true
-			}
-		}
-		if o.top {
-			if st := max(nextTick.Sub(now), 0); !ok || st < d {
-				d, ok = st, true
-			}
-		}
-		if !ok {
+		if d, ok := an.wakeIn(now); ok {
+			wake.Reset(d)
+		} else {
 			wake.Stop() // until a packet comes
-			return
 		}
-		wake.Reset(d)
 	}
 	setWake(time.Now())
 	for batches := feed.Batches(); batches != nil; {
@@ -276,54 +241,19 @@ func live(o *options, stdout, stderr io.Writer) int {
 				break
 			}
 			for i := range b.Packets {
-				read++
-				if dec.Decode(&b.Packets[i], &seg) {
-					table.Add(&seg)
-				}
+				an.packet(&b.Packets[i])
 			}
 			feed.Release(b)
 		case <-wake.C:
 		}
-		// Timers run on the clock: TIME-WAIT expires and closed or idle
-		// connections are released when no packet arrives.
 		now := time.Now()
-		table.Advance(now)
-		if !now.Before(nextWatch) {
-			every := watchEvery
-			if table.Open() > 0 {
-				out.Watch(now, table.Each)
-				// A look costs ~80 ns a connection: under a table of
-				// hundreds of thousands, look less often, at most 2 %
-				// of a core.
-				every = max(every, 50*time.Since(now))
-			}
-			nextWatch = now.Add(every)
-		}
-		if tk, ok := out.(ticker); ok && !now.Before(nextTick) {
-			tk.Tick(now, table.Each, report.TopStatus{Packets: read, Dropped: feed.Dropped()})
-			nextTick = now.Add(time.Second)
-		}
-		if o.stats > 0 && !now.Before(nextStats) {
-			sc := report.StateCounts{Time: now, Interval: o.stats, Tally: sink.tally}
-			sc.Opened = table.Stats.Connections - opened
-			opened = table.Stats.Connections
-			table.Each(sc.Count)
-			out.Counts(&sc)
-			sink.tally = report.Tally{}
-			nextStats = now.Add(o.stats)
-		}
-		// Out with the lines of what was handed over: at once when packets
-		// trickle in, once a batch under a flood. A write error shows
-		// again when the output is closed.
-		out.Flush()
+		an.at(now)
 		setWake(now)
 	}
 	readErr := feed.Err()
 
 	// The summary of every connection still open, then the counters.
-	out.SetEnd(time.Now())
-	table.Close()
-	tot := totals(read, 0, dec, table.Stats)
+	tot := an.close(time.Now())
 	ls, statsErr := l.Stats()
 	tot.Live = &report.LiveCounters{Captured: ls.Captured, ReceivedByFilter: ls.ReceivedByFilter,
 		DroppedByKernel: ls.DroppedByKernel, DroppedByIface: ls.DroppedByIface, DroppedByTool: feed.Dropped()}
