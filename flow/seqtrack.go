@@ -61,6 +61,21 @@ type seqTrack struct {
 	hasIRTT bool
 }
 
+// seqSeg is a segment as the sequence-space analysis reads it, worked out
+// once for all the tests.
+type seqSeg struct {
+	flags    fsm.Flags
+	ctl      bool // SYN, FIN or RST
+	hasACK   bool
+	n        uint32 // payload octets
+	seq, end fsm.Seq
+	ack      fsm.Seq
+	raw      uint16 // the window as sent
+	win      uint32 // the window, scaled when the scale is known (never a SYN's)
+	winSure  bool   // win is in octets: the scale is known, or it is a SYN's
+	now      int64  // ns since the epoch
+}
+
 // analyze decides the events of seg, sent by side from, and updates the
 // tracking. shift and known are the sender's window scale from the
 // handshake (fsm.Endpoint.Scale). dup is the count of a duplicate ACK.
@@ -70,20 +85,53 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 		// unknown: it shows nothing (tshark does not analyse it either).
 		return 0, 0
 	}
-	f, r := &t.dir[from], &t.dir[from.Other()]
-	now := NanosOf(seg.Time)
-	flags := seg.Flags
-	ctl := flags&(fsm.SYN|fsm.FIN|fsm.RST) != 0
-	n := uint32(seg.PayloadLen)
-	seq := seg.Seq
-	end := seg.End()
-	raw := seg.Window
-	win := uint32(raw)
-	if known && flags&fsm.SYN == 0 {
-		win <<= shift
+	s := seqSeg{flags: seg.Flags, ctl: seg.Flags&(fsm.SYN|fsm.FIN|fsm.RST) != 0, hasACK: seg.Flags&fsm.ACK != 0,
+		n: uint32(seg.PayloadLen), seq: seg.Seq, end: seg.End(), ack: seg.Ack, raw: seg.Window, win: uint32(seg.Window),
+		now: NanosOf(seg.Time)}
+	if known && s.flags&fsm.SYN == 0 {
+		s.win <<= shift
 	}
-	hasACK := flags&fsm.ACK != 0
+	s.winSure = known || s.flags&fsm.SYN != 0
+	f, r := &t.dir[from], &t.dir[from.Other()]
+	// Each event's test, in the order of Wireshark's precedence: where
+	// two exclude each other, the first that holds wins (a test is given
+	// what was found before it). Called in turn, not from a table, so
+	// that the compiler inlines them and nothing escapes.
+	ev = t.begin(from, f, &s)
+	add := func(e SegEvent, holds bool) {
+		if holds {
+			ev.add(e)
+		}
+	}
+	add(ZeroWindowProbe, zeroWindowProbe(f, r, &s))
+	add(ZeroWindow, zeroWindow(&s))
+	add(LostSegment, lostSegment(f, &s))
+	add(KeepAlive, keepAlive(f, &s))
+	// A pure ACK repeating its sender's last ACK: four events tell it
+	// apart, the first that holds.
+	if sameAck(f, &s) {
+		add(KeepAliveAck, keepAliveAck(f, r, &s))
+		add(ZeroWindowProbeAck, zeroWindowProbeAck(r, &s, ev))
+		add(WindowUpdate, windowUpdate(f, &s, ev))
+		add(DuplicateAck, duplicateAck(&s, ev))
+	}
+	add(AckLostSegment, ackLostSegment(r, &s))
+	add(SpuriousRetransmission, spuriousRetransmission(r, &s, ev))
+	// Sequence space seen before, sent again: three events tell it
+	// apart, the first that holds.
+	if resent(f, &s, ev) {
+		add(FastRetransmission, fastRetransmission(f, r, &s, ev))
+		add(OutOfOrder, outOfOrder(t, f, &s, ev))
+		add(Retransmission, retransmission(ev))
+	}
+	add(WindowFull, windowFull(r, &s))
+	return ev, t.update(f, r, &s, ev)
+}
 
+// begin finds what a SYN says of the sequence space (a new one on a
+// 4-tuple seen before, or the SYN sent again), times the handshake, and
+// sets where the sender's sequence space starts.
+func (t *seqTrack) begin(from fsm.Side, f *seqDir, s *seqSeg) (ev SegEvents) {
 	// A bare SYN with a new ISN on a 4-tuple already seen: tshark starts
 	// a new conversation with it, and the analysis starts afresh too, as
 	// the new sequence space is no gap in the old one. With the ISN of the
@@ -91,115 +139,156 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 	// same SYN sent again. A SYN,ACK with a new ISN starts its sender's
 	// sequence space afresh; tshark calls that ports reused too, which
 	// the ports are not (the peer's SYN may be the same).
-	if flags&fsm.SYN != 0 && f.hasISN && seq != f.isn {
-		if flags&fsm.ACK == 0 {
+	if s.flags&fsm.SYN != 0 && f.hasISN && s.seq != f.isn {
+		if !s.hasACK {
 			ev.add(ReusedPorts)
 			*t = seqTrack{}
 		} else {
 			*f = seqDir{}
 		}
-	} else if flags&(fsm.SYN|fsm.ACK) == fsm.SYN && f.hasISN && !f.hasNext {
+	} else if s.flags&(fsm.SYN|fsm.ACK) == fsm.SYN && f.hasISN && !f.hasNext {
 		ev.add(Retransmission)
 	}
-	t.handshake(from, seg, now)
-	if flags&fsm.SYN != 0 || !f.hasISN {
+	t.handshake(from, s.flags, s.now)
+	if s.flags&fsm.SYN != 0 || !f.hasISN {
 		// The sequence space starts at the SYN, or else at the first
 		// segment seen (tshark's base sequence number).
-		f.isn, f.hasISN = seq, true
+		f.isn, f.hasISN = s.seq, true
 	}
+	return ev
+}
 
-	// One octet at the next expected sequence number into a zero window.
-	if f.hasNext && seq == f.nextSeq && n == 1 && r.hasWin && r.win == 0 {
-		ev.add(ZeroWindowProbe)
-	}
-	if seg.Window == 0 && !ctl {
-		ev.add(ZeroWindow)
-	}
-	if f.hasNext && seq.GreaterThan(f.nextSeq) && flags&fsm.RST == 0 {
-		ev.add(LostSegment)
-	}
-	if f.hasNext && n <= 1 && !ctl && seq == f.nextSeq-1 {
-		ev.add(KeepAlive)
-	}
+// One octet at the next expected sequence number into a zero window.
+func zeroWindowProbe(f, r *seqDir, s *seqSeg) bool {
+	return f.hasNext && s.seq == f.nextSeq && s.n == 1 && r.hasWin && r.win == 0
+}
 
-	// Pure ACKs: the same ACK again, or a new window. Windows are
-	// compared as sent, as tshark compares them: the first ACK after a
-	// SYN with the SYN's window field is the same window again, although
-	// that one was not scaled.
-	if n == 0 && !ctl && f.hasNext && seq == f.nextSeq && hasACK && f.hasAck && seg.Ack == f.lastAck {
-		switch {
-		case r.last.Has(KeepAlive) && raw != 0 && raw == f.raw:
-			ev.add(KeepAliveAck)
-		case r.last.Has(ZeroWindowProbe) && win == 0:
-			ev.add(ZeroWindowProbeAck)
-		// The user's guide also counts an ACK with SACK blocks as a
-		// duplicate whatever its window, and a new window as an update
-		// only without them; tshark 4.0 looks at the window alone.
-		case raw != 0 && raw != f.raw:
-			ev.add(WindowUpdate)
-		case raw != 0:
-			ev.add(DuplicateAck)
-		}
-	}
+// A window of zero, but on a SYN, FIN or RST.
+func zeroWindow(s *seqSeg) bool {
+	return s.raw == 0 && !s.ctl
+}
 
-	// tshark does not look while the peer's own ACK is a duplicate
-	// (until its ACK moves on).
-	if hasACK && r.hasNext && r.ackOn && r.dupAcks == 0 && seg.Ack.GreaterThan(r.ackable) {
-		ev.add(AckLostSegment)
-		// Reported once: acknowledged space up to what the peer was
-		// seen to send is accounted for. Beyond it, tshark stops
-		// looking until the peer's next gap, and so do we.
-		if seg.Ack.LessThanEq(r.nextSeq) {
+// Beyond the next expected sequence number: the capture missed what was
+// sent before (a RST's sequence number says nothing of it).
+func lostSegment(f *seqDir, s *seqSeg) bool {
+	return f.hasNext && s.seq.GreaterThan(f.nextSeq) && s.flags&fsm.RST == 0
+}
+
+// Zero or one octet one below the next expected sequence number.
+func keepAlive(f *seqDir, s *seqSeg) bool {
+	return f.hasNext && s.n <= 1 && !s.ctl && s.seq == f.nextSeq-1
+}
+
+// sameAck reports whether s is a pure ACK at the next expected sequence
+// number repeating its sender's last ACK: what the four tests after it
+// tell apart, each given that it is. Windows are compared as sent, as tshark compares them: the
+// first ACK after a SYN with the SYN's window field is the same window
+// again, although that one was not scaled.
+func sameAck(f *seqDir, s *seqSeg) bool {
+	return s.n == 0 && !s.ctl && f.hasNext && s.seq == f.nextSeq && s.hasACK && f.hasAck && s.ack == f.lastAck
+}
+
+// The same ACK and window, answering the peer's keep-alive.
+func keepAliveAck(f, r *seqDir, s *seqSeg) bool {
+	return r.last.Has(KeepAlive) && s.raw != 0 && s.raw == f.raw
+}
+
+// The same ACK and a zero window, answering the peer's zero window probe.
+func zeroWindowProbeAck(r *seqDir, s *seqSeg, found SegEvents) bool {
+	return !found.Has(KeepAliveAck) && r.last.Has(ZeroWindowProbe) && s.win == 0
+}
+
+// The same ACK with another window. The user's guide also counts an ACK
+// with SACK blocks as a duplicate whatever its window, and a new window as
+// an update only without them; tshark 4.0 looks at the window alone.
+func windowUpdate(f *seqDir, s *seqSeg, found SegEvents) bool {
+	return !found.Has(KeepAliveAck) && !found.Has(ZeroWindowProbeAck) && s.raw != 0 && s.raw != f.raw
+}
+
+// The same ACK and the same window.
+func duplicateAck(s *seqSeg, found SegEvents) bool {
+	return !found.Has(KeepAliveAck) && !found.Has(ZeroWindowProbeAck) && !found.Has(WindowUpdate) && s.raw != 0
+}
+
+// An ACK beyond what the peer was seen to send, while it is looked for:
+// tshark does not look while the peer's own ACK is a duplicate (until its
+// ACK moves on).
+func ackLostSegment(r *seqDir, s *seqSeg) bool {
+	return s.hasACK && r.hasNext && r.ackOn && r.dupAcks == 0 && s.ack.GreaterThan(r.ackable)
+}
+
+// Data the peer has acknowledged, sent again: spuriously, even when the
+// capture missed its first sending (tshark does not require it to start
+// below the next expected sequence number).
+func spuriousRetransmission(r *seqDir, s *seqSeg, found SegEvents) bool {
+	return !found.Has(KeepAlive) && s.n > 0 && s.flags&(fsm.SYN|fsm.FIN) == 0 && r.hasAck && s.end.LessThanEq(r.lastAck)
+}
+
+// resent reports whether s carries sequence space already seen, and is
+// neither a keep-alive nor a spurious retransmission: what the three
+// tests after it tell apart, each given that it is. Data from one octet below the next expected sequence
+// number is new data after a zero window probe (or a SYN) the receiver
+// dropped, as the user's guide has it; tshark applies that to any such
+// segment.
+func resent(f *seqDir, s *seqSeg, found SegEvents) bool {
+	switch {
+	case found.Has(KeepAlive), found.Has(SpuriousRetransmission):
+		return false
+	case s.n > 1 && f.hasNext && s.seq == f.nextSeq-1:
+		return false
+	}
+	return (s.n > 0 || s.flags&(fsm.SYN|fsm.FIN) != 0) && f.hasNext && s.seq.LessThan(f.nextSeq)
+}
+
+// Sent again at once at the peer's duplicate ACKs: at their ACK, within
+// fastRetransWindow of the last. tshark 4.0 takes an ACK of segments it
+// did not see, in this segment or the sender's previous one, for the sign
+// that duplicate ACKs are otherwise.
+func fastRetransmission(f, r *seqDir, s *seqSeg, found SegEvents) bool {
+	return (r.dupAcks >= 2 || found.Has(AckLostSegment) || f.last.Has(AckLostSegment)) &&
+		s.seq == r.lastAck && s.now-r.ackAt < int64(fastRetransWindow)
+}
+
+// Below the next expected sequence number soon after it moved (the
+// initial RTT, else 3 ms). Wireshark's "last segment" is the one that
+// moved the next expected sequence number, not the sender's latest
+// segment: a retransmission right after another is not reordered.
+func outOfOrder(t *seqTrack, f *seqDir, s *seqSeg, found SegEvents) bool {
+	return !found.Has(FastRetransmission) && s.now-f.nextAt < t.oooThreshold() && s.end != f.nextSeq
+}
+
+// Sequence space seen before, sent again: what is neither of the two
+// above.
+func retransmission(found SegEvents) bool {
+	return !found.Has(FastRetransmission) && !found.Has(OutOfOrder)
+}
+
+// Data that reaches the right edge of the peer's window exactly, as
+// tshark has it (data beyond the edge is not flagged). tshark takes the
+// peer's window for unknown while the scale is: a capture without the
+// handshake has no window full.
+func windowFull(r *seqDir, s *seqSeg) bool {
+	return s.n > 0 && r.winSure && r.hasAck && s.seq.Add(s.n) == r.lastAck.Add(r.win)
+}
+
+// update moves the tracking of both directions past s, whose events are
+// ev, and returns the count of a duplicate ACK.
+func (*seqTrack) update(f, r *seqDir, s *seqSeg, ev SegEvents) (dup uint32) {
+	if ev.Has(AckLostSegment) {
+		// Reported once: acknowledged space up to what the peer was seen
+		// to send is accounted for. Beyond it, tshark stops looking until
+		// the peer's next gap, and so do we.
+		if s.ack.LessThanEq(r.nextSeq) {
 			r.ackable = r.nextSeq
 		} else {
 			r.ackOn = false
 		}
 	}
-
-	// Sequence space already seen: sent again, or reordered. Data the
-	// peer has acknowledged is sent again spuriously, even when the
-	// capture missed its first sending (tshark does not require it to
-	// start below the next expected sequence number).
-	switch {
-	case ev.Has(KeepAlive):
-	case n > 0 && flags&(fsm.SYN|fsm.FIN) == 0 && r.hasAck && end.LessThanEq(r.lastAck):
-		ev.add(SpuriousRetransmission)
-	// Data from one octet below the next expected sequence number is new
-	// data after a zero window probe (or a SYN) the receiver dropped, as
-	// the user's guide has it; tshark applies that to any such segment.
-	case n > 1 && f.hasNext && seq == f.nextSeq-1:
-	case (n > 0 || flags&(fsm.SYN|fsm.FIN) != 0) && f.hasNext && seq.LessThan(f.nextSeq):
-		switch {
-		// tshark 4.0 takes an ACK of segments it did not see, in this
-		// segment or the sender's previous one, for the sign of a fast
-		// retransmission that duplicate ACKs are otherwise.
-		case (r.dupAcks >= 2 || ev.Has(AckLostSegment) || f.last.Has(AckLostSegment)) &&
-			seq == r.lastAck && now-r.ackAt < int64(fastRetransWindow):
-			ev.add(FastRetransmission)
-		// Wireshark's "last segment" is the one that moved the next
-		// expected sequence number, not the sender's latest segment:
-		// a retransmission right after another is not reordered.
-		case now-f.nextAt < t.oooThreshold() && end != f.nextSeq:
-			ev.add(OutOfOrder)
-		default:
-			ev.add(Retransmission)
-		}
-	}
-
-	// Data that reaches the right edge of the peer's window exactly, as
-	// tshark has it (data beyond the edge is not flagged). tshark takes
-	// the peer's window for unknown while the scale is: a capture without
-	// the handshake has no window full.
-	if n > 0 && r.winSure && r.hasAck && seq.Add(n) == r.lastAck.Add(r.win) {
-		ev.add(WindowFull)
-	}
-
-	// Update the direction.
-	if hasACK {
-		if !f.hasAck || seg.Ack != f.lastAck {
+	if s.hasACK {
+		if !f.hasAck || s.ack != f.lastAck {
 			f.dupAcks = 0
 		}
-		f.lastAck, f.hasAck, f.ackAt = seg.Ack, true, now
+		f.lastAck, f.hasAck, f.ackAt = s.ack, true, s.now
 	}
 	if ev.Has(DuplicateAck) {
 		f.dupAcks++
@@ -211,9 +300,9 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 	// drops as a rule (tshark does not advance past it either, so the
 	// next probe of the same octet is a probe again).
 	prev, had := f.nextSeq, f.hasNext
-	if !ev.Has(ZeroWindowProbe) && (!f.hasNext || end.GreaterThan(f.nextSeq)) {
-		f.nextSeq, f.hasNext = end, true
-		f.nextAt = now
+	if !ev.Has(ZeroWindowProbe) && (!f.hasNext || s.end.GreaterThan(f.nextSeq)) {
+		f.nextSeq, f.hasNext = s.end, true
+		f.nextAt = s.now
 	}
 	// What the peer may acknowledge follows the next expected sequence
 	// number while the two are in step: a segment that starts where it
@@ -226,18 +315,18 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 	case ev.Has(LostSegment) && !f.ackOn:
 		f.ackable, f.ackOn = prev, true
 	case ev.Has(LostSegment):
-	case f.ackOn && seq == f.ackable:
+	case f.ackOn && s.seq == f.ackable:
 		f.ackable = f.nextSeq
 	}
-	f.win, f.raw, f.hasWin, f.winSure = win, seg.Window, true, known || flags&fsm.SYN != 0
+	f.win, f.raw, f.hasWin, f.winSure = s.win, s.raw, true, s.winSure
 	f.last = ev
-	return ev, dup
+	return dup
 }
 
 // handshake times the initial RTT: from the last bare SYN before the
 // peer's SYN,ACK to the first ACK the SYN's sender sends after it.
-func (t *seqTrack) handshake(from fsm.Side, seg *fsm.Segment, now int64) {
-	switch fl := seg.Flags; {
+func (t *seqTrack) handshake(from fsm.Side, fl fsm.Flags, now int64) {
+	switch {
 	case t.hasIRTT:
 	case fl&(fsm.SYN|fsm.ACK) == fsm.SYN:
 		// From the latest SYN sent before the SYN,ACK, as tshark times
