@@ -130,9 +130,6 @@ func (e *Endpoint) Since() (at time.Time, seen, ok bool) {
 	return e.since.Time(), !e.before, e.entered
 }
 
-// Fresh reports whether the endpoint has shown nothing yet.
-func (e *Endpoint) Fresh() bool { return !e.touched }
-
 // Conn is one connection as the two endpoints see it. It is driven by Step
 // with each segment in capture order and by Advance with the capture clock.
 //
