@@ -288,7 +288,7 @@ func (c *Conn) Reopen(from Side, seg *Segment) []Event {
 		if side == from {
 			d, cause = Send, causeReopenSent
 		}
-		c.take(side, e, d, KindSYN, false, seg.Time, 0, cause, false)
+		c.take(side, e, e.State, d, KindSYN, toNext, seg.Time, 0, cause, false)
 		if c.self {
 			break
 		}
@@ -395,7 +395,7 @@ func (c *Conn) Advance(now time.Time) []Event {
 		e := c.Endpoint(side)
 		if e.State == TimeWait {
 			if at := e.twStart.Time().Add(c.tw); !now.Before(at) {
-				c.take(side, e, Rcvd, KindTimeout, false, at, 0, causeTimeout, false)
+				c.take(side, e, e.State, Rcvd, KindTimeout, toNext, at, 0, causeTimeout, false)
 			}
 		}
 		if c.self {
@@ -441,7 +441,7 @@ func (c *Conn) resolveChallenge(e *Endpoint, detail string) {
 // applyFIN delivers a held FIN, dated when it was captured.
 func (c *Conn) applyFIN(side Side, e *Endpoint) {
 	p := c.release(e, pendingFIN)
-	c.take(side, e, Rcvd, KindFIN, false, p.time.Time(), int(p.seg), "", false)
+	c.take(side, e, e.State, Rcvd, KindFIN, toNext, p.time.Time(), int(p.seg), "", false)
 }
 
 // TimeWaitEnds returns when the 2MSL timer of side s runs out, if s is in
@@ -477,13 +477,24 @@ const (
 	causeAckArrived   = "sent ACK (a handshake ACK did arrive)"
 )
 
-// take moves endpoint e along the table cell for (d, k, e.State): to the
-// cell's Alt outcome when alt is set, else to its Next. Every state change
-// goes through here, so every change obeys the table and makes one event.
-func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Time, seg int, cause string, inferred bool) {
-	rule := &table[d][k][e.State]
+// outcome names which of a table cell's two outcomes a state change
+// follows. The cell's guard (Rule.Guard) is the code that picks it.
+type outcome uint8
+
+const (
+	toNext outcome = iota // the cell's Next, under its When
+	toAlt                 // the cell's Alt, under its AltWhen
+)
+
+// take moves endpoint e along the table cell for (d, k, from) to the
+// outcome out picks. from is e.State but where the capture could not show
+// the state e was in: a listener's LISTEN, inferred from its answer to a
+// SYN (resolvePassive). Every state change goes through here, so every
+// change obeys the table and makes one event.
+func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outcome, at time.Time, seg int, cause string, inferred bool) {
+	rule := &table[d][k][from]
 	next := rule.Next
-	if alt {
+	if out == toAlt {
 		next = rule.Alt
 	}
 	if next == Keep {
@@ -495,7 +506,7 @@ func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Tim
 	if c.self {
 		side = A // one socket
 	}
-	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: e.State, To: next, Cause: cause, Inferred: inferred, Dir: d, SegKind: k}
+	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: from, To: next, Cause: cause, Inferred: inferred, Dir: d, SegKind: k}
 	ev.InState = -1
 	if e.entered {
 		ev.InState = at.Sub(e.since.Time())
@@ -510,7 +521,7 @@ func (c *Conn) take(side Side, e *Endpoint, d Dir, k Kind, alt bool, at time.Tim
 
 // move is take for the segment being processed.
 func (c *Conn) move(side Side, e *Endpoint, d Dir, k Kind, seg *Segment, cause string, inferred bool) {
-	c.take(side, e, d, k, false, seg.Time, c.nseg, cause, inferred)
+	c.take(side, e, e.State, d, k, toNext, seg.Time, c.nseg, cause, inferred)
 }
 
 func (c *Conn) violation(side Side, code Code, seg *Segment) {
@@ -544,10 +555,11 @@ func (c *Conn) violationAt(side Side, code Code, t time.Time, segno int) {
 // transition is dated at that SYN.
 func (c *Conn) resolvePassive(side Side, e *Endpoint) {
 	p := c.release(e, pendingSYN)
-	e.State = Listen // inferred: a listener was there
 	e.Passive = true
 	e.IRS, e.HasIRS = p.seq, true
-	c.take(side, e, Rcvd, KindSYN, false, p.time.Time(), int(p.seg), "", false)
+	// It was LISTEN when the SYN arrived, which the capture could not show:
+	// the cell is LISTEN's, and the event says it was left.
+	c.take(side, e, Listen, Rcvd, KindSYN, toNext, p.time.Time(), int(p.seg), "", false)
 }
 
 // send applies what sending seg proves about its sender e, whose peer is p.
@@ -697,7 +709,7 @@ func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
 			// RFC 9293 §3.10.7.4 fourth: "if the connection was initiated
 			// with a passive OPEN, then return this connection to the
 			// LISTEN state".
-			c.take(side, e, Rcvd, KindSYN, true, seg.Time, c.nseg, "", false)
+			c.take(side, e, e.State, Rcvd, KindSYN, toAlt, seg.Time, c.nseg, "", false)
 		}
 	}
 }
@@ -817,8 +829,11 @@ func (c *Conn) rcvdRST(side Side, e, p *Endpoint, seg *Segment) {
 			// RFC 9293 closes; RFC 1337 §3 would ignore it.
 			c.violation(side.Other(), RstKillsTimeWait, seg)
 		}
-		alt := e.State == SynReceived && e.Passive
-		c.take(side, e, Rcvd, KindRST, alt, seg.Time, c.nseg, "", false)
+		out := toNext
+		if e.State == SynReceived && e.Passive {
+			out = toAlt
+		}
+		c.take(side, e, e.State, Rcvd, KindRST, out, seg.Time, c.nseg, "", false)
 	case rstInWindow:
 		c.expectChallenge(e, RstInWindow, side.Other(), seg)
 	case rstOutside:
