@@ -1,5 +1,7 @@
 package fsm
 
+import "time"
+
 // Rule is one cell of the transition table: what a segment of one kind does
 // to an endpoint in one state, seen from one direction.
 //
@@ -223,4 +225,74 @@ var table = [NumDirs][NumKinds][NumStates]Rule{
 			TimeWait:    to(Closed, "2MSL timer expired (§3.6.1 MUST-13)"),
 		},
 	},
+}
+
+// Causes of transitions.
+var causes = [NumDirs][NumKinds]string{
+	Send: {"sent SYN", "sent SYN,ACK", "sent FIN", "sent ACK", "sent RST", "sent no flags", ""},
+	Rcvd: {"rcvd SYN", "rcvd SYN,ACK", "rcvd FIN", "rcvd ACK", "rcvd RST", "rcvd no flags", "2MSL timeout"},
+}
+
+const (
+	causeTimeout      = "2MSL timeout"
+	causeFINCrossed   = "rcvd FIN (crossed its own)"
+	causeReopenRcvd   = "rcvd SYN of a new connection on the 4-tuple"
+	causeReopenSent   = "sent SYN of a new connection on the 4-tuple"
+	causeCrossed      = "rcvd SYN (crossed its own)"
+	causeMidSend      = "sent ACK (mid-stream: handshake not captured)"
+	causeMidRcvd      = "rcvd ACK (mid-stream: handshake not captured)"
+	causeSynNotSeen   = "sent SYN,ACK (the SYN was not captured)"
+	causeSynAckNotSee = "sent ACK (the SYN,ACK was not captured)"
+	causeOwnSynUnseen = "rcvd SYN,ACK (its SYN was not captured)"
+	causeAckNotSeen   = "sent ACK (the peer's ACK of its SYN was not captured)"
+	causeAckLost      = "resent SYN,ACK: the ACK was lost"
+	causeSynAckLost   = "resent SYN: the SYN,ACK never arrived"
+	causeAckArrived   = "sent ACK (a handshake ACK did arrive)"
+)
+
+// outcome names which of a table cell's two outcomes a state change
+// follows. The cell's guard (Rule.Guard) is the code that picks it.
+type outcome uint8
+
+const (
+	toNext outcome = iota // the cell's Next, under its When
+	toAlt                 // the cell's Alt, under its AltWhen
+)
+
+// take moves endpoint e along the table cell for (d, k, from) to the
+// outcome out picks. from is e.State but where the capture could not show
+// the state e was in: a listener's LISTEN, inferred from its answer to a
+// SYN (resolvePassive). Every state change goes through here, so every
+// change obeys the table and makes one event.
+func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outcome, at time.Time, seg int, cause string, inferred bool) {
+	rule := &table[d][k][from]
+	next := rule.Next
+	if out == toAlt {
+		next = rule.Alt
+	}
+	if next == Keep {
+		return
+	}
+	if cause == "" {
+		cause = causes[d][k]
+	}
+	if c.self {
+		side = A // one socket
+	}
+	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: from, To: next, Cause: cause, Inferred: inferred, Dir: d, SegKind: k}
+	ev.InState = -1
+	if e.entered {
+		ev.InState = at.Sub(e.since.Time())
+	}
+	*c.events = append(*c.events, ev)
+	e.State, e.since, e.entered, e.touched = next, nanosOf(at), true, true
+	e.before = cause == causeMidSend || cause == causeMidRcvd
+	if next == TimeWait {
+		e.twStart = nanosOf(at)
+	}
+}
+
+// move is take for the segment being processed.
+func (c *Conn) move(side Side, e *Endpoint, d Dir, k Kind, seg *Segment, cause string, inferred bool) {
+	c.take(side, e, e.State, d, k, toNext, seg.Time, c.nseg, cause, inferred)
 }
