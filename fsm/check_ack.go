@@ -32,7 +32,7 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 	}
 	switch e.State {
 	case Closed:
-		if !e.touched {
+		if e.unseen() {
 			c.move(side, e, Rcvd, KindACK, seg, causeMidRcvd, true)
 		} else if seg.LEN() > 0 {
 			// Pure ACKs to a closed endpoint are left alone: late and
@@ -41,9 +41,7 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 		}
 		return
 	case SynReceived:
-		// After it proved one handshake ACK lost (it resent its SYN,ACK),
-		// an ACK is believed only when it answers as synchronized.
-		if c.acceptableAck(e, seg.Ack) && !e.ackLost {
+		if c.completesHandshake(e, seg) {
 			c.move(side, e, Rcvd, KindACK, seg, "", false)
 		}
 	case FinWait1, Closing, LastAck:
@@ -88,4 +86,21 @@ func (c *Conn) noteRcvd(r *Endpoint, seg *Segment) {
 	if !r.HasUna || seg.Ack.GreaterThan(r.SndUna) {
 		r.SndUna, r.HasUna = seg.Ack, true
 	}
+}
+
+// completesHandshake decides the cell of an ACK received in SYN-RECEIVED,
+// RFC 9293 §3.10.7.4 fifth: "If SND.UNA < SEG.ACK =< SND.NXT, then enter
+// ESTABLISHED state". After the endpoint proved one handshake ACK lost (it
+// resent its SYN,ACK), an ACK is believed only when it answers as
+// synchronized (sendsSynchronized).
+func (c *Conn) completesHandshake(e *Endpoint, seg *Segment) bool {
+	return c.acceptableAck(e, seg.Ack) && !e.ackLost
+}
+
+// acksOurSYN decides the cells of a SYN,ACK and of a RST received in
+// SYN-SENT (RFC 9293 §3.10.7.3 first check): the ACK is acceptable when
+// ISS < SEG.ACK =< SND.NXT. "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a
+// reset"; a RST without an acceptable ACK is dropped.
+func acksOurSYN(e *Endpoint, seg *Segment) bool {
+	return seg.Flags&ACK != 0 && seg.Ack.GreaterThan(e.ISS) && seg.Ack.LessThanEq(e.SndNxt)
 }

@@ -18,22 +18,19 @@ func (c *Conn) rcvdRST(side Side, e, p *Endpoint, seg *Segment) {
 	case SynSent:
 		// RFC 9293 §3.10.7.3: "If the ACK bit is set ... [and] acceptable
 		// then signal to the user 'error: connection reset'".
-		if seg.Flags&ACK != 0 && seg.Ack.GreaterThan(e.ISS) && seg.Ack.LessThanEq(e.SndNxt) {
+		if acksOurSYN(e, seg) {
 			c.move(side, e, Rcvd, KindRST, seg, "", false)
 		} else {
 			c.violation(side.Other(), RstBadAckInSynSent, seg)
 		}
 		return
 	}
-	switch c.rstVerdict(e, p, seg.Seq) {
+	v, out := c.resetOutcome(e, p, seg)
+	switch v {
 	case rstExact:
 		if e.State == TimeWait {
 			// RFC 9293 closes; RFC 1337 §3 would ignore it.
 			c.violation(side.Other(), RstKillsTimeWait, seg)
-		}
-		out := toNext
-		if e.State == SynReceived && e.Passive {
-			out = toAlt
 		}
 		c.take(side, e, e.State, Rcvd, KindRST, out, seg.Time, c.nseg, "", false)
 	case rstInWindow:
@@ -41,6 +38,22 @@ func (c *Conn) rcvdRST(side Side, e, p *Endpoint, seg *Segment) {
 	case rstOutside:
 		c.violation(side.Other(), RstOutOfWindow, seg)
 	}
+}
+
+// resetOutcome decides the cells of a RST received in SYN-RECEIVED and in
+// the synchronized states, RFC 9293 §3.10.7.4 second check. It returns
+// where the RST falls (rstVerdict, RFC 5961 §3.2): only one at exactly
+// RCV.NXT resets the connection. And it returns the outcome a reset takes:
+// "If this connection was initiated with a passive OPEN (i.e., came from
+// the LISTEN state), then return this connection to LISTEN state" (the
+// cell's Alt, RFC 9293 §3.5 MUST-11); an endpoint that came from SYN-SENT
+// is refused, and every synchronized one reset: CLOSED (Next).
+func (c *Conn) resetOutcome(e, p *Endpoint, seg *Segment) (rstClass, outcome) {
+	out := toNext
+	if e.State == SynReceived && e.Passive {
+		out = toAlt
+	}
+	return c.rstVerdict(e, p, seg.Seq), out
 }
 
 // rstIgnored reports whether RST seg, received by e from p, falls outside

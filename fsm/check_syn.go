@@ -75,7 +75,7 @@ func (c *Conn) Reopen(from Side, seg *Segment) []Event {
 func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
 	switch e.State {
 	case Closed:
-		if !e.touched {
+		if e.unseen() {
 			// Wait for its answer: SYN,ACK (listener), RST (closed port)
 			// or its own SYN (crossed).
 			c.hold(e, pendingSYN, record{seq: seg.Seq, time: nanosOf(seg.Time), seg: int32(c.nseg)})
@@ -89,13 +89,7 @@ func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
 		e.IRS, e.HasIRS = seg.Seq, true
 		c.move(side, e, Rcvd, KindSYN, seg, "", false)
 	case SynReceived:
-		if e.HasIRS && seg.Seq == e.IRS {
-			return // retransmitted SYN
-		}
-		if e.Passive {
-			// RFC 9293 §3.10.7.4 fourth: "if the connection was initiated
-			// with a passive OPEN, then return this connection to the
-			// LISTEN state".
+		if returnsToListen(e, seg) {
 			c.take(side, e, e.State, Rcvd, KindSYN, toAlt, seg.Time, c.nseg, "", false)
 		}
 	}
@@ -104,7 +98,7 @@ func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
 func (c *Conn) rcvdSYNACK(side Side, e *Endpoint, seg *Segment) {
 	switch e.State {
 	case Closed:
-		if !e.touched {
+		if e.unseen() {
 			// Its SYN was not captured: it was SYN-SENT.
 			e.ISS, e.HasISS = seg.Ack-1, true
 			e.SndNxt, e.Sent = seg.Ack, true
@@ -114,7 +108,7 @@ func (c *Conn) rcvdSYNACK(side Side, e *Endpoint, seg *Segment) {
 	case SynSent:
 		// RFC 9293 §3.10.7.3: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send
 		// a reset"; otherwise the handshake completes.
-		if !seg.Ack.GreaterThan(e.ISS) || seg.Ack.GreaterThan(e.SndNxt) {
+		if !acksOurSYN(e, seg) {
 			c.violation(side.Other(), SynAckBadAck, seg)
 			e.badAck, e.hasBad = seg.Ack, true
 			return
@@ -126,4 +120,17 @@ func (c *Conn) rcvdSYNACK(side Side, e *Endpoint, seg *Segment) {
 			c.move(side, e, Rcvd, KindSYNACK, seg, "", false)
 		}
 	}
+}
+
+// returnsToListen decides the cell of a SYN received in SYN-RECEIVED. A
+// retransmission of the SYN it holds (seq = IRS) is below the window and
+// changes nothing; a new SYN, RFC 9293 §3.10.7.4 fourth: "If the
+// connection was initiated with a passive OPEN, then return this
+// connection to the LISTEN state". An active endpoint keeps its state: the
+// challenge ACK it owes as synchronized is expected in checkSent.
+func returnsToListen(e *Endpoint, seg *Segment) bool {
+	if e.HasIRS && seg.Seq == e.IRS {
+		return false // retransmitted SYN
+	}
+	return e.Passive
 }

@@ -130,6 +130,12 @@ func (e *Endpoint) Since() (at time.Time, seen, ok bool) {
 	return e.since.Time(), !e.before, e.entered
 }
 
+// unseen reports whether the endpoint has shown nothing yet: it sent
+// nothing and changed no state. It decides the cells of the first segment
+// of a connection picked up mid-stream: an ACK or SYN,ACK sent to or by an
+// unseen endpoint proves where it was, though the capture missed it.
+func (e *Endpoint) unseen() bool { return !e.touched }
+
 // Conn is one connection as the two endpoints see it. It is driven by Step
 // with each segment in capture order and by Advance with the capture clock.
 //

@@ -45,7 +45,7 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 			// A bare SYN is resent only from SYN-SENT: the SYN,ACK the
 			// capture showed never reached it (lost after the capture
 			// point, or dropped by its host).
-			if e.synOnly && e.HasISS && seg.Seq == e.ISS {
+			if resendsSYN(e, seg) {
 				c.move(side, e, Send, k, seg, causeSynAckLost, true)
 			}
 		case SynReceived:
@@ -72,7 +72,7 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 		case Established:
 			// A SYN,ACK is retransmitted only from SYN-RECEIVED: the ACK
 			// that seemed to complete the handshake never arrived.
-			if e.synAckOnly && e.HasISS && seg.Seq == e.ISS {
+			if resendsSYNACK(e, seg) {
 				c.move(side, e, Send, k, seg, causeAckLost, true)
 				e.ackLost = true
 			}
@@ -89,29 +89,23 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 	case KindACK, KindFIN:
 		switch e.State {
 		case Closed:
-			if !e.touched {
+			if e.unseen() {
 				c.move(side, e, Send, KindACK, seg, causeMidSend, true)
 			}
 		case SynSent:
-			c.move(side, e, Send, KindACK, seg, causeSynAckNotSee, true)
+			if acksPeerSYN(seg) {
+				c.move(side, e, Send, KindACK, seg, causeSynAckNotSee, true)
+			}
 		case SynReceived:
-			switch {
-			case p.Segs == 0 && !c.self:
-				// Only its direction is in the capture.
-				c.move(side, e, Send, KindACK, seg, causeAckNotSeen, true)
-			case e.ackLost:
-				// It sends as a synchronized endpoint: a handshake ACK
-				// did arrive after all.
-				c.move(side, e, Send, KindACK, seg, causeAckArrived, true)
+			if cause, ok := c.sendsSynchronized(e, p); ok {
+				c.move(side, e, Send, KindACK, seg, cause, true)
 			}
 		}
 		if k == KindFIN {
 			c.move(side, e, Send, KindFIN, seg, "", false)
 		}
 	case KindRST:
-		if e.State == SynSent && e.hasBad && seg.Seq == e.badAck {
-			// RST <SEQ=SEG.ACK> answering an unacceptable ACK: the
-			// endpoint stays in SYN-SENT (RFC 9293 §3.10.7.3, Figure 8).
+		if e.State == SynSent && answersBadAck(e, seg) {
 			e.hasBad = false
 			break
 		}
@@ -266,4 +260,49 @@ func (c *Conn) noteSent(s, r *Endpoint, seg *Segment, k Kind) {
 			r.maxWnd = s.Window
 		}
 	}
+}
+
+// resendsSYN decides the cell of a SYN sent in ESTABLISHED: a bare SYN is
+// resent only from SYN-SENT, so an endpoint that has sent nothing but its
+// SYN and sends it again (seq = ISS) never got the SYN,ACK the capture
+// showed (lost after the capture point, or dropped by its host).
+func resendsSYN(e *Endpoint, seg *Segment) bool {
+	return e.synOnly && e.HasISS && seg.Seq == e.ISS
+}
+
+// resendsSYNACK decides the cell of a SYN,ACK sent in ESTABLISHED: a
+// SYN,ACK is retransmitted only from SYN-RECEIVED, so an endpoint that has
+// sent nothing but its SYN,ACK and sends it again (seq = ISS) never got the
+// ACK that seemed to complete the handshake.
+func resendsSYNACK(e *Endpoint, seg *Segment) bool {
+	return e.synAckOnly && e.HasISS && seg.Seq == e.ISS
+}
+
+// acksPeerSYN decides the cell of an ACK sent in SYN-SENT: its ACK can only
+// acknowledge the peer's SYN, so the endpoint got the SYN,ACK the capture
+// missed. Every segment of KindACK or KindFIN carries ACK (Classify).
+func acksPeerSYN(seg *Segment) bool { return seg.Flags&ACK != 0 }
+
+// sendsSynchronized decides the cell of an ACK sent in SYN-RECEIVED, and
+// returns the cause to give: the endpoint sends data or ACKs only once
+// synchronized, which proves the handshake's ACK reached it when the
+// capture holds nothing of its peer (only its direction was captured), or
+// when it had shown a handshake ACK lost (it resent its SYN,ACK): one did
+// arrive after all. Otherwise the handshake's ACK decides (rcvdACK).
+func (c *Conn) sendsSynchronized(e, p *Endpoint) (cause string, ok bool) {
+	switch {
+	case p.Segs == 0 && !c.self:
+		return causeAckNotSeen, true
+	case e.ackLost:
+		return causeAckArrived, true
+	}
+	return "", false
+}
+
+// answersBadAck decides the cell of a RST sent in SYN-SENT: a RST
+// <SEQ=SEG.ACK> answering the unacceptable ACK of a SYN,ACK it received
+// keeps the endpoint in SYN-SENT (RFC 9293 §3.10.7.3, Figure 8); any other
+// RST is an ABORT.
+func answersBadAck(e *Endpoint, seg *Segment) bool {
+	return e.hasBad && seg.Seq == e.badAck
 }
