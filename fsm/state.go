@@ -51,16 +51,6 @@ func (s State) String() string {
 	return "INVALID"
 }
 
-// ParseState reads a state in RFC spelling.
-func ParseState(name string) (State, bool) {
-	for i, n := range stateNames {
-		if n == name {
-			return State(i), true
-		}
-	}
-	return 0, false
-}
-
 // Valid reports whether s is one of the eleven states.
 func (s State) Valid() bool { return int(s) < NumStates }
 
@@ -70,17 +60,6 @@ func (s State) Valid() bool { return int(s) < NumStates }
 func (s State) Synchronized() bool {
 	switch s {
 	case Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait:
-		return true
-	}
-	return false
-}
-
-// SentFIN reports whether an endpoint in this state has sent its FIN, so it
-// may not send new data (RFC 9293 §3.10.2: SEND in these states returns
-// "error: connection closing").
-func (s State) SentFIN() bool {
-	switch s {
-	case FinWait1, FinWait2, Closing, LastAck, TimeWait:
 		return true
 	}
 	return false

@@ -395,26 +395,6 @@ func (s *rowStore) spillChunks() {
 	s.chunks = s.chunks[:n]
 }
 
-func (s *rowStore) add(r *summaryRow) {
-	s.init()
-	need := len(r.events) + binary.MaxVarintLen64
-	for l := range r.cols {
-		for i, cell := range r.cols[l] {
-			s.width[l][i] = max(s.width[l][i], min(len(cell), maxColumnWidth))
-			need += len(cell) + binary.MaxVarintLen64
-		}
-	}
-	b := s.room(need)
-	for l := range r.cols {
-		for _, cell := range r.cols[l] {
-			b = binary.AppendUvarint(b, uint64(len(cell)))
-			b = append(b, cell...)
-		}
-	}
-	b = binary.AppendUvarint(b, uint64(len(r.events)))
-	s.done(append(b, r.events...))
-}
-
 // addConn adds the row of connection c: summaryHeader's columns and its
 // segment events,
 // appending each cell in place: a capture can have millions of rows.

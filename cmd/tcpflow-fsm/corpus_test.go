@@ -147,10 +147,13 @@ func checkRecords(t *testing.T, recs []map[string]any) {
 	for _, c := range fsm.Codes() {
 		codes[c.String()] = true
 	}
+	states := map[string]bool{}
+	for s := fsm.State(0); s.Valid(); s++ {
+		states[s.String()] = true
+	}
 	validState := func(v any) bool {
 		s, _ := v.(string)
-		_, ok := fsm.ParseState(s)
-		return ok
+		return states[s]
 	}
 	conns := 0
 	for _, r := range recs {

@@ -1,0 +1,27 @@
+package fsm
+
+// RFC 9293 §3.10.7.4, eighth check: "check the FIN bit". A FIN is not
+// processed in CLOSED, LISTEN or SYN-SENT; otherwise ESTABLISHED enters
+// CLOSE-WAIT, FIN-WAIT-1 CLOSING, FIN-WAIT-2 TIME-WAIT (a FIN,ACK that
+// acknowledges FIN-WAIT-1's own FIN takes it there through FIN-WAIT-2, the
+// ACK part first), and TIME-WAIT restarts its 2MSL timer. A FIN received in ESTABLISHED is held until the receiver's
+// next segment shows whether the two FINs crossed (Figure 13).
+
+// applyFIN delivers a held FIN, dated when it was captured.
+func (c *Conn) applyFIN(side Side, e *Endpoint) {
+	p := c.release(e, pendingFIN)
+	c.take(side, e, e.State, Rcvd, KindFIN, toNext, p.time.Time(), int(p.seg), "", false)
+}
+
+// rcvdFIN applies the FIN part of seg to its receiver e, after the ACK part
+// (rcvdACK).
+func (c *Conn) rcvdFIN(side Side, e *Endpoint, seg *Segment) {
+	if e.State == Established && !c.self {
+		c.hold(e, pendingFIN, record{seq: seg.Seq.Add(uint32(seg.PayloadLen)), time: nanosOf(seg.Time), seg: int32(c.nseg)})
+		return
+	}
+	c.move(side, e, Rcvd, KindFIN, seg, "", false)
+	if e.State == TimeWait {
+		e.twStart = nanosOf(seg.Time) // a retransmitted FIN restarts 2MSL
+	}
+}
