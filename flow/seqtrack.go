@@ -61,21 +61,6 @@ type seqTrack struct {
 	hasIRTT bool
 }
 
-// seqSeg is a segment as the sequence-space analysis reads it, worked out
-// once for all the tests.
-type seqSeg struct {
-	flags    fsm.Flags
-	ctl      bool // SYN, FIN or RST
-	hasACK   bool
-	n        uint32 // payload octets
-	seq, end fsm.Seq
-	ack      fsm.Seq
-	raw      uint16 // the window as sent
-	win      uint32 // the window, scaled when the scale is known (never a SYN's)
-	winSure  bool   // win is in octets: the scale is known, or it is a SYN's
-	now      int64  // ns since the epoch
-}
-
 // analyze decides the events of seg, sent by side from, and updates the
 // tracking. shift and known are the sender's window scale from the
 // handshake (fsm.Endpoint.Scale). dup is the count of a duplicate ACK.
@@ -85,53 +70,76 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 		// unknown: it shows nothing (tshark does not analyse it either).
 		return 0, 0
 	}
-	s := seqSeg{flags: seg.Flags, ctl: seg.Flags&(fsm.SYN|fsm.FIN|fsm.RST) != 0, hasACK: seg.Flags&fsm.ACK != 0,
-		n: uint32(seg.PayloadLen), seq: seg.Seq, end: seg.End(), ack: seg.Ack, raw: seg.Window, win: uint32(seg.Window),
-		now: NanosOf(seg.Time)}
-	if known && s.flags&fsm.SYN == 0 {
-		s.win <<= shift
+	end, now, win := seg.End(), NanosOf(seg.Time), uint32(seg.Window)
+	if known && seg.Flags&fsm.SYN == 0 {
+		win <<= shift
 	}
-	s.winSure = known || s.flags&fsm.SYN != 0
 	f, r := &t.dir[from], &t.dir[from.Other()]
 	// Each event's test, in the order of Wireshark's precedence: where
 	// two exclude each other, the first that holds wins (a test is given
 	// what was found before it). Called in turn, not from a table, so
-	// that the compiler inlines them and nothing escapes.
-	ev = t.begin(from, f, &s)
-	add := func(e SegEvent, holds bool) {
-		if holds {
-			ev.add(e)
-		}
+	// that the compiler inlines them.
+	ev = t.begin(from, f, seg, now)
+	if zeroWindowProbe(f, r, seg) {
+		ev.add(ZeroWindowProbe)
 	}
-	add(ZeroWindowProbe, zeroWindowProbe(f, r, &s))
-	add(ZeroWindow, zeroWindow(&s))
-	add(LostSegment, lostSegment(f, &s))
-	add(KeepAlive, keepAlive(f, &s))
+	if zeroWindow(seg) {
+		ev.add(ZeroWindow)
+	}
+	if lostSegment(f, seg) {
+		ev.add(LostSegment)
+	}
+	if keepAlive(f, seg) {
+		ev.add(KeepAlive)
+	}
 	// A pure ACK repeating its sender's last ACK: four events tell it
 	// apart, the first that holds.
-	if sameAck(f, &s) {
-		add(KeepAliveAck, keepAliveAck(f, r, &s))
-		add(ZeroWindowProbeAck, zeroWindowProbeAck(r, &s, ev))
-		add(WindowUpdate, windowUpdate(f, &s, ev))
-		add(DuplicateAck, duplicateAck(&s, ev))
+	if sameAck(f, seg) {
+		if keepAliveAck(f, r, seg) {
+			ev.add(KeepAliveAck)
+		}
+		if zeroWindowProbeAck(r, win, ev) {
+			ev.add(ZeroWindowProbeAck)
+		}
+		if windowUpdate(f, seg, ev) {
+			ev.add(WindowUpdate)
+		}
+		if duplicateAck(seg, ev) {
+			ev.add(DuplicateAck)
+		}
 	}
-	add(AckLostSegment, ackLostSegment(r, &s))
-	add(SpuriousRetransmission, spuriousRetransmission(r, &s, ev))
+	if ackLostSegment(r, seg) {
+		ev.add(AckLostSegment)
+	}
+	if spuriousRetransmission(r, seg, end, ev) {
+		ev.add(SpuriousRetransmission)
+	}
 	// Sequence space seen before, sent again: three events tell it
 	// apart, the first that holds.
-	if resent(f, &s, ev) {
-		add(FastRetransmission, fastRetransmission(f, r, &s, ev))
-		add(OutOfOrder, outOfOrder(t, f, &s, ev))
-		add(Retransmission, retransmission(ev))
+	if resent(f, seg, ev) {
+		if fastRetransmission(f, r, seg, now, ev) {
+			ev.add(FastRetransmission)
+		}
+		if outOfOrder(t, f, end, now, ev) {
+			ev.add(OutOfOrder)
+		}
+		if retransmission(ev) {
+			ev.add(Retransmission)
+		}
 	}
-	add(WindowFull, windowFull(r, &s))
-	return ev, t.update(f, r, &s, ev)
+	if windowFull(r, seg) {
+		ev.add(WindowFull)
+	}
+	return ev, f.update(r, seg, end, now, win, known || seg.Flags&fsm.SYN != 0, ev)
 }
+
+// control reports whether seg is a SYN, FIN or RST.
+func control(seg *fsm.Segment) bool { return seg.Flags&(fsm.SYN|fsm.FIN|fsm.RST) != 0 }
 
 // begin finds what a SYN says of the sequence space (a new one on a
 // 4-tuple seen before, or the SYN sent again), times the handshake, and
 // sets where the sender's sequence space starts.
-func (t *seqTrack) begin(from fsm.Side, f *seqDir, s *seqSeg) (ev SegEvents) {
+func (t *seqTrack) begin(from fsm.Side, f *seqDir, seg *fsm.Segment, now int64) (ev SegEvents) {
 	// A bare SYN with a new ISN on a 4-tuple already seen: tshark starts
 	// a new conversation with it, and the analysis starts afresh too, as
 	// the new sequence space is no gap in the old one. With the ISN of the
@@ -139,122 +147,123 @@ func (t *seqTrack) begin(from fsm.Side, f *seqDir, s *seqSeg) (ev SegEvents) {
 	// same SYN sent again. A SYN,ACK with a new ISN starts its sender's
 	// sequence space afresh; tshark calls that ports reused too, which
 	// the ports are not (the peer's SYN may be the same).
-	if s.flags&fsm.SYN != 0 && f.hasISN && s.seq != f.isn {
-		if !s.hasACK {
+	flags := seg.Flags
+	if flags&fsm.SYN != 0 && f.hasISN && seg.Seq != f.isn {
+		if flags&fsm.ACK == 0 {
 			ev.add(ReusedPorts)
 			*t = seqTrack{}
 		} else {
 			*f = seqDir{}
 		}
-	} else if s.flags&(fsm.SYN|fsm.ACK) == fsm.SYN && f.hasISN && !f.hasNext {
+	} else if flags&(fsm.SYN|fsm.ACK) == fsm.SYN && f.hasISN && !f.hasNext {
 		ev.add(Retransmission)
 	}
-	t.handshake(from, s.flags, s.now)
-	if s.flags&fsm.SYN != 0 || !f.hasISN {
+	t.handshake(from, flags, now)
+	if flags&fsm.SYN != 0 || !f.hasISN {
 		// The sequence space starts at the SYN, or else at the first
 		// segment seen (tshark's base sequence number).
-		f.isn, f.hasISN = s.seq, true
+		f.isn, f.hasISN = seg.Seq, true
 	}
 	return ev
 }
 
 // One octet at the next expected sequence number into a zero window.
-func zeroWindowProbe(f, r *seqDir, s *seqSeg) bool {
-	return f.hasNext && s.seq == f.nextSeq && s.n == 1 && r.hasWin && r.win == 0
+func zeroWindowProbe(f, r *seqDir, seg *fsm.Segment) bool {
+	return f.hasNext && seg.Seq == f.nextSeq && seg.PayloadLen == 1 && r.hasWin && r.win == 0
 }
 
 // A window of zero, but on a SYN, FIN or RST.
-func zeroWindow(s *seqSeg) bool {
-	return s.raw == 0 && !s.ctl
-}
+func zeroWindow(seg *fsm.Segment) bool { return seg.Window == 0 && !control(seg) }
 
 // Beyond the next expected sequence number: the capture missed what was
 // sent before (a RST's sequence number says nothing of it).
-func lostSegment(f *seqDir, s *seqSeg) bool {
-	return f.hasNext && s.seq.GreaterThan(f.nextSeq) && s.flags&fsm.RST == 0
+func lostSegment(f *seqDir, seg *fsm.Segment) bool {
+	return f.hasNext && seg.Seq.GreaterThan(f.nextSeq) && seg.Flags&fsm.RST == 0
 }
 
 // Zero or one octet one below the next expected sequence number.
-func keepAlive(f *seqDir, s *seqSeg) bool {
-	return f.hasNext && s.n <= 1 && !s.ctl && s.seq == f.nextSeq-1
+func keepAlive(f *seqDir, seg *fsm.Segment) bool {
+	return f.hasNext && seg.PayloadLen <= 1 && !control(seg) && seg.Seq == f.nextSeq-1
 }
 
-// sameAck reports whether s is a pure ACK at the next expected sequence
+// sameAck reports whether seg is a pure ACK at the next expected sequence
 // number repeating its sender's last ACK: what the four tests after it
-// tell apart, each given that it is. Windows are compared as sent, as tshark compares them: the
-// first ACK after a SYN with the SYN's window field is the same window
-// again, although that one was not scaled.
-func sameAck(f *seqDir, s *seqSeg) bool {
-	return s.n == 0 && !s.ctl && f.hasNext && s.seq == f.nextSeq && s.hasACK && f.hasAck && s.ack == f.lastAck
+// tell apart, each given that it is. Windows are compared as sent, as
+// tshark compares them: the first ACK after a SYN with the SYN's window
+// field is the same window again, although that one was not scaled.
+func sameAck(f *seqDir, seg *fsm.Segment) bool {
+	return seg.PayloadLen == 0 && !control(seg) && f.hasNext && seg.Seq == f.nextSeq &&
+		seg.Flags&fsm.ACK != 0 && f.hasAck && seg.Ack == f.lastAck
 }
 
 // The same ACK and window, answering the peer's keep-alive.
-func keepAliveAck(f, r *seqDir, s *seqSeg) bool {
-	return r.last.Has(KeepAlive) && s.raw != 0 && s.raw == f.raw
+func keepAliveAck(f, r *seqDir, seg *fsm.Segment) bool {
+	return r.last.Has(KeepAlive) && seg.Window != 0 && seg.Window == f.raw
 }
 
-// The same ACK and a zero window, answering the peer's zero window probe.
-func zeroWindowProbeAck(r *seqDir, s *seqSeg, found SegEvents) bool {
-	return !found.Has(KeepAliveAck) && r.last.Has(ZeroWindowProbe) && s.win == 0
+// The same ACK and a zero window (win, scaled), answering the peer's zero
+// window probe.
+func zeroWindowProbeAck(r *seqDir, win uint32, found SegEvents) bool {
+	return !found.Has(KeepAliveAck) && r.last.Has(ZeroWindowProbe) && win == 0
 }
 
 // The same ACK with another window. The user's guide also counts an ACK
 // with SACK blocks as a duplicate whatever its window, and a new window as
 // an update only without them; tshark 4.0 looks at the window alone.
-func windowUpdate(f *seqDir, s *seqSeg, found SegEvents) bool {
-	return !found.Has(KeepAliveAck) && !found.Has(ZeroWindowProbeAck) && s.raw != 0 && s.raw != f.raw
+func windowUpdate(f *seqDir, seg *fsm.Segment, found SegEvents) bool {
+	return !found.Has(KeepAliveAck) && !found.Has(ZeroWindowProbeAck) && seg.Window != 0 && seg.Window != f.raw
 }
 
 // The same ACK and the same window.
-func duplicateAck(s *seqSeg, found SegEvents) bool {
-	return !found.Has(KeepAliveAck) && !found.Has(ZeroWindowProbeAck) && !found.Has(WindowUpdate) && s.raw != 0
+func duplicateAck(seg *fsm.Segment, found SegEvents) bool {
+	return !found.Has(KeepAliveAck) && !found.Has(ZeroWindowProbeAck) && !found.Has(WindowUpdate) && seg.Window != 0
 }
 
 // An ACK beyond what the peer was seen to send, while it is looked for:
 // tshark does not look while the peer's own ACK is a duplicate (until its
 // ACK moves on).
-func ackLostSegment(r *seqDir, s *seqSeg) bool {
-	return s.hasACK && r.hasNext && r.ackOn && r.dupAcks == 0 && s.ack.GreaterThan(r.ackable)
+func ackLostSegment(r *seqDir, seg *fsm.Segment) bool {
+	return seg.Flags&fsm.ACK != 0 && r.hasNext && r.ackOn && r.dupAcks == 0 && seg.Ack.GreaterThan(r.ackable)
 }
 
-// Data the peer has acknowledged, sent again: spuriously, even when the
-// capture missed its first sending (tshark does not require it to start
-// below the next expected sequence number).
-func spuriousRetransmission(r *seqDir, s *seqSeg, found SegEvents) bool {
-	return !found.Has(KeepAlive) && s.n > 0 && s.flags&(fsm.SYN|fsm.FIN) == 0 && r.hasAck && s.end.LessThanEq(r.lastAck)
+// Data the peer has acknowledged (up to end), sent again: spuriously,
+// even when the capture missed its first sending (tshark does not require
+// it to start below the next expected sequence number).
+func spuriousRetransmission(r *seqDir, seg *fsm.Segment, end fsm.Seq, found SegEvents) bool {
+	return !found.Has(KeepAlive) && seg.PayloadLen > 0 && seg.Flags&(fsm.SYN|fsm.FIN) == 0 && r.hasAck && end.LessThanEq(r.lastAck)
 }
 
-// resent reports whether s carries sequence space already seen, and is
+// resent reports whether seg carries sequence space already seen, and is
 // neither a keep-alive nor a spurious retransmission: what the three
-// tests after it tell apart, each given that it is. Data from one octet below the next expected sequence
-// number is new data after a zero window probe (or a SYN) the receiver
-// dropped, as the user's guide has it; tshark applies that to any such
-// segment.
-func resent(f *seqDir, s *seqSeg, found SegEvents) bool {
+// tests after it tell apart, each given that it is. Data from one octet
+// below the next expected sequence number is new data after a zero window
+// probe (or a SYN) the receiver dropped, as the user's guide has it;
+// tshark applies that to any such segment.
+func resent(f *seqDir, seg *fsm.Segment, found SegEvents) bool {
 	switch {
 	case found.Has(KeepAlive), found.Has(SpuriousRetransmission):
 		return false
-	case s.n > 1 && f.hasNext && s.seq == f.nextSeq-1:
+	case seg.PayloadLen > 1 && f.hasNext && seg.Seq == f.nextSeq-1:
 		return false
 	}
-	return (s.n > 0 || s.flags&(fsm.SYN|fsm.FIN) != 0) && f.hasNext && s.seq.LessThan(f.nextSeq)
+	return (seg.PayloadLen > 0 || seg.Flags&(fsm.SYN|fsm.FIN) != 0) && f.hasNext && seg.Seq.LessThan(f.nextSeq)
 }
 
-// Sent again at once at the peer's duplicate ACKs: at their ACK, within
-// fastRetransWindow of the last. tshark 4.0 takes an ACK of segments it
-// did not see, in this segment or the sender's previous one, for the sign
-// that duplicate ACKs are otherwise.
-func fastRetransmission(f, r *seqDir, s *seqSeg, found SegEvents) bool {
+// Sent again at once, at now, at the peer's duplicate ACKs: at their ACK,
+// within fastRetransWindow of the last. tshark 4.0 takes an ACK of
+// segments it did not see, in this segment or the sender's previous one,
+// for the sign that duplicate ACKs are otherwise.
+func fastRetransmission(f, r *seqDir, seg *fsm.Segment, now int64, found SegEvents) bool {
 	return (r.dupAcks >= 2 || found.Has(AckLostSegment) || f.last.Has(AckLostSegment)) &&
-		s.seq == r.lastAck && s.now-r.ackAt < int64(fastRetransWindow)
+		seg.Seq == r.lastAck && now-r.ackAt < int64(fastRetransWindow)
 }
 
 // Below the next expected sequence number soon after it moved (the
 // initial RTT, else 3 ms). Wireshark's "last segment" is the one that
 // moved the next expected sequence number, not the sender's latest
 // segment: a retransmission right after another is not reordered.
-func outOfOrder(t *seqTrack, f *seqDir, s *seqSeg, found SegEvents) bool {
-	return !found.Has(FastRetransmission) && s.now-f.nextAt < t.oooThreshold() && s.end != f.nextSeq
+func outOfOrder(t *seqTrack, f *seqDir, end fsm.Seq, now int64, found SegEvents) bool {
+	return !found.Has(FastRetransmission) && now-f.nextAt < t.oooThreshold() && end != f.nextSeq
 }
 
 // Sequence space seen before, sent again: what is neither of the two
@@ -267,28 +276,30 @@ func retransmission(found SegEvents) bool {
 // tshark has it (data beyond the edge is not flagged). tshark takes the
 // peer's window for unknown while the scale is: a capture without the
 // handshake has no window full.
-func windowFull(r *seqDir, s *seqSeg) bool {
-	return s.n > 0 && r.winSure && r.hasAck && s.seq.Add(s.n) == r.lastAck.Add(r.win)
+func windowFull(r *seqDir, seg *fsm.Segment) bool {
+	return seg.PayloadLen > 0 && r.winSure && r.hasAck && seg.Seq.Add(uint32(seg.PayloadLen)) == r.lastAck.Add(r.win)
 }
 
-// update moves the tracking of both directions past s, whose events are
-// ev, and returns the count of a duplicate ACK.
-func (*seqTrack) update(f, r *seqDir, s *seqSeg, ev SegEvents) (dup uint32) {
+// update moves the tracking of this direction, f, and of its peer's, r,
+// past seg (ending at end, sent at now, its window win, in octets when
+// winSure), whose events are ev, and returns the count of a duplicate
+// ACK.
+func (f *seqDir) update(r *seqDir, seg *fsm.Segment, end fsm.Seq, now int64, win uint32, winSure bool, ev SegEvents) (dup uint32) {
 	if ev.Has(AckLostSegment) {
 		// Reported once: acknowledged space up to what the peer was seen
 		// to send is accounted for. Beyond it, tshark stops looking until
 		// the peer's next gap, and so do we.
-		if s.ack.LessThanEq(r.nextSeq) {
+		if seg.Ack.LessThanEq(r.nextSeq) {
 			r.ackable = r.nextSeq
 		} else {
 			r.ackOn = false
 		}
 	}
-	if s.hasACK {
-		if !f.hasAck || s.ack != f.lastAck {
+	if seg.Flags&fsm.ACK != 0 {
+		if !f.hasAck || seg.Ack != f.lastAck {
 			f.dupAcks = 0
 		}
-		f.lastAck, f.hasAck, f.ackAt = s.ack, true, s.now
+		f.lastAck, f.hasAck, f.ackAt = seg.Ack, true, now
 	}
 	if ev.Has(DuplicateAck) {
 		f.dupAcks++
@@ -300,9 +311,9 @@ func (*seqTrack) update(f, r *seqDir, s *seqSeg, ev SegEvents) (dup uint32) {
 	// drops as a rule (tshark does not advance past it either, so the
 	// next probe of the same octet is a probe again).
 	prev, had := f.nextSeq, f.hasNext
-	if !ev.Has(ZeroWindowProbe) && (!f.hasNext || s.end.GreaterThan(f.nextSeq)) {
-		f.nextSeq, f.hasNext = s.end, true
-		f.nextAt = s.now
+	if !ev.Has(ZeroWindowProbe) && (!f.hasNext || end.GreaterThan(f.nextSeq)) {
+		f.nextSeq, f.hasNext = end, true
+		f.nextAt = now
 	}
 	// What the peer may acknowledge follows the next expected sequence
 	// number while the two are in step: a segment that starts where it
@@ -315,10 +326,10 @@ func (*seqTrack) update(f, r *seqDir, s *seqSeg, ev SegEvents) (dup uint32) {
 	case ev.Has(LostSegment) && !f.ackOn:
 		f.ackable, f.ackOn = prev, true
 	case ev.Has(LostSegment):
-	case f.ackOn && s.seq == f.ackable:
+	case f.ackOn && seg.Seq == f.ackable:
 		f.ackable = f.nextSeq
 	}
-	f.win, f.raw, f.hasWin, f.winSure = s.win, s.raw, true, s.winSure
+	f.win, f.raw, f.hasWin, f.winSure = win, seg.Window, true, winSure
 	f.last = ev
 	return dup
 }
