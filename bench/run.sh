@@ -150,7 +150,9 @@ check() {
     die "tcpflow-fsm did not read $n TCP segments of $f (see $summary)"
   echo "tcpflow-fsm: $(grep '^capture:' "$summary")"
   sed -n '/^final states:/,/^$/p' "$summary"
-  awk '/^findings:/ {f = 1; next} /^capture:/ {f = 0} f && $3 == "conns" {s = s (s == "" ? " " : ", ") $1 " " $2} END {if (s != "") print "findings:" s}' "$summary"
+  # A finding's line: its code, its severity, its count, "conns" and the
+  # first connections.
+  awk '/^findings:/ {f = 1; next} /^capture:/ {f = 0} f && $4 == "conns" {s = s (s == "" ? " " : ", ") $1 " " $3} END {if (s != "") print "findings:" s}' "$summary"
 }
 
 # Results, keyed by "CAP|row name".
@@ -283,7 +285,9 @@ target() {
   echo "$line | $ok |"
 }
 
-res=$OUT/results-$(basename "${FILE[A]}" .pcap)$([[ $SMALL != 0 ]] && echo "+small-n$SMALL_PACKETS-c$SMALL_CONC").md
+res=$OUT/results-$(basename "${FILE[A]}" .pcap)
+if [[ $SMALL != 0 ]]; then res+="+small-n$SMALL_PACKETS-c$SMALL_CONC"; fi
+res+=.md
 # Read-only git: no optional locks, so the index is never rewritten.
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null) ]]; then
