@@ -1,14 +1,22 @@
-# make bench: the performance benchmark (bench/run.sh, docs/PERFORMANCE.md).
+# make bench: the performance benchmark (bench/run.sh, docs/PERFORMANCE.md),
+# on two captures: the default mix and many small connections.
 # Parameters: make bench PACKETS=1000000 CONC=4000 SEED=1 RUNS=3
+# SMALL_PACKETS=1000000 SMALL_CONC=4000 WORKERS=2; SMALL=0 leaves out the
+# capture of small connections, HOSTILE=0 the hostile traffic.
 PACKETS ?= 1000000
 CONC ?= 4000
 SEED ?= 1
 RUNS ?= 3
+SMALL_PACKETS ?= 1000000
+SMALL_CONC ?= 4000
+WORKERS ?= 2
 
 .PHONY: bench bench-hostile bench-clean
 
 bench:
-	PACKETS=$(PACKETS) CONC=$(CONC) SEED=$(SEED) RUNS=$(RUNS) bash bench/run.sh
+	PACKETS=$(PACKETS) CONC=$(CONC) SEED=$(SEED) RUNS=$(RUNS) \
+		SMALL_PACKETS=$(SMALL_PACKETS) SMALL_CONC=$(SMALL_CONC) WORKERS=$(WORKERS) \
+		bash bench/run.sh
 
 # make bench-hostile: a million-SYN flood, a port scan and a RST storm, with
 # the default and a small --max-conns; then, with the default, in every

@@ -1,8 +1,14 @@
-// Command gen writes the benchmark's capture: a classic pcap (Ethernet,
+// Command gen writes the benchmark's captures: a classic pcap (Ethernet,
 // microsecond timestamps) of TCP traffic with a realistic mix of
-// connections, the same bytes for the same flags.
+// connections, the same bytes for the same flags. By default, connections
+// with responses of up to 1 MB, 720 bytes a packet on average; with
+// -small, many short request/response connections: with -n 1000000 and
+// -c 4000, about 64,000 connections, half of them IPv6, in 1,000,000
+// packets of 205 bytes on average, counted from the IP header (IP header,
+// TCP header with options, payload; 14 more with the Ethernet header).
 //
 //	go run ./bench/gen -n 1000000 -c 5000 -seed 1 -o bench/out/bench.pcap
+//	go run ./bench/gen -small -n 1000000 -c 4000 -seed 1 -o bench/out/small.pcap
 //
 // Thousands of connections are open at once (-c), their packets
 // interleaved in time as a capture point near the clients would see them
@@ -21,6 +27,22 @@
 // (FINs crossing). IPv4 and IPv6. Part of the first connections were
 // already open when the capture started, and the connections still running
 // when the packet budget is spent are cut, as in any real capture.
+//
+// -small keeps all of that and changes the mix to what a busy API or web
+// front end sees: mostly normal closes (client first 40%, server first
+// 32%), RST aborts 12% (half by each side), refused 5%, unanswered SYNs
+// 2%, half-closes 6%, simultaneous closes 3%; keep-alive connections of
+// 3.7 request/response exchanges on average (another follows with
+// probability 73%, after an exponential think time of 100 ms mean), each
+// a request (40–340 bytes, one segment; 4% are 500–2,500 bytes) and a
+// response of one segment or a few (80% 40–600 bytes, 18% 600–2,400, 2%
+// 2,400–9,600, log-uniform in each band); IPv6 for half the connections
+// (-v6 50); 16,000 clients (8,000 IPv4, 8,000 IPv6) to three server ports
+// (443 for 60% of the connections, 80 for 30%, 8080 for 10%) on 32
+// servers. Retransmissions follow the default mix's rules (1% of one-segment
+// requests resent after an RTO, unanswered SYNs resent, a fast
+// retransmission now and then in a flight of five segments or more), so
+// with these sizes they are mostly the first two.
 //
 // The summary of what was written goes to standard error.
 package main
@@ -92,8 +114,33 @@ var kindNames = [nKinds]string{
 	"simultaneous close",
 }
 
-// kindWeights are the percentages of new connections of each kind.
-var kindWeights = [nKinds]int{34, 28, 5, 5, 8, 6, 8, 6}
+// profile is a mix of traffic: the default, or -small's many short
+// connections.
+type profile struct {
+	small    bool
+	weights  [nKinds]int // percentages of new connections of each kind
+	ports    []uint16    // listening ports, drawn uniformly (repeats weigh)
+	clients4 int         // client hosts
+	clients6 int
+	more     int // percentage: another exchange follows on a connection
+}
+
+var defaultProfile = profile{
+	weights:  [nKinds]int{34, 28, 5, 5, 8, 6, 8, 6},
+	ports:    []uint16{443, 443, 443, 80, 80, 8080, 5432, 6379, 9000},
+	clients4: 2000,
+	clients6: 600,
+	more:     45,
+}
+
+var smallProfile = profile{
+	small:    true,
+	weights:  [nKinds]int{40, 32, 6, 6, 5, 2, 6, 3},
+	ports:    []uint16{443, 443, 443, 443, 443, 443, 80, 80, 80, 8080},
+	clients4: 8000,
+	clients6: 8000,
+	more:     73,
+}
 
 // pkt is one segment of a connection's script; 0 is the client, 1 the server.
 type pkt struct {
@@ -135,6 +182,7 @@ type conn struct {
 
 type builder struct {
 	r      *rand.Rand
+	prof   *profile
 	c      *conn
 	t      int64
 	rtt    int64
@@ -354,7 +402,7 @@ func (b *builder) exchange() {
 func (b *builder) exchanges() {
 	for {
 		b.exchange()
-		if b.r.IntN(100) >= 45 {
+		if b.r.IntN(100) >= b.prof.more {
 			return
 		}
 		b.wait(b.thinkTime())
@@ -362,6 +410,13 @@ func (b *builder) exchanges() {
 }
 
 func (b *builder) requestSize() int {
+	if b.prof.small {
+		// Mostly one segment: a query or a GET; now and then a POST.
+		if b.r.IntN(100) < 4 {
+			return 500 + b.r.IntN(2000)
+		}
+		return 40 + b.r.IntN(300)
+	}
 	if b.r.IntN(10) == 0 {
 		return 2000 + b.r.IntN(8000)
 	}
@@ -373,6 +428,16 @@ func (b *builder) requestSize() int {
 func (b *builder) responseSize() int {
 	logU := func(lo, hi float64) int {
 		return int(math.Exp(math.Log(lo) + b.r.Float64()*(math.Log(hi)-math.Log(lo))))
+	}
+	if b.prof.small {
+		switch x := b.r.IntN(100); {
+		case x < 80:
+			return logU(40, 600)
+		case x < 98:
+			return logU(600, 2400)
+		default:
+			return logU(2400, 9600)
+		}
 	}
 	switch x := b.r.IntN(100); {
 	case x < 60:
@@ -489,6 +554,7 @@ func (b *builder) simultaneousClose() {
 // gen holds the generator's state.
 type gen struct {
 	r        *rand.Rand
+	prof     *profile
 	conns    int
 	v6Pct    int
 	portNext map[string]uint16
@@ -510,12 +576,12 @@ func ip6(prefix uint16, host int) net.IP {
 	return ip
 }
 
-func newGen(seed uint64, v6Pct int) *gen {
-	g := &gen{r: rand.New(rand.NewPCG(seed, 0x7463_7066_6c6f_77)), v6Pct: v6Pct, portNext: map[string]uint16{}}
-	for h := 1; h <= 2000; h++ {
+func newGen(seed uint64, v6Pct int, prof *profile) *gen {
+	g := &gen{r: rand.New(rand.NewPCG(seed, 0x7463_7066_6c6f_77)), prof: prof, v6Pct: v6Pct, portNext: map[string]uint16{}}
+	for h := 1; h <= prof.clients4; h++ {
 		g.clients4 = append(g.clients4, ip4(10, 1, byte(h>>8), byte(h)))
 	}
-	for h := 1; h <= 600; h++ {
+	for h := 1; h <= prof.clients6; h++ {
 		g.clients6 = append(g.clients6, ip6(1, h))
 	}
 	for h := 1; h <= 24; h++ {
@@ -533,12 +599,11 @@ func mac(ip net.IP) net.HardwareAddr {
 	return net.HardwareAddr{0x02, 0x00, ip[len(ip)-4], ip[len(ip)-3], ip[len(ip)-2], ip[len(ip)-1]}
 }
 
-var listenPorts = []uint16{443, 443, 443, 80, 80, 8080, 5432, 6379, 9000}
 var closedPorts = []uint16{81, 8081, 3307, 9999}
 
 func (g *gen) pickKind() kind {
 	x := g.r.IntN(100)
-	for k, w := range kindWeights {
+	for k, w := range g.prof.weights {
 		if x < w {
 			return kind(k)
 		}
@@ -574,7 +639,7 @@ func (g *gen) newConn(start int64) *conn {
 	}
 	g.portNext[string(cli)] = p
 	c.addr = [2]net.IP{cli, srv}
-	c.port = [2]uint16{p, listenPorts[r.IntN(len(listenPorts))]}
+	c.port = [2]uint16{p, g.prof.ports[r.IntN(len(g.prof.ports))]}
 	if c.kind == kRefused {
 		c.port[1] = closedPorts[r.IntN(len(closedPorts))]
 	}
@@ -593,7 +658,7 @@ func (g *gen) newConn(start int64) *conn {
 	if c.v6 {
 		c.mss = 1440
 	}
-	b := &builder{r: r, c: c, rtt: rtt(r)}
+	b := &builder{r: r, prof: g.prof, c: c, rtt: rtt(r)}
 	b.snd = [2]uint32{r.Uint32(), r.Uint32()}
 	b.tsBase = [2]uint32{r.Uint32(), r.Uint32()}
 	b.seg = int(c.mss)
@@ -687,6 +752,7 @@ type writer struct {
 	payload []byte
 	rec     [16]byte
 	bytes   int64
+	ipBytes int64 // IP packets' lengths (no Ethernet header, no pcap record)
 }
 
 const snaplen = 262144
@@ -810,6 +876,7 @@ func (w *writer) write(c *conn, p *pkt) error {
 	w.w.Write(w.rec[:])
 	_, err = w.w.Write(data)
 	w.bytes += 16 + int64(len(data))
+	w.ipBytes += int64(len(data)) - 14
 	return err
 }
 
@@ -827,12 +894,23 @@ func main() {
 	n := flag.Int("n", 1_000_000, "packets to write")
 	conc := flag.Int("c", 5000, "connections open at once")
 	seed := flag.Uint64("seed", 1, "seed of the pseudo-random generator")
-	v6 := flag.Int("v6", 30, "percentage of connections over IPv6")
+	v6 := flag.Int("v6", -1, "percentage of connections over IPv6 (default 30, or 50 with -small)")
 	mid := flag.Int("midstream", 50, "percentage of the connections open at the start whose beginning is before the capture")
+	small := flag.Bool("small", false, "many short connections of small packets instead of the default mix")
 	out := flag.String("o", "", "output pcap file (required)")
 	flag.Parse()
+	prof := &defaultProfile
+	if *small {
+		prof = &smallProfile
+	}
+	if *v6 == -1 {
+		*v6 = 30
+		if *small {
+			*v6 = 50
+		}
+	}
 	if *out == "" || *n < 1 || *conc < 1 || *v6 < 0 || *v6 > 100 || *mid < 0 || *mid > 100 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: gen -o FILE [-n packets] [-c concurrency] [-seed N] [-v6 PCT] [-midstream PCT]")
+		fmt.Fprintln(os.Stderr, "usage: gen -o FILE [-small] [-n packets] [-c concurrency] [-seed N] [-v6 PCT] [-midstream PCT]")
 		os.Exit(2)
 	}
 	began := time.Now()
@@ -847,7 +925,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
-	g := newGen(*seed, *v6)
+	g := newGen(*seed, *v6, prof)
 	var cnt counts
 	s := &sched{}
 	// start opens a connection in a free slot. An unanswered SYN holds no
@@ -928,16 +1006,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
-	report(os.Stderr, *out, *n, *seed, *conc, w.bytes, last, base, &cnt, time.Since(began))
+	report(os.Stderr, *out, *n, *seed, *conc, w, last, base, &cnt, time.Since(began))
 }
 
-func report(o *os.File, name string, n int, seed uint64, conc int, size, last int64, base time.Time, c *counts, took time.Duration) {
+func report(o *os.File, name string, n int, seed uint64, conc int, w *writer, last int64, base time.Time, c *counts, took time.Duration) {
 	total := 0
 	for _, v := range c.inFile {
 		total += v
 	}
 	fmt.Fprintf(o, "%s: %d packets (IPv6 %d), %.1f MB, %.3f s of traffic from %s, seed %d, -c %d; written in %.1f s\n",
-		name, n, c.pkts6, float64(size)/1e6, float64(last)/1e6, base.Format("2006-01-02 15:04:05 UTC"), seed, conc, took.Seconds())
+		name, n, c.pkts6, float64(w.bytes)/1e6, float64(last)/1e6, base.Format("2006-01-02 15:04:05 UTC"), seed, conc, took.Seconds())
+	fmt.Fprintf(o, "mean packet: %.1f bytes from the IP header (IP + TCP + payload), %.1f with Ethernet\n",
+		float64(w.ipBytes)/float64(n), float64(w.ipBytes)/float64(n)+14)
 	fmt.Fprintf(o, "connections: %d (IPv4 %d, IPv6 %d); at most %d open at once; %d already open when the capture starts\n",
 		total, c.v4, c.v6, c.peak, c.midstream)
 	fmt.Fprintf(o, "  %-28s %8s %8s\n", "kind", "conns", "cut")
