@@ -315,7 +315,11 @@ func (z *Zeek) first(side fsm.Side, seg *fsm.Segment) {
 	}
 }
 
-// update applies one segment sent by side, as Zeek's TCP analyzer does.
+// update applies one segment sent by side, as Zeek's TCP analyzer does,
+// in its order: the roles (afterSynAck), SetPartialStatus, init_endpoint,
+// update_history, update_window, the FIN, the ACK's number,
+// update_last_seq, UpdateStateMachine (step), the content gaps the ACK
+// reveals, and the payload's delivery to the reassembler.
 func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 	if !z.has(zbStarted) {
 		z.first(side, seg)
@@ -331,17 +335,7 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 	syn, fin, rst, ack := f&fsm.SYN != 0, f&fsm.FIN != 0, f&fsm.RST != 0, f&fsm.ACK != 0
 	n := seg.PayloadLen
 	z.afterSynAck(side, syn, rst, ack, n)
-	isOrig := side == z.orig
-
-	// SetPartialStatus: a connection is partial unless each role's first
-	// segment is a SYN (the originator's a bare one).
-	if seen := uint8(zbFirstSeen << z.role(side)); !z.has(seen) {
-		if isOrig {
-			z.set(zbPartial, !syn || ack)
-		} else if !z.has(zbPartial) {
-			z.set(zbPartial, !syn)
-		}
-	}
+	z.partialStatus(side, syn, ack)
 
 	// The segment's sequence space: SYN and FIN count, a RST's data not.
 	segLen := n + btoi(syn) + btoi(fin)
@@ -351,9 +345,58 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 	z.initEndpoint(e, syn, seg.Seq, uint32(segLen))
 	relSeq := e.rel(seg.Seq)
 	onePast := relSeq.Add(uint32(segLen))
-	underflow := relSeq.LessThan(0)
 
-	// History letters (update_history).
+	z.history(side, e, f, n, relSeq)
+	// A zero window, SYNs included, unless it comes with or after a RST
+	// or after the peer's FIN (update_window).
+	if seg.Window == 0 && !rst && p.state != zClosed && e.state != zReset {
+		z.scaled(side, zeroWinOf, 'W')
+	}
+	if fin {
+		e.bits |= zFin
+		e.finSeq = onePast
+	}
+	relAck := fsm.Seq(0)
+	if ack {
+		relAck = p.ackOf(seg.Ack)
+	}
+	z.lastSeq(side, e, f, n, onePast)
+	z.step(side, f, n)
+	// The ACK reveals content gaps in what the peer sent, judged after the
+	// state machine so that a gap acknowledged by a RST is not counted.
+	if ack {
+		z.acked(side^1, relAck)
+	}
+	// The payload goes to this endpoint's reassembler, unless it is a
+	// RST's, lies before the start, or was not captured whole.
+	if n > 0 && !rst && !relSeq.LessThan(0) && seg.Captured >= n {
+		from := relSeq
+		if syn {
+			from++
+		}
+		z.sent(side, from, from.Add(uint32(n)))
+	}
+	z.bits |= zbFirstSeen << z.role(side)
+}
+
+// partialStatus is SetPartialStatus: a connection is partial unless each
+// role's first segment is a SYN (the originator's a bare one).
+func (z *Zeek) partialStatus(side fsm.Side, syn, ack bool) {
+	if seen := uint8(zbFirstSeen << z.role(side)); !z.has(seen) {
+		if side == z.orig {
+			z.set(zbPartial, !syn || ack)
+		} else if !z.has(zbPartial) {
+			z.set(zbPartial, !syn)
+		}
+	}
+}
+
+// history writes the history letter of a segment of side, its endpoint
+// e, with flags f, n octets of payload, at relSeq (update_history): each
+// letter once a role, but a SYN, FIN or RST again at a new sequence
+// number.
+func (z *Zeek) history(side fsm.Side, e *zeekEnd, f fsm.Flags, n int, relSeq fsm.Seq) {
+	syn, fin, rst, ack := f&fsm.SYN != 0, f&fsm.FIN != 0, f&fsm.RST != 0, f&fsm.ACK != 0
 	switch bits := btoi(syn) + btoi(fin) + btoi(rst); {
 	case bits > 1:
 		if fin && rst {
@@ -385,35 +428,30 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 	case ack:
 		z.once(side, hACK, 'A')
 	}
-	// A zero window, SYNs included, unless it comes with or after a RST
-	// or after the peer's FIN (update_window).
-	if seg.Window == 0 && !rst && p.state != zClosed && e.state != zReset {
-		z.scaled(side, zeroWinOf, 'W')
-	}
-	if fin {
-		e.bits |= zFin
-		e.finSeq = onePast
-	}
+}
 
-	// The ACK, relative to the peer's start: it starts the peer's
-	// sequence space if the peer has sent nothing.
-	relAck := fsm.Seq(0)
-	if ack {
-		if p.state == zInactive {
-			relAck = 1
-			p.initStart(seg.Ack-1, 0)
-		} else if relAck = p.rel(seg.Ack); relAck.LessThan(0) {
-			relAck = 0 // Zeek's TCP_ack_underflow_or_misorder
-		}
+// ackOf returns an ACK of endpoint e's data relative to e's start; it
+// starts e's sequence space if e has sent nothing.
+func (e *zeekEnd) ackOf(ack fsm.Seq) fsm.Seq {
+	if e.state == zInactive {
+		e.initStart(ack-1, 0)
+		return 1
 	}
+	if rel := e.rel(ack); !rel.LessThan(0) {
+		return rel
+	}
+	return 0 // Zeek's TCP_ack_underflow_or_misorder
+}
 
-	// Retransmitted payload: data not reaching past what was sent
-	// (update_last_seq).
+// lastSeq moves endpoint e's last sequence number to onePast, the end of
+// a segment of side with flags f and n octets of payload, or counts the
+// payload retransmitted when it does not reach past it (update_last_seq).
+func (z *Zeek) lastSeq(side fsm.Side, e *zeekEnd, f fsm.Flags, n int, onePast fsm.Seq) {
 	delta := int32(onePast - e.last)
 	switch {
-	case (syn || rst) && (delta > zTooLargeDelta || delta < -zTooLargeDelta):
+	case f&(fsm.SYN|fsm.RST) != 0 && (delta > zTooLargeDelta || delta < -zTooLargeDelta):
 		// An implausible jump on a SYN or RST: not trusted.
-	case fin && e.last == 1:
+	case f&fsm.FIN != 0 && e.last == 1:
 		// Only the SYN seen so far: take the FIN's word, even backwards.
 		e.last = onePast
 	case e.state == zReset:
@@ -423,24 +461,6 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 	case n > 0:
 		z.scaled(side, rxmitOf, 'T')
 	}
-
-	z.step(side, f, n)
-
-	// The ACK reveals content gaps in what the peer sent, judged after the
-	// state machine so that a gap acknowledged by a RST is not counted.
-	if ack {
-		z.acked(side^1, relAck)
-	}
-	// The payload goes to this endpoint's reassembler, unless it is a
-	// RST's, lies before the start, or was not captured whole.
-	if n > 0 && !rst && !underflow && seg.Captured >= n {
-		from := relSeq
-		if syn {
-			from++
-		}
-		z.sent(side, from, from.Add(uint32(n)))
-	}
-	z.bits |= zbFirstSeen << z.role(side)
 }
 
 // afterSynAck swaps the roles when a connection that began with the
