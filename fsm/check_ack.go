@@ -6,6 +6,27 @@ package fsm
 // CLOSING and LAST-ACK on; an ACK of something not yet sent, or older than
 // RFC 5961 §5 allows, is reported.
 
+// heldUnsentAck decides an ACK of data its peer had not been seen to send,
+// which s sent earlier and is held, by s's next segment seg (of kind k).
+// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet sent
+// (SEG.ACK > SND.NXT), then send an ACK, drop the segment". Its next
+// segment from SND.NXT on tells whether the capture merely missed data;
+// one that ends before SND.NXT (a retransmission, a keep-alive) tells
+// nothing, and it waits.
+func (c *Conn) heldUnsentAck(s *Endpoint, seg *Segment, k Kind) {
+	fresh := seg.Seq == s.SndNxt || seg.End().GreaterThan(s.SndNxt)
+	if !c.held(s, unsentAck).ok || k == KindRST || k == KindNone || !fresh {
+		return
+	}
+	u := c.release(s, unsentAck)
+	// A segment that reaches the ACK is the data it acknowledged, captured
+	// after the ACK (reordered before the capture point, or a
+	// retransmission of data the capture missed): it was sent.
+	if !seg.Seq.GreaterThan(s.SndNxt) && seg.End().LessThan(u.seq) {
+		c.violationAt(u.from, AckOfUnsentData, u.time.Time(), int(u.seg))
+	}
+}
+
 // acceptableAck is RFC 9293 §3.4's SND.UNA < SEG.ACK =< SND.NXT for e.
 // What e has not been seen to send cannot be judged and is accepted.
 func (c *Conn) acceptableAck(e *Endpoint, ack Seq) bool {

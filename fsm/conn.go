@@ -278,31 +278,10 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 		c.tfo = seg.Opts.HasFastOpen
 	}
 
-	crossed := false
-	if p := c.held(s, pendingFIN); p.ok {
-		covers := seg.Flags&ACK != 0 && seg.Ack.GreaterThan(p.seq)
-		switch {
-		case k == KindFIN && !covers:
-			crossed = true
-		case covers || k == KindRST || k == KindSYN || k == KindSYNACK:
-			c.applyFIN(from, s)
-		}
-	}
-	fresh := seg.Seq == s.SndNxt || seg.End().GreaterThan(s.SndNxt)
-	if c.held(s, unsentAck).ok && k != KindRST && k != KindNone && fresh {
-		// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet
-		// sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment".
-		// Its next segment from SND.NXT on tells whether the capture
-		// merely missed data; one that ends before SND.NXT (a
-		// retransmission, a keep-alive) tells nothing, and it waits.
-		u := c.release(s, unsentAck)
-		// A segment that reaches the ACK is the data it acknowledged,
-		// captured after the ACK (reordered before the capture point, or
-		// a retransmission of data the capture missed): it was sent.
-		if !seg.Seq.GreaterThan(s.SndNxt) && seg.End().LessThan(u.seq) {
-			c.violationAt(u.from, AckOfUnsentData, u.time.Time(), int(u.seg))
-		}
-	}
+	// What the sender's segment says of what was held at it: a FIN it
+	// received (eighth check), an ACK of data it had not sent (fifth).
+	crossed := c.heldFIN(from, s, seg, k)
+	c.heldUnsentAck(s, seg, k)
 	if k == KindRST && c.rstIgnored(r, s, seg) {
 		// Its receiver discards it (RFC 5961 §3.2), and no endpoint
 		// sends a RST outside its peer's window but a forger or a stale
