@@ -256,8 +256,8 @@ var topHelp = []string{
 	"  retr/s retransmissions per second (fast and spurious ones too)",
 	"  hs p50 hs p99  handshake time, the client's first SYN to the server's SYN,ACK",
 	"         at the capture point: median and 99th percentile of the latest 512",
-	"Findings: as the summary lists them, the most severe first; \"latest\" names",
-	"the server of the latest connection that showed it.",
+	"Findings: what shows now (what lasts, once it has lasted --stuck), the most",
+	"severe first; \"latest\" names the server of the latest connection in it.",
 	"Keys: q or Ctrl-C quit and print the summary; p or space pause the refresh (the",
 	"capture goes on); s sort by the next column; h or ? this help.",
 }
