@@ -26,12 +26,13 @@ type Config struct {
 	// live capture wants. By default Done sees connections in order of
 	// their number, as offline reports want.
 	Unordered bool
-	// Shared is for a table that follows one share of a capture spread
-	// over several tables by 4-tuple (offline --workers): like Unordered,
-	// Done sees each connection as soon as it ends, and Pending tells the
-	// Order of the oldest connection still open, so that a merger can
-	// order the tables' connections as one table would (see checkpoint).
-	Shared bool
+	// shared is for a table that follows one share of a capture spread
+	// over several tables by 4-tuple (a Pool's worker): like Unordered,
+	// Done sees each connection as soon as it ends, and pending tells the
+	// Order of the oldest connection still open, so that the Pool's merger
+	// can order the tables' connections as one table would (see
+	// checkpoint).
+	shared bool
 	// CheckpointEvery is how many segments apart the checkpoints are at
 	// which a table that hands connections over in order decides whether
 	// too many finished ones wait (see MaxConns). Zero means
@@ -206,7 +207,7 @@ type Conn struct {
 	// earlier one still open (Table.checkpoint).
 	ID int
 	// Order is the number of the segment that opened the connection,
-	// counted over the whole capture (see Table.AddNumbered).
+	// counted over the whole capture (a Pool's tables number them alike).
 	Order   int64
 	Packets [2]int   // segments sent by each side
 	Bytes   [2]int64 // payload octets sent by each side
@@ -652,7 +653,7 @@ type Table struct {
 	undelivered []*Conn
 	head        int
 	waiting     int    // finished connections in undelivered
-	opened      orders // with Config.Shared, the Orders of the connections open
+	opened      orders // with Config.shared, the Orders of the connections open
 	nextID      int
 	handed      int   // connections handed to Done in order
 	number      int64 // the number of the segment being added (Conn.Order)
@@ -664,8 +665,8 @@ type Table struct {
 	cur         Packet     // the segment being processed (Conn.Cur)
 	event       Event      // the event being passed to the sink, with DropEvents
 	scratch     []fsm.Event
-	closing     bool       // CloseNext has begun
-	left        []leftConn // what CloseNext has still to finish, in order
+	closing     bool       // closeNext has begun
+	left        []leftConn // what closeNext has still to finish, in order
 	// gone remembers the initial sequence numbers of connections that
 	// ended, by 4-tuple, for ReuseMemory.
 	gone       map[key]goneISNs
@@ -768,21 +769,21 @@ func NewTable(cfg Config, sink Sink) *Table {
 // Add processes one segment, in capture order. The capture clock moves to
 // the segment's time first, so timers due before it fire first. A copy of
 // a segment already seen is only counted (see DuplicateWindow).
-func (t *Table) Add(seg *fsm.Segment) { t.AddNumbered(seg, int64(t.Stats.Segments)+1) }
+func (t *Table) Add(seg *fsm.Segment) { t.addNumbered(seg, int64(t.Stats.Segments)+1) }
 
-// AddNumbered is Add for a segment that is number n of a capture spread
+// addNumbered is Add for a segment that is number n of a capture spread
 // over several tables (by 4-tuple, so that a connection stays in one): a
 // connection it opens gets n as its Order, and connections sort by Order
 // into the order one table would have numbered them.
-func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
+func (t *Table) addNumbered(seg *fsm.Segment, n int64) {
 	st, res := t.clk.Observe(NanosOf(seg.Time))
-	t.Resolve(res)
-	t.AddStamped(seg, n, st)
+	t.resolve(res)
+	t.addStamped(seg, n, st)
 }
 
-// Resolve puts the connections that took segments stamped Held at their
+// resolve puts the connections that took segments stamped Held at their
 // own times, if res confirms the jump (see Clock): their timers move.
-func (t *Table) Resolve(res Resolution) {
+func (t *Table) resolve(res Resolution) {
 	t.Stats.ClockJumps = t.clk.Jumps
 	if !res.Done {
 		return
@@ -802,10 +803,10 @@ func (t *Table) Resolve(res Resolution) {
 	t.held = t.held[:0]
 }
 
-// AddStamped is AddNumbered for a segment whose time a Clock outside the
+// addStamped is addNumbered for a segment whose time a Clock outside the
 // table has read (as when several tables share out a capture): the timers
 // run to st.Clock first, and st.Shift puts the segment's times on it.
-func (t *Table) AddStamped(seg *fsm.Segment, n int64, st Stamp) {
+func (t *Table) addStamped(seg *fsm.Segment, n int64, st Stamp) {
 	t.add(seg, n, st)
 	if n%t.cfg.CheckpointEvery == 0 {
 		t.checkpoint()
@@ -817,10 +818,10 @@ func (t *Table) AddStamped(seg *fsm.Segment, n int64, st Stamp) {
 // that waits, if more than a quarter of MaxConns do: memory then follows
 // the bound even when one connection stays open for the whole capture.
 // The ones still open are handed over later, out of order; Stats.Early
-// counts the others. AddStamped calls it after every CheckpointEvery-th
+// counts the others. addStamped calls it after every CheckpointEvery-th
 // segment.
 func (t *Table) checkpoint() {
-	if t.cfg.Unordered || t.cfg.Shared || t.cfg.MaxConns <= 0 || t.waiting <= max(t.cfg.MaxConns/4, 1) {
+	if t.cfg.Unordered || t.cfg.shared || t.cfg.MaxConns <= 0 || t.waiting <= max(t.cfg.MaxConns/4, 1) {
 		return
 	}
 	kept := t.undelivered[:t.head]
@@ -840,7 +841,7 @@ func (t *Table) checkpoint() {
 func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	t.number = n
 	t.Stats.Segments++
-	t.RunTimers(st.Clock)
+	t.runTimers(st.Clock)
 	src, dst := endOf(seg.Src), endOf(seg.Dst)
 	c := t.conns.get(src, dst, seg.Zone)
 	if c != nil && c.dups.copyOf(c.sideOf(src), seg) {
@@ -962,8 +963,8 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 // the wall clock, so timers run when no packet arrives.
 func (t *Table) Advance(now time.Time) {
 	st, res := t.clk.Observe(NanosOf(now))
-	t.Resolve(res)
-	t.RunTimers(st.Clock)
+	t.resolve(res)
+	t.runTimers(st.Clock)
 }
 
 // Due returns when, by the times Advance reads, Advance has next to be
@@ -996,9 +997,9 @@ func (t *Table) Due() (at time.Time, ok bool) {
 // pending.
 const followEvery = time.Second
 
-// RunTimers moves the capture clock to clock (ns, if later) and fires every
+// runTimers moves the capture clock to clock (ns, if later) and fires every
 // timer due by then. The time is the clock's, read already (see Clock).
-func (t *Table) RunTimers(clock int64) {
+func (t *Table) runTimers(clock int64) {
 	t.now = max(t.now, clock)
 	t.forget()
 	for len(t.timers) > 0 && t.timers[0].at <= t.now {
@@ -1116,7 +1117,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 	t.Stats.Connections++
 	t.conns.add(c)
 	switch {
-	case t.cfg.Shared:
+	case t.cfg.shared:
 		t.opened.add(c.Order)
 	case !t.cfg.Unordered:
 		t.undelivered = append(t.undelivered, c)
@@ -1284,7 +1285,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 	c.deadline = t.now // from now on, when it was finished (Released)
 	t.lend(c)
 	t.emit(c, c.FSM.Finish())
-	if !t.closing { // CloseNext empties the index at once
+	if !t.closing { // closeNext empties the index at once
 		t.conns.remove(c)
 	}
 	if why != EndCapture { // no connection comes after the capture's end
@@ -1294,7 +1295,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		t.sink.Done(c)
 		return
 	}
-	if t.cfg.Shared {
+	if t.cfg.shared {
 		t.sink.Done(c)
 		t.opened.end(c.Order)
 		return
@@ -1325,12 +1326,12 @@ func (t *Table) hand(c *Conn) {
 	t.sink.Done(c)
 }
 
-// Pending returns the Order of the first connection not yet handed to
+// pending returns the Order of the first connection not yet handed to
 // Done, if any: every connection this table hands to Done from now on has
-// that Order or a later one. With Config.Shared, the Order of the oldest
+// that Order or a later one. With Config.shared, the Order of the oldest
 // connection still open. Not meaningful with Config.Unordered.
-func (t *Table) Pending() (order int64, ok bool) {
-	if t.cfg.Shared {
+func (t *Table) pending() (order int64, ok bool) {
+	if t.cfg.shared {
 		return t.opened.oldest()
 	}
 	if t.head < len(t.undelivered) {
@@ -1342,19 +1343,20 @@ func (t *Table) Pending() (order int64, ok bool) {
 // Close ends the capture: timers due by the capture clock fire, and every
 // connection still tracked is finished, in order of number.
 func (t *Table) Close() {
-	for t.CloseNext() {
+	for t.closeNext() {
 	}
 }
 
-// CloseNext is Close one connection at a time, for a caller that merges
-// several tables' connections as they come: the first call fires the
-// timers due by the capture clock; each call finishes the tracked
+// closeNext is Close one connection at a time, for a Pool's worker,
+// whose connections the merger takes as they come: the first call fires
+// the timers due by the capture clock; each call finishes the tracked
 // connection with the lowest number and reports whether there was one.
-func (t *Table) CloseNext() bool {
+// Open and Each see, from the sink too, what is left to finish.
+func (t *Table) closeNext() bool {
 	if !t.closing {
+		t.resolve(t.clk.Flush())
+		t.runTimers(t.clk.Now())
 		t.closing = true
-		t.Resolve(t.clk.Flush())
-		t.RunTimers(t.clk.Now())
 		// From the recency list, not the index, whose order follows its
 		// random seed: the same capture takes the same steps every run.
 		t.left = make([]leftConn, 0, t.conns.size())
@@ -1380,7 +1382,7 @@ func (t *Table) CloseNext() bool {
 	return true
 }
 
-// leftConn is a connection CloseNext has still to finish, and its number.
+// leftConn is a connection closeNext has still to finish, and its number.
 type leftConn struct {
 	id int
 	c  *Conn
