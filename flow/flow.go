@@ -397,7 +397,7 @@ func (c *Conn) ZeroWindowStallAt(t time.Time) (longest time.Duration, open bool)
 	longest = time.Duration(m.longestStall)
 	for _, since := range m.zeroSince {
 		if since != 0 {
-			longest, open = max(longest, time.Duration(subSat(NanosOf(t), since))), true
+			longest, open = max(longest, time.Duration(subSat(nanosOf(t), since))), true
 		}
 	}
 	return longest, open
@@ -657,9 +657,9 @@ type Table struct {
 	nextID      int
 	handed      int   // connections handed to Done in order
 	number      int64 // the number of the segment being added (Conn.Order)
-	clk         Clock
-	now         int64      // the capture clock the timers run on (see Clock)
-	base        int64      // Stamp.Shift of the segments whose times the clock follows
+	clk         captureClock
+	now         int64      // the capture clock the timers run on (see captureClock)
+	base        int64      // stamp.Shift of the segments whose times the clock follows
 	held        []heldConn // connections whose latest segment was a jump not yet resolved
 	segEvent    Event      // the segment event being passed to the sink
 	cur         Packet     // the segment being processed (Conn.Cur)
@@ -746,8 +746,9 @@ type Stats struct {
 	// still open, because MaxConns/4 finished connections were waiting.
 	Early int
 	// ClockJumps counts timestamps the capture clock would not follow: a
-	// stray stamp far from its neighbours, or the clock set back (see
-	// Clock). The timers ran on as if they had not been there.
+	// stray stamp far from its neighbours, or the clock set back (the
+	// timers' clock follows the segments' times but for such jumps). The
+	// timers ran on as if they had not been there.
 	ClockJumps int
 }
 
@@ -776,14 +777,14 @@ func (t *Table) Add(seg *fsm.Segment) { t.addNumbered(seg, int64(t.Stats.Segment
 // connection it opens gets n as its Order, and connections sort by Order
 // into the order one table would have numbered them.
 func (t *Table) addNumbered(seg *fsm.Segment, n int64) {
-	st, res := t.clk.Observe(NanosOf(seg.Time))
+	st, res := t.clk.Observe(nanosOf(seg.Time))
 	t.resolve(res)
 	t.addStamped(seg, n, st)
 }
 
 // resolve puts the connections that took segments stamped Held at their
-// own times, if res confirms the jump (see Clock): their timers move.
-func (t *Table) resolve(res Resolution) {
+// own times, if res confirms the jump (see captureClock): their timers move.
+func (t *Table) resolve(res resolution) {
 	t.Stats.ClockJumps = t.clk.Jumps
 	if !res.Done {
 		return
@@ -803,10 +804,10 @@ func (t *Table) resolve(res Resolution) {
 	t.held = t.held[:0]
 }
 
-// addStamped is addNumbered for a segment whose time a Clock outside the
-// table has read (as when several tables share out a capture): the timers
+// addStamped is addNumbered for a segment whose time a captureClock outside
+// the table has read (as when several tables share out a capture): the timers
 // run to st.Clock first, and st.Shift puts the segment's times on it.
-func (t *Table) addStamped(seg *fsm.Segment, n int64, st Stamp) {
+func (t *Table) addStamped(seg *fsm.Segment, n int64, st stamp) {
 	t.add(seg, n, st)
 	if n%t.cfg.CheckpointEvery == 0 {
 		t.checkpoint()
@@ -838,7 +839,7 @@ func (t *Table) checkpoint() {
 	t.undelivered = kept
 }
 
-func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
+func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	t.number = n
 	t.Stats.Segments++
 	t.runTimers(st.Clock)
@@ -871,7 +872,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	}
 	side := c.sideOf(src)
 	c.dups.record(side, seg)
-	c.last, c.shift = NanosOf(seg.Time), st.Shift
+	c.last, c.shift = nanosOf(seg.Time), st.Shift
 	if st.Held {
 		t.held = append(t.held, heldConn{c, st.Shift})
 	} else {
@@ -919,7 +920,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
 		m := c.extra()
 		if m.retransRun[side] == 0 || m.retransSeq[side] != seg.Seq {
-			m.retransRun[side], m.retransSeq[side], m.retransFrom[side] = 0, seg.Seq, NanosOf(seg.Time)
+			m.retransRun[side], m.retransSeq[side], m.retransFrom[side] = 0, seg.Seq, nanosOf(seg.Time)
 		}
 		m.retransRun[side]++
 	}
@@ -932,7 +933,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	// A RST's window means nothing; a SYN's is not scaled but zero all
 	// the same.
 	if seg.Flags&fsm.RST == 0 {
-		now := NanosOf(seg.Time)
+		now := nanosOf(seg.Time)
 		switch {
 		case seg.Window == 0:
 			if m := c.extra(); m.zeroSince[side] == 0 {
@@ -957,12 +958,12 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	t.schedule(c)
 }
 
-// Advance reads now as a time of the capture, as a segment's (see Clock),
-// and fires every timer due by the capture clock: TIME-WAIT expiries, and
+// Advance reads now as a time of the capture, as a segment's (see
+// captureClock), and fires every timer due by the capture clock: TIME-WAIT expiries, and
 // the release of closed and idle connections. Live capture calls it with
 // the wall clock, so timers run when no packet arrives.
 func (t *Table) Advance(now time.Time) {
-	st, res := t.clk.Observe(NanosOf(now))
+	st, res := t.clk.Observe(nanosOf(now))
 	t.resolve(res)
 	t.runTimers(st.Clock)
 }
@@ -972,7 +973,7 @@ func (t *Table) Advance(now time.Time) {
 // ticker; ok is false when nothing is to be done until the next segment.
 // That is when the earliest timer is due, but no later than followEvery
 // after the last time read: a step back of the wall clock, which the clock
-// places at the first time read after it (see Clock), then delays the
+// places at the first time read after it (see captureClock), then delays the
 // timers by no more than that. While the clock holds a jump, Due is a time
 // already read: the jump settles only as more times are read. A timer may
 // turn out not due yet when called for (an idle deadline moves later with
@@ -998,7 +999,8 @@ func (t *Table) Due() (at time.Time, ok bool) {
 const followEvery = time.Second
 
 // runTimers moves the capture clock to clock (ns, if later) and fires every
-// timer due by then. The time is the clock's, read already (see Clock).
+// timer due by then. The time is the clock's, read already (see
+// captureClock).
 func (t *Table) runTimers(clock int64) {
 	t.now = max(t.now, clock)
 	t.forget()
@@ -1048,7 +1050,7 @@ func (t *Table) scheduleFrom(c *Conn, now int64) {
 			// The 2MSL runs from a segment of the connection: its latest,
 			// whose shift is c.shift, or an earlier one (a FIN held for
 			// its answer), on the clock's current base.
-			shift, end := t.base, NanosOf(at)
+			shift, end := t.base, nanosOf(at)
 			if end == addSat(c.last, int64(t.timeWait())) {
 				shift = c.shift
 			}
@@ -1103,7 +1105,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 		Order: t.number,
 		ends:  [2]end{src, dst},
 		FSM:   fsm.MakeConn(t.cfg.FSM, seg.Src == seg.Dst),
-		first: NanosOf(seg.Time),
+		first: nanosOf(seg.Time),
 	}
 	if !t.cfg.DropEvents {
 		// A connection that opens and closes has about ten events: start
@@ -1408,7 +1410,7 @@ func (t *Table) Each(fn func(*Conn)) {
 }
 
 // Now returns the capture clock: the latest segment time seen, unless the
-// clock would not follow it (see Clock).
+// clock would not follow it (see captureClock).
 func (t *Table) Now() time.Time { return timeOf(t.now) }
 
 // touch moves c to the recent end of the recency list.

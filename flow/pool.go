@@ -35,9 +35,9 @@ import (
 // checkpoint, and that is the order one table gives too.
 //
 // Each segment travels with its stamp on the capture clock, which one
-// Clock reads for the whole capture (the latest time seen, but for jumps):
-// the worker's table advances to it before it takes the segment, as one
-// table's clock would be, so timers fire at the same points. When the
+// captureClock reads for the whole capture (the latest time seen, but
+// for jumps): the worker's table advances to it before it takes the
+// segment, as one table's clock would be, so timers fire at the same points. When the
 // clock resolves a jump, every worker hears it, in order with its
 // segments. One thing differs from one table: MaxConns bounds each
 // worker's table to its share of the bound, so which connection is
@@ -105,8 +105,8 @@ const (
 type batch struct {
 	segs   []fsm.Segment
 	nums   []int64
-	stamps []Stamp
-	res    []Resolution
+	stamps []stamp
+	res    []resolution
 }
 
 // finished is what a worker reports at a checkpoint, and at the end of the
@@ -149,11 +149,11 @@ type pool struct {
 	closing []chan []*Conn // per worker, what its table finishes at the end
 	merged  sync.WaitGroup
 	workers sync.WaitGroup
-	n       int64 // segments handed out
-	every   int64 // segments from one checkpoint to the next
-	clock   Clock // the capture clock
-	bound   int   // a quarter of MaxConns: the most that wait at a checkpoint; 0: no bound
-	early   int   // connections the merger handed over ahead of their turn
+	n       int64        // segments handed out
+	every   int64        // segments from one checkpoint to the next
+	clock   captureClock // the capture clock
+	bound   int          // a quarter of MaxConns: the most that wait at a checkpoint; 0: no bound
+	early   int          // connections the merger handed over ahead of their turn
 }
 
 // newPool starts n workers, each with a table made by cfg (MaxConns shared
@@ -174,7 +174,7 @@ func newPool(n int, cfg Config, sink Sink) *pool {
 		in, free := make(chan *batch, 4), make(chan *batch, 5)
 		for range 5 {
 			free <- &batch{segs: make([]fsm.Segment, 0, batchSize), nums: make([]int64, 0, batchSize),
-				stamps: make([]Stamp, 0, batchSize), res: make([]Resolution, 0, batchSize)}
+				stamps: make([]stamp, 0, batchSize), res: make([]resolution, 0, batchSize)}
 		}
 		p.tables = append(p.tables, table)
 		p.in, p.free = append(p.in, in), append(p.free, free)
@@ -192,23 +192,23 @@ func newPool(n int, cfg Config, sink Sink) *pool {
 // after each CheckpointEvery-th segment.
 func (p *pool) add(seg *fsm.Segment) {
 	p.n++
-	st, res := p.clock.Observe(NanosOf(seg.Time))
+	st, res := p.clock.Observe(nanosOf(seg.Time))
 	if res.Done {
 		for w := range p.cur {
-			p.put(w, nil, clockEntry, Stamp{Clock: st.Clock}, res)
+			p.put(w, nil, clockEntry, stamp{Clock: st.Clock}, res)
 		}
 	}
 	w := int(shardHash(seg.Src, seg.Dst) % uint64(len(p.tables)))
-	p.put(w, seg, p.n, st, Resolution{})
+	p.put(w, seg, p.n, st, resolution{})
 	if p.n%p.every == 0 {
 		for w := range p.cur {
-			p.put(w, nil, checkpointEntry, Stamp{Clock: st.Clock}, Resolution{})
+			p.put(w, nil, checkpointEntry, stamp{Clock: st.Clock}, resolution{})
 		}
 	}
 }
 
 // put adds an entry to worker w's batch, and sends the batch when full.
-func (p *pool) put(w int, seg *fsm.Segment, n int64, st Stamp, res Resolution) {
+func (p *pool) put(w int, seg *fsm.Segment, n int64, st stamp, res resolution) {
 	b := p.cur[w]
 	if seg != nil {
 		b.segs = append(b.segs, *seg)
@@ -230,7 +230,7 @@ func (p *pool) put(w int, seg *fsm.Segment, n int64, st Stamp, res Resolution) {
 func (p *pool) close() {
 	res := p.clock.Flush()
 	for w := range p.cur {
-		p.put(w, nil, clockEntry, Stamp{Clock: p.clock.Now()}, res)
+		p.put(w, nil, clockEntry, stamp{Clock: p.clock.Now()}, res)
 		if b := p.cur[w]; len(b.segs) > 0 {
 			p.in[w] <- b
 		}

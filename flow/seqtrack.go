@@ -87,7 +87,7 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 	}
 	s := seqSeg{flags: seg.Flags, ctl: seg.Flags&(fsm.SYN|fsm.FIN|fsm.RST) != 0, hasACK: seg.Flags&fsm.ACK != 0,
 		n: uint32(seg.PayloadLen), seq: seg.Seq, end: seg.End(), ack: seg.Ack, raw: seg.Window, win: uint32(seg.Window),
-		now: NanosOf(seg.Time)}
+		now: nanosOf(seg.Time)}
 	if known && s.flags&fsm.SYN == 0 {
 		s.win <<= shift
 	}

@@ -382,7 +382,7 @@ func totals(read, filtered uint64, dec *capture.Decoder, ts flow.Stats) report.T
 		}
 	}
 	if ts.ClockJumps > 0 {
-		// Timestamps the timers' clock would not follow (flow.Clock).
+		// Timestamps the timers' clock would not follow (flow.Stats.ClockJumps).
 		tot.Counters = append(tot.Counters, report.Counter{Group: "note", Name: "clock_jump", Count: uint64(ts.ClockJumps)})
 	}
 	return tot
