@@ -22,11 +22,11 @@ const JumpConfirm = 2
 // wrong stamp.
 const maxTrailingGap = 24 * time.Hour
 
-// Clock is the capture clock the timers run on (TIME-WAIT, linger, idle
+// captureClock is the capture clock the timers run on (TIME-WAIT, linger, idle
 // timeout), in nanoseconds. It follows the timestamps of the segments (and,
 // live, of the wall clock) as they come, except that it never runs back and
 // no single timestamp can drag it: a time more than JumpBound from the clock
-// is a jump, taken for now as if it were the clock's time (Stamp.Held), until
+// is a jump, taken for now as if it were the clock's time (stamp.Held), until
 // the next JumpConfirm timestamps show what it was.
 //
 //   - Followed by a time near the clock again, it was a stray, and stays
@@ -40,7 +40,7 @@ const maxTrailingGap = 24 * time.Hour
 //
 // Strays and steps back are counted in Jumps. A segment's own times, as the
 // reports show them, stay its timestamps; only the timers read the clock.
-type Clock struct {
+type captureClock struct {
 	now     int64 // the clock
 	offset  int64 // a timestamp on the current base plus offset is on the clock
 	started bool
@@ -52,17 +52,17 @@ type Clock struct {
 	Jumps int
 }
 
-// Stamp says when a segment is taken on the capture clock.
-type Stamp struct {
+// stamp says when a segment is taken on the capture clock.
+type stamp struct {
 	Clock int64 // the capture clock: the timers due by then fire first
 	Shift int64 // what to add to the segment's own times to put them on the clock
 	// Held says that the segment's time is a jump not yet resolved: it is
-	// taken as the clock's time, and a Resolution may move it.
+	// taken as the clock's time, and a resolution may move it.
 	Held bool
 }
 
-// Resolution says what the segments stamped Held turned out to be.
-type Resolution struct {
+// resolution says what the segments stamped Held turned out to be.
+type resolution struct {
 	Done bool // a jump was resolved
 	// Confirmed says that it was real: the held segments take Shift. A
 	// stray's keep the stamp they had.
@@ -73,10 +73,10 @@ type Resolution struct {
 // Observe reads the next timestamp, of a segment or (live) of the wall
 // clock, and says when to take it. A jump it resolves is in res, which
 // applies to what was held before, and so first.
-func (k *Clock) Observe(at int64) (st Stamp, res Resolution) {
+func (k *captureClock) Observe(at int64) (st stamp, res resolution) {
 	if !k.started {
 		k.started, k.now = true, at
-		return Stamp{Clock: at}, res
+		return stamp{Clock: at}, res
 	}
 	m := addSat(at, k.offset)
 	if len(k.held) > 0 {
@@ -96,14 +96,14 @@ func (k *Clock) Observe(at int64) (st Stamp, res Resolution) {
 		return k.hold(at), res
 	}
 	k.now = max(k.now, m)
-	return Stamp{Clock: k.now, Shift: k.offset}, res
+	return stamp{Clock: k.now, Shift: k.offset}, res
 }
 
 // Flush resolves what is held when the capture ends: a jump ahead of less
 // than a day is a last silence, followed; anything else is a stray.
-func (k *Clock) Flush() Resolution {
+func (k *captureClock) Flush() resolution {
 	if len(k.held) == 0 {
-		return Resolution{}
+		return resolution{}
 	}
 	m := addSat(k.held[len(k.held)-1], k.offset)
 	if k.ahead && subSat(m, k.now) <= int64(maxTrailingGap) {
@@ -113,16 +113,16 @@ func (k *Clock) Flush() Resolution {
 }
 
 // Now returns the capture clock.
-func (k *Clock) Now() int64 { return k.now }
+func (k *captureClock) Now() int64 { return k.now }
 
 // hold stamps a timestamp of the jump not yet resolved: taken now.
-func (k *Clock) hold(at int64) Stamp {
-	return Stamp{Clock: k.now, Shift: subSat(k.now, at), Held: true}
+func (k *captureClock) hold(at int64) stamp {
+	return stamp{Clock: k.now, Shift: subSat(k.now, at), Held: true}
 }
 
 // side says where the time m (on the clock's base) lies: near the clock
 // (0), more than JumpBound ahead (1) or behind (-1).
-func (k *Clock) side(m int64) int {
+func (k *captureClock) side(m int64) int {
 	switch {
 	case m > addSat(k.now, int64(JumpBound)):
 		return 1
@@ -133,15 +133,15 @@ func (k *Clock) side(m int64) int {
 }
 
 // stray resolves the jump held as wrong.
-func (k *Clock) stray() Resolution {
+func (k *captureClock) stray() resolution {
 	k.Jumps++
 	k.held = k.held[:0]
-	return Resolution{Done: true}
+	return resolution{Done: true}
 }
 
 // confirm resolves the jump held as real, m (on the current base) being
 // the time that confirms it.
-func (k *Clock) confirm(m int64) Resolution {
+func (k *captureClock) confirm(m int64) resolution {
 	if k.ahead {
 		// A silence: the clock moves to the earliest of the times that
 		// agree, so that one wrong among them cannot take it further.
@@ -155,7 +155,7 @@ func (k *Clock) confirm(m int64) Resolution {
 		k.offset = subSat(k.now, k.held[0])
 	}
 	k.held = k.held[:0]
-	return Resolution{Done: true, Confirmed: true, Shift: k.offset}
+	return resolution{Done: true, Confirmed: true, Shift: k.offset}
 }
 
 // addSat returns a+b, or the nearest end of int64's range when that
@@ -183,10 +183,10 @@ func subSat(a, b int64) int64 {
 	return s
 }
 
-// NanosOf returns t in nanoseconds since the epoch, or the nearest end of
+// nanosOf returns t in nanoseconds since the epoch, or the nearest end of
 // int64's range (years 1677 and 2262) for a time beyond it, where
 // time.Time.UnixNano is undefined.
-func NanosOf(t time.Time) int64 {
+func nanosOf(t time.Time) int64 {
 	s := t.Unix()
 	switch {
 	case s >= math.MaxInt64/int64(time.Second):

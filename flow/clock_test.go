@@ -149,7 +149,7 @@ func TestClockLongSilence(t *testing.T) {
 // The clock alone: what it follows, what it holds, what it counts.
 func TestClockObserve(t *testing.T) {
 	s := int64(time.Second)
-	var k Clock
+	var k captureClock
 	for _, step := range []struct {
 		at        int64
 		wantClock int64
@@ -225,8 +225,8 @@ func TestSaturatingArithmetic(t *testing.T) {
 			t.Errorf("subSat(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.diff)
 		}
 	}
-	if NanosOf(time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)) != maxI || NanosOf(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)) != minI {
-		t.Error("NanosOf does not saturate")
+	if nanosOf(time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)) != maxI || nanosOf(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)) != minI {
+		t.Error("nanosOf does not saturate")
 	}
 }
 
@@ -297,7 +297,7 @@ func (r *wallRecorder) Done(c *Conn) {
 //
 // With the wall clock set back an hour during the TIME-WAIT, the clock loses
 // the time between its last reading and the first after the step (see
-// Clock): a tick with the ticker, up to followEvery by Due.
+// captureClock): a tick with the ticker, up to followEvery by Due.
 func TestDueLikeTicker(t *testing.T) {
 	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	const (

@@ -26,12 +26,13 @@ type Config struct {
 	// live capture wants. By default Done sees connections in order of
 	// their number, as offline reports want.
 	Unordered bool
-	// Shared is for a table that follows one share of a capture spread
-	// over several tables by 4-tuple (offline --workers): like Unordered,
-	// Done sees each connection as soon as it ends, and Pending tells the
-	// Order of the oldest connection still open, so that a merger can
-	// order the tables' connections as one table would (see checkpoint).
-	Shared bool
+	// shared is for a table that follows one share of a capture spread
+	// over several tables by 4-tuple (a Pool's worker): like Unordered,
+	// Done sees each connection as soon as it ends, and pending tells the
+	// Order of the oldest connection still open, so that the Pool's merger
+	// can order the tables' connections as one table would (see
+	// checkpoint).
+	shared bool
 	// CheckpointEvery is how many segments apart the checkpoints are at
 	// which a table that hands connections over in order decides whether
 	// too many finished ones wait (see MaxConns). Zero means
@@ -206,7 +207,7 @@ type Conn struct {
 	// earlier one still open (Table.checkpoint).
 	ID int
 	// Order is the number of the segment that opened the connection,
-	// counted over the whole capture (see Table.AddNumbered).
+	// counted over the whole capture (a Pool's tables number them alike).
 	Order   int64
 	Packets [2]int   // segments sent by each side
 	Bytes   [2]int64 // payload octets sent by each side
@@ -396,7 +397,7 @@ func (c *Conn) ZeroWindowStallAt(t time.Time) (longest time.Duration, open bool)
 	longest = time.Duration(m.longestStall)
 	for _, since := range m.zeroSince {
 		if since != 0 {
-			longest, open = max(longest, time.Duration(subSat(NanosOf(t), since))), true
+			longest, open = max(longest, time.Duration(subSat(nanosOf(t), since))), true
 		}
 	}
 	return longest, open
@@ -652,20 +653,20 @@ type Table struct {
 	undelivered []*Conn
 	head        int
 	waiting     int    // finished connections in undelivered
-	opened      orders // with Config.Shared, the Orders of the connections open
+	opened      orders // with Config.shared, the Orders of the connections open
 	nextID      int
 	handed      int   // connections handed to Done in order
 	number      int64 // the number of the segment being added (Conn.Order)
-	clk         Clock
-	now         int64      // the capture clock the timers run on (see Clock)
-	base        int64      // Stamp.Shift of the segments whose times the clock follows
+	clk         captureClock
+	now         int64      // the capture clock the timers run on (see captureClock)
+	base        int64      // stamp.Shift of the segments whose times the clock follows
 	held        []heldConn // connections whose latest segment was a jump not yet resolved
 	segEvent    Event      // the segment event being passed to the sink
 	cur         Packet     // the segment being processed (Conn.Cur)
 	event       Event      // the event being passed to the sink, with DropEvents
 	scratch     []fsm.Event
-	closing     bool       // CloseNext has begun
-	left        []leftConn // what CloseNext has still to finish, in order
+	closing     bool       // closeNext has begun
+	left        []leftConn // what closeNext has still to finish, in order
 	// gone remembers the initial sequence numbers of connections that
 	// ended, by 4-tuple, for ReuseMemory.
 	gone       map[key]goneISNs
@@ -745,8 +746,9 @@ type Stats struct {
 	// still open, because MaxConns/4 finished connections were waiting.
 	Early int
 	// ClockJumps counts timestamps the capture clock would not follow: a
-	// stray stamp far from its neighbours, or the clock set back (see
-	// Clock). The timers ran on as if they had not been there.
+	// stray stamp far from its neighbours, or the clock set back (the
+	// timers' clock follows the segments' times but for such jumps). The
+	// timers ran on as if they had not been there.
 	ClockJumps int
 }
 
@@ -768,21 +770,21 @@ func NewTable(cfg Config, sink Sink) *Table {
 // Add processes one segment, in capture order. The capture clock moves to
 // the segment's time first, so timers due before it fire first. A copy of
 // a segment already seen is only counted (see DuplicateWindow).
-func (t *Table) Add(seg *fsm.Segment) { t.AddNumbered(seg, int64(t.Stats.Segments)+1) }
+func (t *Table) Add(seg *fsm.Segment) { t.addNumbered(seg, int64(t.Stats.Segments)+1) }
 
-// AddNumbered is Add for a segment that is number n of a capture spread
+// addNumbered is Add for a segment that is number n of a capture spread
 // over several tables (by 4-tuple, so that a connection stays in one): a
 // connection it opens gets n as its Order, and connections sort by Order
 // into the order one table would have numbered them.
-func (t *Table) AddNumbered(seg *fsm.Segment, n int64) {
-	st, res := t.clk.Observe(NanosOf(seg.Time))
-	t.Resolve(res)
-	t.AddStamped(seg, n, st)
+func (t *Table) addNumbered(seg *fsm.Segment, n int64) {
+	st, res := t.clk.Observe(nanosOf(seg.Time))
+	t.resolve(res)
+	t.addStamped(seg, n, st)
 }
 
-// Resolve puts the connections that took segments stamped Held at their
-// own times, if res confirms the jump (see Clock): their timers move.
-func (t *Table) Resolve(res Resolution) {
+// resolve puts the connections that took segments stamped Held at their
+// own times, if res confirms the jump (see captureClock): their timers move.
+func (t *Table) resolve(res resolution) {
 	t.Stats.ClockJumps = t.clk.Jumps
 	if !res.Done {
 		return
@@ -802,10 +804,10 @@ func (t *Table) Resolve(res Resolution) {
 	t.held = t.held[:0]
 }
 
-// AddStamped is AddNumbered for a segment whose time a Clock outside the
-// table has read (as when several tables share out a capture): the timers
+// addStamped is addNumbered for a segment whose time a captureClock outside
+// the table has read (as when several tables share out a capture): the timers
 // run to st.Clock first, and st.Shift puts the segment's times on it.
-func (t *Table) AddStamped(seg *fsm.Segment, n int64, st Stamp) {
+func (t *Table) addStamped(seg *fsm.Segment, n int64, st stamp) {
 	t.add(seg, n, st)
 	if n%t.cfg.CheckpointEvery == 0 {
 		t.checkpoint()
@@ -817,10 +819,10 @@ func (t *Table) AddStamped(seg *fsm.Segment, n int64, st Stamp) {
 // that waits, if more than a quarter of MaxConns do: memory then follows
 // the bound even when one connection stays open for the whole capture.
 // The ones still open are handed over later, out of order; Stats.Early
-// counts the others. AddStamped calls it after every CheckpointEvery-th
+// counts the others. addStamped calls it after every CheckpointEvery-th
 // segment.
 func (t *Table) checkpoint() {
-	if t.cfg.Unordered || t.cfg.Shared || t.cfg.MaxConns <= 0 || t.waiting <= max(t.cfg.MaxConns/4, 1) {
+	if t.cfg.Unordered || t.cfg.shared || t.cfg.MaxConns <= 0 || t.waiting <= max(t.cfg.MaxConns/4, 1) {
 		return
 	}
 	kept := t.undelivered[:t.head]
@@ -837,10 +839,10 @@ func (t *Table) checkpoint() {
 	t.undelivered = kept
 }
 
-func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
+func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	t.number = n
 	t.Stats.Segments++
-	t.RunTimers(st.Clock)
+	t.runTimers(st.Clock)
 	src, dst := endOf(seg.Src), endOf(seg.Dst)
 	c := t.conns.get(src, dst, seg.Zone)
 	if c != nil && c.dups.copyOf(c.sideOf(src), seg) {
@@ -870,7 +872,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	}
 	side := c.sideOf(src)
 	c.dups.record(side, seg)
-	c.last, c.shift = NanosOf(seg.Time), st.Shift
+	c.last, c.shift = nanosOf(seg.Time), st.Shift
 	if st.Held {
 		t.held = append(t.held, heldConn{c, st.Shift})
 	} else {
@@ -918,7 +920,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
 		m := c.extra()
 		if m.retransRun[side] == 0 || m.retransSeq[side] != seg.Seq {
-			m.retransRun[side], m.retransSeq[side], m.retransFrom[side] = 0, seg.Seq, NanosOf(seg.Time)
+			m.retransRun[side], m.retransSeq[side], m.retransFrom[side] = 0, seg.Seq, nanosOf(seg.Time)
 		}
 		m.retransRun[side]++
 	}
@@ -931,7 +933,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	// A RST's window means nothing; a SYN's is not scaled but zero all
 	// the same.
 	if seg.Flags&fsm.RST == 0 {
-		now := NanosOf(seg.Time)
+		now := nanosOf(seg.Time)
 		switch {
 		case seg.Window == 0:
 			if m := c.extra(); m.zeroSince[side] == 0 {
@@ -956,14 +958,14 @@ func (t *Table) add(seg *fsm.Segment, n int64, st Stamp) {
 	t.schedule(c)
 }
 
-// Advance reads now as a time of the capture, as a segment's (see Clock),
-// and fires every timer due by the capture clock: TIME-WAIT expiries, and
+// Advance reads now as a time of the capture, as a segment's (see
+// captureClock), and fires every timer due by the capture clock: TIME-WAIT expiries, and
 // the release of closed and idle connections. Live capture calls it with
 // the wall clock, so timers run when no packet arrives.
 func (t *Table) Advance(now time.Time) {
-	st, res := t.clk.Observe(NanosOf(now))
-	t.Resolve(res)
-	t.RunTimers(st.Clock)
+	st, res := t.clk.Observe(nanosOf(now))
+	t.resolve(res)
+	t.runTimers(st.Clock)
 }
 
 // Due returns when, by the times Advance reads, Advance has next to be
@@ -971,7 +973,7 @@ func (t *Table) Advance(now time.Time) {
 // ticker; ok is false when nothing is to be done until the next segment.
 // That is when the earliest timer is due, but no later than followEvery
 // after the last time read: a step back of the wall clock, which the clock
-// places at the first time read after it (see Clock), then delays the
+// places at the first time read after it (see captureClock), then delays the
 // timers by no more than that. While the clock holds a jump, Due is a time
 // already read: the jump settles only as more times are read. A timer may
 // turn out not due yet when called for (an idle deadline moves later with
@@ -996,9 +998,10 @@ func (t *Table) Due() (at time.Time, ok bool) {
 // pending.
 const followEvery = time.Second
 
-// RunTimers moves the capture clock to clock (ns, if later) and fires every
-// timer due by then. The time is the clock's, read already (see Clock).
-func (t *Table) RunTimers(clock int64) {
+// runTimers moves the capture clock to clock (ns, if later) and fires every
+// timer due by then. The time is the clock's, read already (see
+// captureClock).
+func (t *Table) runTimers(clock int64) {
 	t.now = max(t.now, clock)
 	t.forget()
 	for len(t.timers) > 0 && t.timers[0].at <= t.now {
@@ -1047,7 +1050,7 @@ func (t *Table) scheduleFrom(c *Conn, now int64) {
 			// The 2MSL runs from a segment of the connection: its latest,
 			// whose shift is c.shift, or an earlier one (a FIN held for
 			// its answer), on the clock's current base.
-			shift, end := t.base, NanosOf(at)
+			shift, end := t.base, nanosOf(at)
 			if end == addSat(c.last, int64(t.timeWait())) {
 				shift = c.shift
 			}
@@ -1102,7 +1105,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 		Order: t.number,
 		ends:  [2]end{src, dst},
 		FSM:   fsm.MakeConn(t.cfg.FSM, seg.Src == seg.Dst),
-		first: NanosOf(seg.Time),
+		first: nanosOf(seg.Time),
 	}
 	if !t.cfg.DropEvents {
 		// A connection that opens and closes has about ten events: start
@@ -1116,7 +1119,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 	t.Stats.Connections++
 	t.conns.add(c)
 	switch {
-	case t.cfg.Shared:
+	case t.cfg.shared:
 		t.opened.add(c.Order)
 	case !t.cfg.Unordered:
 		t.undelivered = append(t.undelivered, c)
@@ -1284,7 +1287,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 	c.deadline = t.now // from now on, when it was finished (Released)
 	t.lend(c)
 	t.emit(c, c.FSM.Finish())
-	if !t.closing { // CloseNext empties the index at once
+	if !t.closing { // closeNext empties the index at once
 		t.conns.remove(c)
 	}
 	if why != EndCapture { // no connection comes after the capture's end
@@ -1294,7 +1297,7 @@ func (t *Table) finish(c *Conn, why EndReason) {
 		t.sink.Done(c)
 		return
 	}
-	if t.cfg.Shared {
+	if t.cfg.shared {
 		t.sink.Done(c)
 		t.opened.end(c.Order)
 		return
@@ -1325,12 +1328,12 @@ func (t *Table) hand(c *Conn) {
 	t.sink.Done(c)
 }
 
-// Pending returns the Order of the first connection not yet handed to
+// pending returns the Order of the first connection not yet handed to
 // Done, if any: every connection this table hands to Done from now on has
-// that Order or a later one. With Config.Shared, the Order of the oldest
+// that Order or a later one. With Config.shared, the Order of the oldest
 // connection still open. Not meaningful with Config.Unordered.
-func (t *Table) Pending() (order int64, ok bool) {
-	if t.cfg.Shared {
+func (t *Table) pending() (order int64, ok bool) {
+	if t.cfg.shared {
 		return t.opened.oldest()
 	}
 	if t.head < len(t.undelivered) {
@@ -1342,19 +1345,20 @@ func (t *Table) Pending() (order int64, ok bool) {
 // Close ends the capture: timers due by the capture clock fire, and every
 // connection still tracked is finished, in order of number.
 func (t *Table) Close() {
-	for t.CloseNext() {
+	for t.closeNext() {
 	}
 }
 
-// CloseNext is Close one connection at a time, for a caller that merges
-// several tables' connections as they come: the first call fires the
-// timers due by the capture clock; each call finishes the tracked
+// closeNext is Close one connection at a time, for a Pool's worker,
+// whose connections the merger takes as they come: the first call fires
+// the timers due by the capture clock; each call finishes the tracked
 // connection with the lowest number and reports whether there was one.
-func (t *Table) CloseNext() bool {
+// Open and Each see, from the sink too, what is left to finish.
+func (t *Table) closeNext() bool {
 	if !t.closing {
+		t.resolve(t.clk.Flush())
+		t.runTimers(t.clk.Now())
 		t.closing = true
-		t.Resolve(t.clk.Flush())
-		t.RunTimers(t.clk.Now())
 		// From the recency list, not the index, whose order follows its
 		// random seed: the same capture takes the same steps every run.
 		t.left = make([]leftConn, 0, t.conns.size())
@@ -1380,7 +1384,7 @@ func (t *Table) CloseNext() bool {
 	return true
 }
 
-// leftConn is a connection CloseNext has still to finish, and its number.
+// leftConn is a connection closeNext has still to finish, and its number.
 type leftConn struct {
 	id int
 	c  *Conn
@@ -1406,7 +1410,7 @@ func (t *Table) Each(fn func(*Conn)) {
 }
 
 // Now returns the capture clock: the latest segment time seen, unless the
-// clock would not follow it (see Clock).
+// clock would not follow it (see captureClock).
 func (t *Table) Now() time.Time { return timeOf(t.now) }
 
 // touch moves c to the recent end of the recency list.

@@ -253,29 +253,29 @@ func (r *orderRecorder) Done(c *Conn) {
 }
 
 // A shared table hands each connection over as soon as it ends, and
-// Pending tells the Order of the oldest one still open.
+// pending tells the Order of the oldest one still open.
 func TestSharedTablePending(t *testing.T) {
 	r := &recorder{}
-	tb := NewTable(Config{Shared: true}, r)
-	tb.AddNumbered(seg(0, other, srv, fsm.SYN, 1, 0), 5) // Order 5 stays open
+	tb := NewTable(Config{shared: true}, r)
+	tb.addNumbered(seg(0, other, srv, fsm.SYN, 1, 0), 5) // Order 5 stays open
 	for i := range 3000 {
 		c := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.1"), uint16(1000+i)).String()
-		tb.AddNumbered(seg(1, c, srv, fsm.SYN, 1, 0), int64(10+2*i))
-		tb.AddNumbered(seg(1, srv, c, fsm.RST|fsm.ACK, 0, 2), int64(11+2*i))
+		tb.addNumbered(seg(1, c, srv, fsm.SYN, 1, 0), int64(10+2*i))
+		tb.addNumbered(seg(1, srv, c, fsm.RST|fsm.ACK, 0, 2), int64(11+2*i))
 	}
 	tb.Advance(t0.Add(DefaultLinger + 2*time.Second))
 	if len(r.done) != 3000 {
 		t.Fatalf("%d handed over, want the 3000 that ended", len(r.done))
 	}
-	if o, ok := tb.Pending(); !ok || o != 5 {
-		t.Fatalf("Pending = %d, %v; want 5", o, ok)
+	if o, ok := tb.pending(); !ok || o != 5 {
+		t.Fatalf("pending = %d, %v; want 5", o, ok)
 	}
 	if n := len(tb.opened.o) - tb.opened.head; n > 1025 {
 		t.Errorf("%d Orders kept for 1 open connection", n)
 	}
 	tb.Close()
-	if _, ok := tb.Pending(); ok || len(r.done) != 3001 {
-		t.Errorf("after Close: %d handed over, Pending %v", len(r.done), ok)
+	if _, ok := tb.pending(); ok || len(r.done) != 3001 {
+		t.Errorf("after Close: %d handed over, pending %v", len(r.done), ok)
 	}
 }
 

@@ -70,7 +70,7 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 		// unknown: it shows nothing (tshark does not analyse it either).
 		return 0, 0
 	}
-	end, now, win := seg.End(), NanosOf(seg.Time), uint32(seg.Window)
+	end, now, win := seg.End(), nanosOf(seg.Time), uint32(seg.Window)
 	if known && seg.Flags&fsm.SYN == 0 {
 		win <<= shift
 	}

@@ -162,6 +162,10 @@ type fuzzSink struct {
 	table       *flow.Table // its Stats.Early says order was given up
 	tally       Tally
 	transitions int
+	// closing says the table is being closed: at each Done, Open and Each
+	// must see what is left, never more than at the Done before (left).
+	closing bool
+	left    int
 }
 
 func (s *fuzzSink) Event(c *flow.Conn, e *flow.Event) {
@@ -190,9 +194,30 @@ func (s *fuzzSink) Done(c *flow.Conn) {
 		s.t.Fatalf("conn %d done after conn %d", c.ID, s.done[len(s.done)-1])
 	}
 	s.done = append(s.done, c.ID)
+	if s.closing {
+		s.checkLeft(c)
+	}
 	for _, k := range s.sinks {
 		k.Done(c)
 	}
+}
+
+// checkLeft checks, as the table closes, that Open and Each see the
+// connections still to be closed, c no longer among them, and no more
+// than at the connection before.
+func (s *fuzzSink) checkLeft(c *flow.Conn) {
+	seen := 0
+	s.table.Each(func(o *flow.Conn) {
+		seen++
+		if o == c {
+			s.t.Fatalf("closing: conn %d handed over, and Each still sees it", c.ID)
+		}
+	})
+	open := s.table.Open()
+	if seen != open || s.left >= 0 && open > s.left {
+		s.t.Fatalf("closing: Open says %d (%d before), Each sees %d", open, s.left, seen)
+	}
+	s.left = open
 }
 
 // ansi matches the colour codes of color.go.
@@ -528,16 +553,11 @@ func FuzzRenderers(f *testing.F) {
 				checkText(t, "top", []byte(l), v.Color)
 			}
 		}
-		// Closed one connection at a time, as the workers close theirs:
-		// Open and Each see what is left, one fewer each time (the first
-		// call may also fire timers due).
-		for prev := -1; tb.CloseNext(); prev = tb.Open() {
-			seen := 0
-			tb.Each(func(*flow.Conn) { seen++ })
-			if seen != tb.Open() || prev >= 0 && tb.Open() != prev-1 {
-				t.Fatalf("closing: Open says %d (%d before), Each sees %d", tb.Open(), prev, seen)
-			}
-		}
+		// Closed one connection at a time (after the timers due), as a
+		// pool's workers close theirs: at each connection handed over,
+		// Open and Each see what is left (checkLeft).
+		sink.closing, sink.left = true, -1
+		tb.Close()
 		if tb.Open() != 0 {
 			t.Fatalf("closed, with %d connections open", tb.Open())
 		}

@@ -3,9 +3,7 @@ package main
 import (
 	"time"
 
-	"tcpflow-fsm/capture"
 	"tcpflow-fsm/flow"
-	"tcpflow-fsm/fsm"
 	"tcpflow-fsm/report"
 )
 
@@ -15,13 +13,13 @@ import (
 // the wall clock; the golden tests run it on a capture file's packets and
 // their times, so that they test this loop and not a copy of it.
 type liveAnalysis struct {
+	// packets is what offline does with each packet too: a.packet
+	// analyses one, a.read counts them.
+	packets
 	o     *options
 	out   liveRenderer
 	sink  *tallySink
 	table *flow.Table
-	dec   *capture.Decoder
-	seg   fsm.Segment
-	read  uint64 // packets read
 	// dropped returns the packets the capture dropped, for --top's header.
 	dropped func() uint64
 	// opened is how many connections had opened at the last --stats line.
@@ -33,19 +31,11 @@ type liveAnalysis struct {
 // newLiveAnalysis returns the analysis of a capture that starts at now,
 // rendered by out.
 func newLiveAnalysis(o *options, out liveRenderer, now time.Time) *liveAnalysis {
-	a := &liveAnalysis{o: o, out: out, sink: &tallySink{out: out}, dec: capture.NewDecoder(),
+	a := &liveAnalysis{o: o, out: out, sink: &tallySink{out: out},
 		dropped: func() uint64 { return 0 }, nextStats: now.Add(o.stats), nextWatch: now.Add(watchEvery)}
 	a.table = flow.NewTable(liveConfig(o), a.sink)
-	a.dec.VerifyChecksums = o.verifySums
+	a.packets = newPackets(o, a.table)
 	return a
-}
-
-// packet analyses one packet.
-func (a *liveAnalysis) packet(p *capture.Packet) {
-	a.read++
-	if a.dec.Decode(p, &a.seg) {
-		a.table.Add(&a.seg)
-	}
 }
 
 // at does what is due at now, after the packets read so far: the timers
@@ -119,5 +109,5 @@ func (a *liveAnalysis) wakeIn(now time.Time) (d time.Duration, ok bool) {
 func (a *liveAnalysis) close(end time.Time) report.Totals {
 	a.out.SetEnd(end)
 	a.table.Close()
-	return totals(a.read, 0, a.dec, a.table.Stats)
+	return a.totals(a.table.Stats)
 }

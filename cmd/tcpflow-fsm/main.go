@@ -365,12 +365,6 @@ const (
 // enough for any packet a file may hold.
 const snaplen = 262144
 
-// tables is one flow.Table, or a pool of them on several cores.
-type tables interface {
-	Add(*fsm.Segment)
-	Close()
-}
-
 // renderer is what the report package's renderers have in common.
 type renderer interface {
 	flow.Sink
@@ -388,7 +382,7 @@ func totals(read, filtered uint64, dec *capture.Decoder, ts flow.Stats) report.T
 		}
 	}
 	if ts.ClockJumps > 0 {
-		// Timestamps the timers' clock would not follow (flow.Clock).
+		// Timestamps the timers' clock would not follow (flow.Stats.ClockJumps).
 		tot.Counters = append(tot.Counters, report.Counter{Group: "note", Name: "clock_jump", Count: uint64(ts.ClockJumps)})
 	}
 	return tot
@@ -530,28 +524,17 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 	if o.idleSet {
 		cfg.IdleTimeout = o.idleTimeout
 	}
-	dec := capture.NewDecoder()
-	dec.VerifyChecksums = o.verifySums
-	var (
-		table tables
-		stats func() flow.Stats
-	)
-	if o.workers > 1 {
-		p := newPool(o.workers, cfg, out)
-		table, stats = p, p.Stats
-	} else {
-		t := flow.NewTable(cfg, out)
-		table, stats = t, func() flow.Stats { return t.Stats }
+	pool := flow.NewPool(cfg, o.workers, out)
+	ps := newPackets(o, pool)
+	if filters != nil {
+		ps.filter(filters, stderr)
 	}
 	prog := newProgress(o.file, stderr)
 	var (
-		p                    capture.Packet
-		seg                  fsm.Segment
-		readErr              error
-		read, filtered, kept uint64
-		unfiltered           = map[uint16]bool{} // link types the filter does not apply to
+		p       capture.Packet
+		readErr error
 	)
-	for o.count == 0 || kept < uint64(o.count) {
+	for o.count == 0 || ps.kept < uint64(o.count) {
 		if pipe == nil && stop.stopped() != nil {
 			break
 		}
@@ -565,39 +548,17 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 			}
 			break
 		}
-		read++
 		prog.packet(rd.Consumed())
-		if filters != nil {
-			ok, err := filters.Match(&p)
-			if err != nil {
-				// Valid (it compiled for Ethernet above), but not for this
-				// link type, another interface of a pcapng file: skip
-				// its packets, count them, say so once per link type.
-				if fe := (*capture.FilterError)(nil); errors.As(err, &fe) && !unfiltered[p.LinkType] {
-					unfiltered[p.LinkType] = true
-					fmt.Fprintf(stderr, "tcpflow-fsm: the filter does not apply to link type %d (%s): its packets are skipped, counted as filter_not_applicable\n", p.LinkType, fe.Reason)
-				}
-				dec.Skip(capture.ReasonFilterNotApplicable)
-				continue
-			}
-			if !ok {
-				filtered++
-				continue
-			}
-		}
-		kept++
-		if dec.Decode(&p, &seg) {
-			table.Add(&seg)
-		}
+		ps.packet(&p)
 	}
 	prog.done()
 	heapProfile(stderr)
-	table.Close()
+	pool.Close()
 
-	tot := totals(read, filtered, dec, stats())
+	tot := ps.totals(pool.Stats())
 	sig := stop.stopped()
 	if sig != nil {
-		readErr = fmt.Errorf("%s: stopped by %s after %d packets", rd.Name(), signalName(sig), read)
+		readErr = fmt.Errorf("%s: stopped by %s after %d packets", rd.Name(), signalName(sig), ps.read)
 	}
 	if readErr != nil {
 		tot.ReadError = readErr.Error()

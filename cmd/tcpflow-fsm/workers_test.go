@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,21 +52,6 @@ func TestWorkersSameOutput(t *testing.T) {
 	}
 	t.Logf("%d captures, %d modes: %d differences", len(files), len(modes), differ)
 }
-
-// TestShardHashSymmetric checks that both directions of a connection go
-// to the same worker.
-func TestShardHashSymmetric(t *testing.T) {
-	a, b := mustAddrPort("10.0.0.1:40000"), mustAddrPort("10.0.0.2:80")
-	c, d := mustAddrPort("[2001:db8::1]:5000"), mustAddrPort("[2001:db8::2]:443")
-	if shardHash(a, b) != shardHash(b, a) || shardHash(c, d) != shardHash(d, c) {
-		t.Error("the two directions of a 4-tuple hash differently")
-	}
-	if shardHash(a, b) == shardHash(a, mustAddrPort("10.0.0.2:81")) {
-		t.Error("two 4-tuples that differ in a port hash alike")
-	}
-}
-
-func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 
 // TestWorkersSameOutputWhenConnectionsWait checks the promise where the
 // table's bound on finished connections waiting comes in: one connection

@@ -1,4 +1,4 @@
-package main
+package flow
 
 import (
 	"encoding/binary"
@@ -6,23 +6,24 @@ import (
 	"slices"
 	"sync"
 
-	"tcpflow-fsm/flow"
 	"tcpflow-fsm/fsm"
 )
 
-// Offline analysis on several cores (--workers N). The reading goroutine
-// decodes each packet and hands the segment to one of N workers, chosen by
-// a hash of its 4-tuple, so that a connection stays with one worker and its
-// segments reach it in capture order. Each worker runs a flow.Table of its
-// own (flow.Config.Shared), which hands over each connection as soon as it
-// ends. A connection carries the number of the segment that opened it
-// (flow.Conn.Order); the merger hands the workers' connections to the
-// renderer in that order, numbered as one table would have numbered them,
-// so the output is the same byte for byte as with one worker.
+// Pool is the analysis of a capture file on several cores: it takes the
+// segments in capture order, as a Table does, and its sink sees what one
+// Table would have given it, byte for byte in any report.
+//
+// The caller hands each segment to Add; the pool hands it to one of its
+// workers, chosen by a hash of its 4-tuple, so that a connection stays with
+// one worker and its segments reach it in capture order. Each worker runs
+// a Table of its own (Config.shared), which hands over each connection as
+// soon as it ends. A connection carries the number of the segment that
+// opened it (Conn.Order); the merger hands the workers' connections to the
+// sink in that order, numbered as one table would have numbered them.
 //
 // One table hands a finished connection over once every earlier one has
-// ended, or at a checkpoint (every flow.Config.CheckpointEvery segments)
-// where more than a quarter of --max-conns wait: then all that wait go,
+// ended, or at a checkpoint (every Config.CheckpointEvery segments) where
+// more than a quarter of Config.MaxConns wait: then all that wait go,
 // ahead of the open ones. The pool puts each checkpoint in every worker's
 // stream, after the segment one table would take it at; there each worker
 // fires the timers due by that segment's stamp, as one table would have
@@ -34,13 +35,60 @@ import (
 // checkpoint, and that is the order one table gives too.
 //
 // Each segment travels with its stamp on the capture clock, which one
-// flow.Clock reads for the whole capture (the latest time seen, but for
-// jumps): the worker's table advances to it before it takes the segment,
-// as one table's clock would be, so timers fire at the same points. When
-// the clock resolves a jump, every worker hears it, in order with its
-// segments. One thing differs from one worker, as the README says:
-// --max-conns bounds each worker's table to its share of the bound, so
-// which connection is evicted when the tables are full may differ.
+// captureClock reads for the whole capture (the latest time seen, but
+// for jumps): the worker's table advances to it before it takes the
+// segment, as one table's clock would be, so timers fire at the same points. When the
+// clock resolves a jump, every worker hears it, in order with its
+// segments. One thing differs from one table: MaxConns bounds each
+// worker's table to its share of the bound, so which connection is
+// evicted when the tables are full may differ.
+//
+// With one worker, a Pool is a Table, run on the caller's goroutine.
+type Pool struct {
+	one *Table // with one worker, the table; else nil
+	p   *pool
+}
+
+// NewPool returns the analysis of a capture on workers cores, handing
+// each connection to sink's Done, in order, as a Table made with cfg
+// would. With more than one worker, sink's Event is not called: the
+// connection carries its events (unless Config.DropEvents), and a sink
+// reads them in Done, as the offline reports do.
+func NewPool(cfg Config, workers int, sink Sink) *Pool {
+	if workers <= 1 {
+		return &Pool{one: NewTable(cfg, sink)}
+	}
+	return &Pool{p: newPool(workers, cfg, sink)}
+}
+
+// Add processes one segment, in capture order, as Table.Add does. The
+// pool keeps a copy of it: the caller may reuse seg at once.
+func (p *Pool) Add(seg *fsm.Segment) {
+	if p.one != nil {
+		p.one.Add(seg)
+		return
+	}
+	p.p.add(seg)
+}
+
+// Close ends the capture, as Table.Close does: when it returns, every
+// connection has been handed to the sink.
+func (p *Pool) Close() {
+	if p.one != nil {
+		p.one.Close()
+		return
+	}
+	p.p.close()
+}
+
+// Stats returns what the pool's tables did, summed; once the pool is
+// closed, all of it.
+func (p *Pool) Stats() Stats {
+	if p.one != nil {
+		return p.one.Stats
+	}
+	return p.p.stats()
+}
 
 // batchSize is how many segments travel to a worker at once.
 const batchSize = 512
@@ -57,8 +105,8 @@ const (
 type batch struct {
 	segs   []fsm.Segment
 	nums   []int64
-	stamps []flow.Stamp
-	res    []flow.Resolution
+	stamps []stamp
+	res    []resolution
 }
 
 // finished is what a worker reports at a checkpoint, and at the end of the
@@ -66,7 +114,7 @@ type batch struct {
 // in any order, and the Order of the oldest one it has still open.
 type finished struct {
 	worker  int
-	conns   []*flow.Conn
+	conns   []*Conn
 	oldest  int64
 	hasOpen bool
 	last    bool // the capture has ended: the rest comes through pool.closing
@@ -76,61 +124,61 @@ type finished struct {
 // end of the capture hands over at once.
 const closeBatch = 256
 
-// doneSink collects what a worker's table hands to Done. The renderers of
-// offline reports do their work in Done, which the merger calls; the
-// events reach them through each connection.
-type doneSink struct{ conns []*flow.Conn }
+// doneSink collects what a worker's table hands to Done. The sink of the
+// pool (offline reports) does its work in Done, which the merger calls;
+// the events reach it through each connection.
+type doneSink struct{ conns []*Conn }
 
 // take returns what was collected and starts afresh.
-func (s *doneSink) take() []*flow.Conn {
+func (s *doneSink) take() []*Conn {
 	conns := s.conns
 	s.conns = nil
 	return conns
 }
 
-func (s *doneSink) Event(*flow.Conn, *flow.Event) {}
-func (s *doneSink) Done(c *flow.Conn)             { s.conns = append(s.conns, c) }
+func (s *doneSink) Event(*Conn, *Event) {}
+func (s *doneSink) Done(c *Conn)        { s.conns = append(s.conns, c) }
 
-// pool runs the workers and the merger.
+// pool runs the workers of a Pool and the merger.
 type pool struct {
-	tables  []*flow.Table
+	tables  []*Table
 	in      []chan *batch
 	free    []chan *batch
 	cur     []*batch
 	out     chan finished
-	closing []chan []*flow.Conn // per worker, what its table finishes at the end
+	closing []chan []*Conn // per worker, what its table finishes at the end
 	merged  sync.WaitGroup
 	workers sync.WaitGroup
-	n       int64      // segments handed out
-	every   int64      // segments from one checkpoint to the next
-	clock   flow.Clock // the capture clock
-	bound   int        // a quarter of --max-conns: the most that wait at a checkpoint; 0: no bound
-	early   int        // connections the merger handed over ahead of their turn
+	n       int64        // segments handed out
+	every   int64        // segments from one checkpoint to the next
+	clock   captureClock // the capture clock
+	bound   int          // a quarter of MaxConns: the most that wait at a checkpoint; 0: no bound
+	early   int          // connections the merger handed over ahead of their turn
 }
 
 // newPool starts n workers, each with a table made by cfg (MaxConns shared
 // out among them), and the merger, which hands connections to sink.
-func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
+func newPool(n int, cfg Config, sink Sink) *pool {
 	if cfg.CheckpointEvery <= 0 {
-		cfg.CheckpointEvery = flow.DefaultCheckpointEvery
+		cfg.CheckpointEvery = DefaultCheckpointEvery
 	}
 	p := &pool{out: make(chan finished, 4*n), every: cfg.CheckpointEvery}
 	if cfg.MaxConns > 0 {
 		p.bound = max(cfg.MaxConns/4, 1)
 		cfg.MaxConns = max(1, cfg.MaxConns/n)
 	}
-	cfg.Shared = true
+	cfg.shared = true
 	for i := range n {
 		ds := &doneSink{}
-		table := flow.NewTable(cfg, ds)
+		table := NewTable(cfg, ds)
 		in, free := make(chan *batch, 4), make(chan *batch, 5)
 		for range 5 {
 			free <- &batch{segs: make([]fsm.Segment, 0, batchSize), nums: make([]int64, 0, batchSize),
-				stamps: make([]flow.Stamp, 0, batchSize), res: make([]flow.Resolution, 0, batchSize)}
+				stamps: make([]stamp, 0, batchSize), res: make([]resolution, 0, batchSize)}
 		}
 		p.tables = append(p.tables, table)
 		p.in, p.free = append(p.in, in), append(p.free, free)
-		p.closing = append(p.closing, make(chan []*flow.Conn, 4))
+		p.closing = append(p.closing, make(chan []*Conn, 4))
 		p.cur = append(p.cur, <-free)
 		p.workers.Add(1)
 		go p.work(i, table, ds, in, free)
@@ -140,27 +188,27 @@ func newPool(n int, cfg flow.Config, sink flow.Sink) *pool {
 	return p
 }
 
-// Add hands a segment to its worker, and a checkpoint to every worker
+// add hands a segment to its worker, and a checkpoint to every worker
 // after each CheckpointEvery-th segment.
-func (p *pool) Add(seg *fsm.Segment) {
+func (p *pool) add(seg *fsm.Segment) {
 	p.n++
-	st, res := p.clock.Observe(flow.NanosOf(seg.Time))
+	st, res := p.clock.Observe(nanosOf(seg.Time))
 	if res.Done {
 		for w := range p.cur {
-			p.put(w, nil, clockEntry, flow.Stamp{Clock: st.Clock}, res)
+			p.put(w, nil, clockEntry, stamp{Clock: st.Clock}, res)
 		}
 	}
 	w := int(shardHash(seg.Src, seg.Dst) % uint64(len(p.tables)))
-	p.put(w, seg, p.n, st, flow.Resolution{})
+	p.put(w, seg, p.n, st, resolution{})
 	if p.n%p.every == 0 {
 		for w := range p.cur {
-			p.put(w, nil, checkpointEntry, flow.Stamp{Clock: st.Clock}, flow.Resolution{})
+			p.put(w, nil, checkpointEntry, stamp{Clock: st.Clock}, resolution{})
 		}
 	}
 }
 
 // put adds an entry to worker w's batch, and sends the batch when full.
-func (p *pool) put(w int, seg *fsm.Segment, n int64, st flow.Stamp, res flow.Resolution) {
+func (p *pool) put(w int, seg *fsm.Segment, n int64, st stamp, res resolution) {
 	b := p.cur[w]
 	if seg != nil {
 		b.segs = append(b.segs, *seg)
@@ -176,13 +224,13 @@ func (p *pool) put(w int, seg *fsm.Segment, n int64, st flow.Stamp, res flow.Res
 	}
 }
 
-// Close sends what is left and the final capture clock, ends the workers
+// close sends what is left and the final capture clock, ends the workers
 // (each closes its table) and waits until the merger has handed every
 // connection over.
-func (p *pool) Close() {
+func (p *pool) close() {
 	res := p.clock.Flush()
 	for w := range p.cur {
-		p.put(w, nil, clockEntry, flow.Stamp{Clock: p.clock.Now()}, res)
+		p.put(w, nil, clockEntry, stamp{Clock: p.clock.Now()}, res)
 		if b := p.cur[w]; len(b.segs) > 0 {
 			p.in[w] <- b
 		}
@@ -193,9 +241,9 @@ func (p *pool) Close() {
 	p.merged.Wait()
 }
 
-// Stats sums the tables' counters.
-func (p *pool) Stats() flow.Stats {
-	var st flow.Stats
+// stats sums the tables' counters.
+func (p *pool) stats() Stats {
+	var st Stats
 	for _, t := range p.tables {
 		st.Connections += t.Stats.Connections
 		st.Segments += t.Stats.Segments
@@ -207,23 +255,23 @@ func (p *pool) Stats() flow.Stats {
 	return st
 }
 
-func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch) {
+func (p *pool) work(w int, table *Table, ds *doneSink, in, free chan *batch) {
 	defer p.workers.Done()
 	report := func(last bool) {
-		oldest, open := table.Pending()
+		oldest, open := table.pending()
 		p.out <- finished{worker: w, conns: ds.take(), oldest: oldest, hasOpen: open, last: last}
 	}
 	for b := range in {
 		for i := range b.segs {
 			switch b.nums[i] {
 			case clockEntry:
-				table.Resolve(b.res[i])
-				table.RunTimers(b.stamps[i].Clock)
+				table.resolve(b.res[i])
+				table.runTimers(b.stamps[i].Clock)
 			case checkpointEntry:
-				table.RunTimers(b.stamps[i].Clock)
+				table.runTimers(b.stamps[i].Clock)
 				report(false)
 			default:
-				table.AddStamped(&b.segs[i], b.nums[i], b.stamps[i])
+				table.addStamped(&b.segs[i], b.nums[i], b.stamps[i])
 			}
 		}
 		b.segs, b.nums, b.stamps, b.res = b.segs[:0], b.nums[:0], b.stamps[:0], b.res[:0]
@@ -235,7 +283,7 @@ func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch
 	// all at once, a million connections would wait for the other workers.
 	// Nothing else is left for the merger to wait for, so a full channel
 	// only holds this worker back.
-	for table.CloseNext() {
+	for table.closeNext() {
 		if len(ds.conns) >= closeBatch {
 			p.closing[w] <- ds.take()
 		}
@@ -252,11 +300,11 @@ func (p *pool) work(w int, table *flow.Table, ds *doneSink, in, free chan *batch
 // every worker has made its report of that checkpoint. Once the capture
 // has ended, each worker finishes the connections its table still tracks,
 // and the merger takes them from each worker as the merge needs them.
-func (p *pool) merge(n int, sink flow.Sink) {
+func (p *pool) merge(n int, sink Sink) {
 	defer p.merged.Done()
 	var ended connHeap // finished, not yet handed over
 	id := 0
-	hand := func(c *flow.Conn) {
+	hand := func(c *Conn) {
 		id++
 		c.ID = id
 		sink.Done(c)
@@ -294,7 +342,7 @@ func (p *pool) merge(n int, sink flow.Sink) {
 	// The capture has ended: the next connection is at the top of the
 	// heap or at the head of a worker's closing queue, or still to come
 	// through its closing channel.
-	queues := make([][]*flow.Conn, n)
+	queues := make([][]*Conn, n)
 	drained := make([]bool, n)
 	for {
 		best := -1
@@ -325,9 +373,9 @@ func (p *pool) merge(n int, sink flow.Sink) {
 }
 
 // connHeap is a min-heap of connections by Order.
-type connHeap []*flow.Conn
+type connHeap []*Conn
 
-func (h *connHeap) push(c *flow.Conn) {
+func (h *connHeap) push(c *Conn) {
 	*h = append(*h, c)
 	q := *h
 	for i := len(q) - 1; i > 0; {
@@ -340,7 +388,7 @@ func (h *connHeap) push(c *flow.Conn) {
 	}
 }
 
-func (h *connHeap) pop() *flow.Conn {
+func (h *connHeap) pop() *Conn {
 	q := *h
 	top := q[0]
 	last := len(q) - 1
