@@ -10,7 +10,8 @@ import (
 // endRecorder records how each connection ended and its endpoints' states.
 type endRecorder struct{ ends []string }
 
-func (r *endRecorder) Event(*Conn, *Event) {}
+func (r *endRecorder) Event(*Conn, *Event)        {}
+func (*endRecorder) Segment(*Conn, *SegmentEvent) {}
 func (r *endRecorder) Done(c *Conn) {
 	r.ends = append(r.ends, c.End.String()+" "+c.FSM.Endpoint(fsm.A).State.String()+" "+c.FSM.Endpoint(fsm.B).State.String())
 }

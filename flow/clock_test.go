@@ -280,10 +280,10 @@ type wallRecorder struct {
 }
 
 func (r *wallRecorder) Event(c *Conn, e *Event) {
-	if !e.IsSegEvent() {
-		r.got = append(r.got, happening{fmt.Sprintf("conn %d %v %v->%v %s", c.ID, e.Side, e.From, e.To, e.Cause), r.wall})
-	}
+	r.got = append(r.got, happening{fmt.Sprintf("conn %d %v %v->%v %s", c.ID, e.Side, e.From, e.To, e.Cause), r.wall})
 }
+
+func (r *wallRecorder) Segment(*Conn, *SegmentEvent) {}
 
 func (r *wallRecorder) Done(c *Conn) {
 	r.got = append(r.got, happening{fmt.Sprintf("conn %d done: %v", c.ID, c.End), r.wall})

@@ -35,8 +35,9 @@ func needCorpus(t *testing.T) {
 
 type collector struct{ conns []*flow.Conn }
 
-func (c *collector) Event(*flow.Conn, *flow.Event) {}
-func (c *collector) Done(conn *flow.Conn)          { c.conns = append(c.conns, conn) }
+func (c *collector) Event(*flow.Conn, *flow.Event)        {}
+func (*collector) Segment(*flow.Conn, *flow.SegmentEvent) {}
+func (c *collector) Done(conn *flow.Conn)                 { c.conns = append(c.conns, conn) }
 
 // dropped is a segment the table took for a copy, with the segments its
 // sender sent just before it.

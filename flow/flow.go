@@ -156,29 +156,24 @@ type Packet struct {
 // Event is a state-machine event placed in its connection: At is the
 // number of the segment it follows in the timeline (the segment that caused
 // it, or for a timer the last segment before it; 0 before any).
-//
-// An Event may instead carry a segment event: then Kind is SegEventKind,
-// SegEvent says which, only Time, Seg, Side (the segment's sender) and At
-// are set besides, and Count holds a duplicate ACK's number. Sink.Event
-// gets these as they happen; they are not kept in Conn.Events (the
-// timeline's Packets and Conn.SegCounts hold them), and the Event passed
-// is valid only during the call.
 type Event struct {
 	fsm.Event
-	At       int
-	SegEvent SegEvent
-	Count    uint32 // for DuplicateAck: the Nth duplicate of its ACK
+	At int
 }
 
-// SegEventKind is the Kind of an Event that carries a segment event. The
-// state machine's kinds count up from zero and never reach it, so a sink
-// that switches on Kind for transitions and violations passes segment
-// events by.
-const SegEventKind fsm.EventKind = 0xff
-
-// IsSegEvent reports whether e carries a segment event rather than a
-// state-machine event.
-func (e *Event) IsSegEvent() bool { return e.Kind == SegEventKind }
+// SegmentEvent is a segment event (see SegEvent) placed in its
+// connection: what the sequence-space analysis found of the segment
+// numbered Seg, At in the timeline, sent at Time by Side. Sink.Segment
+// gets these as they happen; they are not kept in Conn.Events (the
+// timeline's Packets and Conn.SegCount hold them, and Conn.SegEvents with
+// Config.KeepSegEvents), and the one passed is valid only during the call.
+type SegmentEvent struct {
+	SegEvent SegEvent
+	Time     time.Time
+	Seg, At  int
+	Side     fsm.Side
+	Count    uint32 // for DuplicateAck: the Nth duplicate of its ACK
+}
 
 // Conn is one connection: one incarnation of a 4-tuple.
 //
@@ -252,12 +247,12 @@ type connMore struct {
 	// differ from side A's (zone.VLAN).
 	vlanB           [2]uint16
 	split           bool
-	events          []Event      // unless Config.DropEvents
-	timeline        []Packet     // when Config.Timeline is set
-	timelineDropped int          // segments left out of timeline by the cap
-	eventsDropped   int          // events and segEvents left out by Config.EventsMax
-	segEvents       []Event      // when Config.KeepSegEvents is set
-	reports         []codeReport // violations and notes reported, in order
+	events          []Event        // unless Config.DropEvents
+	timeline        []Packet       // when Config.Timeline is set
+	timelineDropped int            // segments left out of timeline by the cap
+	eventsDropped   int            // events and segEvents left out by Config.EventsMax
+	segEvents       []SegmentEvent // when Config.KeepSegEvents is set
+	reports         []codeReport   // violations and notes reported, in order
 	segCounts       [NumSegEvents]uint32
 	// retransRun counts each side's retransmissions of one segment (of
 	// sequence number retransSeq) since the peer last sent anything,
@@ -330,7 +325,7 @@ func (c *Conn) EventsDropped() int {
 
 // SegEvents returns the segment events of the connection's segments when
 // Config.KeepSegEvents is set (nil when it had none).
-func (c *Conn) SegEvents() []Event {
+func (c *Conn) SegEvents() []SegmentEvent {
 	if c.more == nil {
 		return nil
 	}
@@ -571,6 +566,8 @@ func (c *Conn) repeats(e *fsm.Event) bool {
 // connection number, after the connection's last event.
 type Sink interface {
 	Event(c *Conn, e *Event)
+	// Segment gets each segment event as it is found.
+	Segment(c *Conn, e *SegmentEvent)
 	Done(c *Conn)
 }
 
@@ -658,12 +655,12 @@ type Table struct {
 	handed      int   // connections handed to Done in order
 	number      int64 // the number of the segment being added (Conn.Order)
 	clk         captureClock
-	now         int64      // the capture clock the timers run on (see captureClock)
-	base        int64      // stamp.Shift of the segments whose times the clock follows
-	held        []heldConn // connections whose latest segment was a jump not yet resolved
-	segEvent    Event      // the segment event being passed to the sink
-	cur         Packet     // the segment being processed (Conn.Cur)
-	event       Event      // the event being passed to the sink, with DropEvents
+	now         int64        // the capture clock the timers run on (see captureClock)
+	base        int64        // stamp.Shift of the segments whose times the clock follows
+	held        []heldConn   // connections whose latest segment was a jump not yet resolved
+	segEvent    SegmentEvent // the segment event being passed to the sink
+	cur         Packet       // the segment being processed (Conn.Cur)
+	event       Event        // the event being passed to the sink, with DropEvents
 	scratch     []fsm.Event
 	closing     bool       // closeNext has begun
 	left        []leftConn // what closeNext has still to finish, in order
@@ -1255,8 +1252,7 @@ func (t *Table) emitSegEvents(c *Conn, p *Packet) {
 			continue
 		}
 		m.segCounts[e]++
-		t.segEvent = Event{At: at, SegEvent: e}
-		t.segEvent.Kind, t.segEvent.Time, t.segEvent.Seg, t.segEvent.Side = SegEventKind, p.Time, at, p.From
+		t.segEvent = SegmentEvent{SegEvent: e, Time: p.Time, Seg: at, At: at, Side: p.From}
 		if e == DuplicateAck {
 			t.segEvent.Count = p.DupAck
 		}
@@ -1267,7 +1263,7 @@ func (t *Table) emitSegEvents(c *Conn, p *Packet) {
 				m.segEvents = append(m.segEvents, t.segEvent)
 			}
 		}
-		t.sink.Event(c, &t.segEvent)
+		t.sink.Segment(c, &t.segEvent)
 	}
 }
 

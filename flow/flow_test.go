@@ -14,8 +14,9 @@ type recorder struct {
 	events int
 }
 
-func (r *recorder) Event(*Conn, *Event) { r.events++ }
-func (r *recorder) Done(c *Conn)        { r.done = append(r.done, c.ID) }
+func (r *recorder) Event(*Conn, *Event)        { r.events++ }
+func (*recorder) Segment(*Conn, *SegmentEvent) {}
+func (r *recorder) Done(c *Conn)               { r.done = append(r.done, c.ID) }
 
 var t0 = time.Unix(1700000000, 0)
 
@@ -105,8 +106,9 @@ func TestRoles(t *testing.T) {
 
 type sinkFunc func(*Conn)
 
-func (f sinkFunc) Event(*Conn, *Event) {}
-func (f sinkFunc) Done(c *Conn)        { f(c) }
+func (f sinkFunc) Event(*Conn, *Event)        {}
+func (sinkFunc) Segment(*Conn, *SegmentEvent) {}
+func (f sinkFunc) Done(c *Conn)               { f(c) }
 
 func TestTimelineOnlyWhenAsked(t *testing.T) {
 	for _, keep := range []bool{false, true} {
@@ -247,7 +249,8 @@ type orderRecorder struct {
 	ids    []int
 }
 
-func (r *orderRecorder) Event(*Conn, *Event) {}
+func (r *orderRecorder) Event(*Conn, *Event)        {}
+func (*orderRecorder) Segment(*Conn, *SegmentEvent) {}
 func (r *orderRecorder) Done(c *Conn) {
 	r.orders, r.ids = append(r.orders, c.Order), append(r.ids, c.ID)
 }

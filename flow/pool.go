@@ -51,9 +51,10 @@ type Pool struct {
 
 // NewPool returns the analysis of a capture on workers cores, handing
 // each connection to sink's Done, in order, as a Table made with cfg
-// would. With more than one worker, sink's Event is not called: the
-// connection carries its events (unless Config.DropEvents), and a sink
-// reads them in Done, as the offline reports do.
+// would. With more than one worker, sink's Event and Segment are not
+// called: the connection carries its events (unless Config.DropEvents;
+// its segment events with Config.KeepSegEvents), and a sink reads them in
+// Done, as the offline reports do.
 func NewPool(cfg Config, workers int, sink Sink) *Pool {
 	if workers <= 1 {
 		return &Pool{one: NewTable(cfg, sink)}
@@ -136,8 +137,9 @@ func (s *doneSink) take() []*Conn {
 	return conns
 }
 
-func (s *doneSink) Event(*Conn, *Event) {}
-func (s *doneSink) Done(c *Conn)        { s.conns = append(s.conns, c) }
+func (s *doneSink) Event(*Conn, *Event)          {}
+func (s *doneSink) Segment(*Conn, *SegmentEvent) {}
+func (s *doneSink) Done(c *Conn)                 { s.conns = append(s.conns, c) }
 
 // pool runs the workers of a Pool and the merger.
 type pool struct {

@@ -258,10 +258,9 @@ type recordSink struct {
 	events map[int][]string
 }
 
-func (r *recordSink) Event(_ *flow.Conn, e *flow.Event) {
-	if !e.IsSegEvent() {
-		return
-	}
+func (r *recordSink) Event(*flow.Conn, *flow.Event) {}
+
+func (r *recordSink) Segment(_ *flow.Conn, e *flow.SegmentEvent) {
 	name := e.SegEvent.String()
 	if e.SegEvent == flow.DuplicateAck {
 		name += "#" + strconv.Itoa(int(e.Count))

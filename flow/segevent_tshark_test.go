@@ -180,8 +180,9 @@ func tupleOf(a, b netip.AddrPort) string {
 
 type doneSink struct{ conns []*flow.Conn }
 
-func (s *doneSink) Event(*flow.Conn, *flow.Event) {}
-func (s *doneSink) Done(c *flow.Conn)             { s.conns = append(s.conns, c) }
+func (s *doneSink) Event(*flow.Conn, *flow.Event)        {}
+func (*doneSink) Segment(*flow.Conn, *flow.SegmentEvent) {}
+func (s *doneSink) Done(c *flow.Conn)                    { s.conns = append(s.conns, c) }
 
 // replayFrames runs a capture through the pipeline, noting where each
 // connection starts and the 4-tuples of the frames in want.

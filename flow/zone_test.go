@@ -72,5 +72,6 @@ func TestVLANsOfAConnection(t *testing.T) {
 
 type collector struct{ conns []*Conn }
 
-func (c *collector) Event(*Conn, *Event) {}
-func (c *collector) Done(conn *Conn)     { c.conns = append(c.conns, conn) }
+func (c *collector) Event(*Conn, *Event)        {}
+func (*collector) Segment(*Conn, *SegmentEvent) {}
+func (c *collector) Done(conn *Conn)            { c.conns = append(c.conns, conn) }

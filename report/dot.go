@@ -29,6 +29,9 @@ type Dot struct {
 // NewDot returns a DOT renderer.
 func NewDot(w io.Writer) *Dot { return &Dot{w: bufio.NewWriter(w), counts: map[edge]int{}} }
 
+// Segment does nothing: the diagram counts transitions.
+func (*Dot) Segment(*flow.Conn, *flow.SegmentEvent) {}
+
 // Event counts a transition taken in the capture.
 func (d *Dot) Event(_ *flow.Conn, e *flow.Event) {
 	if e.Kind == fsm.Transition {

@@ -12,8 +12,9 @@ import (
 // tallySink feeds a Tally the table's events.
 type tallySink struct{ t Tally }
 
-func (s *tallySink) Event(_ *flow.Conn, e *flow.Event) { s.t.Observe(e) }
-func (s *tallySink) Done(*flow.Conn)                   {}
+func (s *tallySink) Event(_ *flow.Conn, e *flow.Event)    { s.t.Observe(e) }
+func (*tallySink) Segment(*flow.Conn, *flow.SegmentEvent) {}
+func (s *tallySink) Done(*flow.Conn)                      {}
 
 // A connection first seen without its handshake counts once as mid-stream;
 // one seen from its SYN does not.

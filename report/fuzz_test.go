@@ -170,16 +170,20 @@ type fuzzSink struct {
 
 func (s *fuzzSink) Event(c *flow.Conn, e *flow.Event) {
 	s.tally.Observe(e)
-	if !e.IsSegEvent() {
-		if e.Kind == fsm.Transition {
-			s.transitions++
-		}
-		if Explanation(e) == "" {
-			s.t.Fatalf("conn %d: no explanation for %+v", c.ID, e.Event)
-		}
+	if e.Kind == fsm.Transition {
+		s.transitions++
+	}
+	if Explanation(e) == "" {
+		s.t.Fatalf("conn %d: no explanation for %+v", c.ID, e.Event)
 	}
 	for _, k := range s.sinks {
 		k.Event(c, e)
+	}
+}
+
+func (s *fuzzSink) Segment(c *flow.Conn, e *flow.SegmentEvent) {
+	for _, k := range s.sinks {
+		k.Segment(c, e)
 	}
 }
 
@@ -686,5 +690,6 @@ func TestPrintable(t *testing.T) {
 // findingsSink feeds a Findings collector as the renderers do.
 type findingsSink struct{ f *findings.Collector }
 
-func (s findingsSink) Event(*flow.Conn, *flow.Event) {}
-func (s findingsSink) Done(c *flow.Conn)             { s.f.Observe(c) }
+func (s findingsSink) Event(*flow.Conn, *flow.Event)        {}
+func (findingsSink) Segment(*flow.Conn, *flow.SegmentEvent) {}
+func (s findingsSink) Done(c *flow.Conn)                    { s.f.Observe(c) }

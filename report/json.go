@@ -24,7 +24,7 @@ type JSON struct {
 	final    StateCounts
 	// segEvents holds, offline, the segment events of each connection not
 	// done yet, for its records after its "conn" record.
-	segEvents map[*flow.Conn][]flow.Event
+	segEvents map[*flow.Conn][]flow.SegmentEvent
 }
 
 // SetThresholds sets the counts from which findings fire.
@@ -44,21 +44,31 @@ func NewJSONStream(w io.Writer) *JSON {
 // Flush writes out the records made so far.
 func (j *JSON) Flush() error { return j.w.Flush() }
 
-// Event writes a transition, violation or event record when streaming;
+// Segment writes an event record when streaming; otherwise it keeps the
+// segment event for the connection's records, written in Done.
+func (j *JSON) Segment(c *flow.Conn, e *flow.SegmentEvent) {
+	if j.stream {
+		j.buf = appendSegEvent(j.buf[:0], c, rolesOf(c), e)
+		j.w.Write(j.buf)
+		return
+	}
+	// The table may keep them for us (flow.Config.KeepSegEvents).
+	if c.SegEvents() == nil {
+		if j.segEvents == nil {
+			j.segEvents = make(map[*flow.Conn][]flow.SegmentEvent)
+		}
+		j.segEvents[c] = append(j.segEvents[c], *e)
+	}
+}
+
+// Event writes a transition, violation or note record when streaming;
 // otherwise records are written per connection in Done.
 func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 	if !j.stream {
-		// The table may keep them for us (flow.Config.KeepSegEvents).
-		if e.IsSegEvent() && c.SegEvents() == nil {
-			if j.segEvents == nil {
-				j.segEvents = make(map[*flow.Conn][]flow.Event)
-			}
-			j.segEvents[c] = append(j.segEvents[c], *e)
-		}
 		return
 	}
 	j.buf = appendEvent(j.buf[:0], c, rolesOf(c), e)
-	if e.Kind == fsm.Transition && !e.IsSegEvent() && (e.Cause == "rcvd RST" || e.Cause == "sent RST") {
+	if e.Kind == fsm.Transition && (e.Cause == "rcvd RST" || e.Cause == "sent RST") {
 		// What the RST settles is streamed now, not when the connection
 		// is released seconds later.
 		j.findings.Early(c)
@@ -122,12 +132,12 @@ func (j *JSON) Done(c *flow.Conn) {
 		}
 		for _, e := range ordered(c) {
 			for ; len(segs) > 0 && segs[0].At <= e.At; segs = segs[1:] {
-				b = appendEvent(b, c, r, &segs[0])
+				b = appendSegEvent(b, c, r, &segs[0])
 			}
 			b = appendEvent(b, c, r, &e)
 		}
 		for i := range segs {
-			b = appendEvent(b, c, r, &segs[i])
+			b = appendSegEvent(b, c, r, &segs[i])
 		}
 	}
 	if j.stream {
@@ -234,18 +244,21 @@ func segEventCounts(b []byte, c *flow.Conn) []byte {
 	return append(b, '}')
 }
 
-func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
-	if e.IsSegEvent() {
-		b = append(b, `{"type":"event"`...)
-		b = field(b, "ts", stamp(e.Time))
-		b = intField(b, "conn", int64(c.ID))
-		b = field(b, "endpoint", r.name(e.Side))
-		b = field(b, "event", e.SegEvent.String())
-		if e.SegEvent == flow.DuplicateAck {
-			b = intField(b, "count", int64(e.Count))
-		}
-		return append(b, "}\n"...)
+// appendSegEvent appends a segment event's record.
+func appendSegEvent(b []byte, c *flow.Conn, r roles, e *flow.SegmentEvent) []byte {
+	b = append(b, `{"type":"event"`...)
+	b = field(b, "ts", stamp(e.Time))
+	b = intField(b, "conn", int64(c.ID))
+	b = field(b, "endpoint", r.name(e.Side))
+	b = field(b, "event", e.SegEvent.String())
+	if e.SegEvent == flow.DuplicateAck {
+		b = intField(b, "count", int64(e.Count))
 	}
+	return append(b, "}\n"...)
+}
+
+// appendEvent appends a state-machine event's record.
+func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 	switch e.Kind {
 	case fsm.Transition:
 		b = append(b, `{"type":"transition"`...)

@@ -39,6 +39,10 @@ func NewLadder(w io.Writer, ascii bool, conns []int) *Ladder {
 	return l
 }
 
+// Segment does nothing: the segment events are in the timeline's
+// packets and the connection's counts.
+func (*Ladder) Segment(*flow.Conn, *flow.SegmentEvent) {}
+
 // Event is part of flow.Sink; the ladder is drawn per connection.
 func (l *Ladder) Event(*flow.Conn, *flow.Event) {}
 

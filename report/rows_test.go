@@ -15,7 +15,8 @@ import (
 // Text.Done does.
 type rowsSink []*rowStore
 
-func (s rowsSink) Event(*flow.Conn, *flow.Event) {}
+func (s rowsSink) Event(*flow.Conn, *flow.Event)        {}
+func (rowsSink) Segment(*flow.Conn, *flow.SegmentEvent) {}
 
 func (s rowsSink) Done(c *flow.Conn) {
 	for _, rows := range s {

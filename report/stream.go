@@ -97,20 +97,49 @@ func (s *Stream) line(t time.Time, c *flow.Conn) []byte {
 	return strconv.AppendInt(b, int64(c.ID), 10)
 }
 
-// Event writes one transition or violation, or a notable segment event
-// (see notable).
+// Segment writes a notable segment event (see notable): with --problems,
+// the first of its kind on a connection and every tenfold after.
+func (s *Stream) Segment(c *flow.Conn, e *flow.SegmentEvent) {
+	if e.Time.After(s.latest) {
+		s.latest = e.Time
+	}
+	n := c.SegCount(e.SegEvent)
+	if !notable[e.SegEvent] || s.Problems && !tenfold(n) {
+		return
+	}
+	b := s.endpoint(e.Time, c, e.Side)
+	b = append(b, "~ "...)
+	b = append(b, segLabel(e.SegEvent, e.Count)...)
+	if s.Problems && n > 1 {
+		b = append(b, " #"...)
+		b = strconv.AppendUint(b, uint64(n), 10)
+	}
+	b = appendBrief(b, c, c.Cur, false)
+	s.buf = append(b, '\n')
+	s.w.Write(s.buf)
+}
+
+// endpoint starts a line with the time, the connection and the endpoint:
+// its role and address, in columns as wide as the widest address so far
+// (IPv4 ones are at most 21).
+func (s *Stream) endpoint(t time.Time, c *flow.Conn, side fsm.Side) []byte {
+	b := s.line(t, c)
+	var addr [64]byte
+	a := c.Addr(side).AppendTo(addr[:0])
+	s.addrWidth = max(s.addrWidth, len(a))
+	b = append(b, ' ')
+	b = append(b, rolesOf(c).name(side)...)
+	b = append(b, ' ')
+	b = padRight(b, a, s.addrWidth)
+	return append(b, ' ')
+}
+
+// Event writes one transition, violation or note.
 func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	if e.Time.After(s.latest) {
 		s.latest = e.Time
 	}
-	if e.IsSegEvent() && !notable[e.SegEvent] {
-		return
-	}
-	if s.Problems && e.IsSegEvent() && !tenfold(c.SegCount(e.SegEvent)) {
-		// A burst shows in its first line and every tenfold after.
-		return
-	}
-	if e.Kind == fsm.Transition && !e.IsSegEvent() && (e.Cause == "rcvd RST" || e.Cause == "sent RST") {
+	if e.Kind == fsm.Transition && (e.Cause == "rcvd RST" || e.Cause == "sent RST") {
 		// What the RST settles is alerted on now, not when the
 		// connection is released seconds later.
 		defer func() {
@@ -120,37 +149,16 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 			}
 		}()
 	}
-	if s.Problems && e.Kind == fsm.Note && !e.IsSegEvent() {
+	if s.Problems && e.Kind == fsm.Note {
 		return
 	}
-	if s.Problems && e.Kind == fsm.Transition && !e.IsSegEvent() && !strings.Contains(e.Cause, "RST") {
+	if s.Problems && e.Kind == fsm.Transition && !strings.Contains(e.Cause, "RST") {
 		s.hiddenTransitions++
 		return
 	}
-	b := s.line(e.Time, c)
-	// The endpoint: its role and address, in columns as wide as the
-	// widest address so far (IPv4 ones are at most 21).
-	var addr [64]byte
-	a := c.Addr(e.Side).AppendTo(addr[:0])
-	s.addrWidth = max(s.addrWidth, len(a))
-	b = append(b, ' ')
-	b = append(b, rolesOf(c).name(e.Side)...)
-	b = append(b, ' ')
-	b = padRight(b, a, s.addrWidth)
-	b = append(b, ' ')
+	b := s.endpoint(e.Time, c, e.Side)
 	paint := painter(s.Color)
 	switch {
-	case e.IsSegEvent():
-		b = append(b, "~ "...)
-		b = append(b, segLabel(e.SegEvent, e.Count)...)
-		if n := c.SegCount(e.SegEvent); s.Problems && n > 1 {
-			b = append(b, " #"...)
-			b = strconv.AppendUint(b, uint64(n), 10)
-		}
-		b = appendBrief(b, c, c.Cur, false)
-		s.buf = append(b, '\n')
-		s.w.Write(s.buf)
-		return
 	case e.Kind == fsm.Transition:
 		// The cause names the segment; its numbers are in the ladder
 		// and the timeline.

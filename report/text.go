@@ -49,6 +49,10 @@ func NewText(w io.Writer, timelines bool) *Text {
 	return &Text{w: bufio.NewWriter(w), timelines: timelines, findings: findings.New()}
 }
 
+// Segment does nothing: the segment events are in the timeline's
+// packets and the connection's counts.
+func (*Text) Segment(*flow.Conn, *flow.SegmentEvent) {}
+
 // Event is part of flow.Sink; the text renderer writes whole connections.
 func (t *Text) Event(*flow.Conn, *flow.Event) {}
 

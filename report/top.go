@@ -119,16 +119,16 @@ func (t *Top) server(addr netip.AddrPort) *topServer {
 
 func (t *Top) serverOf(c *flow.Conn) *topServer { return t.server(c.Addr(rolesOf(c).server)) }
 
-// Event counts resets, refused connects, retransmissions and handshake
-// times.
-func (t *Top) Event(c *flow.Conn, e *flow.Event) {
-	if e.IsSegEvent() {
-		switch e.SegEvent {
-		case flow.Retransmission, flow.FastRetransmission, flow.SpuriousRetransmission:
-			t.serverOf(c).retrans++
-		}
-		return
+// Segment counts retransmissions.
+func (t *Top) Segment(c *flow.Conn, e *flow.SegmentEvent) {
+	switch e.SegEvent {
+	case flow.Retransmission, flow.FastRetransmission, flow.SpuriousRetransmission:
+		t.serverOf(c).retrans++
 	}
+}
+
+// Event counts resets, refused connects and handshake times.
+func (t *Top) Event(c *flow.Conn, e *flow.Event) {
 	if e.Kind != fsm.Transition {
 		return
 	}

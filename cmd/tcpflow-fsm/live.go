@@ -71,6 +71,8 @@ func (t *tallySink) Event(c *flow.Conn, e *flow.Event) {
 	t.out.Event(c, e)
 }
 
+func (t *tallySink) Segment(c *flow.Conn, e *flow.SegmentEvent) { t.out.Segment(c, e) }
+
 func (t *tallySink) Done(c *flow.Conn) {
 	delete(t.closed, c)
 	t.out.Done(c)

@@ -32,8 +32,9 @@ func bulkFindings(t *testing.T, feed func(add func(src, dst netip.AddrPort, f fs
 // observeSink hands every connection that ends to a Findings.
 type observeSink struct{ f *Collector }
 
-func (s observeSink) Event(*flow.Conn, *flow.Event) {}
-func (s observeSink) Done(c *flow.Conn)             { s.f.Observe(c) }
+func (s observeSink) Event(*flow.Conn, *flow.Event)        {}
+func (observeSink) Segment(*flow.Conn, *flow.SegmentEvent) {}
+func (s observeSink) Done(c *flow.Conn)                    { s.f.Observe(c) }
 
 func addr(a [4]byte, port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4(a), port)

@@ -258,5 +258,6 @@ func BenchmarkFiredUnderFlood(b *testing.B) {
 // doneFunc hands each connection that ends to a function.
 type doneFunc func(*flow.Conn)
 
-func (f doneFunc) Event(*flow.Conn, *flow.Event) {}
-func (f doneFunc) Done(c *flow.Conn)             { f(c) }
+func (f doneFunc) Event(*flow.Conn, *flow.Event)        {}
+func (doneFunc) Segment(*flow.Conn, *flow.SegmentEvent) {}
+func (f doneFunc) Done(c *flow.Conn)                    { f(c) }
