@@ -344,8 +344,12 @@ func (f *Collector) Observe(c *flow.Conn) {
 // retransmissions for Stuck; a window zero for Stall.
 func (f *Collector) connCodes(c *flow.Conn, r roles, now time.Time) []string {
 	live := !now.IsZero()
+	// Live, a handshake is judged once it has lasted Stuck and something
+	// was sent again (a SYN, a SYN,ACK): also with --stuck 0s, one merely
+	// in flight is not.
+	lasted := !live || now.Sub(c.First()) >= f.Stuck
 	var codes []string
-	if unansweredSYN(c, r) && (!live || now.Sub(c.First()) >= f.Stuck) {
+	if unansweredSYN(c, r) && lasted && (!live || c.Packets[r.client] >= 2) {
 		codes = append(codes, "unanswered_syn")
 	}
 	switch {
@@ -371,7 +375,7 @@ func (f *Collector) connCodes(c *flow.Conn, r roles, now time.Time) []string {
 		codes = append(codes, "keepalive")
 	}
 	for _, s := range []fsm.Side{r.client, r.server} {
-		if c.FSM.Endpoint(s).State == fsm.SynReceived && (!live || now.Sub(c.First()) >= f.Stuck) {
+		if c.FSM.Endpoint(s).State == fsm.SynReceived && lasted && (!live || c.Packets[r.client]+c.Packets[r.server] >= 3) {
 			codes = append(codes, "half_open")
 			break
 		}

@@ -132,6 +132,19 @@ func TestWatchFiresWhatLasts(t *testing.T) {
 		w.want(9999)
 		w.want(10000, "unanswered_syn")
 	})
+	t.Run("a handshake in flight, with --stuck 0s", func(t *testing.T) {
+		w := newWatchRig(t)
+		w.f.Stuck = 0
+		w.seg(0, wCli, wSrv, fsm.SYN, 1000, 0, 0, 1000)
+		w.want(1) // one SYN: not unanswered yet
+		w.seg(1000, wCli, wSrv, fsm.SYN, 1000, 0, 0, 1000)
+		w.want(1001, "unanswered_syn")
+		w.seg(1002, wCli2, wSrv, fsm.SYN, 7000, 0, 0, 1000)
+		w.seg(1003, wSrv, wCli2, fsm.SYN|fsm.ACK, 5000, 7001, 0, 1000)
+		w.want(1004) // SYN, SYN,ACK: not half-open yet
+		w.seg(2003, wSrv, wCli2, fsm.SYN|fsm.ACK, 5000, 7001, 0, 1000)
+		w.want(2004, "half_open")
+	})
 	t.Run("half_open", func(t *testing.T) {
 		w := newWatchRig(t)
 		w.seg(0, wCli, wSrv, fsm.SYN, 1000, 0, 0, 1000)
