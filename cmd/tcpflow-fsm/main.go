@@ -129,7 +129,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "track at most `N` connections at once; past that the longest idle is evicted (0: no bound)")
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "read a file on `N` cores: connections are shared out by 4-tuple; the output is the same")
 	fs.IntVar(&o.pileUp, "pileup", findings.DefaultPileUp, "report time_wait when `N` endpoints of one host or more are in TIME-WAIT toward one server port")
-	fs.DurationVar(&o.stuck, "stuck", findings.DefaultStuck, "report close_wait and fin_wait_2 for endpoints quiet in that state for `DURATION` or more at the end (at most 24h)")
+	fs.DurationVar(&o.stuck, "stuck", findings.DefaultStuck, "report close_wait and fin_wait_2 for endpoints quiet in that state for `DURATION` or more at the end (at most 24h); live, also how long a SYN unanswered, a handshake not completed or a silent peer must last before an alert")
 	fs.DurationVar(&o.stall, "stall", findings.DefaultStall, "report zero_window when a receiver's window stays zero for `DURATION` or more (at most 24h)")
 	fs.IntVar(&o.timelineMax, "timeline-max", defaultTimelineMax, "keep at most `N` segments of a connection's timeline, and N of its events; the rest are counted (0: all)")
 	fs.BoolVar(&o.verifySums, "verify-checksums", false, "check TCP checksums and report bad ones (off: offload makes sent packets look bad)")
