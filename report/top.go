@@ -57,7 +57,8 @@ const (
 type topServer struct {
 	addr netip.AddrPort
 	// Counted as events come, since the last tick.
-	opened, reset, refused, retrans int
+	opened, retrans int
+	rst             Tally // its Reset and Refused, counted as --stats counts them
 	// closedDone counts the connections that had closed when they ended;
 	// closedLast is, at the last tick, that count plus the closed ones
 	// still tracked: a connection counts as closed once, when it closes
@@ -133,10 +134,8 @@ func (t *Top) Event(c *flow.Conn, e *flow.Event) {
 		return
 	}
 	switch {
-	case e.Cause == "rcvd RST" && e.From == fsm.SynSent:
-		t.serverOf(c).refused++
 	case e.Cause == "rcvd RST":
-		t.serverOf(c).reset++
+		t.serverOf(c).rst.Observe(e)
 	case e.From == fsm.SynSent && e.To == fsm.Established && !e.Inferred && e.InState >= 0:
 		// The client's time in SYN-SENT, from its first SYN to the
 		// SYN,ACK, as the capture point saw them: what connect() waits,
@@ -289,7 +288,7 @@ func finWait(s fsm.State) bool { return s == fsm.FinWait1 || s == fsm.FinWait2 }
 // busy reports whether the server has connections tracked, or anything
 // happened to it since the last tick.
 func (s *topServer) busy() bool {
-	return s.conns > 0 || s.opened+s.reset+s.refused+s.retrans > 0 || s.closedDone+s.closedIn != s.closedLast || s.hsNew
+	return s.conns > 0 || s.opened+s.rst.Reset+s.rst.Refused+s.retrans > 0 || s.closedDone+s.closedIn != s.closedLast || s.hsNew
 }
 
 // row makes the server's row of the frame and starts its counts of the
@@ -297,9 +296,9 @@ func (s *topServer) busy() bool {
 func (s *topServer) row(name string) TopRow {
 	closed := s.closedDone + s.closedIn
 	r := TopRow{Server: name, Conns: s.conns, States: s.states, FinWait: s.finWait, Oldest: s.oldest,
-		Opened: s.opened, Closed: max(closed-s.closedLast, 0), Reset: s.reset, Refused: s.refused, Retrans: s.retrans}
+		Opened: s.opened, Closed: max(closed-s.closedLast, 0), Reset: s.rst.Reset, Refused: s.rst.Refused, Retrans: s.retrans}
 	s.closedLast = closed
-	s.opened, s.reset, s.refused, s.retrans = 0, 0, 0, 0
+	s.opened, s.rst, s.retrans = 0, Tally{}, 0
 	if s.hsNew {
 		sorted := slices.Clone(s.hs)
 		slices.Sort(sorted)

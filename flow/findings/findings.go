@@ -100,7 +100,9 @@ type Thresholds struct {
 	// FIN-WAIT-2 at the end of the capture to make close_wait or
 	// fin_wait_2: an application closes its socket within milliseconds of
 	// reading the peer's FIN, and a capture stopped during a close shows
-	// both states for a moment.
+	// both states for a moment. Live (Watch), it is also how long a SYN
+	// unanswered, a handshake not completed and a peer silent to
+	// retransmissions must last before they are counted.
 	Stuck time.Duration
 	// Stall is how long a receiver's window must stay zero to make
 	// zero_window: a busy receiver closes it for moments in a healthy
@@ -406,19 +408,13 @@ func (f *Collector) closeWaits(c *flow.Conn, s fsm.Side) bool {
 // counts alerts through Fired; each connection's end judges it again
 // (Observe), and List has what the ends say.
 func (f *Collector) Watch(now time.Time, each func(func(*flow.Conn))) {
-	if f.early == nil {
-		f.early = map[int][]string{}
-	}
 	f.live = map[string][]int{}
 	tw := map[twKey]*twLive{}
-	for _, q := range f.stuck["close_wait"] {
-		if now.Sub(q.at) >= f.Stuck {
-			f.live["close_wait"] = append(f.live["close_wait"], q.id)
-		}
-	}
-	for _, q := range f.stuck["fin_wait_2"] {
-		if now.Sub(q.at) >= f.Stuck {
-			f.live["fin_wait_2"] = append(f.live["fin_wait_2"], q.id)
+	for code, list := range f.stuck { // the connections that ended there
+		for _, q := range list {
+			if now.Sub(q.at) >= f.Stuck {
+				f.live[code] = append(f.live[code], q.id)
+			}
 		}
 	}
 	var dropping map[netip.Addr]bool // the server hosts of SYNs unanswered now
@@ -428,17 +424,12 @@ func (f *Collector) Watch(now time.Time, each func(func(*flow.Conn))) {
 		}
 		r := sidesOf(c)
 		codes := f.connCodes(c, r, now)
-		for _, code := range codes {
-			if !slices.Contains(f.early[c.ID], code) {
-				f.early[c.ID] = append(f.early[c.ID], code)
-				f.add(code, c, r)
+		f.countEarly(c, r, codes)
+		if slices.Contains(codes, "unanswered_syn") {
+			if dropping == nil {
+				dropping = map[netip.Addr]bool{}
 			}
-			if code == "unanswered_syn" {
-				if dropping == nil {
-					dropping = map[netip.Addr]bool{}
-				}
-				dropping[c.Addr(r.server).Addr()] = true
-			}
+			dropping[c.Addr(r.server).Addr()] = true
 		}
 		quiet := now.Sub(c.Last()) >= f.Stuck
 		for _, s := range []fsm.Side{r.client, r.server} {
@@ -609,11 +600,17 @@ func (f *Collector) pileUps() (Finding, bool) {
 // keepalive_timeout (see resetCodes). Observe counts them once, as the
 // connection's end has them.
 func (f *Collector) Early(c *flow.Conn) {
+	r := sidesOf(c)
+	f.countEarly(c, r, resetCodes(c, r))
+}
+
+// countEarly counts c, before its end, in each of codes it is not counted
+// in yet; Observe judges it again at its end.
+func (f *Collector) countEarly(c *flow.Conn, r roles, codes []string) {
 	if f.early == nil {
 		f.early = map[int][]string{}
 	}
-	r := sidesOf(c)
-	for _, code := range resetCodes(c, r) {
+	for _, code := range codes {
 		if !slices.Contains(f.early[c.ID], code) {
 			f.early[c.ID] = append(f.early[c.ID], code)
 			f.add(code, c, r)

@@ -169,6 +169,17 @@ queued_clients() {
 	done
 }
 
+# clients_in A [B]: the expected lines of the CONNS connections from CPORT
+# up: each client end in state A and, when B is given, each server end in
+# state B.
+clients_in() {
+	local i
+	for ((i = 0; i < CONNS; i++)); do
+		echo "a $A4:$((CPORT + i)) $BE $1"
+		[[ -z ${2:-} ]] || echo "b $BE $A4:$((CPORT + i)) $2"
+	done
+}
+
 load_scenario() {
 	NAME=$1 FAMILY=4 MODE=cs CHECK="" ATTEMPTS=2 ANY=0 CAPNS=$NSB CAPIF=veth-b
 	SETTLE=0.5 SNAPLEN="" STEPS="" PIN="" CONNS=1 AWAIT="" AWAITN=0 AWAITMAX=10 SHAPE="" SPORT2="" CPORT2="" LOSS=""
@@ -447,11 +458,7 @@ load_scenario() {
 		DESC_EXPECT="every a FIN-WAIT-2, every b CLOSE-WAIT"
 		EXPECT=$(
 			echo "$listen"
-			local i
-			for ((i = 0; i < CONNS; i++)); do
-				echo "a $A4:$((CPORT + i)) $BE FIN-WAIT-2"
-				echo "b $BE $A4:$((CPORT + i)) CLOSE-WAIT"
-			done
+			clients_in FIN-WAIT-2 CLOSE-WAIT
 		)
 		;;
 	rst-race-after-close)
@@ -509,10 +516,7 @@ load_scenario() {
 		DESC_EXPECT="every a TIME-WAIT (60 s), every b CLOSED"
 		EXPECT=$(
 			echo "$listen"
-			local i
-			for ((i = 0; i < CONNS; i++)); do
-				echo "a $A4:$((CPORT + i)) $BE TIME-WAIT"
-			done
+			clients_in TIME-WAIT
 		)
 		;;
 	server-crash)
@@ -968,7 +972,9 @@ on_step() {
 	server-crash:crash)
 		# The server process is killed, as the OOM killer or a fault ends
 		# one: its kernel closes its sockets, the connection with unread
-		# data by a RST. No SIGUSR1: it is gone.
+		# data by a RST. No SIGUSR1: it is gone. (driver sets DPID_server
+		# with printf -v.)
+		# shellcheck disable=SC2154
 		kill -KILL "$DPID_server"
 		wait "$DPID_server" || true
 		CRASHED=$DPID_server
