@@ -256,7 +256,8 @@ type connMore struct {
 	segCounts       [NumSegEvents]uint32
 	// retransRun counts each side's retransmissions of one segment (of
 	// sequence number retransSeq) since the peer last sent anything,
-	// probes its keep-alive probes since then.
+	// probes its keep-alive probes since then (of an octet the peer
+	// acknowledged).
 	retransRun [2]int
 	retransSeq [2]fsm.Seq
 	probes     [2]int
@@ -921,7 +922,10 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 		}
 		m.retransRun[side]++
 	}
-	if evs.Has(KeepAlive) {
+	// A probe resends an octet the peer acknowledged (SEG.SEQ = SND.UNA-1):
+	// one the peer has not (a one-octet segment resent, which Wireshark's
+	// rule names a keep-alive too) waits on a silent peer as data does.
+	if peer := c.FSM.Endpoint(side.Other()); evs.Has(KeepAlive) && peer.HasAck && peer.AckSnt == seg.Seq.Add(1) {
 		c.extra().probes[side]++
 	}
 	if seg.Flags&fsm.RST != 0 && c.more != nil && c.more.probes[side] > 0 {

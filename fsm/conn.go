@@ -118,6 +118,10 @@ type Endpoint struct {
 	twStart nanos // when the 2MSL timer was (re)started
 }
 
+// OnlySYNs reports whether every segment the endpoint sent was a bare SYN
+// (and it sent one).
+func (e *Endpoint) OnlySYNs() bool { return e.synOnly }
+
 // Scale returns the window scale shift that applies to the windows this
 // endpoint advertises, and whether the handshake settled it (RFC 7323 §2.2:
 // only when both SYNs carried the option).

@@ -140,9 +140,11 @@ func (j *JSON) Done(c *flow.Conn) {
 			b = appendSegEvent(b, c, r, &segs[i])
 		}
 	}
-	if j.stream {
+	if j.stream && c.End != flow.EndCapture {
 		// As a finding fires or grows tenfold, with the time of the
-		// connection's last segment; the final records come at the end.
+		// connection's last segment. At the capture's end the final
+		// records follow: the connections still tracked are judged there,
+		// all of them known, not one by one as they are handed over.
 		for _, f := range j.findings.Fired() {
 			b = appendFinding(b, &f, stamp(c.Last()))
 		}

@@ -313,6 +313,9 @@ func (s *Stream) Done(c *flow.Conn) {
 	} else {
 		s.summary(c)
 	}
+	if c.End == flow.EndCapture {
+		return // the capture's end: the findings section follows
+	}
 	for _, f := range s.findings.Fired() {
 		s.alert(c.Last(), &f)
 	}

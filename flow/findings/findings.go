@@ -377,7 +377,11 @@ func (f *Collector) connCodes(c *flow.Conn, r roles, now time.Time) []string {
 		codes = append(codes, "keepalive")
 	}
 	for _, s := range []fsm.Side{r.client, r.server} {
-		if c.FSM.Endpoint(s).State == fsm.SynReceived && lasted && (!live || c.Packets[r.client]+c.Packets[r.server] >= 3) {
+		// Live, only while the client has sent nothing but SYNs: a
+		// client that went on (its ACK, then a SYN,ACK resent) makes the
+		// server's state an inference.
+		if c.FSM.Endpoint(s).State == fsm.SynReceived && lasted &&
+			(!live || c.Packets[r.client]+c.Packets[r.server] >= 3 && c.FSM.Endpoint(r.client).OnlySYNs()) {
 			codes = append(codes, "half_open")
 			break
 		}

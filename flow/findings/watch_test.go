@@ -145,6 +145,15 @@ func TestWatchFiresWhatLasts(t *testing.T) {
 		w.seg(2003, wSrv, wCli2, fsm.SYN|fsm.ACK, 5000, 7001, 0, 1000)
 		w.want(2004, "half_open")
 	})
+	t.Run("no half_open once the client went on", func(t *testing.T) {
+		// Its ACK, then the server's SYN,ACK again (the ACK lost on the
+		// way, as the tool infers) and the client's ACK again.
+		w := newWatchRig(t)
+		w.open(0, wCli, wSrv)
+		w.seg(31000, wSrv, wCli, fsm.SYN|fsm.ACK, 5000, 1001, 0, 1000)
+		w.seg(31400, wCli, wSrv, fsm.ACK, 1001, 5001, 0, 1000)
+		w.want(45000)
+	})
 	t.Run("half_open", func(t *testing.T) {
 		w := newWatchRig(t)
 		w.seg(0, wCli, wSrv, fsm.SYN, 1000, 0, 0, 1000)
