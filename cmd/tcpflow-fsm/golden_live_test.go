@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -135,3 +137,59 @@ func TestStreamFits100Columns(t *testing.T) {
 
 // ansiEscape matches a colour escape.
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// TestLiveAlertsAgreeWithTheEnd: replayed as live, no kernel capture and
+// no capture of the real corpus (when present; those that cannot be read
+// to their end are left to the damaged-input tests) streams a finding
+// record with a ts whose code the final records, judged at the end, do
+// not have: an alert says no more than the end will.
+func TestLiveAlertsAgreeWithTheEnd(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(goldenDir, "*.pcap"))
+	if manifest, err := os.ReadFile(filepath.Join(corpusDir, "MANIFEST.tsv")); err == nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n")[1:] {
+			files = append(files, filepath.Join(corpusDir, strings.Split(line, "\t")[0]))
+		}
+	}
+	for _, path := range files {
+		if !readsToTheEnd(path) {
+			continue
+		}
+		var out bytes.Buffer
+		streamCapture(t, path, report.NewJSONStream(&out))
+		alerted, final := map[string]bool{}, map[string]bool{}
+		for _, line := range strings.Split(out.String(), "\n") {
+			var r struct {
+				Type, Code string
+				TS         *string
+			}
+			if json.Unmarshal([]byte(line), &r) != nil || r.Type != "finding" {
+				continue
+			}
+			if r.TS != nil {
+				alerted[r.Code] = true
+			} else {
+				final[r.Code] = true
+			}
+		}
+		for code := range alerted {
+			if !final[code] {
+				t.Errorf("%s: %s alerted, not among the final findings", filepath.Base(path), code)
+			}
+		}
+	}
+}
+
+// readsToTheEnd reports whether the capture at path reads without error.
+func readsToTheEnd(path string) bool {
+	rd, err := capture.Open(path)
+	if err != nil {
+		return false
+	}
+	defer rd.Close()
+	var p capture.Packet
+	for {
+		if err := rd.Next(&p); err != nil {
+			return errors.Is(err, io.EOF)
+		}
+	}
+}
