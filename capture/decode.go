@@ -87,6 +87,7 @@ func (d *Decoder) Decode(p *Packet, seg *fsm.Segment) bool {
 	// Every link decoder reslices p.Data, so the outer IP header's offset
 	// is what its slice lost of the capacity.
 	seg.Tap = tapOf(p, cap(p.Data)-cap(ip))
+	seg.Classify()
 	seg.Time = p.Time
 	if s := p.Time.Unix(); s < minTime || s > maxTime {
 		seg.Time = time.Unix(min(max(s, minTime), maxTime), 0).UTC()

@@ -840,6 +840,9 @@ func (t *Table) checkpoint() {
 func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	t.number = n
 	t.Stats.Segments++
+	if !seg.Classified() {
+		seg.Classify()
+	}
 	t.runTimers(st.Clock)
 	src, dst := endOf(seg.Src), endOf(seg.Dst)
 	c := t.conns.get(src, dst, seg.Zone)
@@ -878,7 +881,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	}
 	c.Packets[side]++
 	c.Bytes[side] += int64(seg.PayloadLen)
-	if fsm.Classify(seg.Flags) == fsm.KindSYNACK {
+	if seg.Kind == fsm.KindSYNACK {
 		c.synack[side] = true
 	}
 	// The analysis reads the segment as the wire shows it, before the state

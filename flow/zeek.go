@@ -338,13 +338,13 @@ func (z *Zeek) update(side fsm.Side, seg *fsm.Segment) {
 	z.partialStatus(side, syn, ack)
 
 	// The segment's sequence space: SYN and FIN count, a RST's data not.
-	segLen := n + btoi(syn) + btoi(fin)
+	segLen := seg.LEN()
 	if rst {
-		segLen -= n
+		segLen -= uint32(n)
 	}
-	z.initEndpoint(e, syn, seg.Seq, uint32(segLen))
+	z.initEndpoint(e, syn, seg.Seq, segLen)
 	relSeq := e.rel(seg.Seq)
-	onePast := relSeq.Add(uint32(segLen))
+	onePast := relSeq.Add(segLen)
 
 	z.history(side, e, f, n, relSeq)
 	// A zero window, SYNs included, unless it comes with or after a RST

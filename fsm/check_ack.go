@@ -92,7 +92,7 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 
 // noteRcvd records the ACK its receiver r got.
 func (c *Conn) noteRcvd(r *Endpoint, seg *Segment) {
-	if seg.Flags&ACK == 0 || Classify(seg.Flags) == KindRST {
+	if seg.Flags&ACK == 0 || seg.kind() == KindRST {
 		return
 	}
 	if r.State == SynSent {

@@ -16,7 +16,7 @@ package fsm
 // or by sequence number (RFC 9293 §3.6.1 MAY-2, RFC 6191 §2); an old
 // duplicate SYN belongs to the old connection.
 func (c *Conn) Reopens(from Side, seg *Segment) bool {
-	if Classify(seg.Flags) != KindSYN || c.nseg == 0 {
+	if seg.kind() != KindSYN || c.nseg == 0 {
 		return false
 	}
 	s, r := c.Endpoint(from), c.Endpoint(from.Other())

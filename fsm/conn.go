@@ -251,7 +251,7 @@ func (c *Conn) Ended(withTimeWait bool) bool {
 func (c *Conn) Step(from Side, seg *Segment) []Event {
 	c.begin()
 	c.nseg++
-	k := Classify(seg.Flags)
+	k := seg.kind()
 	s, r := c.Endpoint(from), c.Endpoint(from.Other())
 	c.foreign = false
 	if seg.TTL != 0 {

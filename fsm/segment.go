@@ -149,6 +149,13 @@ type Segment struct {
 	// endpoint whose address it carries (an injected segment, a
 	// middlebox's), so it is not held against that endpoint.
 	TTL uint8
+
+	// Kind is the segment's kind by its flags, and seqLen its SEG.LEN:
+	// what every analysis reads of its control bits and its length,
+	// decided once by Classify when the segment is made.
+	Kind    Kind
+	seqLen  uint32
+	classed bool // Kind and seqLen hold
 }
 
 // Zone tells apart networks that one capture can see the same addresses
@@ -232,9 +239,11 @@ const (
 	BadSum
 )
 
-// LEN is SEG.LEN of RFC 9293 §3.4: the payload octets plus one for SYN and
-// one for FIN, the control bits that occupy sequence space.
-func (s *Segment) LEN() uint32 {
+// Classify decides the segment's class, its Kind and SEG.LEN, from its
+// flags and payload length, once: the decoder classifies each segment it
+// makes, flow's table and Conn.Step each one made otherwise (Classified).
+// A segment whose flags or length are changed must be classified again.
+func (s *Segment) Classify() {
 	n := uint32(s.PayloadLen)
 	if s.Flags&SYN != 0 {
 		n++
@@ -242,7 +251,27 @@ func (s *Segment) LEN() uint32 {
 	if s.Flags&FIN != 0 {
 		n++
 	}
-	return n
+	s.Kind, s.seqLen, s.classed = Classify(s.Flags), n, true
+}
+
+// Classified reports whether Classify was called.
+func (s *Segment) Classified() bool { return s.classed }
+
+// kind returns Kind, classifying the segment first if no one has.
+func (s *Segment) kind() Kind {
+	if !s.classed {
+		s.Classify()
+	}
+	return s.Kind
+}
+
+// LEN is SEG.LEN of RFC 9293 §3.4: the payload octets plus one for SYN and
+// one for FIN, the control bits that occupy sequence space.
+func (s *Segment) LEN() uint32 {
+	if !s.classed {
+		s.Classify()
+	}
+	return s.seqLen
 }
 
 // End is the sequence number just past the segment: SEG.SEQ + SEG.LEN.
