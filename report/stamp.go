@@ -62,8 +62,8 @@ func civil(days int64) (y, m, d int64) {
 	days += 719468 // days from 0000-03-01 to 1970-01-01
 	era, doe := floorDiv(days, 146097)
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // year of the era, 0-399
-	doy := doe - (365*yoe + yoe/4 - yoe/100)              // day of the year from March 1
-	mp := (5*doy + 2) / 153                               // month from March, 0-11
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // day of the year from March 1
+	mp := (5*doy + 2) / 153                                // month from March, 0-11
 	d = doy - (153*mp+2)/5 + 1
 	m = mp + 3
 	if m > 12 {
