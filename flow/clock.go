@@ -114,8 +114,14 @@ func (k *captureClock) Flush() resolution {
 	return k.stray()
 }
 
-// Now returns the capture clock.
-func (k *captureClock) Now() fsm.Time { return k.now }
+// Now returns the capture clock: fsm.MinTime before it has read a time,
+// so that timers run to it fire none.
+func (k *captureClock) Now() fsm.Time {
+	if !k.started {
+		return fsm.MinTime
+	}
+	return k.now
+}
 
 // hold stamps a timestamp of the jump not yet resolved: taken now.
 func (k *captureClock) hold(at fsm.Time) stamp {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,34 @@ func TestClockLongSilence(t *testing.T) {
 	want := outcome{conns: 202, timeWait: 100, idle: 1}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// Times before 1970 are times like any other: a capture moved to 1969,
+// or across 1970-01-01 00:00:00 UTC, comes to what it comes to in 2026,
+// its timers fired at the same points, with one table or several.
+func TestClockBefore1970(t *testing.T) {
+	run := func(start fsm.Time, workers int) []string {
+		var got []string
+		p := NewPool(Config{}, workers, sinkFunc(func(c *Conn) {
+			got = append(got, fmt.Sprintf("conn %d %v, %v %v, released at %v", c.ID, c.End,
+				c.FSM.Endpoint(fsm.A).State, c.FSM.Endpoint(fsm.B).State, c.Released().Sub(start)))
+		}))
+		segs := shortConns(0, 1000, start) // 100 s of them, each in TIME-WAIT for 60 s
+		for i := range segs {
+			p.Add(&segs[i])
+		}
+		p.Close()
+		return got
+	}
+	for _, workers := range []int{1, 3} {
+		want := run(fsm.TimeOf(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)), workers)
+		for _, start := range []fsm.Time{-fsm.Time(time.Hour), -fsm.Time(50 * time.Second)} {
+			if got := run(start, workers); !slices.Equal(got, want) {
+				t.Errorf("from %v with %d workers:\n%s\nwant as in 2026:\n%s", start, workers,
+					strings.Join(got[:min(len(got), 5)], "\n"), strings.Join(want[:5], "\n"))
+			}
+		}
 	}
 }
 

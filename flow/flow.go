@@ -652,7 +652,7 @@ type Table struct {
 	handed      int   // connections handed to Done in order
 	number      int64 // the number of the segment being added (Conn.Order)
 	clk         captureClock
-	now         fsm.Time      // the capture clock the timers run on (see captureClock)
+	now         fsm.Time      // the capture clock the timers run on (see captureClock); fsm.MinTime before any time
 	base        time.Duration // stamp.Shift of the segments whose times the clock follows
 	held        []heldConn    // connections whose latest segment was a jump not yet resolved
 	segEvent    SegmentEvent  // the segment event being passed to the sink
@@ -758,7 +758,7 @@ func NewTable(cfg Config, sink Sink) *Table {
 		cfg.CheckpointEvery = DefaultCheckpointEvery
 	}
 	return &Table{cfg: cfg, sink: sink, conns: newIndex(cfg.IndexSeed),
-		gone: make(map[key]goneISNs), nextID: 1}
+		gone: make(map[key]goneISNs), now: fsm.MinTime, nextForget: fsm.MinTime, nextID: 1}
 }
 
 // Add processes one segment, in capture order. The capture clock moves to
@@ -1405,7 +1405,7 @@ func (t *Table) Each(fn func(*Conn)) {
 }
 
 // Now returns the capture clock: the latest segment time seen, unless the
-// clock would not follow it (see captureClock).
+// clock would not follow it (see captureClock); fsm.MinTime before any.
 func (t *Table) Now() fsm.Time { return t.now }
 
 // touch moves c to the recent end of the recency list.

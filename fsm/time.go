@@ -21,9 +21,9 @@ type Time int64
 // taken as the nearer of the two (TimeOf), and arithmetic stops at them
 // rather than wrap round (Add, Sub). They also start a search for the
 // latest or the earliest of some times, and MinTime stands for "before
-// any time" where something has not happened yet (no packet read before,
-// a file not flushed yet): no time is before it, whereas the zero Time
-// is a real one.
+// any time" where something has not happened yet (a clock that has read
+// no time, a file not flushed yet): no time is before it, whereas the
+// zero Time is a real one.
 const (
 	MinTime Time = math.MinInt64
 	MaxTime Time = math.MaxInt64

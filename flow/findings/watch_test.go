@@ -91,6 +91,7 @@ func TestWatchFiresWhatLasts(t *testing.T) {
 	}{
 		{"2023", fsm.TimeOf(time.Unix(1700000000, 0))},
 		{"across 1970", -fsm.Time(11 * time.Millisecond)},
+		{"before 1970", -fsm.Time(time.Hour)},
 	} {
 		t0 := epoch.t0
 		t.Run(epoch.name, func(t *testing.T) {
@@ -190,6 +191,15 @@ func TestWatchFiresWhatLasts(t *testing.T) {
 				w.open(2000, netip.MustParseAddrPort("10.0.0.3:50000"), other)
 				w.want(10099)
 				w.want(10100, "listen_overflow")
+			})
+			t.Run("unanswered_syn, not listen_overflow, with the server's host silent", func(t *testing.T) {
+				w := newWatchRigAt(t, t0)
+				w.open(0, wCli, wSrv) // answered, then nothing more from the host
+				for _, ms := range []int{100, 1100, 3100} {
+					w.seg(ms, wCli2, wSrv, fsm.SYN, 7000, 0, 0, 1000)
+				}
+				w.want(10099)
+				w.want(10100, "unanswered_syn")
 			})
 			t.Run("time_wait pile-up", func(t *testing.T) {
 				w := newWatchRigAt(t, t0)
