@@ -9,10 +9,16 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+
+	"tcpflow-fsm/fsm"
 )
+
+// unix is the time sec seconds and nsec nanoseconds after the epoch.
+func unix(sec, nsec int64) fsm.Time { return fsm.TimeOf(time.Unix(sec, nsec)) }
 
 // endian is a byte order that can also append.
 type endian interface {

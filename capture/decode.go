@@ -89,8 +89,8 @@ func (d *Decoder) Decode(p *Packet, seg *fsm.Segment) bool {
 	seg.Tap = tapOf(p, cap(p.Data)-cap(ip))
 	seg.Classify()
 	seg.Time = p.Time
-	if s := p.Time.Unix(); s < minTime || s > maxTime {
-		seg.Time = time.Unix(min(max(s, minTime), maxTime), 0).UTC()
+	if p.Time.Before(minTime*second) || !p.Time.Before((maxTime+1)*second) {
+		seg.Time = min(max(p.Time, minTime*second), maxTime*second)
 		d.notes[ReasonTimeOutOfRange] = true
 	}
 	d.stats.TCP++
@@ -125,13 +125,16 @@ func (d *Decoder) network(nw network, ip []byte, frame int, seg *fsm.Segment, de
 }
 
 // The times a segment may carry, in seconds since the epoch: 1700-01-01
-// and 2200-01-01. The analysis counts nanoseconds in an int64, which holds
-// 1678 to 2262, and adds its timers to them; a pcapng record's 64-bit
-// stamp can say anything.
+// and 2200-01-01. The analysis counts nanoseconds in an int64 (fsm.Time),
+// which holds 1678 to 2262, and adds its timers to them; a pcapng
+// record's 64-bit stamp can say anything.
 const (
 	minTime = -8520336000
 	maxTime = 7258118400
 )
+
+// second is a second as a count of fsm.Time's nanoseconds.
+const second = fsm.Time(time.Second)
 
 // drop counts a dropped packet and returns false.
 func (d *Decoder) drop(r Reason) bool {

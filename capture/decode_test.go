@@ -367,7 +367,7 @@ func decodeCases(t testing.TB) []decodeCase {
 }
 
 func TestDecode(t *testing.T) {
-	when := time.Date(2024, 2, 29, 12, 0, 0, 123456789, time.UTC)
+	when := fsm.TimeOf(time.Date(2024, 2, 29, 12, 0, 0, 123456789, time.UTC))
 	for _, tc := range decodeCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &Packet{Time: when, LinkType: tc.linkType, Data: tc.data, OrigLen: tc.origLen}
@@ -461,13 +461,13 @@ func TestStatsCountersOrderAndAdd(t *testing.T) {
 		{LinkType: 300, Data: v4},
 		{LinkType: 182, Data: v4},
 		{LinkType: 300, Data: v4},
-		{LinkType: LinkTypeRaw, Data: v4, Time: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{LinkType: LinkTypeRaw, Data: v4, Time: fsm.TimeOf(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))},
 		{LinkType: LinkTypeRaw, Data: patch(v4, 2, 0, 0)},
 		{LinkType: LinkTypeEthernet, Data: ethRaw(0x0806, make([]byte, 28))},
 		{LinkType: LinkTypeRaw, Data: patch(v4, 6, 0x20, 0)},
 	} {
-		if p.Time.IsZero() {
-			p.Time = time.Unix(1700000000, 0)
+		if p.Time == 0 {
+			p.Time = unix(1700000000, 0)
 		}
 		d.Decode(&p, &s)
 	}
@@ -546,16 +546,21 @@ func TestDecodeTimeOutOfRange(t *testing.T) {
 	}{
 		{time.Unix(1700000000, 5), time.Unix(1700000000, 5), false},
 		{time.Date(2199, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(2199, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{time.Date(2200, 1, 1, 0, 0, 0, 999999999, time.UTC), time.Date(2200, 1, 1, 0, 0, 0, 999999999, time.UTC), false},
+		{time.Date(2200, 1, 1, 0, 0, 1, 0, time.UTC), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), true},
 		{time.Date(2554, 7, 21, 23, 34, 33, 0, time.UTC), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), true},
 		{time.Unix(1<<62, 0), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(1699, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), true},
 		{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Time{}, time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), true},
 	} {
 		d := NewDecoder()
 		var s fsm.Segment
-		if !d.Decode(&Packet{LinkType: LinkTypeRaw, Data: data, Time: tc.at}, &s) {
+		if !d.Decode(&Packet{LinkType: LinkTypeRaw, Data: data, Time: fsm.TimeOf(tc.at)}, &s) {
 			t.Fatalf("%v: not decoded", tc.at)
 		}
-		if !s.Time.Equal(tc.want) || s.Time.UnixNano() != tc.want.UnixNano() {
+		if s.Time != fsm.TimeOf(tc.want) || !s.Time.Time().Equal(tc.want) {
 			t.Errorf("%v: time %v, want %v", tc.at, s.Time, tc.want)
 		}
 		if got := d.Stats().Reasons[ReasonTimeOutOfRange]; got != map[bool]uint64{true: 1}[tc.noted] {
@@ -579,7 +584,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	// What a previous packet could leave in a reused segment.
 	stale := fsm.Segment{
-		Time: time.Unix(1, 0), Src: netip.MustParseAddrPort("192.0.2.1:9"), Dst: netip.MustParseAddrPort("[2001:db8::9]:9"),
+		Time: unix(1, 0), Src: netip.MustParseAddrPort("192.0.2.1:9"), Dst: netip.MustParseAddrPort("[2001:db8::9]:9"),
 		Seq: 0xdeadbeef, Ack: 0xfeedface, Flags: 0xff, Window: 0xffff, PayloadLen: 1 << 20, Captured: 1 << 20,
 		Malformed: 0xff, Ident: 0xdeadbeef, Zone: fsm.Zone{VLAN: [2]uint16{9, 9}, Tunnel: fsm.TunnelGeneve, TunnelID: 9},
 		Opts: fsm.Options{MSS: 9, HasMSS: true, WScale: 9, HasWScale: true, SACKPermitted: true, HasTimestamps: true,
@@ -589,7 +594,7 @@ func FuzzDecode(f *testing.F) {
 	tfo := syn()
 	tfo.Options = []layers.TCPOption{{OptionType: 254, OptionLength: 4, OptionData: []byte{0xF9, 0x89}}}
 	f.Add(uint16(LinkTypeRaw), ipv4TCP(f, tfo, nil), 0)
-	when := time.Unix(1700000000, 123456789)
+	when := unix(1700000000, 123456789)
 	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, lt uint16, data []byte, orig int) {
 		s := stale
@@ -623,7 +628,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("segment depends on what it held before:\n%+v\n%+v", s, fresh)
 			}
 			if s.PayloadLen < 0 || s.Captured < 0 || s.Captured > s.PayloadLen || s.Captured > len(data) ||
-				int(s.Opts.NSACK) > len(s.Opts.SACK) || !s.Time.Equal(when) {
+				int(s.Opts.NSACK) > len(s.Opts.SACK) || s.Time != when {
 				t.Fatalf("inconsistent segment %+v", s)
 			}
 			if !s.Src.IsValid() || !s.Dst.IsValid() || s.Src.Addr().Is4() != s.Dst.Addr().Is4() || s.Src.Addr().Zone() != "" {

@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"github.com/google/gopacket/pcap"
+
+	"tcpflow-fsm/fsm"
 )
 
 // LiveConfig describes a live capture, in tcpdump's terms.
@@ -216,7 +218,7 @@ func (l *Live) Next(p *Packet) error {
 	}
 	l.captured++
 	*p = Packet{
-		Time: ci.Timestamp, LinkType: l.linkType, Data: data, OrigLen: ci.Length,
+		Time: fsm.TimeOf(ci.Timestamp), LinkType: l.linkType, Data: data, OrigLen: ci.Length,
 		Record: int64(l.captured), Interface: ci.InterfaceIndex,
 	}
 	return nil
@@ -493,8 +495,8 @@ func (f *Feed) run() {
 	defer close(f.queue)
 	var (
 		p         Packet
-		cur       *Batch // being filled
-		lastFlush time.Time
+		cur       *Batch        // being filled
+		lastFlush = fsm.MinTime // the file's last flush: before the first packet
 	)
 	// send queues the batch being filled. It never blocks: the queue has
 	// room for every batch there is.

@@ -69,7 +69,7 @@ func (s *fakeLive) Next(p *Packet) error {
 	for j := 8; j < size; j++ {
 		s.buf[j] = byte(s.i + j)
 	}
-	*p = Packet{Time: time.Unix(1700000000, 0).Add(time.Duration(s.i) * time.Microsecond),
+	*p = Packet{Time: unix(1700000000, 0).Add(time.Duration(s.i) * time.Microsecond),
 		LinkType: LinkTypeEthernet, Data: s.buf[:size], OrigLen: size + 10, Record: int64(s.i)}
 	return nil
 }

@@ -6,7 +6,8 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"time"
+
+	"tcpflow-fsm/fsm"
 )
 
 // pcapng (draft-ietf-opsawg-pcapng): a sequence of blocks, each
@@ -50,11 +51,12 @@ type ngInterface struct {
 type ngState struct {
 	order    binary.ByteOrder
 	ifaces   []ngInterface // of the current section
-	lastTime time.Time     // of the last packet, for simple packet blocks
+	lastTime fsm.Time      // of the last packet, for simple packet blocks
 }
 
 // openPcapng reads the first section header block.
 func (r *Reader) openPcapng() error {
+	r.ng.lastTime = fsm.MinTime // no packet before the first
 	err := r.nextPcapng(nil)
 	if err == io.EOF {
 		return r.formatErr(0, 0, "truncated file header (need at least %d bytes, have %d)", minSHB, r.off)
@@ -363,7 +365,7 @@ func (r *Reader) readPacketBlock(rec, start int64, btype uint32, body []byte, p 
 		Interface: int(ifid),
 	}
 	// A simple packet block has no timestamp: it gets the time of the
-	// packet before it (the zero time if it is the first), so that times
+	// packet before it (fsm.MinTime if it is the first), so that times
 	// never run backwards for a flow table.
 	if hasTime {
 		p.Time = ifc.time(ts)
@@ -394,7 +396,7 @@ func (r *Reader) readPacketBlock(rec, start int64, btype uint32, body []byte, p 
 // beyond 1700-2200 (a stamp of 2^63 units or more, an offset that would
 // overflow) saturates one second past the nearer end, never wrapping, so
 // that the Decoder clamps it and counts the note timestamp_out_of_range.
-func (ifc *ngInterface) time(ts uint64) time.Time {
+func (ifc *ngInterface) time(ts uint64) fsm.Time {
 	u := ifc.units
 	sec, frac := ts/u, ts%u
 	var ns uint64

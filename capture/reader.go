@@ -10,14 +10,17 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"tcpflow-fsm/fsm"
 )
 
 // Packet is one packet record read from a capture file.
 type Packet struct {
-	// Time is the capture timestamp, in UTC. A pcapng simple packet block
-	// has none: it gets the time of the packet before it in the file, or
-	// the zero time if it comes first, so that time never runs backwards.
-	Time time.Time
+	// Time is the capture timestamp. A pcapng simple packet block has
+	// none: it gets the time of the packet before it in the file, or
+	// fsm.MinTime if it comes first (which the Decoder clamps, as any time
+	// before 1700), so that time never runs backwards.
+	Time fsm.Time
 	// LinkType is the LINKTYPE_ value of the packet's link-layer header,
 	// all 16 bits of it (276 is LINUX_SLL2, not 20).
 	LinkType uint16
@@ -306,8 +309,9 @@ func (r *Reader) ioErr(err error) error {
 	return fmt.Errorf("%s: %w", r.name, err)
 }
 
-// unixTime converts seconds and nanoseconds since the epoch to a UTC time.
-func unixTime(sec, nsec int64) time.Time { return time.Unix(sec, nsec).UTC() }
+// unixTime converts seconds and nanoseconds since the epoch (any
+// nanoseconds, carried into the seconds as time.Unix does) to a time.
+func unixTime(sec, nsec int64) fsm.Time { return fsm.TimeOf(time.Unix(sec, nsec)) }
 
 // countingReader counts the bytes read through it.
 type countingReader struct {

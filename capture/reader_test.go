@@ -92,9 +92,9 @@ func TestPcapMagicsAndByteOrders(t *testing.T) {
 				t.Fatalf("got %d packets, err %v; want 3, io.EOF", len(ps), err)
 			}
 			want := []Packet{
-				{Time: time.Unix(1700000000, int64(wantNs)).UTC(), LinkType: 1, Data: seq(60), OrigLen: 60, Record: 1, Offset: offs[0]},
-				{Time: time.Unix(1700000001, 0).UTC(), LinkType: 1, Data: seq(100), OrigLen: 1514, Record: 2, Offset: offs[1]},
-				{Time: time.Unix(4000000000, 0).UTC(), LinkType: 1, Data: []byte{}, OrigLen: 0, Record: 3, Offset: offs[2]},
+				{Time: unix(1700000000, int64(wantNs)), LinkType: 1, Data: seq(60), OrigLen: 60, Record: 1, Offset: offs[0]},
+				{Time: unix(1700000001, 0), LinkType: 1, Data: seq(100), OrigLen: 1514, Record: 2, Offset: offs[1]},
+				{Time: unix(4000000000, 0), LinkType: 1, Data: []byte{}, OrigLen: 0, Record: 3, Offset: offs[2]},
 			}
 			for i := range want {
 				comparePacket(t, ps[i], want[i])
@@ -108,7 +108,7 @@ func TestPcapMagicsAndByteOrders(t *testing.T) {
 
 func comparePacket(t *testing.T, got, want Packet) {
 	t.Helper()
-	if !got.Time.Equal(want.Time) || got.LinkType != want.LinkType || !bytes.Equal(got.Data, want.Data) ||
+	if got.Time != want.Time || got.LinkType != want.LinkType || !bytes.Equal(got.Data, want.Data) ||
 		got.OrigLen != want.OrigLen || got.Record != want.Record || got.Offset != want.Offset ||
 		got.Interface != want.Interface || got.Outbound != want.Outbound {
 		t.Errorf("packet %d:\n got  %+v\n want %+v", want.Record, brief(got), brief(want))
@@ -125,7 +125,7 @@ type briefPacket struct {
 }
 
 func brief(p Packet) briefPacket {
-	return briefPacket{p.Time.Format(time.RFC3339Nano), p.LinkType, len(p.Data), p.OrigLen, p.Record, p.Offset, p.Interface, p.Outbound}
+	return briefPacket{p.Time.Time().Format(time.RFC3339Nano), p.LinkType, len(p.Data), p.OrigLen, p.Record, p.Offset, p.Interface, p.Outbound}
 }
 
 func TestPcapLinkTypeField(t *testing.T) {
@@ -332,9 +332,9 @@ func TestPcapngInterfaces(t *testing.T) {
 			o3 := f.epb(0, 1700000001_000000000, nil, 0)
 			ps := mustRead(t, f.Bytes())
 			want := []Packet{
-				{Time: time.Unix(1700000000, 123456789), LinkType: 1, Data: seq(60), OrigLen: 60, Record: 1, Offset: o1, Outbound: 1},
-				{Time: time.Unix(1700000100, 500000000), LinkType: 276, Data: seq(80), OrigLen: 1500, Record: 2, Offset: o2, Interface: 1, Outbound: -1},
-				{Time: time.Unix(1700000001, 0), LinkType: 1, Data: []byte{}, OrigLen: 0, Record: 3, Offset: o3},
+				{Time: unix(1700000000, 123456789), LinkType: 1, Data: seq(60), OrigLen: 60, Record: 1, Offset: o1, Outbound: 1},
+				{Time: unix(1700000100, 500000000), LinkType: 276, Data: seq(80), OrigLen: 1500, Record: 2, Offset: o2, Interface: 1, Outbound: -1},
+				{Time: unix(1700000001, 0), LinkType: 1, Data: []byte{}, OrigLen: 0, Record: 3, Offset: o3},
 			}
 			if len(ps) != len(want) {
 				t.Fatalf("got %d packets, want %d", len(ps), len(want))
@@ -351,23 +351,23 @@ func TestPcapngTsresol(t *testing.T) {
 	for _, tc := range []struct {
 		resol byte
 		ts    uint64
-		want  time.Time
+		want  fsm.Time
 	}{
-		{0, 1700000000, time.Unix(1700000000, 0)},
-		{3, 1700000000_250, time.Unix(1700000000, 250000000)},
-		{6, 1700000000_000001, time.Unix(1700000000, 1000)},
-		{12, 1700000_000000000123, time.Unix(1700000, 0)}, // picoseconds, below ns: truncated
-		{0x80, 7, time.Unix(7, 0)},                        // 2^-0: whole seconds
-		{0x80 | 20, 3<<20 | 1<<19, time.Unix(3, 500000000)},
-		{0x80 | 30, 1<<30 + 1, time.Unix(1, 0)}, // 0.93 ns
+		{0, 1700000000, unix(1700000000, 0)},
+		{3, 1700000000_250, unix(1700000000, 250000000)},
+		{6, 1700000000_000001, unix(1700000000, 1000)},
+		{12, 1700000_000000000123, unix(1700000, 0)}, // picoseconds, below ns: truncated
+		{0x80, 7, unix(7, 0)},                        // 2^-0: whole seconds
+		{0x80 | 20, 3<<20 | 1<<19, unix(3, 500000000)},
+		{0x80 | 30, 1<<30 + 1, unix(1, 0)}, // 0.93 ns
 	} {
 		f := &ngFile{order: o}
 		f.shb()
 		f.idb(1, 0, ngOpt(o, optIfTsresol, []byte{tc.resol}), endOpts())
 		f.epb(0, tc.ts, seq(14), 14)
 		ps := mustRead(t, f.Bytes())
-		if !ps[0].Time.Equal(tc.want) {
-			t.Errorf("if_tsresol 0x%02x ts %d: got %v, want %v", tc.resol, tc.ts, ps[0].Time, tc.want.UTC())
+		if ps[0].Time != tc.want {
+			t.Errorf("if_tsresol 0x%02x ts %d: got %v, want %v", tc.resol, tc.ts, ps[0].Time, tc.want)
 		}
 	}
 }
@@ -381,12 +381,12 @@ func TestPcapngTimestampSaturates(t *testing.T) {
 	o := binary.LittleEndian
 	tsoffset := func(v int64) []byte { return ngOpt(o, optIfTsoffst, o.AppendUint64(nil, uint64(v))) }
 	seconds := ngOpt(o, optIfTsresol, []byte{0}) // 10^0: whole seconds
-	late, early := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	late, early := fsm.TimeOf(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)), fsm.TimeOf(time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC))
 	for _, tc := range []struct {
 		name  string
 		opts  [][]byte
 		ts    uint64
-		want  time.Time // what the Decoder gives the segment
+		want  fsm.Time // what the Decoder gives the segment
 		noted bool
 	}{
 		{"2^63 seconds", [][]byte{seconds}, 1 << 63, late, true},
@@ -395,9 +395,9 @@ func TestPcapngTimestampSaturates(t *testing.T) {
 		{"2^63 nanoseconds", [][]byte{ngOpt(o, optIfTsresol, []byte{9})}, 1 << 63, late, true},
 		{"offset overflows", [][]byte{seconds, tsoffset(math.MaxInt64)}, 7000000000, late, true},
 		{"offset overflows below", [][]byte{seconds, tsoffset(math.MinInt64)}, 1000, early, true},
-		{"huge stamp, huge negative offset", [][]byte{seconds, tsoffset(math.MinInt64 + 1700000000)}, 1 << 63, time.Unix(1700000000, 0), false},
+		{"huge stamp, huge negative offset", [][]byte{seconds, tsoffset(math.MinInt64 + 1700000000)}, 1 << 63, unix(1700000000, 0), false},
 		{"huge stamp, offset not enough", [][]byte{seconds, tsoffset(-1000000000)}, ^uint64(0), late, true},
-		{"in range with an offset", [][]byte{tsoffset(-100)}, 1700000000_000007, time.Unix(1699999900, 7000), false},
+		{"in range with an offset", [][]byte{tsoffset(-100)}, 1700000000_000007, unix(1699999900, 7000), false},
 		{"last second of 2199", [][]byte{seconds}, 7258118399, late.Add(-time.Second), false},
 		{"2200 exactly", [][]byte{seconds}, 7258118400, late, false},
 	} {
@@ -411,7 +411,7 @@ func TestPcapngTimestampSaturates(t *testing.T) {
 		if !d.Decode(&ps[0], &s) {
 			t.Fatalf("%s: not decoded", tc.name)
 		}
-		if !s.Time.Equal(tc.want) {
+		if s.Time != tc.want {
 			t.Errorf("%s: segment time %v (read as %v), want %v", tc.name, s.Time, ps[0].Time, tc.want)
 		}
 		if got := d.Stats().Reasons[ReasonTimeOutOfRange]; (got == 1) != tc.noted || got > 1 {
@@ -426,7 +426,7 @@ func TestPcapngSectionsSPBAndPB(t *testing.T) {
 	s1 := &ngFile{order: binary.LittleEndian}
 	s1.shb()
 	s1.idb(LinkTypeEthernet, 64)
-	// A simple packet block before any timed packet: zero time. Its
+	// A simple packet block before any timed packet: fsm.MinTime. Its
 	// captured length is the snapshot length, 64 of the 100 on the wire.
 	o1 := s1.spb(seq(64), 100)
 	o2 := s1.epb(0, 1700000000_000001, seq(60), 60)
@@ -444,11 +444,11 @@ func TestPcapngSectionsSPBAndPB(t *testing.T) {
 
 	ps := mustRead(t, b.Bytes())
 	want := []Packet{
-		{Time: time.Time{}, LinkType: 1, Data: seq(64), OrigLen: 100, Record: 1, Offset: o1},
-		{Time: time.Unix(1700000000, 1000), LinkType: 1, Data: seq(60), OrigLen: 60, Record: 2, Offset: o2},
-		{Time: time.Unix(1700000000, 1000), LinkType: 1, Data: seq(40), OrigLen: 40, Record: 3, Offset: o3},
-		{Time: time.Unix(1700000002, 500000000), LinkType: 113, Data: seq(30), OrigLen: 30, Record: 4, Offset: base + o4, Interface: 1, Outbound: 1},
-		{Time: time.Unix(1700000003, 0), LinkType: 101, Data: seq(20), OrigLen: 20, Record: 5, Offset: base + o5},
+		{Time: fsm.MinTime, LinkType: 1, Data: seq(64), OrigLen: 100, Record: 1, Offset: o1},
+		{Time: unix(1700000000, 1000), LinkType: 1, Data: seq(60), OrigLen: 60, Record: 2, Offset: o2},
+		{Time: unix(1700000000, 1000), LinkType: 1, Data: seq(40), OrigLen: 40, Record: 3, Offset: o3},
+		{Time: unix(1700000002, 500000000), LinkType: 113, Data: seq(30), OrigLen: 30, Record: 4, Offset: base + o4, Interface: 1, Outbound: 1},
+		{Time: unix(1700000003, 0), LinkType: 101, Data: seq(20), OrigLen: 20, Record: 5, Offset: base + o5},
 	}
 	if len(ps) != len(want) {
 		t.Fatalf("got %d packets, want %d", len(ps), len(want))

@@ -3,7 +3,6 @@ package capture
 import (
 	"encoding/binary"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -219,13 +218,13 @@ func TestDecodeTunnelLengths(t *testing.T) {
 	padded := cat(ether(t, layers.EthernetTypeIPv4, outer4(t, layers.IPProtocolIPv4, inner)), make([]byte, 10))
 	d := NewDecoder()
 	var s fsm.Segment
-	if !d.Decode(&Packet{LinkType: LinkTypeEthernet, Data: padded, OrigLen: len(padded), Time: time.Unix(1700000000, 0)}, &s) || s.PayloadLen != 0 || s.Zone.Tunnel != fsm.TunnelIPIP {
+	if !d.Decode(&Packet{LinkType: LinkTypeEthernet, Data: padded, OrigLen: len(padded), Time: unix(1700000000, 0)}, &s) || s.PayloadLen != 0 || s.Zone.Tunnel != fsm.TunnelIPIP {
 		t.Errorf("padded: %+v, counters %v", s, counterNames(d))
 	}
 	// The inner IP header claims 10 octets more than the outer packet holds.
 	long := outer4(t, layers.IPProtocolIPv4, patch(ipv4TCP(t, data(), seq(100)), 2, 0, 150))
 	d = NewDecoder()
-	if !d.Decode(&Packet{LinkType: LinkTypeRaw, Data: long, OrigLen: len(long), Time: time.Unix(1700000000, 0)}, &s) || s.PayloadLen != 110 || s.Captured != 100 {
+	if !d.Decode(&Packet{LinkType: LinkTypeRaw, Data: long, OrigLen: len(long), Time: unix(1700000000, 0)}, &s) || s.PayloadLen != 110 || s.Captured != 100 {
 		t.Errorf("long: %+v", s)
 	}
 	if got := counterNames(d); len(got) != 1 || got[0] != "note/ip_length_exceeds_frame" {

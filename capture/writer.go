@@ -43,7 +43,7 @@ func CreateWriter(path string, linkType uint16, snaplen int) (*Writer, error) {
 // Write appends one packet record.
 func (w *Writer) Write(p *Packet) error {
 	le := binary.LittleEndian
-	us := p.Time.UnixMicro()
+	us := p.Time.Time().UnixMicro()
 	le.PutUint32(w.buf[0:], uint32(us/1e6))
 	le.PutUint32(w.buf[4:], uint32(us%1e6))
 	le.PutUint32(w.buf[8:], uint32(len(p.Data)))

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // What Writer writes, Reader reads back the same, for a link type above
@@ -20,8 +19,8 @@ func TestWriterRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Packet{
-		{Time: time.Unix(1700000000, 123456000).UTC(), Data: []byte{1, 2, 3}, OrigLen: 3},
-		{Time: time.Unix(1700000001, 0).UTC(), Data: bytes.Repeat([]byte{9}, 100), OrigLen: 1500},
+		{Time: unix(1700000000, 123456000), Data: []byte{1, 2, 3}, OrigLen: 3},
+		{Time: unix(1700000001, 0), Data: bytes.Repeat([]byte{9}, 100), OrigLen: 1500},
 	}
 	for i := range want {
 		if err := w.Write(&want[i]); err != nil {
@@ -41,7 +40,7 @@ func TestWriterRoundTrip(t *testing.T) {
 		if err := r.Next(&p); err != nil {
 			t.Fatalf("packet %d: %v", i+1, err)
 		}
-		if !p.Time.Equal(wp.Time) || !bytes.Equal(p.Data, wp.Data) || p.OrigLen != wp.OrigLen || p.LinkType != LinkTypeLinuxSLL2 {
+		if p.Time != wp.Time || !bytes.Equal(p.Data, wp.Data) || p.OrigLen != wp.OrigLen || p.LinkType != LinkTypeLinuxSLL2 {
 			t.Errorf("packet %d: got %v %d %d bytes lt %d, want %v %d %d", i+1, p.Time, p.OrigLen, len(p.Data), p.LinkType, wp.Time, wp.OrigLen, len(wp.Data))
 		}
 	}
@@ -58,7 +57,7 @@ func TestWriterFullDiskErrorOnce(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
 	}
-	p := &Packet{Time: time.Unix(1700000000, 0), Data: make([]byte, 100), OrigLen: 100}
+	p := &Packet{Time: unix(1700000000, 0), Data: make([]byte, 100), OrigLen: 100}
 	w, err := CreateWriter("/dev/full", LinkTypeEthernet, 65535)
 	if err != nil {
 		t.Fatal(err)

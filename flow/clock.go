@@ -3,6 +3,8 @@ package flow
 import (
 	"math"
 	"time"
+
+	"tcpflow-fsm/fsm"
 )
 
 // JumpBound is how far a timestamp may lie ahead of the capture clock, or
@@ -23,8 +25,8 @@ const JumpConfirm = 2
 const maxTrailingGap = 24 * time.Hour
 
 // captureClock is the capture clock the timers run on (TIME-WAIT, linger, idle
-// timeout), in nanoseconds. It follows the timestamps of the segments (and,
-// live, of the wall clock) as they come, except that it never runs back and
+// timeout). It follows the timestamps of the segments (and, live, of the
+// wall clock) as they come, except that it never runs back and
 // no single timestamp can drag it: a time more than JumpBound from the clock
 // is a jump, taken for now as if it were the clock's time (stamp.Held), until
 // the next JumpConfirm timestamps show what it was.
@@ -41,11 +43,11 @@ const maxTrailingGap = 24 * time.Hour
 // Strays and steps back are counted in Jumps. A segment's own times, as the
 // reports show them, stay its timestamps; only the timers read the clock.
 type captureClock struct {
-	now     int64 // the clock
-	offset  int64 // a timestamp on the current base plus offset is on the clock
+	now     fsm.Time      // the clock
+	offset  time.Duration // a timestamp on the current base plus offset is on the clock
 	started bool
-	held    []int64 // the timestamps of the jump not yet resolved, in order
-	ahead   bool    // the jump is ahead of the clock (else behind)
+	held    []fsm.Time // the timestamps of the jump not yet resolved, in order
+	ahead   bool       // the jump is ahead of the clock (else behind)
 	// Jumps counts the timestamps the clock would not follow: strays (runs
 	// of at most JumpConfirm followed by a time near the clock again) and
 	// steps back.
@@ -54,8 +56,8 @@ type captureClock struct {
 
 // stamp says when a segment is taken on the capture clock.
 type stamp struct {
-	Clock int64 // the capture clock: the timers due by then fire first
-	Shift int64 // what to add to the segment's own times to put them on the clock
+	Clock fsm.Time      // the capture clock: the timers due by then fire first
+	Shift time.Duration // what to add to the segment's own times to put them on the clock
 	// Held says that the segment's time is a jump not yet resolved: it is
 	// taken as the clock's time, and a resolution may move it.
 	Held bool
@@ -67,18 +69,18 @@ type resolution struct {
 	// Confirmed says that it was real: the held segments take Shift. A
 	// stray's keep the stamp they had.
 	Confirmed bool
-	Shift     int64
+	Shift     time.Duration
 }
 
 // Observe reads the next timestamp, of a segment or (live) of the wall
 // clock, and says when to take it. A jump it resolves is in res, which
 // applies to what was held before, and so first.
-func (k *captureClock) Observe(at int64) (st stamp, res resolution) {
+func (k *captureClock) Observe(at fsm.Time) (st stamp, res resolution) {
 	if !k.started {
 		k.started, k.now = true, at
 		return stamp{Clock: at}, res
 	}
-	m := addSat(at, k.offset)
+	m := at.Add(k.offset)
 	if len(k.held) > 0 {
 		switch side := k.side(m); {
 		case side == 0, side > 0 != k.ahead:
@@ -88,7 +90,7 @@ func (k *captureClock) Observe(at int64) (st stamp, res resolution) {
 			return k.hold(at), res
 		default:
 			res = k.confirm(m)
-			m = addSat(at, k.offset)
+			m = at.Add(k.offset)
 		}
 	}
 	if side := k.side(m); side != 0 {
@@ -105,28 +107,34 @@ func (k *captureClock) Flush() resolution {
 	if len(k.held) == 0 {
 		return resolution{}
 	}
-	m := addSat(k.held[len(k.held)-1], k.offset)
-	if k.ahead && subSat(m, k.now) <= int64(maxTrailingGap) {
+	m := k.held[len(k.held)-1].Add(k.offset)
+	if k.ahead && m.Sub(k.now) <= maxTrailingGap {
 		return k.confirm(m)
 	}
 	return k.stray()
 }
 
-// Now returns the capture clock.
-func (k *captureClock) Now() int64 { return k.now }
+// Now returns the capture clock: fsm.MinTime before it has read a time,
+// so that timers run to it fire none.
+func (k *captureClock) Now() fsm.Time {
+	if !k.started {
+		return fsm.MinTime
+	}
+	return k.now
+}
 
 // hold stamps a timestamp of the jump not yet resolved: taken now.
-func (k *captureClock) hold(at int64) stamp {
-	return stamp{Clock: k.now, Shift: subSat(k.now, at), Held: true}
+func (k *captureClock) hold(at fsm.Time) stamp {
+	return stamp{Clock: k.now, Shift: k.now.Sub(at), Held: true}
 }
 
 // side says where the time m (on the clock's base) lies: near the clock
 // (0), more than JumpBound ahead (1) or behind (-1).
-func (k *captureClock) side(m int64) int {
+func (k *captureClock) side(m fsm.Time) int {
 	switch {
-	case m > addSat(k.now, int64(JumpBound)):
+	case m.After(k.now.Add(JumpBound)):
 		return 1
-	case m < subSat(k.now, int64(JumpBound)):
+	case m.Before(k.now.Add(-JumpBound)):
 		return -1
 	}
 	return 0
@@ -141,58 +149,30 @@ func (k *captureClock) stray() resolution {
 
 // confirm resolves the jump held as real, m (on the current base) being
 // the time that confirms it.
-func (k *captureClock) confirm(m int64) resolution {
+func (k *captureClock) confirm(m fsm.Time) resolution {
 	if k.ahead {
 		// A silence: the clock moves to the earliest of the times that
 		// agree, so that one wrong among them cannot take it further.
 		for _, at := range k.held {
-			m = min(m, addSat(at, k.offset))
+			m = min(m, at.Add(k.offset))
 		}
 		k.now = max(k.now, m)
 	} else {
 		// A step back: the first time held is now, on a new base.
 		k.Jumps++
-		k.offset = subSat(k.now, k.held[0])
+		k.offset = k.now.Sub(k.held[0])
 	}
 	k.held = k.held[:0]
 	return resolution{Done: true, Confirmed: true, Shift: k.offset}
 }
 
-// addSat returns a+b, or the nearest end of int64's range when that
-// overflows: no duration added to a time can wrap it round.
-func addSat(a, b int64) int64 {
-	s := a + b
-	switch {
-	case b > 0 && s < a:
-		return math.MaxInt64
-	case b < 0 && s > a:
-		return math.MinInt64
+// back returns t-d, saturated as fsm.Time.Add is: it takes the clock's
+// offset or a connection's shift (stamp.Shift) off a time on the clock,
+// and either may be the most negative duration, whose negation
+// time.Duration does not hold.
+func back(t fsm.Time, d time.Duration) fsm.Time {
+	if d == math.MinInt64 {
+		return t.Add(math.MaxInt64).Add(1)
 	}
-	return s
-}
-
-// subSat returns a-b, saturated as addSat.
-func subSat(a, b int64) int64 {
-	s := a - b
-	switch {
-	case b < 0 && s < a:
-		return math.MaxInt64
-	case b > 0 && s > a:
-		return math.MinInt64
-	}
-	return s
-}
-
-// nanosOf returns t in nanoseconds since the epoch, or the nearest end of
-// int64's range (years 1677 and 2262) for a time beyond it, where
-// time.Time.UnixNano is undefined.
-func nanosOf(t time.Time) int64 {
-	s := t.Unix()
-	switch {
-	case s >= math.MaxInt64/int64(time.Second):
-		return math.MaxInt64
-	case s <= math.MinInt64/int64(time.Second):
-		return math.MinInt64
-	}
-	return t.UnixNano()
+	return t.Add(-d)
 }

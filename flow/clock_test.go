@@ -2,7 +2,9 @@ package flow
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +22,7 @@ import (
 // shortConns returns the segments of n connections on distinct 4-tuples
 // (numbered from first), the i-th opening at start + i*100 ms and closing
 // within 5 ms.
-func shortConns(first, n int, start time.Time) []fsm.Segment {
+func shortConns(first, n int, start fsm.Time) []fsm.Segment {
 	var segs []fsm.Segment
 	for i := first; i < first+n; i++ {
 		c := netip.MustParseAddrPort(fmt.Sprintf("10.0.%d.%d:%d", i/250, i%250+1, 1024+i))
@@ -68,8 +70,8 @@ func runSegs(cfg Config, segs []fsm.Segment) outcome {
 
 func TestClockJumps(t *testing.T) {
 	const n = 3000 // 300 s: the last 600 connections are still in TIME-WAIT at the end
-	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	year2106 := time.Date(2106, 2, 7, 6, 28, 15, 0, time.UTC) // the last second of pcap's 32 bits
+	start := fsm.TimeOf(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
+	year2106 := fsm.TimeOf(time.Date(2106, 2, 7, 6, 28, 15, 0, time.UTC)) // the last second of pcap's 32 bits
 	clean := shortConns(0, n, start)
 	type damage struct {
 		name  string
@@ -79,10 +81,10 @@ func TestClockJumps(t *testing.T) {
 	for _, d := range []damage{
 		{"stray 2106 in the middle", func(s []fsm.Segment) { s[len(s)/2+2].Time = year2106 }, 1},
 		{"stray 2106 first", func(s []fsm.Segment) { s[0].Time = year2106 }, 1},
-		{"stray 1970 in the middle", func(s []fsm.Segment) { s[len(s)/2+2].Time = time.Unix(0, 0) }, 1},
+		{"stray 1970 in the middle", func(s []fsm.Segment) { s[len(s)/2+2].Time = 0 }, 1},
 		{"two strays apart", func(s []fsm.Segment) {
 			s[len(s)/3].Time = year2106
-			s[2*len(s)/3+1].Time = time.Unix(1, 0)
+			s[2*len(s)/3+1].Time = fsm.Time(time.Second)
 		}, 2},
 		{"stray last", func(s []fsm.Segment) { s[len(s)-1].Time = year2106 }, 1},
 		{"step back 3h in the middle", func(s []fsm.Segment) {
@@ -128,7 +130,7 @@ func TestClockJumps(t *testing.T) {
 // silence has ended, a connection open across it is released idle, and no
 // jump is counted.
 func TestClockLongSilence(t *testing.T) {
-	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	start := fsm.TimeOf(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
 	segs := shortConns(0, 100, start)
 	open := *seg(0, other, srv, fsm.ACK|fsm.PSH, 1, 1) // mid-stream, then silent
 	open.Time = start
@@ -146,13 +148,41 @@ func TestClockLongSilence(t *testing.T) {
 	}
 }
 
+// Times before 1970 are times like any other: a capture moved to 1969,
+// or across 1970-01-01 00:00:00 UTC, comes to what it comes to in 2026,
+// its timers fired at the same points, with one table or several.
+func TestClockBefore1970(t *testing.T) {
+	run := func(start fsm.Time, workers int) []string {
+		var got []string
+		p := NewPool(Config{}, workers, sinkFunc(func(c *Conn) {
+			got = append(got, fmt.Sprintf("conn %d %v, %v %v, released at %v", c.ID, c.End,
+				c.FSM.Endpoint(fsm.A).State, c.FSM.Endpoint(fsm.B).State, c.Released().Sub(start)))
+		}))
+		segs := shortConns(0, 1000, start) // 100 s of them, each in TIME-WAIT for 60 s
+		for i := range segs {
+			p.Add(&segs[i])
+		}
+		p.Close()
+		return got
+	}
+	for _, workers := range []int{1, 3} {
+		want := run(fsm.TimeOf(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)), workers)
+		for _, start := range []fsm.Time{-fsm.Time(time.Hour), -fsm.Time(50 * time.Second)} {
+			if got := run(start, workers); !slices.Equal(got, want) {
+				t.Errorf("from %v with %d workers:\n%s\nwant as in 2026:\n%s", start, workers,
+					strings.Join(got[:min(len(got), 5)], "\n"), strings.Join(want[:5], "\n"))
+			}
+		}
+	}
+}
+
 // The clock alone: what it follows, what it holds, what it counts.
 func TestClockObserve(t *testing.T) {
-	s := int64(time.Second)
+	s := fsm.Time(time.Second)
 	var k captureClock
 	for _, step := range []struct {
-		at        int64
-		wantClock int64
+		at        fsm.Time
+		wantClock fsm.Time
 		held      bool
 		resolved  bool
 		jumps     int
@@ -182,11 +212,11 @@ func TestClockObserve(t *testing.T) {
 // expiry wrapped to before the clock, fired, and was set again); an idle
 // timeout as long released every connection at its next segment.
 func TestTimersSaturate(t *testing.T) {
-	year2199 := time.Date(2199, 1, 1, 0, 0, 0, 0, time.UTC)
+	year2199 := fsm.TimeOf(time.Date(2199, 1, 1, 0, 0, 0, 0, time.UTC))
 	for _, tc := range []struct {
 		name       string
 		cfg        Config
-		start      time.Time
+		start      fsm.Time
 		conns, tws int
 	}{
 		{"time-wait 2500000h", Config{FSM: fsm.Config{TimeWait: 2500000 * time.Hour}}, t0, 3, 3},
@@ -209,6 +239,9 @@ func TestTimersSaturate(t *testing.T) {
 	}
 }
 
+// The timers' arithmetic saturates at the ends of int64 nanoseconds:
+// fsm.Time's Add and Sub, and back, which takes a duration off a time as
+// Add adds one, also the most negative duration, which -d does not hold.
 func TestSaturatingArithmetic(t *testing.T) {
 	const maxI, minI = int64(^uint64(0) >> 1), -int64(^uint64(0)>>1) - 1
 	for _, tc := range []struct{ a, b, sum, diff int64 }{
@@ -218,15 +251,33 @@ func TestSaturatingArithmetic(t *testing.T) {
 		{maxI, minI, -1, maxI},
 		{minI, maxI, -1, minI},
 	} {
-		if got := addSat(tc.a, tc.b); got != tc.sum {
-			t.Errorf("addSat(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.sum)
+		if got := fsm.Time(tc.a).Add(time.Duration(tc.b)); got != fsm.Time(tc.sum) {
+			t.Errorf("%d.Add(%d) = %d, want %d", tc.a, tc.b, int64(got), tc.sum)
 		}
-		if got := subSat(tc.a, tc.b); got != tc.diff {
-			t.Errorf("subSat(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.diff)
+		if got := fsm.Time(tc.a).Sub(fsm.Time(tc.b)); got != time.Duration(tc.diff) {
+			t.Errorf("%d.Sub(%d) = %d, want %d", tc.a, tc.b, int64(got), tc.diff)
 		}
 	}
-	if nanosOf(time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)) != maxI || nanosOf(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)) != minI {
-		t.Error("nanosOf does not saturate")
+	if fsm.TimeOf(time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)) != fsm.Time(maxI) || fsm.TimeOf(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)) != fsm.Time(minI) {
+		t.Error("fsm.TimeOf does not saturate")
+	}
+	for _, tc := range []struct {
+		t    fsm.Time
+		d    time.Duration
+		want fsm.Time
+	}{
+		{3, 1, 2},
+		{0, math.MinInt64, fsm.MaxTime},
+		{-1, math.MinInt64, fsm.MaxTime},
+		{-2, math.MinInt64, fsm.MaxTime - 1},
+		{fsm.MinTime, math.MinInt64, 0},
+		{fsm.MinTime, 1, fsm.MinTime},
+		{fsm.MaxTime, -1, fsm.MaxTime},
+		{fsm.MaxTime, math.MaxInt64, 0},
+	} {
+		if got := back(tc.t, tc.d); got != tc.want {
+			t.Errorf("back(%d, %d) = %d, want %d", int64(tc.t), int64(tc.d), int64(got), int64(tc.want))
+		}
 	}
 }
 
@@ -234,7 +285,7 @@ func TestSaturatingArithmetic(t *testing.T) {
 // the host's clock may be set back under a running capture: the packets'
 // stamps and the ticks step back together. The outcome is the clean one.
 func TestClockLiveStepBack(t *testing.T) {
-	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	start := fsm.TimeOf(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
 	run := func(step time.Duration) outcome {
 		var o outcome
 		segs := shortConns(0, 3000, start)
@@ -270,12 +321,12 @@ func TestClockLiveStepBack(t *testing.T) {
 // Advance (or Add) that made it report it.
 type happening struct {
 	what string
-	wall time.Time
+	wall fsm.Time
 }
 
 // wallRecorder is a Sink that records happenings at the wall time it is set to.
 type wallRecorder struct {
-	wall time.Time
+	wall fsm.Time
 	got  []happening
 }
 
@@ -299,7 +350,7 @@ func (r *wallRecorder) Done(c *Conn) {
 // the time between its last reading and the first after the step (see
 // captureClock): a tick with the ticker, up to followEvery by Due.
 func TestDueLikeTicker(t *testing.T) {
-	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	start := fsm.TimeOf(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
 	const (
 		tick = 100 * time.Millisecond
 		span = 10 * time.Minute
@@ -308,7 +359,7 @@ func TestDueLikeTicker(t *testing.T) {
 	// run returns what the table reported, at real times after start, and
 	// how often Advance was called; wallAt is the wall clock's reading at
 	// real time r.
-	run := func(byDue bool, wallAt func(r time.Duration) time.Time) ([]happening, int) {
+	run := func(byDue bool, wallAt func(r time.Duration) fsm.Time) ([]happening, int) {
 		rec := &wallRecorder{}
 		tb := NewTable(cfg, rec)
 		if _, ok := tb.Due(); ok {
@@ -345,7 +396,7 @@ func TestDueLikeTicker(t *testing.T) {
 		{"set back during TIME-WAIT", time.Minute + 300*time.Millisecond, followEvery},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wallAt := func(r time.Duration) time.Time {
+			wallAt := func(r time.Duration) fsm.Time {
 				if tc.stepAt > 0 && r >= tc.stepAt {
 					return start.Add(r - time.Hour)
 				}

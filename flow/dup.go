@@ -173,5 +173,12 @@ func (d *dupFinder) record(side fsm.Side, seg *fsm.Segment) {
 	d.next[side] = (d.next[side] + 1) % recentPerSide
 }
 
-// micros is t in microseconds since the Unix epoch, modulo 2^32.
-func micros(t time.Time) uint32 { return uint32(t.UnixMicro()) }
+// micros is t in whole microseconds since the Unix epoch (rounded down,
+// also before 1970), modulo 2^32: a sighting's compact time.
+func micros(t fsm.Time) uint32 {
+	us := int64(t) / 1e3
+	if t%1e3 < 0 {
+		us--
+	}
+	return uint32(us)
+}

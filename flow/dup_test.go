@@ -241,7 +241,7 @@ func TestNoIdentNoDuplicate(t *testing.T) {
 	tb := NewTable(Config{}, sinkFunc(func(*Conn) {}))
 	for range 2 {
 		s := dataSegment(0, 0, true).seg()
-		s.Time = time.Unix(0, 0)
+		s.Time = 0
 		tb.Add(s)
 	}
 	if tb.Stats.Duplicates != 0 {

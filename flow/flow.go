@@ -139,7 +139,7 @@ func (r EndReason) String() string {
 
 // Packet is one segment of a connection as a timeline shows it.
 type Packet struct {
-	Time   time.Time
+	Time   fsm.Time
 	From   fsm.Side
 	Flags  fsm.Flags
 	Seq    fsm.Seq
@@ -169,7 +169,7 @@ type Event struct {
 // Config.KeepSegEvents), and the one passed is valid only during the call.
 type SegmentEvent struct {
 	SegEvent SegEvent
-	Time     time.Time
+	Time     fsm.Time
 	Seg, At  int
 	Side     fsm.Side
 	Count    uint32 // for DuplicateAck: the Nth duplicate of its ACK
@@ -225,11 +225,11 @@ type Conn struct {
 
 	ends [2]end // side A's and side B's address (see Addr)
 
-	first, last int64   // capture times of its first and latest segment, ns since the epoch
-	shift       int64   // added to its latest segment's time, puts it on the table's clock
-	deadline    int64   // when its timer fires, on the table's clock; once done, when it ended
-	hidx        int32   // index in the timer heap; -1 when not scheduled
-	synack      [2]bool // side sent a SYN,ACK
+	first, last fsm.Time      // capture times of its first and latest segment
+	shift       time.Duration // added to its latest segment's time, puts it on the table's clock
+	deadline    fsm.Time      // when its timer fires, on the table's clock; once done, when it ended
+	hidx        int32         // index in the timer heap; -1 when not scheduled
+	synack      [2]bool       // side sent a SYN,ACK
 	done        bool
 	ended       bool      // both endpoints were seen closed: deadline ends the linger
 	release     bool      // the timer releases it (else it is the 2MSL timer)
@@ -262,17 +262,17 @@ type connMore struct {
 	retransSeq [2]fsm.Seq
 	probes     [2]int
 	// retransFrom is when each side's run began: its first retransmission
-	// of the segment (ns).
-	retransFrom [2]int64
+	// of the segment.
+	retransFrom [2]fsm.Time
 	// gaveUp is set for a side that sent a RST after keep-alive probes
 	// with nothing from the peer since: the prober's keep-alive timer ran
 	// out.
 	gaveUp [2]bool
-	// zeroSince is when each side began advertising a zero window, 0
-	// while its window is open; longestStall the longest such stall that
-	// ended (ns).
-	zeroSince    [2]int64
-	longestStall int64
+	// zeroed is set for a side that advertises a zero window, since
+	// zeroSince; longestStall is the longest such stall that ended.
+	zeroed       [2]bool
+	zeroSince    [2]fsm.Time
+	longestStall time.Duration
 }
 
 // extra returns c's connMore, allocating it the first time.
@@ -284,10 +284,10 @@ func (c *Conn) extra() *connMore {
 }
 
 // First returns the capture time of the connection's first segment.
-func (c *Conn) First() time.Time { return timeOf(c.first) }
+func (c *Conn) First() fsm.Time { return c.first }
 
 // Last returns the capture time of the connection's latest segment.
-func (c *Conn) Last() time.Time { return timeOf(c.last) }
+func (c *Conn) Last() fsm.Time { return c.last }
 
 // Events returns the connection's state-machine events (none with
 // Config.DropEvents), in the order they happened.
@@ -364,12 +364,12 @@ func (c *Conn) SilentRetrans(side fsm.Side) int {
 
 // SilentSince returns when side's run of SilentRetrans began: the time of
 // its first retransmission of the segment, with nothing from the peer
-// since. It is the zero time when the run is empty.
-func (c *Conn) SilentSince(side fsm.Side) time.Time {
+// since. ok is false when the run is empty.
+func (c *Conn) SilentSince(side fsm.Side) (at fsm.Time, ok bool) {
 	if c.SilentRetrans(side) == 0 {
-		return time.Time{}
+		return 0, false
 	}
-	return timeOf(c.more.retransFrom[side])
+	return c.more.retransFrom[side], true
 }
 
 // ZeroWindowStall returns the longest time one side advertised a zero
@@ -385,15 +385,15 @@ func (c *Conn) ZeroWindowStall() (longest time.Duration, open bool) {
 
 // ZeroWindowStallAt is ZeroWindowStall with a stall still open counted up
 // to t: a live view asks how long a window has stayed zero by now.
-func (c *Conn) ZeroWindowStallAt(t time.Time) (longest time.Duration, open bool) {
+func (c *Conn) ZeroWindowStallAt(t fsm.Time) (longest time.Duration, open bool) {
 	if c.more == nil {
 		return 0, false
 	}
 	m := c.more
-	longest = time.Duration(m.longestStall)
-	for _, since := range m.zeroSince {
-		if since != 0 {
-			longest, open = max(longest, time.Duration(subSat(nanosOf(t), since))), true
+	longest = m.longestStall
+	for side, since := range m.zeroSince {
+		if m.zeroed[side] {
+			longest, open = max(longest, t.Sub(since)), true
 		}
 	}
 	return longest, open
@@ -403,7 +403,7 @@ func (c *Conn) ZeroWindowStallAt(t time.Time) (longest time.Duration, open bool)
 // it, on the capture's clock: its last segment's time, or later when a
 // timer ended it (TIME-WAIT and the linger after, the idle timeout), or
 // the capture's end.
-func (c *Conn) Released() time.Time { return timeOf(subSat(c.deadline, c.shift)) }
+func (c *Conn) Released() fsm.Time { return back(c.deadline, c.shift) }
 
 // SentSYNACK reports whether side sent a SYN,ACK the capture shows.
 func (c *Conn) SentSYNACK(side fsm.Side) bool { return c.synack[side] }
@@ -417,10 +417,6 @@ func (c *Conn) SilentProbes(side fsm.Side) (probes int, gaveUp bool) {
 	}
 	return c.more.probes[side], c.more.gaveUp[side]
 }
-
-// timeOf is the time of ns nanoseconds since the epoch, in UTC as the
-// capture readers give it.
-func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
 // Addr returns the address of side s; side A sent the first segment seen.
 func (c *Conn) Addr(s fsm.Side) netip.AddrPort { return c.ends[s].addrPort() }
@@ -656,19 +652,19 @@ type Table struct {
 	handed      int   // connections handed to Done in order
 	number      int64 // the number of the segment being added (Conn.Order)
 	clk         captureClock
-	now         int64        // the capture clock the timers run on (see captureClock)
-	base        int64        // stamp.Shift of the segments whose times the clock follows
-	held        []heldConn   // connections whose latest segment was a jump not yet resolved
-	segEvent    SegmentEvent // the segment event being passed to the sink
-	cur         Packet       // the segment being processed (Conn.Cur)
-	event       Event        // the event being passed to the sink, with DropEvents
+	now         fsm.Time      // the capture clock the timers run on (see captureClock); fsm.MinTime before any time
+	base        time.Duration // stamp.Shift of the segments whose times the clock follows
+	held        []heldConn    // connections whose latest segment was a jump not yet resolved
+	segEvent    SegmentEvent  // the segment event being passed to the sink
+	cur         Packet        // the segment being processed (Conn.Cur)
+	event       Event         // the event being passed to the sink, with DropEvents
 	scratch     []fsm.Event
 	closing     bool       // closeNext has begun
 	left        []leftConn // what closeNext has still to finish, in order
 	// gone remembers the initial sequence numbers of connections that
 	// ended, by 4-tuple, for ReuseMemory.
 	gone       map[key]goneISNs
-	nextForget int64
+	nextForget fsm.Time
 	Stats      Stats
 }
 
@@ -731,7 +727,7 @@ func abs(x int64) int64 {
 // shift it took it with.
 type heldConn struct {
 	c     *Conn
-	shift int64
+	shift time.Duration
 }
 
 // Stats counts what the table did.
@@ -762,7 +758,7 @@ func NewTable(cfg Config, sink Sink) *Table {
 		cfg.CheckpointEvery = DefaultCheckpointEvery
 	}
 	return &Table{cfg: cfg, sink: sink, conns: newIndex(cfg.IndexSeed),
-		gone: make(map[key]goneISNs), nextID: 1}
+		gone: make(map[key]goneISNs), now: fsm.MinTime, nextForget: fsm.MinTime, nextID: 1}
 }
 
 // Add processes one segment, in capture order. The capture clock moves to
@@ -775,7 +771,7 @@ func (t *Table) Add(seg *fsm.Segment) { t.addNumbered(seg, int64(t.Stats.Segment
 // connection it opens gets n as its Order, and connections sort by Order
 // into the order one table would have numbered them.
 func (t *Table) addNumbered(seg *fsm.Segment, n int64) {
-	st, res := t.clk.Observe(nanosOf(seg.Time))
+	st, res := t.clk.Observe(seg.Time)
 	t.resolve(res)
 	t.addStamped(seg, n, st)
 }
@@ -873,7 +869,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	}
 	side := c.sideOf(src)
 	c.dups.record(side, seg)
-	c.last, c.shift = nanosOf(seg.Time), st.Shift
+	c.last, c.shift = seg.Time, st.Shift
 	if st.Held {
 		t.held = append(t.held, heldConn{c, st.Shift})
 	} else {
@@ -921,7 +917,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
 		m := c.extra()
 		if m.retransRun[side] == 0 || m.retransSeq[side] != seg.Seq {
-			m.retransRun[side], m.retransSeq[side], m.retransFrom[side] = 0, seg.Seq, nanosOf(seg.Time)
+			m.retransRun[side], m.retransSeq[side], m.retransFrom[side] = 0, seg.Seq, seg.Time
 		}
 		m.retransRun[side]++
 	}
@@ -937,16 +933,15 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	// A RST's window means nothing; a SYN's is not scaled but zero all
 	// the same.
 	if seg.Flags&fsm.RST == 0 {
-		now := nanosOf(seg.Time)
 		switch {
 		case seg.Window == 0:
-			if m := c.extra(); m.zeroSince[side] == 0 {
-				m.zeroSince[side] = now
+			if m := c.extra(); !m.zeroed[side] {
+				m.zeroed[side], m.zeroSince[side] = true, seg.Time
 			}
-		case c.more != nil && c.more.zeroSince[side] != 0:
+		case c.more != nil && c.more.zeroed[side]:
 			m := c.more
-			m.longestStall = max(m.longestStall, subSat(now, m.zeroSince[side]))
-			m.zeroSince[side] = 0
+			m.longestStall = max(m.longestStall, seg.Time.Sub(m.zeroSince[side]))
+			m.zeroed[side] = false
 		}
 	}
 	if evs != 0 {
@@ -966,8 +961,8 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 // captureClock), and fires every timer due by the capture clock: TIME-WAIT expiries, and
 // the release of closed and idle connections. Live capture calls it with
 // the wall clock, so timers run when no packet arrives.
-func (t *Table) Advance(now time.Time) {
-	st, res := t.clk.Observe(nanosOf(now))
+func (t *Table) Advance(now fsm.Time) {
+	st, res := t.clk.Observe(now)
 	t.resolve(res)
 	t.runTimers(st.Clock)
 }
@@ -982,33 +977,33 @@ func (t *Table) Advance(now time.Time) {
 // already read: the jump settles only as more times are read. A timer may
 // turn out not due yet when called for (an idle deadline moves later with
 // each segment, and the heap learns it only then).
-func (t *Table) Due() (at time.Time, ok bool) {
+func (t *Table) Due() (at fsm.Time, ok bool) {
 	k := &t.clk
 	// The clock reads a time m as m+offset: the caller's times are the
 	// clock's less the offset.
-	last := subSat(k.now, k.offset)
+	last := back(k.now, k.offset)
 	switch {
 	case len(k.held) > 0:
 		// The last time followed, or a time held: the earlier, whichever
 		// side of the clock the jump lies.
-		return timeOf(min(last, slices.Min(k.held))), true
+		return min(last, slices.Min(k.held)), true
 	case len(t.timers) == 0:
-		return time.Time{}, false
+		return 0, false
 	}
-	return timeOf(min(subSat(t.timers[0].at, k.offset), addSat(last, int64(followEvery)))), true
+	return min(back(t.timers[0].at, k.offset), last.Add(followEvery)), true
 }
 
 // followEvery is how often at most Due has the clock read while a timer is
 // pending.
 const followEvery = time.Second
 
-// runTimers moves the capture clock to clock (ns, if later) and fires every
+// runTimers moves the capture clock to clock (if later) and fires every
 // timer due by then. The time is the clock's, read already (see
 // captureClock).
-func (t *Table) runTimers(clock int64) {
+func (t *Table) runTimers(clock fsm.Time) {
 	t.now = max(t.now, clock)
 	t.forget()
-	for len(t.timers) > 0 && t.timers[0].at <= t.now {
+	for len(t.timers) > 0 && !t.now.Before(t.timers[0].at) {
 		if t.timers.stale() {
 			continue // due later than it was: its entry moved there
 		}
@@ -1038,7 +1033,7 @@ func (t *Table) schedule(c *Conn) { t.scheduleFrom(c, t.now) }
 // when the clock passed it, so that the linger after TIME-WAIT does not
 // depend on when the next segment came (tables sharing out a capture see
 // fewer segments each, and must release at the same points).
-func (t *Table) scheduleFrom(c *Conn, now int64) {
+func (t *Table) scheduleFrom(c *Conn, now fsm.Time) {
 	switch {
 	case c.done:
 		return
@@ -1047,20 +1042,20 @@ func (t *Table) scheduleFrom(c *Conn, now int64) {
 			return // its linger runs from when it ended
 		}
 		c.ended = true
-		c.deadline, c.release, c.reason = addSat(now, int64(t.cfg.Linger)), true, EndClosed
+		c.deadline, c.release, c.reason = now.Add(t.cfg.Linger), true, EndClosed
 	default:
 		c.ended = false
 		if at, ok := timeWaitEnds(c); ok {
 			// The 2MSL runs from a segment of the connection: its latest,
 			// whose shift is c.shift, or an earlier one (a FIN held for
 			// its answer), on the clock's current base.
-			shift, end := t.base, nanosOf(at)
-			if end == addSat(c.last, int64(t.timeWait())) {
+			shift := t.base
+			if at == c.last.Add(t.timeWait()) {
 				shift = c.shift
 			}
-			c.deadline, c.release = addSat(end, shift), false
+			c.deadline, c.release = at.Add(shift), false
 		} else if d, why := t.quietLimit(c); d > 0 {
-			c.deadline, c.release, c.reason = addSat(addSat(c.last, c.shift), int64(d)), true, why
+			c.deadline, c.release, c.reason = c.last.Add(c.shift).Add(d), true, why
 		} else {
 			t.timers.remove(c)
 			return
@@ -1092,7 +1087,7 @@ func (t *Table) timeWait() time.Duration {
 }
 
 // timeWaitEnds returns the earlier 2MSL expiry of the two endpoints.
-func timeWaitEnds(c *Conn) (time.Time, bool) {
+func timeWaitEnds(c *Conn) (fsm.Time, bool) {
 	a, okA := c.FSM.TimeWaitEnds(fsm.A)
 	b, okB := c.FSM.TimeWaitEnds(fsm.B)
 	switch {
@@ -1109,7 +1104,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 		Order: t.number,
 		ends:  [2]end{src, dst},
 		FSM:   fsm.MakeConn(t.cfg.FSM, seg.Src == seg.Dst),
-		first: nanosOf(seg.Time),
+		first: seg.Time,
 	}
 	if !t.cfg.DropEvents {
 		// A connection that opens and closes has about ten events: start
@@ -1138,7 +1133,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 		return c
 	}
 	k := c.key()
-	if m, ok := t.gone[k]; ok && subSat(t.now, m.at) <= int64(t.cfg.ReuseMemory) {
+	if m, ok := t.gone[k]; ok && t.now.Sub(m.at) <= t.cfg.ReuseMemory {
 		// A connection on this 4-tuple ended: the new one knows its
 		// initial sequence numbers, so that a SYN shows the ports reused.
 		for s := fsm.A; s <= fsm.B; s++ {
@@ -1158,7 +1153,7 @@ func (t *Table) open(src, dst end, seg *fsm.Segment) *Conn {
 type goneISNs struct {
 	isn [2]fsm.Seq
 	has [2]bool
-	at  int64 // when it ended, on the table's clock
+	at  fsm.Time // when it ended, on the table's clock
 }
 
 // remember keeps the initial sequence numbers of c, which ends, for
@@ -1192,15 +1187,15 @@ func (t *Table) remember(k key, c *Conn) {
 // forget drops what is remembered of connections that ended more than
 // ReuseMemory ago. It runs at most once a tenth of ReuseMemory.
 func (t *Table) forget() {
-	if len(t.gone) == 0 || t.now < t.nextForget {
+	if len(t.gone) == 0 || t.now.Before(t.nextForget) {
 		return
 	}
 	for k, m := range t.gone {
-		if subSat(t.now, m.at) > int64(t.cfg.ReuseMemory) {
+		if t.now.Sub(m.at) > t.cfg.ReuseMemory {
 			delete(t.gone, k)
 		}
 	}
-	t.nextForget = addSat(t.now, int64(t.cfg.ReuseMemory/10))
+	t.nextForget = t.now.Add(t.cfg.ReuseMemory / 10)
 }
 
 // lend lends c's state machine the table's event buffer for one call;
@@ -1413,8 +1408,8 @@ func (t *Table) Each(fn func(*Conn)) {
 }
 
 // Now returns the capture clock: the latest segment time seen, unless the
-// clock would not follow it (see captureClock).
-func (t *Table) Now() time.Time { return timeOf(t.now) }
+// clock would not follow it (see captureClock); fsm.MinTime before any.
+func (t *Table) Now() fsm.Time { return t.now }
 
 // touch moves c to the recent end of the recency list.
 func (t *Table) touch(c *Conn) {

@@ -18,7 +18,7 @@ func (r *recorder) Event(*Conn, *Event)        { r.events++ }
 func (*recorder) Segment(*Conn, *SegmentEvent) {}
 func (r *recorder) Done(c *Conn)               { r.done = append(r.done, c.ID) }
 
-var t0 = time.Unix(1700000000, 0)
+var t0 = fsm.TimeOf(time.Unix(1700000000, 0))
 
 func seg(ms int, src, dst string, flags fsm.Flags, seq, ack uint32) *fsm.Segment {
 	return &fsm.Segment{

@@ -194,7 +194,7 @@ func newPool(n int, cfg Config, sink Sink) *pool {
 // after each CheckpointEvery-th segment.
 func (p *pool) add(seg *fsm.Segment) {
 	p.n++
-	st, res := p.clock.Observe(nanosOf(seg.Time))
+	st, res := p.clock.Observe(seg.Time)
 	if res.Done {
 		for w := range p.cur {
 			p.put(w, nil, clockEntry, stamp{Clock: st.Clock}, res)

@@ -50,7 +50,7 @@ type scenario struct {
 var (
 	client = netip.MustParseAddrPort("10.1.0.1:40000")
 	server = netip.MustParseAddrPort("10.1.0.2:80")
-	epoch  = time.Unix(1700000000, 0) // not zero: tshark takes time zero for unset
+	epoch  = fsm.TimeOf(time.Unix(1700000000, 0)) // not zero: tshark takes time zero for unset
 )
 
 // wscale is a window-scale option (with a NOP before it).

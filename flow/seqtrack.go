@@ -45,16 +45,18 @@ type seqDir struct {
 	hasWin  bool      // win holds
 	winSure bool      // win is in octets: the window scale was known (or it was a SYN's)
 	hasISN  bool      // isn holds
-	ackAt   int64     // when it sent lastAck (ns since the epoch)
-	nextAt  int64     // when nextSeq was last moved
+	ackAt   fsm.Time  // when it sent lastAck
+	nextAt  fsm.Time  // when nextSeq was last moved
 }
 
 // seqTrack is the sequence-space analysis of one connection.
 type seqTrack struct {
 	dir [2]seqDir
-	// The initial RTT: from the SYN to the ACK of the SYN,ACK. synAt is
-	// when the SYN was sent, until hasIRTT: then it holds the initial RTT.
-	synAt   int64
+	// The initial RTT: from the SYN to the ACK of the SYN,ACK. synRTT is
+	// when the SYN was sent (synAt), until hasIRTT: then the initial RTT
+	// (irtt). The two share a word, as a million connections may be
+	// tracked.
+	synRTT  int64
 	synFrom fsm.Side
 	synSeen bool // a bare SYN was seen: synAt and synFrom hold
 	synAck  bool // then a SYN,ACK from the peer
@@ -70,7 +72,7 @@ func (t *seqTrack) analyze(from fsm.Side, seg *fsm.Segment, shift uint8, known b
 		// unknown: it shows nothing (tshark does not analyse it either).
 		return 0, 0
 	}
-	end, now, win := seg.End(), nanosOf(seg.Time), uint32(seg.Window)
+	end, now, win := seg.End(), seg.Time, uint32(seg.Window)
 	if known && seg.Flags&fsm.SYN == 0 {
 		win <<= shift
 	}
@@ -139,7 +141,7 @@ func control(seg *fsm.Segment) bool { return seg.Flags&(fsm.SYN|fsm.FIN|fsm.RST)
 // begin finds what a SYN says of the sequence space (a new one on a
 // 4-tuple seen before, or the SYN sent again), times the handshake, and
 // sets where the sender's sequence space starts.
-func (t *seqTrack) begin(from fsm.Side, f *seqDir, seg *fsm.Segment, now int64) (ev SegEvents) {
+func (t *seqTrack) begin(from fsm.Side, f *seqDir, seg *fsm.Segment, now fsm.Time) (ev SegEvents) {
 	// A bare SYN with a new ISN on a 4-tuple already seen: tshark starts
 	// a new conversation with it, and the analysis starts afresh too, as
 	// the new sequence space is no gap in the old one. With the ISN of the
@@ -253,17 +255,17 @@ func resent(f *seqDir, seg *fsm.Segment, found SegEvents) bool {
 // within fastRetransWindow of the last. tshark 4.0 takes an ACK of
 // segments it did not see, in this segment or the sender's previous one,
 // for the sign that duplicate ACKs are otherwise.
-func fastRetransmission(f, r *seqDir, seg *fsm.Segment, now int64, found SegEvents) bool {
+func fastRetransmission(f, r *seqDir, seg *fsm.Segment, now fsm.Time, found SegEvents) bool {
 	return (r.dupAcks >= 2 || found.Has(AckLostSegment) || f.last.Has(AckLostSegment)) &&
-		seg.Seq == r.lastAck && now-r.ackAt < int64(fastRetransWindow)
+		seg.Seq == r.lastAck && now.Sub(r.ackAt) < fastRetransWindow
 }
 
 // Below the next expected sequence number soon after it moved (the
 // initial RTT, else 3 ms). Wireshark's "last segment" is the one that
 // moved the next expected sequence number, not the sender's latest
 // segment: a retransmission right after another is not reordered.
-func outOfOrder(t *seqTrack, f *seqDir, end fsm.Seq, now int64, found SegEvents) bool {
-	return !found.Has(FastRetransmission) && now-f.nextAt < t.oooThreshold() && end != f.nextSeq
+func outOfOrder(t *seqTrack, f *seqDir, end fsm.Seq, now fsm.Time, found SegEvents) bool {
+	return !found.Has(FastRetransmission) && now.Sub(f.nextAt) < t.oooThreshold() && end != f.nextSeq
 }
 
 // Sequence space seen before, sent again: what is neither of the two
@@ -284,7 +286,7 @@ func windowFull(r *seqDir, seg *fsm.Segment) bool {
 // past seg (ending at end, sent at now, its window win, in octets when
 // winSure), whose events are ev, and returns the count of a duplicate
 // ACK.
-func (f *seqDir) update(r *seqDir, seg *fsm.Segment, end fsm.Seq, now int64, win uint32, winSure bool, ev SegEvents) (dup uint32) {
+func (f *seqDir) update(r *seqDir, seg *fsm.Segment, end fsm.Seq, now fsm.Time, win uint32, winSure bool, ev SegEvents) (dup uint32) {
 	if ev.Has(AckLostSegment) {
 		// Reported once: acknowledged space up to what the peer was seen
 		// to send is accounted for. Beyond it, tshark stops looking until
@@ -336,7 +338,7 @@ func (f *seqDir) update(r *seqDir, seg *fsm.Segment, end fsm.Seq, now int64, win
 
 // handshake times the initial RTT: from the last bare SYN before the
 // peer's SYN,ACK to the first ACK the SYN's sender sends after it.
-func (t *seqTrack) handshake(from fsm.Side, fl fsm.Flags, now int64) {
+func (t *seqTrack) handshake(from fsm.Side, fl fsm.Flags, now fsm.Time) {
 	switch {
 	case t.hasIRTT:
 	case fl&(fsm.SYN|fsm.ACK) == fsm.SYN:
@@ -345,7 +347,7 @@ func (t *seqTrack) handshake(from fsm.Side, fl fsm.Flags, now int64) {
 		// after a SYN,ACK says that SYN,ACK never arrived: time from it,
 		// and wait for the next.
 		if !t.synSeen || from == t.synFrom {
-			t.synAt, t.synFrom, t.synSeen, t.synAck = now, from, true, false
+			t.synRTT, t.synFrom, t.synSeen, t.synAck = int64(now), from, true, false
 		}
 	case !t.synSeen:
 	case fl&(fsm.SYN|fsm.ACK) == fsm.SYN|fsm.ACK:
@@ -353,15 +355,21 @@ func (t *seqTrack) handshake(from fsm.Side, fl fsm.Flags, now int64) {
 			t.synAck = true
 		}
 	case t.synAck && from == t.synFrom && fl&fsm.ACK != 0:
-		t.synAt, t.hasIRTT = now-t.synAt, true
+		t.synRTT, t.hasIRTT = int64(now.Sub(t.synAt())), true
 	}
 }
 
 // oooThreshold is how soon after the next expected sequence number moved
 // a segment below it counts as out of order: the initial RTT, else 3 ms.
-func (t *seqTrack) oooThreshold() int64 {
+func (t *seqTrack) oooThreshold() time.Duration {
 	if t.hasIRTT {
-		return t.synAt // the initial RTT by now
+		return t.irtt()
 	}
-	return int64(defaultOOOThreshold)
+	return defaultOOOThreshold
 }
+
+// synAt is when the SYN was sent, while the initial RTT is not known.
+func (t *seqTrack) synAt() fsm.Time { return fsm.Time(t.synRTT) }
+
+// irtt is the initial RTT, once hasIRTT.
+func (t *seqTrack) irtt() time.Duration { return time.Duration(t.synRTT) }

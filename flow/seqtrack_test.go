@@ -19,8 +19,8 @@ func bulk(n int) []fsm.Segment {
 	c := netip.MustParseAddrPort("10.0.0.1:40000")
 	s := netip.MustParseAddrPort("10.0.0.2:80")
 	iss, irs := fsm.Seq(0xfffff000), fsm.Seq(0xffff0000)
-	at := time.Unix(1700000000, 0)
-	tick := func() time.Time { at = at.Add(100 * time.Microsecond); return at }
+	at := fsm.TimeOf(time.Unix(1700000000, 0))
+	tick := func() fsm.Time { at = at.Add(100 * time.Microsecond); return at }
 	segs := []fsm.Segment{
 		{Time: tick(), Src: c, Dst: s, Seq: iss, Flags: fsm.SYN, Window: 64240},
 		{Time: tick(), Src: s, Dst: c, Seq: irs, Ack: iss + 1, Flags: fsm.SYN | fsm.ACK, Window: 65160},

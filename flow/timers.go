@@ -1,5 +1,7 @@
 package flow
 
+import "tcpflow-fsm/fsm"
+
 // timerHeap orders connections by when their timers are due, earliest
 // first. Each connection knows its entry's index (hidx).
 //
@@ -12,7 +14,7 @@ package flow
 type timerHeap []timer
 
 type timer struct {
-	at int64 // the key, ns since the epoch: at most c.deadline
+	at fsm.Time // the key: at most c.deadline
 	c  *Conn
 }
 
@@ -25,7 +27,7 @@ func (h *timerHeap) set(c *Conn) {
 		h.up(int(c.hidx))
 		return
 	}
-	if e := &(*h)[c.hidx]; c.deadline < e.at {
+	if e := &(*h)[c.hidx]; c.deadline.Before(e.at) {
 		e.at = c.deadline
 		h.up(int(c.hidx))
 	}
@@ -34,7 +36,7 @@ func (h *timerHeap) set(c *Conn) {
 // stale reports whether the first entry's connection is due later than
 // its key, and if so moves the entry to the connection's deadline.
 func (h timerHeap) stale() bool {
-	if e := &h[0]; e.c.deadline > e.at {
+	if e := &h[0]; e.c.deadline.After(e.at) {
 		e.at = e.c.deadline
 		h.down(0)
 		return true
@@ -76,7 +78,7 @@ func (h timerHeap) swap(i, j int) {
 func (h timerHeap) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
-		if h[p].at <= h[i].at {
+		if !h[i].at.Before(h[p].at) {
 			return
 		}
 		h.swap(i, p)
@@ -94,10 +96,10 @@ func (h timerHeap) down(i int) bool {
 			break
 		}
 		m := l
-		if r := l + 1; r < len(h) && h[r].at < h[l].at {
+		if r := l + 1; r < len(h) && h[r].at.Before(h[l].at) {
 			m = r
 		}
-		if h[i].at <= h[m].at {
+		if !h[m].at.Before(h[i].at) {
 			break
 		}
 		h.swap(i, m)

@@ -3,6 +3,8 @@ package flow
 import (
 	"math/rand/v2"
 	"testing"
+
+	"tcpflow-fsm/fsm"
 )
 
 // TestTimerHeap drives the timer heap with random schedules, reschedules
@@ -19,7 +21,7 @@ func TestTimerHeap(t *testing.T) {
 	var (
 		h         timerHeap
 		scheduled = map[*Conn]bool{}
-		now       int64
+		now       fsm.Time
 		fired     int
 	)
 	check := func(step int) {
@@ -43,9 +45,9 @@ func TestTimerHeap(t *testing.T) {
 		c := conns[rng.IntN(len(conns))]
 		switch op := rng.IntN(10); {
 		case op < 5: // schedule, or move: mostly later, as the idle timer
-			d := now + rng.Int64N(1000)
+			d := now + fsm.Time(rng.Int64N(1000))
 			if scheduled[c] && op < 4 {
-				d = c.deadline + rng.Int64N(1000)
+				d = c.deadline + fsm.Time(rng.Int64N(1000))
 			}
 			c.deadline = d
 			h.set(c)
@@ -54,7 +56,7 @@ func TestTimerHeap(t *testing.T) {
 			h.remove(c)
 			delete(scheduled, c)
 		default: // the clock moves on: what is due fires, earliest first
-			now += rng.Int64N(300)
+			now += fsm.Time(rng.Int64N(300))
 			for len(h) > 0 && h[0].at <= now {
 				if h.stale() {
 					continue

@@ -23,7 +23,7 @@ func (c *Conn) heldUnsentAck(s *Endpoint, seg *Segment, k Kind) {
 	// after the ACK (reordered before the capture point, or a
 	// retransmission of data the capture missed): it was sent.
 	if !seg.Seq.GreaterThan(s.SndNxt) && seg.End().LessThan(u.seq) {
-		c.violationAt(u.from, AckOfUnsentData, u.time.Time(), int(u.seg))
+		c.violationAt(u.from, AckOfUnsentData, u.time, int(u.seg))
 	}
 }
 
@@ -85,7 +85,7 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 			// had got to.
 			e.SndNxt = seg.Ack
 		} else {
-			c.hold(e, unsentAck, record{seq: seg.Ack, time: nanosOf(seg.Time), seg: int32(c.nseg), from: side.Other()})
+			c.hold(e, unsentAck, record{seq: seg.Ack, time: seg.Time, seg: int32(c.nseg), from: side.Other()})
 		}
 	}
 }

@@ -31,18 +31,18 @@ func (c *Conn) heldFIN(from Side, s *Endpoint, seg *Segment, k Kind) (crossed bo
 // applyFIN delivers a held FIN, dated when it was captured.
 func (c *Conn) applyFIN(side Side, e *Endpoint) {
 	p := c.release(e, pendingFIN)
-	c.take(side, e, e.State, Rcvd, KindFIN, toNext, p.time.Time(), int(p.seg), "", false)
+	c.take(side, e, e.State, Rcvd, KindFIN, toNext, p.time, int(p.seg), "", false)
 }
 
 // rcvdFIN applies the FIN part of seg to its receiver e, after the ACK part
 // (rcvdACK).
 func (c *Conn) rcvdFIN(side Side, e *Endpoint, seg *Segment) {
 	if e.State == Established && !c.self {
-		c.hold(e, pendingFIN, record{seq: seg.Seq.Add(uint32(seg.PayloadLen)), time: nanosOf(seg.Time), seg: int32(c.nseg)})
+		c.hold(e, pendingFIN, record{seq: seg.Seq.Add(uint32(seg.PayloadLen)), time: seg.Time, seg: int32(c.nseg)})
 		return
 	}
 	c.move(side, e, Rcvd, KindFIN, seg, "", false)
 	if e.State == TimeWait {
-		e.twStart = nanosOf(seg.Time) // a retransmitted FIN restarts 2MSL
+		e.twStart = seg.Time // a retransmitted FIN restarts 2MSL
 	}
 }

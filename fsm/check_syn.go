@@ -78,7 +78,7 @@ func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
 		if e.unseen() {
 			// Wait for its answer: SYN,ACK (listener), RST (closed port)
 			// or its own SYN (crossed).
-			c.hold(e, pendingSYN, record{seq: seg.Seq, time: nanosOf(seg.Time), seg: int32(c.nseg)})
+			c.hold(e, pendingSYN, record{seq: seg.Seq, time: seg.Time, seg: int32(c.nseg)})
 		}
 	case Listen:
 		e.Passive = true

@@ -51,7 +51,7 @@ type Event struct {
 	// Seg is the number (from 1) of the connection's segment that caused
 	// the event; 0 for a timer.
 	Seg     int
-	Time    time.Time
+	Time    Time
 	Cause   string        // "rcvd SYN,ACK", "sent FIN", "2MSL timeout"
 	InState time.Duration // time spent in From; negative if From was never seen entered
 	Detail  string        // for a Violation: what followed, e.g. "challenge ACK seen"
@@ -114,8 +114,8 @@ type Endpoint struct {
 	// its RST <SEQ=SEG.ACK> in answer keeps it in SYN-SENT (Figure 8).
 	badAck Seq
 
-	since   nanos // when State was entered
-	twStart nanos // when the 2MSL timer was (re)started
+	since   Time // when State was entered
+	twStart Time // when the 2MSL timer was (re)started
 }
 
 // OnlySYNs reports whether every segment the endpoint sent was a bare SYN
@@ -130,8 +130,8 @@ func (e *Endpoint) Scale() (shift uint8, known bool) { return e.WScale, e.scaleS
 // Since returns when the endpoint entered its state, and whether the
 // capture saw it enter: one picked up mid-stream was in its state before
 // its first segment, the time returned. ok is false when not known.
-func (e *Endpoint) Since() (at time.Time, seen, ok bool) {
-	return e.since.Time(), !e.before, e.entered
+func (e *Endpoint) Since() (at Time, seen, ok bool) {
+	return e.since, !e.before, e.entered
 }
 
 // unseen reports whether the endpoint has shown nothing yet: it sent
@@ -335,12 +335,12 @@ func (c *Conn) receive(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 // Advance runs the timers up to now, the capture clock: an endpoint whose
 // 2MSL timer has run out leaves TIME-WAIT for CLOSED. The event is dated
 // when the timer expired, not now.
-func (c *Conn) Advance(now time.Time) []Event {
+func (c *Conn) Advance(now Time) []Event {
 	c.begin()
 	for side := A; side <= B; side++ {
 		e := c.Endpoint(side)
 		if e.State == TimeWait {
-			if at := e.twStart.Time().Add(c.tw); !now.Before(at) {
+			if at := e.twStart.Add(c.tw); !now.Before(at) {
 				c.take(side, e, e.State, Rcvd, KindTimeout, toNext, at, 0, causeTimeout, false)
 			}
 		}
@@ -375,23 +375,23 @@ func (c *Conn) expectChallenge(e *Endpoint, code Code, from Side, seg *Segment) 
 	if c.held(e, challengeDue).ok {
 		c.resolveChallenge(e, "no challenge ACK seen before the next one was due")
 	}
-	c.hold(e, challengeDue, record{code: code, from: from, time: nanosOf(seg.Time), seg: int32(c.nseg)})
+	c.hold(e, challengeDue, record{code: code, from: from, time: seg.Time, seg: int32(c.nseg)})
 }
 
 func (c *Conn) resolveChallenge(e *Endpoint, detail string) {
 	ch := c.release(e, challengeDue)
-	c.violationAt(ch.from, ch.code, ch.time.Time(), int(ch.seg))
+	c.violationAt(ch.from, ch.code, ch.time, int(ch.seg))
 	(*c.events)[len(*c.events)-1].Detail = detail
 }
 
 // TimeWaitEnds returns when the 2MSL timer of side s runs out, if s is in
 // TIME-WAIT.
-func (c *Conn) TimeWaitEnds(s Side) (time.Time, bool) {
+func (c *Conn) TimeWaitEnds(s Side) (Time, bool) {
 	e := c.Endpoint(s)
 	if e.State != TimeWait {
-		return time.Time{}, false
+		return 0, false
 	}
-	return e.twStart.Time().Add(c.tw), true
+	return e.twStart.Add(c.tw), true
 }
 
 func (c *Conn) violation(side Side, code Code, seg *Segment) {
@@ -406,7 +406,7 @@ func (c *Conn) violation(side Side, code Code, seg *Segment) {
 //
 // A code whose catalog entry blames no one (FaultNone) becomes a Note of
 // the receiver (or of the sender, for NoteOfSender) instead.
-func (c *Conn) violationAt(side Side, code Code, t time.Time, segno int) {
+func (c *Conn) violationAt(side Side, code Code, t Time, segno int) {
 	kind := Violation
 	if info := code.Info(); info.Fault == FaultNone {
 		kind = Note
@@ -419,11 +419,3 @@ func (c *Conn) violationAt(side Side, code Code, t time.Time, segno int) {
 	}
 	*c.events = append(*c.events, Event{Kind: kind, Time: t, Seg: segno, Side: side, From: Keep, To: Keep, Code: code})
 }
-
-// nanos is a capture time held compactly inside an endpoint: nanoseconds
-// since the Unix epoch, in UTC as the capture package gives times.
-type nanos int64
-
-func nanosOf(t time.Time) nanos { return nanos(t.UnixNano()) }
-
-func (n nanos) Time() time.Time { return time.Unix(0, int64(n)).UTC() }

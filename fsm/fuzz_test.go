@@ -16,7 +16,7 @@ const segmentSize = 12
 func decodeSegments(data []byte) ([]Side, []Segment) {
 	var sides []Side
 	var segs []Segment
-	t := time.Unix(1700000000, 0)
+	t := TimeOf(time.Unix(1700000000, 0))
 	isn := [2]uint32{0xFFFFFF00, 0x7FFFFFF0}
 	for len(data) >= segmentSize {
 		b := data[:segmentSize]
@@ -34,7 +34,7 @@ func decodeSegments(data []byte) ([]Side, []Segment) {
 		}
 		o := b[10]
 		seg.Opts.HasTimestamps = o&1 != 0
-		seg.Opts.TSVal = uint32(t.UnixMilli())
+		seg.Opts.TSVal = uint32(t.Time().UnixMilli())
 		seg.Opts.HasWScale, seg.Opts.WScale = o&2 != 0, o>>4
 		seg.Opts.HasMSS = o&4 != 0
 		seg.Opts.HasFastOpen = o&8 != 0
@@ -150,7 +150,7 @@ func FuzzConn(f *testing.F) {
 				checkHeld(t, c)
 			}
 			// expired fails if a 2MSL timer due by now has not fired.
-			expired := func(now time.Time) {
+			expired := func(now Time) {
 				for s := A; s <= B; s++ {
 					if end, ok := c.TimeWaitEnds(s); ok && !end.After(now) {
 						t.Fatalf("side %v still in TIME-WAIT at %v, its timer due at %v", s, now, end)

@@ -45,7 +45,7 @@ type record struct {
 	code Code
 	seq  Seq
 	seg  int32 // its number in the connection (Event.Seg)
-	time nanos // when it was captured
+	time Time  // when it was captured
 }
 
 // held is one record in a connection's list of held records (Conn.rec):
@@ -55,7 +55,7 @@ type record struct {
 // two records at most, most of the time none.
 type held struct {
 	next *held
-	time nanos
+	time Time
 	seq  Seq
 	seg  int32
 	code Code

@@ -29,7 +29,7 @@ func TestConnSize(t *testing.T) {
 // ACK of them. advance moves both on by one round.
 func steadyState() (c *Conn, data, ack Segment, advance func()) {
 	c = NewConn(Config{}, false)
-	t := time.Unix(1700000000, 0).UTC()
+	t := TimeOf(time.Unix(1700000000, 0))
 	opts := Options{HasWScale: true, WScale: 7}
 	syn := Segment{Time: t, Seq: isnA, Flags: SYN, Window: 65535, Opts: opts}
 	synAck := Segment{Time: t, Seq: isnB, Ack: isnA + 1, Flags: SYN | ACK, Window: 65535, Opts: opts}
@@ -83,7 +83,7 @@ func BenchmarkStep(b *testing.B) {
 // BenchmarkLifecycle measures a whole connection per op: handshake, one
 // data segment, the close (each FIN is held until its receiver's answer).
 func BenchmarkLifecycle(b *testing.B) {
-	t := time.Unix(1700000000, 0).UTC()
+	t := TimeOf(time.Unix(1700000000, 0))
 	segs := []struct {
 		from Side
 		seg  Segment

@@ -29,7 +29,7 @@ type step struct {
 	mal      Malformed
 }
 
-func (st step) segment(t0 time.Time, i int) Segment {
+func (st step) segment(t0 Time, i int) Segment {
 	seqBase, ackBase := uint32(isnA), uint32(isnB)
 	if st.from == B {
 		seqBase, ackBase = isnB, isnA
@@ -58,7 +58,7 @@ func (st step) segment(t0 time.Time, i int) Segment {
 func run(t *testing.T, steps []step) (*Conn, []Event) {
 	t.Helper()
 	c := NewConn(Config{}, false)
-	t0 := time.Unix(1700000000, 0)
+	t0 := TimeOf(time.Unix(1700000000, 0))
 	var all []Event
 	for i, st := range steps {
 		seg := st.segment(t0, i)
@@ -193,7 +193,7 @@ func TestRFC9293_Figure12_NormalClose(t *testing.T) {
 		t.Fatal("TIME-WAIT ended early")
 	}
 	evs = c.Advance(end)
-	if c.Endpoint(A).State != Closed || len(evs) != 1 || !evs[0].Time.Equal(end) || evs[0].Cause != "2MSL timeout" {
+	if c.Endpoint(A).State != Closed || len(evs) != 1 || evs[0].Time != end || evs[0].Cause != "2MSL timeout" {
 		t.Fatalf("TIME-WAIT expiry: state %v events %v", c.Endpoint(A).State, evs)
 	}
 }
@@ -329,7 +329,7 @@ func TestMidStreamPickup(t *testing.T) {
 
 func TestSelfConnect(t *testing.T) {
 	c := NewConn(Config{}, true)
-	t0 := time.Unix(1, 0)
+	t0 := TimeOf(time.Unix(1, 0))
 	segs := []Segment{
 		{Time: t0, Seq: isnA, Flags: SYN},
 		{Time: t0, Seq: isnA, Ack: isnA + 1, Flags: SYN | ACK},

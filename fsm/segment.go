@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Flags are the TCP control bits, in the bit positions of the TCP header's
@@ -94,7 +93,7 @@ type Options struct {
 // wire by package capture. It carries its own timestamp: the state machine
 // has no clock.
 type Segment struct {
-	Time   time.Time
+	Time   Time
 	Src    netip.AddrPort
 	Dst    netip.AddrPort
 	Seq    Seq

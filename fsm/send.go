@@ -15,7 +15,7 @@ func (c *Conn) resolvePassive(side Side, e *Endpoint) {
 	e.IRS, e.HasIRS = p.seq, true
 	// It was LISTEN when the SYN arrived, which the capture could not show:
 	// the cell is LISTEN's, and the event says it was left.
-	c.take(side, e, Listen, Rcvd, KindSYN, toNext, p.time.Time(), int(p.seg), "", false)
+	c.take(side, e, Listen, Rcvd, KindSYN, toNext, p.time, int(p.seg), "", false)
 }
 
 // send applies what sending seg proves about its sender e, whose peer is p.

@@ -1,7 +1,5 @@
 package fsm
 
-import "time"
-
 // Rule is one cell of the transition table: what a segment of one kind does
 // to an endpoint in one state, seen from one direction.
 //
@@ -283,7 +281,7 @@ const (
 // the state e was in: a listener's LISTEN, inferred from its answer to a
 // SYN (resolvePassive). Every state change goes through here, so every
 // change obeys the table and makes one event.
-func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outcome, at time.Time, seg int, cause string, inferred bool) {
+func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outcome, at Time, seg int, cause string, inferred bool) {
 	rule := &table[d][k][from]
 	next := rule.Next
 	if out == toAlt {
@@ -301,13 +299,13 @@ func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outco
 	ev := Event{Kind: Transition, Time: at, Seg: seg, Side: side, From: from, To: next, Cause: cause, Inferred: inferred, Dir: d, SegKind: k}
 	ev.InState = -1
 	if e.entered {
-		ev.InState = at.Sub(e.since.Time())
+		ev.InState = at.Sub(e.since)
 	}
 	*c.events = append(*c.events, ev)
-	e.State, e.since, e.entered, e.touched = next, nanosOf(at), true, true
+	e.State, e.since, e.entered, e.touched = next, at, true, true
 	e.before = cause == causeMidSend || cause == causeMidRcvd
 	if next == TimeWait {
-		e.twStart = nanosOf(at)
+		e.twStart = at
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // copy 3 µs later on another interface, as "any" records it) and an
 // unanswered SYN on another 4-tuple captured once.
 func duplicated(sink flow.Sink) {
-	t0 := time.Unix(1700000000, 0)
+	t0 := fsm.TimeOf(time.Unix(1700000000, 0))
 	tb := flow.NewTable(flow.Config{Timeline: true}, sink)
 	syn := func(at time.Duration, src string, ident uint64, tap uint32) *fsm.Segment {
 		return &fsm.Segment{Time: t0.Add(at), Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort("10.0.0.2:80"),

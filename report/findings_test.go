@@ -21,7 +21,7 @@ func (s *tallySink) Done(*flow.Conn)                      {}
 func TestTallyMidstream(t *testing.T) {
 	sink := &tallySink{}
 	table := flow.NewTable(flow.Config{Unordered: true}, sink)
-	t0 := time.Unix(1700000000, 0)
+	t0 := fsm.TimeOf(time.Unix(1700000000, 0))
 	add := func(ms int, src, dst string, fl fsm.Flags, seq, ack uint32) {
 		table.Add(&fsm.Segment{Time: t0.Add(time.Duration(ms) * time.Millisecond), Src: netip.MustParseAddrPort(src),
 			Dst: netip.MustParseAddrPort(dst), Flags: fl, Seq: fsm.Seq(seq), Ack: fsm.Seq(ack), Window: 1000, PayloadLen: 10})

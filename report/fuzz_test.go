@@ -47,7 +47,7 @@ var fuzzPairs = [4]fuzzPair{
 // fuzzSegments turns fuzz bytes into segments across the four pairs.
 func fuzzSegments(data []byte) []fsm.Segment {
 	var segs []fsm.Segment
-	t := time.Unix(1700000000, 0)
+	t := fsm.TimeOf(time.Unix(1700000000, 0))
 	for len(data) >= fuzzSegSize {
 		b := data[:fuzzSegSize]
 		data = data[fuzzSegSize:]
@@ -73,7 +73,7 @@ func fuzzSegments(data []byte) []fsm.Segment {
 		seg.Captured = seg.PayloadLen
 		o := b[10]
 		seg.Opts.HasTimestamps = o&1 != 0
-		seg.Opts.TSVal = uint32(t.UnixMilli())
+		seg.Opts.TSVal = uint32(t.Time().UnixMilli())
 		seg.Opts.HasWScale, seg.Opts.WScale = o&2 != 0, o>>4
 		seg.Opts.HasMSS, seg.Opts.MSS = o&4 != 0, 1460
 		seg.Opts.HasFastOpen = o&8 != 0

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tcpflow-fsm/fsm"
 )
 
 // The header names the date in the zone the times are shown in, and the
@@ -46,7 +48,7 @@ func TestTextHeader(t *testing.T) {
 	out.Reset()
 	st := NewStream(&out, time.FixedZone("EET", 2*3600))
 	lossy(st, false)
-	st.Counts(&StateCounts{Time: time.Unix(1700000001, 0)})
+	st.Counts(&StateCounts{Time: fsm.TimeOf(time.Unix(1700000001, 0))})
 	st.Close(&Totals{})
 	if s := out.String(); !strings.HasPrefix(s, "capture from 2023-11-15, times in EET (UTC+02:00)\n00:13:20.000000 conn 1 ") ||
 		strings.Count(s, "capture from") != 1 {
@@ -66,7 +68,7 @@ func TestTextHeader(t *testing.T) {
 func TestStreamDateChange(t *testing.T) {
 	var out bytes.Buffer
 	st := NewStream(&out, time.UTC)
-	at := time.Unix(1700006399, 0) // 2023-11-14 23:59:59 UTC
+	at := fsm.TimeOf(time.Unix(1700006399, 0)) // 2023-11-14 23:59:59 UTC
 	for _, d := range []time.Duration{0, time.Second / 2, time.Second, 2 * time.Second} {
 		st.Counts(&StateCounts{Time: at.Add(d)})
 	}

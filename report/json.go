@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"tcpflow-fsm/flow"
@@ -155,11 +154,11 @@ func (j *JSON) Done(c *flow.Conn) {
 
 // SetEnd says when the capture stopped: how long the states that last
 // (close_wait, fin_wait_2) have lasted is counted to it.
-func (j *JSON) SetEnd(t time.Time) { j.findings.SetEnd(t) }
+func (j *JSON) SetEnd(t fsm.Time) { j.findings.SetEnd(t) }
 
 // Watch streams, at time now, the findings that the connections still
 // tracked show as it lasts (see findings.Collector.Watch).
-func (j *JSON) Watch(now time.Time, each func(func(*flow.Conn))) {
+func (j *JSON) Watch(now fsm.Time, each func(func(*flow.Conn))) {
 	j.findings.Watch(now, each)
 	b := j.buf[:0]
 	for _, f := range j.findings.Fired() {

@@ -180,8 +180,8 @@ func base(c *flow.Conn, s fsm.Side) fsm.Seq {
 }
 
 // stamp formats a time as RFC 3339 in UTC with nanoseconds.
-func stamp(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+func stamp(t fsm.Time) string {
+	return t.Time().Format("2006-01-02T15:04:05.000000000Z07:00")
 }
 
 // printable returns s as a terminal may show it: control characters

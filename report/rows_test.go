@@ -31,7 +31,7 @@ func TestRowStoreSpills(t *testing.T) {
 	var mem, spilled rowStore
 	spilled.inMemory = 2
 	const n = 40_000
-	t0 := time.Unix(1700000000, 0)
+	t0 := fsm.TimeOf(time.Unix(1700000000, 0))
 	server := netip.MustParseAddrPort("192.0.2.1:80")
 	tb := flow.NewTable(flow.Config{}, rowsSink{&mem, &spilled})
 	for i := range n {

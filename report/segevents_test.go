@@ -21,7 +21,7 @@ import (
 // again 300 ms later, and a FIN each way. ISNs near 2^32: the server's data
 // crosses the wrap.
 func lossy(sink flow.Sink, timeline bool) {
-	t0 := time.Unix(1700000000, 0)
+	t0 := fsm.TimeOf(time.Unix(1700000000, 0))
 	cli, srv := netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:80")
 	iss, irs := fsm.Seq(0xfffffff0), fsm.Seq(0xffffff00)
 	tb := flow.NewTable(flow.Config{Timeline: timeline}, sink)

@@ -42,9 +42,11 @@ type Stream struct {
 	// hiddenTransitions and hiddenConns count the transitions and the
 	// summary lines Problems left out.
 	hiddenTransitions, hiddenConns int
-	// end is when the capture stopped (SetEnd), latest the latest time
-	// seen: what a connection's quiet time at exit is counted to.
-	end, latest time.Time
+	// end is when the capture stopped, once SetEnd said (ended); latest
+	// the latest time seen (fsm.MinTime before any): what a connection's
+	// quiet time at exit is counted to.
+	end, latest fsm.Time
+	ended       bool
 	// addrWidth is the width of the widest address printed so far: the
 	// address column.
 	addrWidth int
@@ -52,14 +54,14 @@ type Stream struct {
 
 // SetEnd says when the capture stopped, for the quiet time of the
 // connections still tracked; without it, the latest packet's time.
-func (s *Stream) SetEnd(t time.Time) {
-	s.end = t
+func (s *Stream) SetEnd(t fsm.Time) {
+	s.end, s.ended = t, true
 	s.findings.SetEnd(t)
 }
 
 // NewStream returns a streaming text renderer printing times in loc.
 func NewStream(w io.Writer, loc *time.Location) *Stream {
-	return &Stream{w: bufio.NewWriterSize(w, 64<<10), loc: loc, findings: findings.New()}
+	return &Stream{w: bufio.NewWriterSize(w, 64<<10), loc: loc, findings: findings.New(), latest: fsm.MinTime}
 }
 
 // SetThresholds sets the counts from which findings fire.
@@ -71,13 +73,13 @@ func (s *Stream) Flush() error { return s.w.Flush() }
 // clockLayout is how the stream shows wall-clock times.
 const clockLayout = "15:04:05.000000"
 
-func (s *Stream) clock(t time.Time) string { return t.In(s.loc).Format(clockLayout) }
+// local is t in the zone the stream prints times in.
+func (s *Stream) local(t fsm.Time) time.Time { return t.Time().In(s.loc) }
 
-// header writes the header before the first line, whose time is t, and
-// a line with the new date before the first line of another day (a live
-// capture left running past midnight).
+// header writes the header before the first line, whose time is t (in
+// the stream's zone), and a line with the new date before the first line
+// of another day (a live capture left running past midnight).
 func (s *Stream) header(t time.Time) {
-	t = t.In(s.loc)
 	day := t.Year()*1000 + t.YearDay()
 	switch {
 	case !s.headed:
@@ -90,9 +92,10 @@ func (s *Stream) header(t time.Time) {
 }
 
 // line starts a line with the wall-clock time and the connection.
-func (s *Stream) line(t time.Time, c *flow.Conn) []byte {
+func (s *Stream) line(at fsm.Time, c *flow.Conn) []byte {
+	t := s.local(at)
 	s.header(t)
-	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
+	b := t.AppendFormat(s.buf[:0], clockLayout)
 	b = append(b, " conn "...)
 	return strconv.AppendInt(b, int64(c.ID), 10)
 }
@@ -122,7 +125,7 @@ func (s *Stream) Segment(c *flow.Conn, e *flow.SegmentEvent) {
 // endpoint starts a line with the time, the connection and the endpoint:
 // its role and address, in columns as wide as the widest address so far
 // (IPv4 ones are at most 21).
-func (s *Stream) endpoint(t time.Time, c *flow.Conn, side fsm.Side) []byte {
+func (s *Stream) endpoint(t fsm.Time, c *flow.Conn, side fsm.Side) []byte {
 	b := s.line(t, c)
 	var addr [64]byte
 	a := c.Addr(side).AppendTo(addr[:0])
@@ -323,7 +326,7 @@ func (s *Stream) Done(c *flow.Conn) {
 
 // Watch alerts, at time now, on what the connections still tracked show
 // as it lasts (see findings.Collector.Watch).
-func (s *Stream) Watch(now time.Time, each func(func(*flow.Conn))) {
+func (s *Stream) Watch(now fsm.Time, each func(func(*flow.Conn))) {
 	s.findings.Watch(now, each)
 	for _, f := range s.findings.Fired() {
 		s.alert(now, &f)
@@ -369,8 +372,9 @@ func (s *Stream) summary(c *flow.Conn) {
 	r := rolesOf(c)
 	at := c.Released()
 	if c.End == flow.EndCapture {
-		if at = s.end; at.IsZero() {
-			at = s.latest
+		at = s.latest
+		if s.ended {
+			at = s.end
 		}
 	}
 	b := s.line(at, c)
@@ -401,9 +405,10 @@ func (s *Stream) summary(c *flow.Conn) {
 // severity (painted), how many connections show it, the latest of them
 // (on a line of its own when the line would pass streamWidth), and what
 // to check.
-func (s *Stream) alert(t time.Time, f *findings.Finding) {
+func (s *Stream) alert(at fsm.Time, f *findings.Finding) {
+	t := s.local(at)
 	s.header(t)
-	b := t.In(s.loc).AppendFormat(s.buf[:0], clockLayout)
+	b := t.AppendFormat(s.buf[:0], clockLayout)
 	head := "ALERT " + f.Code + " (" + f.Severity + ")"
 	b = append(b, ' ')
 	b = append(b, painter(s.Color).finding(f.Severity, head)...)
@@ -428,7 +433,7 @@ func (s *Stream) alert(t time.Time, f *findings.Finding) {
 // appendEnds appends how each endpoint of c ended: "client TIME-WAIT for
 // 0.5s, server CLOSED", how long it has been in its state counted to at,
 // "over" that when it was in it before the capture saw it.
-func appendEnds(b []byte, c *flow.Conn, r roles, at time.Time) []byte {
+func appendEnds(b []byte, c *flow.Conn, r roles, at fsm.Time) []byte {
 	for i, side := range [2]fsm.Side{r.client, r.server} {
 		if i > 0 {
 			b = append(b, ", "...)
@@ -497,8 +502,9 @@ func appendList(b []byte, indent string, items []string) []byte {
 // Counts writes the periodic state counts: each role's states, then
 // what happened in the interval, under one another after the time.
 func (s *Stream) Counts(sc *StateCounts) {
-	s.header(sc.Time)
-	head := s.clock(sc.Time) + " states: "
+	t := s.local(sc.Time)
+	s.header(t)
+	head := t.Format(clockLayout) + " states: "
 	indent := strings.Repeat(" ", len(head))
 	b := appendIndented(nil, indent, "client "+sc.Client.String())
 	copy(b, head) // the first line's indent, as wide
@@ -572,7 +578,7 @@ func (sc *StateCount) String() string {
 // StateCounts is a periodic snapshot: how many tracked connections are in
 // each state, for each role, and what happened since the previous one.
 type StateCounts struct {
-	Time     time.Time
+	Time     fsm.Time
 	Interval time.Duration
 	Client   StateCount
 	Server   StateCount

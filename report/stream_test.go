@@ -15,7 +15,7 @@ import (
 func TestStreamCounts(t *testing.T) {
 	var out bytes.Buffer
 	st := NewStream(&out, time.UTC)
-	sc := StateCounts{Time: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC), Interval: 5 * time.Second,
+	sc := StateCounts{Time: fsm.TimeOf(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)), Interval: 5 * time.Second,
 		Tally: Tally{Opened: 4, Closed: 1}}
 	for s := range fsm.NumStates {
 		sc.Client[s] = 100000 + int(s)

@@ -17,10 +17,10 @@ import (
 // history made 82 GB of text.
 func TestLongCellPadsNoOtherRow(t *testing.T) {
 	var rows rowStore
-	t0 := time.Unix(1700000000, 0)
+	t0 := fsm.TimeOf(time.Unix(1700000000, 0))
 	server := netip.MustParseAddrPort("10.0.0.2:80")
 	tb := flow.NewTable(flow.Config{}, rowsSink{&rows})
-	refused := func(port uint16, at time.Time, rsts int) {
+	refused := func(port uint16, at fsm.Time, rsts int) {
 		client := netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port)
 		tb.Add(&fsm.Segment{Time: at, Src: client, Dst: server, Seq: 1000, Flags: fsm.SYN, Window: 64240})
 		for i := range rsts {

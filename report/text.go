@@ -36,8 +36,8 @@ type Text struct {
 	line      []byte // a timeline line being written
 	findings  *findings.Collector
 	final     StateCounts
-	headed    bool      // the header is written
-	first     time.Time // the earliest start of a connection done, for the header
+	headed    bool     // the header is written
+	first     fsm.Time // the earliest start of a connection done (fsm.MaxTime before any), for the header
 }
 
 // SetThresholds sets the counts from which findings fire.
@@ -46,7 +46,7 @@ func (t *Text) SetThresholds(th findings.Thresholds) { t.findings.Thresholds = t
 // NewText returns a text renderer. Without timelines it writes only the
 // summary lines and counters.
 func NewText(w io.Writer, timelines bool) *Text {
-	return &Text{w: bufio.NewWriter(w), timelines: timelines, findings: findings.New()}
+	return &Text{w: bufio.NewWriter(w), timelines: timelines, findings: findings.New(), first: fsm.MaxTime}
 }
 
 // Segment does nothing: the segment events are in the timeline's
@@ -59,7 +59,7 @@ func (t *Text) Event(*flow.Conn, *flow.Event) {}
 // Done writes the connection's timeline and keeps its summary line.
 func (t *Text) Done(c *flow.Conn) {
 	r := rolesOf(c)
-	if t.first.IsZero() || c.First().Before(t.first) {
+	if c.First().Before(t.first) {
 		t.first = c.First()
 	}
 	if t.timelines {
@@ -416,7 +416,7 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	cell(0, strconv.AppendInt(num, int64(c.ID), 10))
 	cell(0, c.Addr(r.client).AppendTo(num))
 	cell(0, c.Addr(r.server).AppendTo(num))
-	cell(0, c.First().UTC().AppendFormat(num, "15:04:05.000000"))
+	cell(0, c.First().Time().AppendFormat(num, "15:04:05.000000"))
 	cell(0, append(strconv.AppendFloat(num, c.Last().Sub(c.First()).Seconds(), 'f', 6, 64), 's'))
 	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, int64(c.Packets[r.client]), 10), '/'), int64(c.Packets[r.server]), 10))
 	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, c.Bytes[r.client], 10), '/'), c.Bytes[r.server], 10))
@@ -586,7 +586,7 @@ func (t *Text) header() {
 		return
 	}
 	t.headed = true
-	t.line = appendHeader(t.line[:0], t.first.UTC())
+	t.line = appendHeader(t.line[:0], t.first.Time())
 	t.line = append(t.line, '\n')
 	t.w.Write(t.line)
 }

@@ -42,7 +42,8 @@ type Top struct {
 	// they open (flow.Config.Unordered), so those above seen opened
 	// since the last tick.
 	seen, highest int
-	last          time.Time // the last tick
+	last          fsm.Time // the last tick, when ticked
+	ticked        bool
 }
 
 // The bounds of Top's memory, and how long a server endpoint with no
@@ -72,7 +73,7 @@ type topServer struct {
 	next     int
 	hsNew    bool
 	p50, p99 time.Duration
-	active   time.Time // the last tick it had connections or events
+	active   fsm.Time // the last tick it had connections or events; fsm.MinTime before any
 
 	// Counted again at each tick from the table: states counts the
 	// connections with an endpoint in each state.
@@ -109,11 +110,11 @@ func (t *Top) server(addr netip.AddrPort) *topServer {
 	}
 	if len(t.servers) >= maxTopServers {
 		if t.other == nil {
-			t.other = &topServer{}
+			t.other = &topServer{active: fsm.MinTime}
 		}
 		return t.other
 	}
-	s := &topServer{addr: addr}
+	s := &topServer{addr: addr, active: fsm.MinTime}
 	t.servers[addr] = s
 	return s
 }
@@ -175,10 +176,10 @@ func (t *Top) Done(c *flow.Conn) {
 
 // Watch looks at the connections still tracked for the findings that
 // show as they last (findings.Collector.Watch): the screen lists them.
-func (t *Top) Watch(now time.Time, each func(func(*flow.Conn))) { t.findings.Watch(now, each) }
+func (t *Top) Watch(now fsm.Time, each func(func(*flow.Conn))) { t.findings.Watch(now, each) }
 
 // SetEnd says when the capture stopped (findings.Collector.SetEnd).
-func (t *Top) SetEnd(end time.Time) { t.findings.SetEnd(end) }
+func (t *Top) SetEnd(end fsm.Time) { t.findings.SetEnd(end) }
 
 // Counts does nothing: the view counts states at each Tick.
 func (t *Top) Counts(*StateCounts) {}
@@ -202,7 +203,7 @@ type TopStatus struct {
 // Tick makes the frame of the view at now: each is the flow table's Each,
 // which lists the connections tracked, st the capture's counters. The
 // rates are over the time since the previous Tick.
-func (t *Top) Tick(now time.Time, each func(func(*flow.Conn)), st TopStatus) *TopFrame {
+func (t *Top) Tick(now fsm.Time, each func(func(*flow.Conn)), st TopStatus) *TopFrame {
 	for _, s := range t.servers {
 		s.recount()
 	}
@@ -210,7 +211,7 @@ func (t *Top) Tick(now time.Time, each func(func(*flow.Conn)), st TopStatus) *To
 		t.other.recount()
 	}
 	f := &TopFrame{Time: now, Source: t.Source, Packets: st.Packets, Dropped: st.Dropped}
-	if !t.last.IsZero() {
+	if t.ticked {
 		f.Interval = now.Sub(t.last)
 	}
 	each(func(c *flow.Conn) {
@@ -274,7 +275,7 @@ func (t *Top) Tick(now time.Time, each func(func(*flow.Conn)), st TopStatus) *To
 		f.Rows = append(f.Rows, t.other.row("(other servers)"))
 	}
 	f.Findings = t.screenFindings()
-	t.last = now
+	t.last, t.ticked = now, true
 	return f
 }
 

@@ -20,7 +20,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // topT0 is when the synthetic traffic of the --top tests starts.
-var topT0 = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+var topT0 = fsm.TimeOf(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
 
 // topTraffic feeds a live table (Unordered, as live capture makes it)
 // whose sink is a Top, with segments at times from topT0.

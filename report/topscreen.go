@@ -14,7 +14,7 @@ import (
 
 // TopFrame is one refresh of the --top view: what Top.Tick counted.
 type TopFrame struct {
-	Time time.Time
+	Time fsm.Time // the capture clock at the refresh
 	// Interval is the time since the previous frame, which the rates are
 	// over; 0 for the first.
 	Interval time.Duration
@@ -128,7 +128,7 @@ func (f *TopFrame) Lines(v *TopView) []string {
 	add := func(s string) { ls = append(ls, s) }
 
 	// The header: what is captured and when, then the counts.
-	right := f.Time.In(v.loc()).Format("15:04:05")
+	right := f.Time.Time().In(v.loc()).Format("15:04:05")
 	if v.Paused {
 		right = "PAUSED  " + right
 	}

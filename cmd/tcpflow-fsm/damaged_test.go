@@ -192,7 +192,7 @@ func TestFilterNotApplicableToAnInterface(t *testing.T) {
 	ng = ngBlock(ng, 1, le.AppendUint32(le.AppendUint32(nil, capture.LinkTypeEthernet), 0))
 	ng = ngBlock(ng, 1, le.AppendUint32(le.AppendUint32(nil, capture.LinkTypeRaw), 0))
 	epb := func(ifid uint32, p *capture.Packet, data []byte) {
-		us := uint64(p.Time.UnixMicro())
+		us := uint64(p.Time.Time().UnixMicro())
 		b := le.AppendUint32(le.AppendUint32(le.AppendUint32(nil, ifid), uint32(us>>32)), uint32(us))
 		b = le.AppendUint32(le.AppendUint32(b, uint32(len(data))), uint32(len(data)))
 		b = append(b, data...)

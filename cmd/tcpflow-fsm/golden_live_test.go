@@ -44,11 +44,11 @@ func replayLive(t *testing.T, path string, out liveRenderer) (*liveAnalysis, tim
 			break
 		}
 		if a == nil {
-			a = newLiveAnalysis(o, out, p.Time)
+			a = newLiveAnalysis(o, out, p.Time.Time())
 		}
 		a.packet(&p)
-		a.at(p.Time)
-		last = p.Time
+		a.at(p.Time.Time())
+		last = p.Time.Time()
 	}
 	if a == nil {
 		a = newLiveAnalysis(o, out, last)
@@ -74,7 +74,7 @@ type lastFrame struct {
 	frame *report.TopFrame
 }
 
-func (l *lastFrame) Tick(now time.Time, each func(func(*flow.Conn)), st report.TopStatus) {
+func (l *lastFrame) Tick(now fsm.Time, each func(func(*flow.Conn)), st report.TopStatus) {
 	l.frame = l.Top.Tick(now, each, st)
 }
 

@@ -22,10 +22,10 @@ import (
 type liveRenderer interface {
 	renderer
 	Counts(*report.StateCounts)
-	Watch(now time.Time, each func(func(*flow.Conn)))
+	Watch(now fsm.Time, each func(func(*flow.Conn)))
 	// SetEnd says when the capture stopped: what the connections still
 	// open have lasted is counted to it.
-	SetEnd(time.Time)
+	SetEnd(fsm.Time)
 	Flush() error
 }
 

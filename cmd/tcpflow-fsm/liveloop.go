@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
 	"tcpflow-fsm/report"
 )
 
@@ -24,7 +25,9 @@ type liveAnalysis struct {
 	dropped func() uint64
 	// opened is how many connections had opened at the last --stats line.
 	opened int
-	// When each periodic task is due next.
+	// When each periodic task is due next, on the clock of the times at
+	// reads: live, the wall clock with its monotonic reading, which a
+	// step of the host's clock does not move.
 	nextStats, nextWatch, nextTick time.Time
 }
 
@@ -41,14 +44,17 @@ func newLiveAnalysis(o *options, out liveRenderer, now time.Time) *liveAnalysis 
 // at does what is due at now, after the packets read so far: the timers
 // (TIME-WAIT expires, closed or idle connections are released also when
 // no packet arrives), the look at the connections tracked, --top's
-// refresh and --stats' line; then it writes out what was made.
+// refresh and --stats' line; then it writes out what was made. now is
+// read as a time of the capture (clock), as a packet's is, by the table
+// and the renderers.
 func (a *liveAnalysis) at(now time.Time) {
-	a.table.Advance(now)
+	clock := fsm.TimeOf(now)
+	a.table.Advance(clock)
 	if !now.Before(a.nextWatch) {
 		every := watchEvery
 		if a.table.Open() > 0 {
 			t0 := time.Now()
-			a.out.Watch(now, a.table.Each)
+			a.out.Watch(clock, a.table.Each)
 			// A look costs ~80 ns a connection: under a table of hundreds
 			// of thousands, look less often, at most 2 % of a core.
 			every = max(every, 50*time.Since(t0))
@@ -56,11 +62,11 @@ func (a *liveAnalysis) at(now time.Time) {
 		a.nextWatch = now.Add(every)
 	}
 	if tk, ok := a.out.(ticker); ok && !now.Before(a.nextTick) {
-		tk.Tick(now, a.table.Each, report.TopStatus{Packets: a.read, Dropped: a.dropped()})
+		tk.Tick(clock, a.table.Each, report.TopStatus{Packets: a.read, Dropped: a.dropped()})
 		a.nextTick = now.Add(time.Second)
 	}
 	if a.o.stats > 0 && !now.Before(a.nextStats) {
-		sc := report.StateCounts{Time: now, Interval: a.o.stats, Tally: a.sink.tally}
+		sc := report.StateCounts{Time: clock, Interval: a.o.stats, Tally: a.sink.tally}
 		sc.Opened = a.table.Stats.Connections - a.opened
 		a.opened = a.table.Stats.Connections
 		a.table.Each(sc.Count)
@@ -81,7 +87,7 @@ func (a *liveAnalysis) at(now time.Time) {
 // idle capture without --top wakes for nothing.
 func (a *liveAnalysis) wakeIn(now time.Time) (d time.Duration, ok bool) {
 	if at, due := a.table.Due(); due {
-		d, ok = at.Sub(now), true
+		d, ok = at.Sub(fsm.TimeOf(now)), true
 		if d <= 0 {
 			d = liveTick // due, yet Advance(now) could not fire it
 		}
@@ -107,7 +113,7 @@ func (a *liveAnalysis) wakeIn(now time.Time) (d time.Duration, ok bool) {
 // handed over, with how long it lasted counted to end; it returns the
 // totals.
 func (a *liveAnalysis) close(end time.Time) report.Totals {
-	a.out.SetEnd(end)
+	a.out.SetEnd(fsm.TimeOf(end))
 	a.table.Close()
 	return a.totals(a.table.Stats)
 }

@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"tcpflow-fsm/capture"
+	"tcpflow-fsm/fsm"
 )
 
 func runCmd(args []string, stdin []byte) (code int, stdout, stderr string) {
@@ -205,7 +206,7 @@ func TestUnsupportedLinkTypeCountedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := capture.Packet{Time: time.Unix(1700000000, 0), Data: []byte{1, 2, 3, 4}, OrigLen: 4}
+	p := capture.Packet{Time: fsm.TimeOf(time.Unix(1700000000, 0)), Data: []byte{1, 2, 3, 4}, OrigLen: 4}
 	if err := w.Write(&p); err != nil {
 		t.Fatal(err)
 	}

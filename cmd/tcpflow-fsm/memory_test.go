@@ -141,7 +141,7 @@ func writeHandshakes(name string, n int) error {
 //	go test -run '^$' -bench LiveHeldConnections -benchtime 1x ./cmd/tcpflow-fsm
 func BenchmarkLiveHeldConnections(b *testing.B) {
 	const conns = 100_000
-	t0 := time.Unix(1700000000, 0)
+	t0 := fsm.TimeOf(time.Unix(1700000000, 0))
 	for range b.N {
 		runtime.GC()
 		var before, after runtime.MemStats

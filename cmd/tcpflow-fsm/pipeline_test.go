@@ -24,7 +24,7 @@ type steadyConn struct {
 	frame [14 + 20 + 32 + 1448]byte
 	ack   [14 + 20 + 32]byte
 	seq   uint32
-	t     time.Time
+	t     fsm.Time
 	pkt   capture.Packet
 }
 
@@ -48,7 +48,7 @@ func tcpFrame(b []byte, src, dst [4]byte, sport, dport uint16, flags byte, paylo
 }
 
 func newSteadyConn() *steadyConn {
-	s := &steadyConn{t: time.Unix(1700000000, 0).UTC()}
+	s := &steadyConn{t: fsm.TimeOf(time.Unix(1700000000, 0))}
 	client, server := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}
 	tcpFrame(s.frame[:], server, client, 80, 40000, 0x18, 1448)
 	tcpFrame(s.ack[:], client, server, 40000, 80, 0x10, 0)
@@ -80,7 +80,7 @@ func (s *steadyConn) handshake(ps *packets) {
 func (s *steadyConn) feed(ps *packets, b []byte) {
 	s.t = s.t.Add(10 * time.Microsecond)
 	s.pkt = capture.Packet{Time: s.t, LinkType: capture.LinkTypeEthernet, Data: b, OrigLen: len(b)}
-	binary.BigEndian.PutUint32(b[58:], uint32(s.t.UnixMicro())) // TSval
+	binary.BigEndian.PutUint32(b[58:], uint32(s.t.Time().UnixMicro())) // TSval
 	ps.packet(&s.pkt)
 }
 

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"tcpflow-fsm/flow"
+	"tcpflow-fsm/fsm"
 	"tcpflow-fsm/report"
 )
 
@@ -24,7 +25,7 @@ import (
 // ticker is a live renderer that wants the tracked connections about once
 // a second (--top).
 type ticker interface {
-	Tick(now time.Time, each func(func(*flow.Conn)), st report.TopStatus)
+	Tick(now fsm.Time, each func(func(*flow.Conn)), st report.TopStatus)
 }
 
 // topView is the --top renderer.
@@ -50,7 +51,7 @@ func newTopView(o *options, stdout io.Writer) *topView {
 // Tick counts, and hands the frame to the screen, which takes the
 // terminal over the first time: after the listening line, which stays on
 // the normal screen above the summary.
-func (v *topView) Tick(now time.Time, each func(func(*flow.Conn)), st report.TopStatus) {
+func (v *topView) Tick(now fsm.Time, each func(func(*flow.Conn)), st report.TopStatus) {
 	f := v.Top.Tick(now, each, st)
 	if v.scr == nil {
 		v.scr = openScreen(v.out, v.color)

@@ -374,7 +374,7 @@ func BenchmarkTopTick(b *testing.B) {
 }
 
 func benchmarkTopTick(b *testing.B, conns, servers int) {
-	t0 := time.Unix(1700000000, 0)
+	t0 := fsm.TimeOf(time.Unix(1700000000, 0))
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -16,7 +16,7 @@ func bulkFindings(t *testing.T, feed func(add func(src, dst netip.AddrPort, f fs
 	t.Helper()
 	f := New()
 	table := flow.NewTable(flow.Config{}, observeSink{f})
-	now := time.Unix(1700000000, 0)
+	now := fsm.TimeOf(time.Unix(1700000000, 0))
 	feed(func(src, dst netip.AddrPort, fl fsm.Flags, seq, ack uint32) {
 		now = now.Add(time.Millisecond)
 		table.Add(&fsm.Segment{Time: now, Src: src, Dst: dst, Flags: fl, Seq: fsm.Seq(seq), Ack: fsm.Seq(ack), Window: 1000})

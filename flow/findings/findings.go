@@ -133,9 +133,10 @@ type Collector struct {
 	timeWait map[twKey][]int
 	// stuck holds the connections that ended with an endpoint in
 	// CLOSE-WAIT or FIN-WAIT-2, and their last segment's time; latest is
-	// the latest segment of any connection: the end of the capture.
+	// the latest segment of any connection (fsm.MinTime before the first):
+	// the end of the capture.
 	stuck  map[string][]connAt
-	latest time.Time
+	latest fsm.Time
 	// stall is the longest zero-window stall of zero_window's
 	// connections, stallOpen how many of them ended with a window zero.
 	stall     time.Duration
@@ -161,9 +162,9 @@ type Collector struct {
 // connections whose SYNs were resent unanswered, and when each server's
 // host last sent anything.
 type listens struct {
-	firstAnswer map[netip.AddrPort]time.Time
+	firstAnswer map[netip.AddrPort]fsm.Time
 	dropped     map[netip.AddrPort]*drops
-	hostLast    map[netip.Addr]time.Time
+	hostLast    map[netip.Addr]fsm.Time
 }
 
 // drops are a server's connections whose SYNs went unanswered: each one's
@@ -171,7 +172,7 @@ type listens struct {
 // that were ever added: one answered later is taken out, the time stays).
 type drops struct {
 	conns map[int]droppedSYN
-	first time.Time
+	first fsm.Time
 	last  ConnRef // the connection added last, which live alerts name
 }
 
@@ -179,7 +180,7 @@ type drops struct {
 // its first SYN's time.
 type droppedSYN struct {
 	client netip.AddrPort
-	at     time.Time
+	at     fsm.Time
 }
 
 // observe takes in c, at its end or (Watch) as it stands, again and again:
@@ -187,11 +188,11 @@ type droppedSYN struct {
 // was added is taken out.
 func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 	if l.firstAnswer == nil {
-		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]time.Time{}, map[netip.AddrPort]*drops{}, map[netip.Addr]time.Time{}
+		l.firstAnswer, l.dropped, l.hostLast = map[netip.AddrPort]fsm.Time{}, map[netip.AddrPort]*drops{}, map[netip.Addr]fsm.Time{}
 	}
 	srv := c.Addr(r.server)
 	if c.Packets[r.server] > 0 {
-		if t, ok := l.hostLast[srv.Addr()]; (ok || len(l.hostLast) < maxTracked) && c.Last().After(t) {
+		if t, ok := l.hostLast[srv.Addr()]; (ok || len(l.hostLast) < maxTracked) && (!ok || c.Last().After(t)) {
 			l.hostLast[srv.Addr()] = c.Last()
 		}
 	}
@@ -230,7 +231,8 @@ func (l *listens) observe(c *flow.Conn, r roles, unanswered bool) {
 func (l *listens) overflowing() (servers []netip.AddrPort, conns int) {
 	for srv, d := range l.dropped {
 		answered, ok := l.firstAnswer[srv]
-		if len(d.conns) == 0 || !ok || !answered.Before(d.first) || !l.hostLast[srv.Addr()].After(d.first) {
+		last, sent := l.hostLast[srv.Addr()]
+		if len(d.conns) == 0 || !ok || !answered.Before(d.first) || !sent || !last.After(d.first) {
 			continue
 		}
 		servers = append(servers, srv)
@@ -260,7 +262,7 @@ func (l *listens) overflows() []Finding {
 // its first SYN's (listens).
 type connAt struct {
 	id int
-	at time.Time
+	at fsm.Time
 }
 
 type twKey struct {
@@ -271,7 +273,7 @@ type twKey struct {
 // New returns an empty collector.
 func New() *Collector {
 	return &Collector{Thresholds: Thresholds{PileUp: DefaultPileUp, Stuck: DefaultStuck, Stall: DefaultStall}, conns: map[string][]int{},
-		timeWait: map[twKey][]int{}, stuck: map[string][]connAt{}, latestOf: map[string]ConnRef{}, bulk: newBulk()}
+		timeWait: map[twKey][]int{}, stuck: map[string][]connAt{}, latest: fsm.MinTime, latestOf: map[string]ConnRef{}, bulk: newBulk()}
 }
 
 func (f *Collector) add(code string, c *flow.Conn, r roles) {
@@ -285,7 +287,7 @@ func (f *Collector) add(code string, c *flow.Conn, r roles) {
 // SetEnd says when a live capture stopped, when that is later than its
 // latest segment: how long the states that last (close_wait, fin_wait_2)
 // have lasted is counted to it.
-func (f *Collector) SetEnd(t time.Time) {
+func (f *Collector) SetEnd(t fsm.Time) {
 	if t.After(f.latest) {
 		f.latest = t
 	}
@@ -299,7 +301,7 @@ func (f *Collector) Observe(c *flow.Conn) {
 	}
 	// What Early or Watch counted may have changed since (more segments
 	// came, or none): the connection's end decides, as without them.
-	codes := f.connCodes(c, r, time.Time{})
+	codes := f.connCodes(c, r, atEnd)
 	for _, code := range f.early[c.ID] {
 		if !slices.Contains(codes, code) {
 			if i := slices.Index(f.conns[code], c.ID); i >= 0 {
@@ -339,13 +341,26 @@ func (f *Collector) Observe(c *flow.Conn) {
 	f.bulk.observe(c, r, unanswered, slices.Contains(codes, "half_open"))
 }
 
-// connCodes returns the findings about c alone: at its end when now is
-// zero (Observe); otherwise as a live view can tell them while c is still
-// tracked, at time now (Watch), where what lasts counts once it has
-// lasted: a SYN unanswered, a handshake not completed, a peer silent to
-// retransmissions for Stuck; a window zero for Stall.
-func (f *Collector) connCodes(c *flow.Conn, r roles, now time.Time) []string {
-	live := !now.IsZero()
+// moment is when findings are judged: at a connection's end, or live, at
+// a time while it is still tracked.
+type moment struct {
+	live bool
+	now  fsm.Time // when live
+}
+
+// atEnd is the moment a connection ends.
+var atEnd = moment{}
+
+// liveAt is the moment now, with the connection still tracked.
+func liveAt(now fsm.Time) moment { return moment{live: true, now: now} }
+
+// connCodes returns the findings about c alone: at its end (Observe);
+// otherwise as a live view can tell them while c is still tracked, at
+// time now (Watch), where what lasts counts once it has lasted: a SYN
+// unanswered, a handshake not completed, a peer silent to retransmissions
+// for Stuck; a window zero for Stall.
+func (f *Collector) connCodes(c *flow.Conn, r roles, m moment) []string {
+	live, now := m.live, m.now
 	// Live, a handshake is judged once it has lasted Stuck and something
 	// was sent again (a SYN, a SYN,ACK): also with --stuck 0s, one merely
 	// in flight is not.
@@ -360,7 +375,7 @@ func (f *Collector) connCodes(c *flow.Conn, r roles, now time.Time) []string {
 	case !c.Aborted && !c.Refused[r.client] && !c.Refused[r.server]:
 		// What a RST settles, Early has judged. Before one: a peer
 		// silent to retransmissions for Stuck, or to keep-alive probes.
-		if deadPeerAt(c, now, f.Stuck) {
+		if deadPeerAt(c, m, f.Stuck) {
 			codes = append(codes, "dead_peer")
 		} else if probes(c) && !deadPeer(c) && keepaliveTimedOut(c) {
 			codes = append(codes, "keepalive_timeout")
@@ -411,7 +426,7 @@ func (f *Collector) closeWaits(c *flow.Conn, s fsm.Side) bool {
 // quiet for Stuck, a pile-up in TIME-WAIT, listen_overflow. What it
 // counts alerts through Fired; each connection's end judges it again
 // (Observe), and List has what the ends say.
-func (f *Collector) Watch(now time.Time, each func(func(*flow.Conn))) {
+func (f *Collector) Watch(now fsm.Time, each func(func(*flow.Conn))) {
 	f.live = map[string][]int{}
 	tw := map[twKey]*twLive{}
 	for code, list := range f.stuck { // the connections that ended there
@@ -427,7 +442,7 @@ func (f *Collector) Watch(now time.Time, each func(func(*flow.Conn))) {
 			return
 		}
 		r := sidesOf(c)
-		codes := f.connCodes(c, r, now)
+		codes := f.connCodes(c, r, liveAt(now))
 		f.countEarly(c, r, codes)
 		if slices.Contains(codes, "unanswered_syn") {
 			if dropping == nil {
@@ -659,17 +674,20 @@ func probes(c *flow.Conn) bool {
 // ended (by a timeout, a RST from that side, or the capture's end): a
 // peer that answers, even after loss, is not dead. A handshake's SYN or
 // SYN,ACK resent with no answer is unanswered_syn or half_open instead.
-func deadPeer(c *flow.Conn) bool { return deadPeerAt(c, time.Time{}, 0) }
+func deadPeer(c *flow.Conn) bool { return deadPeerAt(c, atEnd, 0) }
 
-// deadPeerAt is deadPeer while c is tracked: the peer silent to the
-// retransmissions for quiet or longer by now.
-func deadPeerAt(c *flow.Conn, now time.Time, quiet time.Duration) bool {
+// deadPeerAt is deadPeer at moment m: live, while c is tracked, the peer
+// silent to the retransmissions for quiet or longer by then.
+func deadPeerAt(c *flow.Conn, m moment, quiet time.Duration) bool {
 	for s := fsm.A; s <= fsm.B; s++ {
 		switch c.FSM.Endpoint(s).State {
 		case fsm.SynSent, fsm.SynReceived:
 			continue
 		}
-		if c.SilentRetrans(s) >= 3 && (now.IsZero() || now.Sub(c.SilentSince(s)) >= quiet) {
+		if c.SilentRetrans(s) < 3 {
+			continue
+		}
+		if since, _ := c.SilentSince(s); !m.live || m.now.Sub(since) >= quiet {
 			return true
 		}
 	}
