@@ -88,8 +88,8 @@ func (j *JSON) Done(c *flow.Conn) {
 	b = strconv.AppendInt(b, int64(c.ID), 10)
 	b = field(b, "client", c.Addr(r.client).String())
 	b = field(b, "server", c.Addr(r.server).String())
-	b = field(b, "start", stamp(c.First()))
-	b = field(b, "end", stamp(c.Last()))
+	b = stampField(b, "start", c.First())
+	b = stampField(b, "end", c.Last())
 	b = appendZone(b, c)
 	b = field(b, "client_state", c.FSM.Endpoint(r.client).State.String())
 	b = field(b, "server_state", c.FSM.Endpoint(r.server).State.String())
@@ -172,7 +172,7 @@ func (j *JSON) Watch(now fsm.Time, each func(func(*flow.Conn))) {
 // each role, and what happened over the interval.
 func (j *JSON) Counts(sc *StateCounts) {
 	b := append(j.buf[:0], `{"type":"state_counts"`...)
-	b = field(b, "ts", stamp(sc.Time))
+	b = stampField(b, "ts", sc.Time)
 	b = intField(b, "interval_ms", sc.Interval.Milliseconds())
 	b = stateCount(b, "client", &sc.Client)
 	b = stateCount(b, "server", &sc.Server)
@@ -248,7 +248,7 @@ func segEventCounts(b []byte, c *flow.Conn) []byte {
 // appendSegEvent appends a segment event's record.
 func appendSegEvent(b []byte, c *flow.Conn, r roles, e *flow.SegmentEvent) []byte {
 	b = append(b, `{"type":"event"`...)
-	b = field(b, "ts", stamp(e.Time))
+	b = stampField(b, "ts", e.Time)
 	b = intField(b, "conn", int64(c.ID))
 	b = field(b, "endpoint", r.name(e.Side))
 	b = field(b, "event", e.SegEvent.String())
@@ -263,7 +263,7 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 	switch e.Kind {
 	case fsm.Transition:
 		b = append(b, `{"type":"transition"`...)
-		b = field(b, "ts", stamp(e.Time))
+		b = stampField(b, "ts", e.Time)
 		b = intField(b, "conn", int64(c.ID))
 		b = field(b, "endpoint", r.name(e.Side))
 		b = field(b, "from", e.From.String())
@@ -278,7 +278,7 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 		} else {
 			b = append(b, `{"type":"note"`...)
 		}
-		b = field(b, "ts", stamp(e.Time))
+		b = stampField(b, "ts", e.Time)
 		b = intField(b, "conn", int64(c.ID))
 		b = field(b, "code", info.Name)
 		b = field(b, "severity", info.Severity.String())
@@ -407,6 +407,15 @@ func field(b []byte, name, value string) []byte {
 	b = appendString(b, name)
 	b = append(b, ':')
 	return appendString(b, value)
+}
+
+// stampField is field for a time, written as appendStamp writes it.
+func stampField(b []byte, name string, t fsm.Time) []byte {
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ':', '"')
+	b = appendStamp(b, t)
+	return append(b, '"')
 }
 
 func intField(b []byte, name string, v int64) []byte {

@@ -180,9 +180,7 @@ func base(c *flow.Conn, s fsm.Side) fsm.Seq {
 }
 
 // stamp formats a time as RFC 3339 in UTC with nanoseconds.
-func stamp(t fsm.Time) string {
-	return t.Time().Format("2006-01-02T15:04:05.000000000Z07:00")
-}
+func stamp(t fsm.Time) string { return string(appendStamp(nil, t)) }
 
 // printable returns s as a terminal may show it: control characters
 // (newline, tab, escape, C1), Unicode format characters (bidirectional

@@ -1,16 +1,17 @@
 package report
 
+import "tcpflow-fsm/fsm"
+
 // Times are written for every event of the JSON output and every row of the
 // summary, so they are written here by arithmetic instead of through
-// time.Time's layouts, which parse the layout string at each call. The
-// decoder keeps every capture time between the years 1700 and 2200, so a
-// year always has four digits.
+// time.Time's layouts, which parse the layout string at each call. An
+// fsm.Time lies between the years 1677 and 2262, so a year always has
+// four digits.
 
-// appendStamp appends the time ns (nanoseconds since the Unix epoch) in
-// UTC as RFC 3339 with nanoseconds: 2006-01-02T15:04:05.000000000Z, the
+// appendStamp appends t in UTC as RFC 3339 with nanoseconds: 2006-01-02T15:04:05.000000000Z, the
 // form of every time in the JSON output.
-func appendStamp(b []byte, ns int64) []byte {
-	days, nsOfDay := floorDiv(ns, nsPerDay)
+func appendStamp(b []byte, t fsm.Time) []byte {
+	days, nsOfDay := floorDiv(int64(t), nsPerDay)
 	y, m, d := civil(days)
 	b = appendDigits(b, y, 4)
 	b = append(b, '-')
@@ -24,10 +25,10 @@ func appendStamp(b []byte, ns int64) []byte {
 	return append(b, 'Z')
 }
 
-// appendClockMicros appends the time of day of ns in UTC to the
+// appendClockMicros appends the time of day of t in UTC to the
 // microsecond: 15:04:05.000000.
-func appendClockMicros(b []byte, ns int64) []byte {
-	_, nsOfDay := floorDiv(ns, nsPerDay)
+func appendClockMicros(b []byte, t fsm.Time) []byte {
+	_, nsOfDay := floorDiv(int64(t), nsPerDay)
 	b = appendTimeOfDay(b, nsOfDay)
 	b = append(b, '.')
 	return appendDigits(b, nsOfDay%1e9/1e3, 6)

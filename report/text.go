@@ -416,7 +416,7 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	cell(0, strconv.AppendInt(num, int64(c.ID), 10))
 	cell(0, c.Addr(r.client).AppendTo(num))
 	cell(0, c.Addr(r.server).AppendTo(num))
-	cell(0, c.First().Time().AppendFormat(num, "15:04:05.000000"))
+	cell(0, appendClockMicros(num, c.First()))
 	cell(0, append(strconv.AppendFloat(num, c.Last().Sub(c.First()).Seconds(), 'f', 6, 64), 's'))
 	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, int64(c.Packets[r.client]), 10), '/'), int64(c.Packets[r.server]), 10))
 	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, c.Bytes[r.client], 10), '/'), c.Bytes[r.server], 10))
