@@ -635,9 +635,12 @@ func (e end) before(o end) bool {
 
 // Table tracks the live connections of a capture.
 type Table struct {
-	cfg   Config
-	sink  Sink
-	conns index
+	cfg Config
+	// trackOnly has the table follow connections and count their
+	// segments, and analyse nothing: what BenchmarkStages measures apart.
+	trackOnly bool
+	sink      Sink
+	conns     index
 	// recent and idlest are the ends of the recency list.
 	recent, idlest *Conn
 	timers         timerHeap
@@ -877,6 +880,9 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	}
 	c.Packets[side]++
 	c.Bytes[side] += int64(seg.PayloadLen)
+	if t.trackOnly {
+		return
+	}
 	if seg.Kind == fsm.KindSYNACK {
 		c.synack[side] = true
 	}
