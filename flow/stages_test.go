@@ -73,8 +73,7 @@ func BenchmarkStages(b *testing.B) {
 				t := NewTable(Config{FSM: fsm.Config{TimeWait: 60 * time.Second}, DropEvents: true}, sinkFunc(func(*Conn) {}))
 				t.trackOnly = stage.track
 				for i := range segs {
-					s := segs[i]
-					t.Add(&s)
+					t.Add(&segs[i])
 				}
 				t.Close()
 			}
