@@ -615,6 +615,18 @@ func (c *Conn) between(a, b end) bool {
 	return c.ends[0] == a && c.ends[1] == b || c.ends[0] == b && c.ends[1] == a
 }
 
+// sideBetween reports whether c is the connection between a and b, and
+// the side a is if so (A for a self-connect, as sideOf says).
+func (c *Conn) sideBetween(a, b end) (fsm.Side, bool) {
+	switch {
+	case c.ends[fsm.A] == a && c.ends[fsm.B] == b:
+		return fsm.A, true
+	case c.ends[fsm.A] == b && c.ends[fsm.B] == a:
+		return fsm.B, true
+	}
+	return fsm.A, false
+}
+
 // key returns c's key in the table.
 func (c *Conn) key() key { return keyOfEnds(c.ends[fsm.A], c.ends[fsm.B], c.Zone()) }
 
@@ -844,33 +856,30 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	}
 	t.runTimers(st.Clock)
 	src, dst := endOf(seg.Src), endOf(seg.Dst)
-	c := t.conns.get(src, dst, seg.Zone)
-	if c != nil && c.dups.copyOf(c.sideOf(src), seg) {
+	c, side := t.conns.get(src, dst, seg.Zone)
+	if c != nil && c.dups.copyOf(side, seg) {
 		c.Duplicates++
 		t.Stats.Duplicates++
 		if seg.Malformed&fsm.BadOffset == 0 {
-			c.Zeek.update(c.sideOf(src), seg) // Zeek sees a copy as a retransmission
+			c.Zeek.update(side, seg) // Zeek sees a copy as a retransmission
 		}
 		return
 	}
-	if c != nil {
-		if side := c.sideOf(src); c.FSM.Reopens(side, seg) {
-			t.lend(c)
-			t.emit(c, c.FSM.Reopen(side, seg))
-			t.finish(c, EndReopened)
-			c = nil
-		}
+	if c != nil && c.FSM.Reopens(side, seg) {
+		t.lend(c)
+		t.emit(c, c.FSM.Reopen(side, seg))
+		t.finish(c, EndReopened)
+		c = nil
 	}
 	if c == nil {
-		if c = t.conns.other(src, dst, seg.Zone); c != nil {
+		if c = t.conns.other(src, dst, seg.Zone); c == nil {
+			c = t.open(src, dst, seg)
+		} else {
 			m := c.extra()
 			m.split, m.vlanB = true, seg.Zone.VLAN
 		}
+		side = c.sideOf(src)
 	}
-	if c == nil {
-		c = t.open(src, dst, seg)
-	}
-	side := c.sideOf(src)
 	c.dups.record(side, seg)
 	c.last, c.shift = seg.Time, st.Shift
 	if st.Held {

@@ -136,7 +136,7 @@ func TestTimersWithoutPackets(t *testing.T) {
 		t.Fatalf("released too early: %d done, %d open", len(done), tb.Open())
 	}
 	tb.Advance(t0.Add(10*time.Second + 5*time.Millisecond))
-	c := tb.conns.get(endOf(netip.MustParseAddrPort(cli)), endOf(netip.MustParseAddrPort(srv)), fsm.Zone{})
+	c, _ := tb.conns.get(endOf(netip.MustParseAddrPort(cli)), endOf(netip.MustParseAddrPort(srv)), fsm.Zone{})
 	if c == nil || c.FSM.Endpoint(fsm.A).State != fsm.Closed {
 		t.Fatal("TIME-WAIT did not expire on the clock")
 	}
@@ -297,7 +297,8 @@ func TestSilentRuns(t *testing.T) {
 	tb.Add(data(10))
 	for i, ms := range []int{300, 900, 2100} {
 		tb.Add(data(ms))
-		if n := tb.conns.get(endOf(netip.MustParseAddrPort(cli)), endOf(netip.MustParseAddrPort(srv)), fsm.Zone{}).SilentRetrans(fsm.A); n != i+1 {
+		c, _ := tb.conns.get(endOf(netip.MustParseAddrPort(cli)), endOf(netip.MustParseAddrPort(srv)), fsm.Zone{})
+		if n := c.SilentRetrans(fsm.A); n != i+1 {
 			t.Fatalf("after resend %d: silent run %d", i+1, n)
 		}
 	}

@@ -74,18 +74,21 @@ func fold(a, b uint64) uint64 {
 // size returns the number of connections in the index.
 func (x *index) size() int { return x.n }
 
-// get returns the connection between a and b (either way) in zone z, or
-// nil.
-func (x *index) get(a, b end, z fsm.Zone) *Conn {
+// get returns the connection between a and b (either way) in zone z and
+// the side of it a is, or nil.
+func (x *index) get(a, b end, z fsm.Zone) (*Conn, fsm.Side) {
 	h := x.hashOf(a, b, z)
 	mask := uint32(len(x.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &x.slots[i]
 		if s.c == nil {
-			return nil
+			return nil, fsm.A
 		}
-		if s.h == h && s.c.between(a, b) && s.c.inZone(z) {
-			return s.c
+		if s.h != h {
+			continue
+		}
+		if side, ok := s.c.sideBetween(a, b); ok && s.c.inZone(z) {
+			return s.c, side
 		}
 	}
 }

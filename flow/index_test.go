@@ -43,8 +43,9 @@ func indexAgainstMap(t *testing.T, seed uint64) {
 			t.Fatalf("step %d: size %d, want %d", step, x.size(), len(want))
 		}
 		for k, c := range want {
-			if got := x.get(k.lo, k.hi, k.zone); got != c {
-				t.Fatalf("step %d: get(%v) = %p, want %p", step, k, got, c)
+			got, side := x.get(k.lo, k.hi, k.zone)
+			if got != c || got.ends[side] != k.lo {
+				t.Fatalf("step %d: get(%v) = %p side %v, want %p", step, k, got, side, c)
 			}
 		}
 		n := 0
@@ -62,7 +63,7 @@ func indexAgainstMap(t *testing.T, seed uint64) {
 			live = live[:len(live)-1]
 			x.remove(c)
 			delete(want, c.key())
-			if x.get(c.ends[0], c.ends[1], c.Zone()) != nil {
+			if got, _ := x.get(c.ends[0], c.ends[1], c.Zone()); got != nil {
 				t.Fatalf("step %d: removed connection still found", step)
 			}
 		} else {
@@ -72,7 +73,7 @@ func indexAgainstMap(t *testing.T, seed uint64) {
 			want[c.key()] = c
 			live = append(live, c)
 			// The same 4-tuple from the other side finds it too.
-			if x.get(c.ends[1], c.ends[0], c.Zone()) != c {
+			if got, side := x.get(c.ends[1], c.ends[0], c.Zone()); got != c || side != fsm.B && c.ends[0] != c.ends[1] {
 				t.Fatalf("step %d: not found from side B", step)
 			}
 		}
