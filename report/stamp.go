@@ -8,42 +8,63 @@ import "tcpflow-fsm/fsm"
 // fsm.Time lies between the years 1677 and 2262, so a year always has
 // four digits.
 
-// appendStamp appends t in UTC as RFC 3339 with nanoseconds: 2006-01-02T15:04:05.000000000Z, the
-// form of every time in the JSON output.
+// appendStamp appends t in UTC as RFC 3339 with nanoseconds:
+// 2006-01-02T15:04:05.000000000Z, the form of every time in the JSON
+// output.
 func appendStamp(b []byte, t fsm.Time) []byte {
-	days, nsOfDay := floorDiv(int64(t), nsPerDay)
+	days, ns := floorDiv(int64(t), nsPerDay)
 	y, m, d := civil(days)
-	b = appendDigits(b, y, 4)
-	b = append(b, '-')
-	b = appendDigits(b, m, 2)
-	b = append(b, '-')
-	b = appendDigits(b, d, 2)
-	b = append(b, 'T')
-	b = appendTimeOfDay(b, nsOfDay)
-	b = append(b, '.')
-	b = appendDigits(b, nsOfDay%1e9, 9)
-	return append(b, 'Z')
+	var s [30]byte
+	put2(s[0:], y/100)
+	put2(s[2:], y%100)
+	s[4] = '-'
+	put2(s[5:], m)
+	s[7] = '-'
+	put2(s[8:], d)
+	s[10] = 'T'
+	putTimeOfDay(s[11:], ns)
+	s[19] = '.'
+	putNanos(s[20:], ns%1e9)
+	s[29] = 'Z'
+	return append(b, s[:]...)
 }
 
 // appendClockMicros appends the time of day of t in UTC to the
 // microsecond: 15:04:05.000000.
 func appendClockMicros(b []byte, t fsm.Time) []byte {
-	_, nsOfDay := floorDiv(int64(t), nsPerDay)
-	b = appendTimeOfDay(b, nsOfDay)
-	b = append(b, '.')
-	return appendDigits(b, nsOfDay%1e9/1e3, 6)
+	_, ns := floorDiv(int64(t), nsPerDay)
+	var s [15]byte
+	putTimeOfDay(s[:], ns)
+	s[8] = '.'
+	us := ns % 1e9 / 1e3
+	put2(s[9:], us/1e4)
+	put2(s[11:], us/100%100)
+	put2(s[13:], us%100)
+	return append(b, s[:]...)
 }
 
 const nsPerDay = 86400 * 1e9
 
-// appendTimeOfDay appends 15:04:05 of the nanoseconds into a day.
-func appendTimeOfDay(b []byte, ns int64) []byte {
-	s := ns / 1e9
-	b = appendDigits(b, s/3600, 2)
-	b = append(b, ':')
-	b = appendDigits(b, s/60%60, 2)
-	b = append(b, ':')
-	return appendDigits(b, s%60, 2)
+// putTimeOfDay writes 15:04:05 of the nanoseconds ns into a day at the
+// start of s.
+func putTimeOfDay(s []byte, ns int64) {
+	sec := ns / 1e9
+	put2(s[0:], sec/3600)
+	s[2] = ':'
+	put2(s[3:], sec/60%60)
+	s[5] = ':'
+	put2(s[6:], sec%60)
+}
+
+// putNanos writes the nanoseconds n (below a second) in nine digits at
+// the start of s.
+func putNanos(s []byte, n int64) {
+	s[0] = byte('0' + n/1e8)
+	n %= 1e8
+	put2(s[1:], n/1e6)
+	put2(s[3:], n/1e4%100)
+	put2(s[5:], n/100%100)
+	put2(s[7:], n%100)
 }
 
 // floorDiv divides rounding toward minus infinity, so that a time before
@@ -77,20 +98,9 @@ func civil(days int64) (y, m, d int64) {
 	return y, m, d
 }
 
-// appendDigits appends v, which is not negative, in exactly n decimal
-// digits (at most 9), two at a time.
-func appendDigits(b []byte, v int64, n int) []byte {
-	var buf [10]byte
-	i := len(buf)
-	u := uint32(v)
-	for i > len(buf)-n {
-		q := u / 100
-		r := (u - q*100) * 2
-		buf[i-1], buf[i-2] = pairs[r+1], pairs[r]
-		i -= 2
-		u = q
-	}
-	return append(b, buf[len(buf)-n:]...)
+// put2 writes v, from 0 to 99, in two digits at the start of s.
+func put2(s []byte, v int64) {
+	s[0], s[1] = pairs[2*v], pairs[2*v+1]
 }
 
 // pairs holds "00" to "99".

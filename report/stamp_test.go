@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"tcpflow-fsm/fsm"
 )
@@ -49,4 +50,53 @@ func BenchmarkStamp(b *testing.B) {
 			buf = (t + fsm.Time(i)).Time().AppendFormat(buf[:0], "2006-01-02T15:04:05.000000000Z07:00")
 		}
 	})
+}
+
+// TestAppendStringRuns: appendString, which appends runs of plain octets at
+// once, writes what escaping octet by octet writes: quotes, backslashes,
+// control characters and DEL escaped, valid UTF-8 as it is, each invalid
+// octet as U+FFFD.
+func TestAppendStringRuns(t *testing.T) {
+	const hex = "0123456789abcdef"
+	oneByOne := func(s string) string {
+		b := []byte{'"'}
+		for i := 0; i < len(s); {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				switch {
+				case c == '"' || c == '\\':
+					b = append(b, '\\', c)
+				case c < 0x20 || c == 0x7f:
+					b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				default:
+					b = append(b, c)
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+		}
+		return string(append(b, '"'))
+	}
+	cases := []string{"", "plain", `a"b\c`, "tab\there\n", "\x00\x1f\x7f", "é ü 中", "\xff\xfe", "a\xe2\x82", "\xe2\x82\xac€\"", "end\\"}
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("ab\"\\\x00\x1f\x7f\x80\xc3\xa9\xe2\x82\xac\xff ")
+	for range 20000 {
+		s := make([]byte, r.IntN(12))
+		for i := range s {
+			s[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(s))
+	}
+	for _, s := range cases {
+		if got, want := string(appendString(nil, s)), oneByOne(s); got != want {
+			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
+		}
+	}
 }
