@@ -54,7 +54,7 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 	switch e.State {
 	case Closed:
 		if e.unseen() {
-			c.move(side, e, Rcvd, KindACK, seg, causeMidRcvd, true)
+			c.move(side, e, Rcvd, KindACK, seg, CauseMidRcvd, true)
 		} else if seg.LEN() > 0 {
 			// Pure ACKs to a closed endpoint are left alone: late and
 			// duplicated ACKs are common and carry nothing.
@@ -63,11 +63,11 @@ func (c *Conn) rcvdACK(side Side, e, p *Endpoint, seg *Segment) {
 		return
 	case SynReceived:
 		if c.completesHandshake(e, seg) {
-			c.move(side, e, Rcvd, KindACK, seg, "", false)
+			c.move(side, e, Rcvd, KindACK, seg, NoCause, false)
 		}
 	case FinWait1, Closing, LastAck:
 		if acksFIN(e, seg.Ack) {
-			c.move(side, e, Rcvd, KindACK, seg, "", false)
+			c.move(side, e, Rcvd, KindACK, seg, NoCause, false)
 		}
 	}
 	// RFC 9293 §3.10.7.4 fifth: "If the ACK acks something not yet sent

@@ -31,7 +31,7 @@ func (c *Conn) heldFIN(from Side, s *Endpoint, seg *Segment, k Kind) (crossed bo
 // applyFIN delivers a held FIN, dated when it was captured.
 func (c *Conn) applyFIN(side Side, e *Endpoint) {
 	p := c.release(e, pendingFIN)
-	c.take(side, e, e.State, Rcvd, KindFIN, toNext, p.time, int(p.seg), "", false)
+	c.take(side, e, e.State, Rcvd, KindFIN, toNext, p.time, int(p.seg), NoCause, false)
 }
 
 // rcvdFIN applies the FIN part of seg to its receiver e, after the ACK part
@@ -41,7 +41,7 @@ func (c *Conn) rcvdFIN(side Side, e *Endpoint, seg *Segment) {
 		c.hold(e, pendingFIN, record{seq: seg.Seq.Add(uint32(seg.PayloadLen)), time: seg.Time, seg: int32(c.nseg)})
 		return
 	}
-	c.move(side, e, Rcvd, KindFIN, seg, "", false)
+	c.move(side, e, Rcvd, KindFIN, seg, NoCause, false)
 	if e.State == TimeWait {
 		e.twStart = seg.Time // a retransmitted FIN restarts 2MSL
 	}

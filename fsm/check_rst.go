@@ -19,7 +19,7 @@ func (c *Conn) rcvdRST(side Side, e, p *Endpoint, seg *Segment) {
 		// RFC 9293 §3.10.7.3: "If the ACK bit is set ... [and] acceptable
 		// then signal to the user 'error: connection reset'".
 		if acksOurSYN(e, seg) {
-			c.move(side, e, Rcvd, KindRST, seg, "", false)
+			c.move(side, e, Rcvd, KindRST, seg, NoCause, false)
 		} else {
 			c.violation(side.Other(), RstBadAckInSynSent, seg)
 		}
@@ -32,7 +32,7 @@ func (c *Conn) rcvdRST(side Side, e, p *Endpoint, seg *Segment) {
 			// RFC 9293 closes; RFC 1337 §3 would ignore it.
 			c.violation(side.Other(), RstKillsTimeWait, seg)
 		}
-		c.take(side, e, e.State, Rcvd, KindRST, out, seg.Time, c.nseg, "", false)
+		c.take(side, e, e.State, Rcvd, KindRST, out, seg.Time, c.nseg, NoCause, false)
 	case rstInWindow:
 		c.expectChallenge(e, RstInWindow, side.Other(), seg)
 	case rstOutside:

@@ -60,9 +60,9 @@ func (c *Conn) Reopen(from Side, seg *Segment) []Event {
 		if e.State != TimeWait {
 			continue
 		}
-		d, cause := Rcvd, causeReopenRcvd
+		d, cause := Rcvd, CauseReopenRcvd
 		if side == from {
-			d, cause = Send, causeReopenSent
+			d, cause = Send, CauseReopenSent
 		}
 		c.take(side, e, e.State, d, KindSYN, toNext, seg.Time, 0, cause, false)
 		if c.self {
@@ -83,14 +83,14 @@ func (c *Conn) rcvdSYN(side Side, e *Endpoint, seg *Segment) {
 	case Listen:
 		e.Passive = true
 		e.IRS, e.HasIRS = seg.Seq, true
-		c.move(side, e, Rcvd, KindSYN, seg, "", false)
+		c.move(side, e, Rcvd, KindSYN, seg, NoCause, false)
 	case SynSent:
 		e.Passive = false
 		e.IRS, e.HasIRS = seg.Seq, true
-		c.move(side, e, Rcvd, KindSYN, seg, "", false)
+		c.move(side, e, Rcvd, KindSYN, seg, NoCause, false)
 	case SynReceived:
 		if returnsToListen(e, seg) {
-			c.take(side, e, e.State, Rcvd, KindSYN, toAlt, seg.Time, c.nseg, "", false)
+			c.take(side, e, e.State, Rcvd, KindSYN, toAlt, seg.Time, c.nseg, NoCause, false)
 		}
 	}
 }
@@ -103,7 +103,7 @@ func (c *Conn) rcvdSYNACK(side Side, e *Endpoint, seg *Segment) {
 			e.ISS, e.HasISS = seg.Ack-1, true
 			e.SndNxt, e.Sent = seg.Ack, true
 			e.IRS, e.HasIRS = seg.Seq, true
-			c.move(side, e, Rcvd, KindSYNACK, seg, causeOwnSynUnseen, true)
+			c.move(side, e, Rcvd, KindSYNACK, seg, CauseOwnSYNNotSeen, true)
 		}
 	case SynSent:
 		// RFC 9293 §3.10.7.3: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send
@@ -114,10 +114,10 @@ func (c *Conn) rcvdSYNACK(side Side, e *Endpoint, seg *Segment) {
 			return
 		}
 		e.IRS, e.HasIRS = seg.Seq, true
-		c.move(side, e, Rcvd, KindSYNACK, seg, "", false)
+		c.move(side, e, Rcvd, KindSYNACK, seg, NoCause, false)
 	case SynReceived:
 		if c.acceptableAck(e, seg.Ack) {
-			c.move(side, e, Rcvd, KindSYNACK, seg, "", false)
+			c.move(side, e, Rcvd, KindSYNACK, seg, NoCause, false)
 		}
 	}
 }

@@ -48,13 +48,13 @@ type Event struct {
 	// Rules(Dir, SegKind, From) allows To.
 	Dir     Dir
 	SegKind Kind
+	Cause   Cause  // "rcvd SYN,ACK", "sent FIN", "2MSL timeout"
+	Detail  Detail // for a Violation: what followed, e.g. "challenge ACK seen"
 	// Seg is the number (from 1) of the connection's segment that caused
 	// the event; 0 for a timer.
 	Seg     int
 	Time    Time
-	Cause   string        // "rcvd SYN,ACK", "sent FIN", "2MSL timeout"
 	InState time.Duration // time spent in From; negative if From was never seen entered
-	Detail  string        // for a Violation: what followed, e.g. "challenge ACK seen"
 }
 
 // Endpoint is what the observer knows of one end of the connection. The
@@ -271,9 +271,9 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 	}
 	if c.held(s, challengeDue).ok {
 		// RFC 5961: the answer is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
-		detail := "no challenge ACK seen"
+		detail := NoChallengeSeen
 		if k == KindACK && seg.PayloadLen == 0 {
-			detail = "challenge ACK seen"
+			detail = ChallengeSeen
 		}
 		c.resolveChallenge(s, detail)
 	}
@@ -300,7 +300,7 @@ func (c *Conn) Step(from Side, seg *Segment) []Event {
 	if crossed {
 		// The peer's FIN reached it after it sent its own (Figure 13).
 		c.release(s, pendingFIN)
-		c.move(from, s, Rcvd, KindFIN, seg, causeFINCrossed, false)
+		c.move(from, s, Rcvd, KindFIN, seg, CauseFINCrossed, false)
 	}
 	if c.held(r, pendingFIN).ok {
 		c.applyFIN(from.Other(), r)
@@ -341,7 +341,7 @@ func (c *Conn) Advance(now Time) []Event {
 		e := c.Endpoint(side)
 		if e.State == TimeWait {
 			if at := e.twStart.Add(c.tw); !now.Before(at) {
-				c.take(side, e, e.State, Rcvd, KindTimeout, toNext, at, 0, causeTimeout, false)
+				c.take(side, e, e.State, Rcvd, KindTimeout, toNext, at, 0, CauseTimeout, false)
 			}
 		}
 		if c.self {
@@ -363,7 +363,7 @@ func (c *Conn) Finish() []Event {
 			c.applyFIN(side, e)
 		}
 		if c.held(e, challengeDue).ok {
-			c.resolveChallenge(e, "no challenge ACK seen before the capture ended")
+			c.resolveChallenge(e, NoChallengeBeforeEnd)
 		}
 	}
 	return *c.events
@@ -373,12 +373,12 @@ func (c *Conn) Finish() []Event {
 // the violation is reported once e's next segment shows whether it came.
 func (c *Conn) expectChallenge(e *Endpoint, code Code, from Side, seg *Segment) {
 	if c.held(e, challengeDue).ok {
-		c.resolveChallenge(e, "no challenge ACK seen before the next one was due")
+		c.resolveChallenge(e, NoChallengeBeforeNext)
 	}
 	c.hold(e, challengeDue, record{code: code, from: from, time: seg.Time, seg: int32(c.nseg)})
 }
 
-func (c *Conn) resolveChallenge(e *Endpoint, detail string) {
+func (c *Conn) resolveChallenge(e *Endpoint, detail Detail) {
 	ch := c.release(e, challengeDue)
 	c.violationAt(ch.from, ch.code, ch.time, int(ch.seg))
 	(*c.events)[len(*c.events)-1].Detail = detail

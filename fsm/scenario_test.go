@@ -193,7 +193,7 @@ func TestRFC9293_Figure12_NormalClose(t *testing.T) {
 		t.Fatal("TIME-WAIT ended early")
 	}
 	evs = c.Advance(end)
-	if c.Endpoint(A).State != Closed || len(evs) != 1 || evs[0].Time != end || evs[0].Cause != "2MSL timeout" {
+	if c.Endpoint(A).State != Closed || len(evs) != 1 || evs[0].Time != end || evs[0].Cause != CauseTimeout {
 		t.Fatalf("TIME-WAIT expiry: state %v events %v", c.Endpoint(A).State, evs)
 	}
 }

@@ -15,7 +15,7 @@ func (c *Conn) resolvePassive(side Side, e *Endpoint) {
 	e.IRS, e.HasIRS = p.seq, true
 	// It was LISTEN when the SYN arrived, which the capture could not show:
 	// the cell is LISTEN's, and the event says it was left.
-	c.take(side, e, Listen, Rcvd, KindSYN, toNext, p.time, int(p.seg), "", false)
+	c.take(side, e, Listen, Rcvd, KindSYN, toNext, p.time, int(p.seg), NoCause, false)
 }
 
 // send applies what sending seg proves about its sender e, whose peer is p.
@@ -33,7 +33,7 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 	case KindSYN:
 		switch e.State {
 		case Closed, Listen:
-			c.move(side, e, Send, k, seg, "", false)
+			c.move(side, e, Send, k, seg, NoCause, false)
 			e.ISS, e.HasISS = seg.Seq, true
 		case SynSent:
 			// A different ISN is a new attempt on the same 4-tuple.
@@ -46,7 +46,7 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 			// capture showed never reached it (lost after the capture
 			// point, or dropped by its host).
 			if resendsSYN(e, seg) {
-				c.move(side, e, Send, k, seg, causeSynAckLost, true)
+				c.move(side, e, Send, k, seg, CauseSYNACKLost, true)
 			}
 		case SynReceived:
 			if e.Passive && (!e.HasISS || e.ISS != seg.Seq) {
@@ -60,20 +60,20 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 			// The peer's SYN, captured before ours, reaches us after we
 			// sent: the SYNs crossed (simultaneous open).
 			e.IRS, e.HasIRS = syn.seq, true
-			c.move(side, e, Rcvd, KindSYN, seg, causeCrossed, false)
+			c.move(side, e, Rcvd, KindSYN, seg, CauseSYNCrossed, false)
 		}
 	case KindSYNACK:
 		switch e.State {
 		case Closed, Listen:
 			e.Passive = true
-			c.move(side, e, Send, k, seg, causeSynNotSeen, true)
+			c.move(side, e, Send, k, seg, CauseSYNNotSeen, true)
 		case SynSent:
-			c.move(side, e, Send, k, seg, causeSynNotSeen, true)
+			c.move(side, e, Send, k, seg, CauseSYNNotSeen, true)
 		case Established:
 			// A SYN,ACK is retransmitted only from SYN-RECEIVED: the ACK
 			// that seemed to complete the handshake never arrived.
 			if resendsSYNACK(e, seg) {
-				c.move(side, e, Send, k, seg, causeAckLost, true)
+				c.move(side, e, Send, k, seg, CauseACKLost, true)
 				e.ackLost = true
 			}
 		}
@@ -90,11 +90,11 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 		switch e.State {
 		case Closed:
 			if e.unseen() {
-				c.move(side, e, Send, KindACK, seg, causeMidSend, true)
+				c.move(side, e, Send, KindACK, seg, CauseMidSend, true)
 			}
 		case SynSent:
 			if acksPeerSYN(seg) {
-				c.move(side, e, Send, KindACK, seg, causeSynAckNotSee, true)
+				c.move(side, e, Send, KindACK, seg, CauseSYNACKNotSeen, true)
 			}
 		case SynReceived:
 			if cause, ok := c.sendsSynchronized(e, p); ok {
@@ -102,14 +102,14 @@ func (c *Conn) send(side Side, e, p *Endpoint, seg *Segment, k Kind) {
 			}
 		}
 		if k == KindFIN {
-			c.move(side, e, Send, KindFIN, seg, "", false)
+			c.move(side, e, Send, KindFIN, seg, NoCause, false)
 		}
 	case KindRST:
 		if e.State == SynSent && answersBadAck(e, seg) {
 			e.hasBad = false
 			break
 		}
-		c.move(side, e, Send, k, seg, "", false)
+		c.move(side, e, Send, k, seg, NoCause, false)
 	}
 }
 
@@ -289,14 +289,14 @@ func acksPeerSYN(seg *Segment) bool { return seg.Flags&ACK != 0 }
 // capture holds nothing of its peer (only its direction was captured), or
 // when it had shown a handshake ACK lost (it resent its SYN,ACK): one did
 // arrive after all. Otherwise the handshake's ACK decides (rcvdACK).
-func (c *Conn) sendsSynchronized(e, p *Endpoint) (cause string, ok bool) {
+func (c *Conn) sendsSynchronized(e, p *Endpoint) (cause Cause, ok bool) {
 	switch {
 	case p.Segs == 0 && !c.self:
-		return causeAckNotSeen, true
+		return CauseACKNotSeen, true
 	case e.ackLost:
-		return causeAckArrived, true
+		return CauseACKArrived, true
 	}
-	return "", false
+	return NoCause, false
 }
 
 // answersBadAck decides the cell of a RST sent in SYN-SENT: a RST

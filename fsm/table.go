@@ -244,29 +244,6 @@ var table = [NumDirs][NumKinds][NumStates]Rule{
 	},
 }
 
-// Causes of transitions.
-var causes = [NumDirs][NumKinds]string{
-	Send: {"sent SYN", "sent SYN,ACK", "sent FIN", "sent ACK", "sent RST", "sent no flags", ""},
-	Rcvd: {"rcvd SYN", "rcvd SYN,ACK", "rcvd FIN", "rcvd ACK", "rcvd RST", "rcvd no flags", "2MSL timeout"},
-}
-
-const (
-	causeTimeout      = "2MSL timeout"
-	causeFINCrossed   = "rcvd FIN (crossed its own)"
-	causeReopenRcvd   = "rcvd SYN of a new connection on the 4-tuple"
-	causeReopenSent   = "sent SYN of a new connection on the 4-tuple"
-	causeCrossed      = "rcvd SYN (crossed its own)"
-	causeMidSend      = "sent ACK (mid-stream: handshake not captured)"
-	causeMidRcvd      = "rcvd ACK (mid-stream: handshake not captured)"
-	causeSynNotSeen   = "sent SYN,ACK (the SYN was not captured)"
-	causeSynAckNotSee = "sent ACK (the SYN,ACK was not captured)"
-	causeOwnSynUnseen = "rcvd SYN,ACK (its SYN was not captured)"
-	causeAckNotSeen   = "sent ACK (the peer's ACK of its SYN was not captured)"
-	causeAckLost      = "resent SYN,ACK: the ACK was lost"
-	causeSynAckLost   = "resent SYN: the SYN,ACK never arrived"
-	causeAckArrived   = "sent ACK (a handshake ACK did arrive)"
-)
-
 // outcome names which of a table cell's two outcomes a state change
 // follows. The cell's guard (Rule.Guard) is the code that picks it.
 type outcome uint8
@@ -281,7 +258,7 @@ const (
 // the state e was in: a listener's LISTEN, inferred from its answer to a
 // SYN (resolvePassive). Every state change goes through here, so every
 // change obeys the table and makes one event.
-func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outcome, at Time, seg int, cause string, inferred bool) {
+func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outcome, at Time, seg int, cause Cause, inferred bool) {
 	rule := &table[d][k][from]
 	next := rule.Next
 	if out == toAlt {
@@ -290,8 +267,8 @@ func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outco
 	if next == Keep {
 		return
 	}
-	if cause == "" {
-		cause = causes[d][k]
+	if cause == NoCause {
+		cause = causeOf(d, k)
 	}
 	if c.self {
 		side = A // one socket
@@ -303,13 +280,13 @@ func (c *Conn) take(side Side, e *Endpoint, from State, d Dir, k Kind, out outco
 	}
 	*c.events = append(*c.events, ev)
 	e.State, e.since, e.entered, e.touched = next, at, true, true
-	e.before = cause == causeMidSend || cause == causeMidRcvd
+	e.before = cause == CauseMidSend || cause == CauseMidRcvd
 	if next == TimeWait {
 		e.twStart = at
 	}
 }
 
 // move is take for the segment being processed.
-func (c *Conn) move(side Side, e *Endpoint, d Dir, k Kind, seg *Segment, cause string, inferred bool) {
+func (c *Conn) move(side Side, e *Endpoint, d Dir, k Kind, seg *Segment, cause Cause, inferred bool) {
 	c.take(side, e, e.State, d, k, toNext, seg.Time, c.nseg, cause, inferred)
 }

@@ -146,7 +146,7 @@ func TestChallengeACKNotSeen(t *testing.T) {
 		step{from: B, flags: RST, seq: 500, wantA: Established, wantB: Closed},
 		step{from: A, flags: ACK | PSH, seq: 1, ack: 1, len: 10, wantA: Established, wantB: Closed, codes: []Code{RstInWindow, SegmentToClosed}}))
 	for _, e := range evs {
-		if e.Code == RstInWindow && e.Detail != "no challenge ACK seen" {
+		if e.Code == RstInWindow && e.Detail != NoChallengeSeen {
 			t.Errorf("detail %q", e.Detail)
 		}
 	}

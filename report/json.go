@@ -67,7 +67,7 @@ func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 		return
 	}
 	j.buf = appendEvent(j.buf[:0], c, rolesOf(c), e)
-	if e.Kind == fsm.Transition && (e.Cause == "rcvd RST" || e.Cause == "sent RST") {
+	if e.Kind == fsm.Transition && (e.Cause == fsm.CauseRcvdRST || e.Cause == fsm.CauseSentRST) {
 		// What the RST settles is streamed now, not when the connection
 		// is released seconds later.
 		j.findings.Early(c)
@@ -268,7 +268,7 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 		b = field(b, "endpoint", r.name(e.Side))
 		b = field(b, "from", e.From.String())
 		b = field(b, "to", e.To.String())
-		b = field(b, "cause", e.Cause)
+		b = field(b, "cause", e.Cause.String())
 		b = append(b, `,"inferred":`...)
 		b = strconv.AppendBool(b, e.Inferred)
 	case fsm.Violation, fsm.Note:
@@ -285,8 +285,8 @@ func appendEvent(b []byte, c *flow.Conn, r roles, e *flow.Event) []byte {
 		b = field(b, "rfc", info.RFC)
 		b = field(b, "message", info.Summary)
 		b = field(b, "endpoint", r.name(e.Side))
-		if e.Detail != "" {
-			b = field(b, "detail", e.Detail)
+		if e.Detail != fsm.NoDetail {
+			b = field(b, "detail", e.Detail.String())
 		}
 	}
 	return append(b, "}\n"...)

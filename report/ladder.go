@@ -127,7 +127,7 @@ func (l *Ladder) Done(c *flow.Conn) {
 		if e.Kind == fsm.Transition {
 			state[e.Side] = e.To
 			fmt.Fprintf(l.w, "%10s  %-*s %s %-38s %s %s\n", rel(e.Time.Sub(c.First())), stateWidth, state[left], bar,
-				"("+e.Cause+")", bar, state[right])
+				"("+e.Cause.String()+")", bar, state[right])
 		}
 	}
 	fmt.Fprintln(l.w)

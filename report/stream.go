@@ -142,7 +142,7 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	if e.Time.After(s.latest) {
 		s.latest = e.Time
 	}
-	if e.Kind == fsm.Transition && (e.Cause == "rcvd RST" || e.Cause == "sent RST") {
+	if e.Kind == fsm.Transition && (e.Cause == fsm.CauseRcvdRST || e.Cause == fsm.CauseSentRST) {
 		// What the RST settles is alerted on now, not when the
 		// connection is released seconds later.
 		defer func() {
@@ -155,7 +155,7 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	if s.Problems && e.Kind == fsm.Note {
 		return
 	}
-	if s.Problems && e.Kind == fsm.Transition && !strings.Contains(e.Cause, "RST") {
+	if s.Problems && e.Kind == fsm.Transition && e.Cause != fsm.CauseSentRST && e.Cause != fsm.CauseRcvdRST {
 		s.hiddenTransitions++
 		return
 	}
@@ -174,7 +174,7 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 		} else {
 			b = append(b, '-')
 		}
-		cause := e.Cause
+		cause := e.Cause.String()
 		if e.Inferred {
 			cause += " (inferred)" // as the timeline marks it
 		}
@@ -201,8 +201,8 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 			b = append(b, paint.severity(info.Severity, info.Name)...)
 			rule = info.Severity.String() + ", " + rule
 		}
-		if e.Detail != "" {
-			rule += " (" + e.Detail + ")"
+		if e.Detail != fsm.NoDetail {
+			rule += " (" + e.Detail.String() + ")"
 		}
 		// The segment that caused it, when that is the connection's
 		// latest one (a receipt held for the receiver's answer is
@@ -619,10 +619,10 @@ type Tally struct {
 
 // Observe counts one event.
 func (t *Tally) Observe(e *flow.Event) {
-	if e.Kind == fsm.Transition && e.From == fsm.Closed && strings.HasPrefix(e.Cause, "sent ") && strings.Contains(e.Cause, "mid-stream") {
+	if e.Kind == fsm.Transition && e.From == fsm.Closed && e.Cause == fsm.CauseMidSend {
 		t.Midstream++ // once a connection: its first sender's transition
 	}
-	if e.Kind != fsm.Transition || e.Cause != "rcvd RST" {
+	if e.Kind != fsm.Transition || e.Cause != fsm.CauseRcvdRST {
 		return
 	}
 	if e.From == fsm.SynSent {

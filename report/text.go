@@ -125,7 +125,7 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 		b = append(b, " -> "...)
 		b = append(b, p.state(e.To)...)
 		b = append(b, "  ("...)
-		b = append(b, e.Cause...)
+		b = append(b, e.Cause.String()...)
 		if e.Inferred {
 			b = append(b, ", inferred"...)
 		}
@@ -147,7 +147,7 @@ func (t *Text) event(c *flow.Conn, r roles, e *flow.Event) {
 		} else {
 			fmt.Fprintf(t.w, "%12s      - note %s [%s%s] at %s:\n", when, info.Name, info.RFC, times, who)
 		}
-		for _, l := range wrap(info.Summary+detail(e.Detail), 78) {
+		for _, l := range wrap(info.Summary+detail(e.Detail.String()), 78) {
 			fmt.Fprintf(t.w, "%12s          %s\n", "", l)
 		}
 	}

@@ -135,7 +135,7 @@ func (t *Top) Event(c *flow.Conn, e *flow.Event) {
 		return
 	}
 	switch {
-	case e.Cause == "rcvd RST":
+	case e.Cause == fsm.CauseRcvdRST:
 		t.serverOf(c).rst.Observe(e)
 	case e.From == fsm.SynSent && e.To == fsm.Established && !e.Inferred && e.InState >= 0:
 		// The client's time in SYN-SENT, from its first SYN to the
@@ -143,7 +143,7 @@ func (t *Top) Event(c *flow.Conn, e *flow.Event) {
 		// less the path between the client and the capture point.
 		t.serverOf(c).handshake(e.InState)
 	}
-	if e.Cause == "rcvd RST" || e.Cause == "sent RST" {
+	if e.Cause == fsm.CauseRcvdRST || e.Cause == fsm.CauseSentRST {
 		t.findings.Early(c)
 	}
 }
