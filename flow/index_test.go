@@ -82,8 +82,8 @@ func indexAgainstMap(t *testing.T, seed uint64) {
 		}
 	}
 	check(-1)
-	if len(x.slots) <= indexMinSlots {
-		t.Fatalf("the index never grew: %d slots for %d entries", len(x.slots), x.size())
+	if len(x.conns) <= indexMinSlots {
+		t.Fatalf("the index never grew: %d slots for %d entries", len(x.conns), x.size())
 	}
 	// Removing what is not there changes nothing.
 	x.remove(connOf(-1))
