@@ -24,7 +24,10 @@
 //	              an endpoint's state changes
 //	held.go       segments whose meaning only a later segment decides
 //	state.go      states, segment kinds, sides and directions
-//	segment.go    the segment as captured
+//	segment.go    the segment as captured, classified once (Segment.Classify)
+//	time.go       Time, a capture time in the one form it has from the decoder
+//	              to the renderers
+//	cause.go      what made a transition, and what followed a violation
 //	seq.go        sequence number arithmetic
 //	violation.go  the catalog of violation and note codes
 //
