@@ -59,7 +59,13 @@ func TestRowStoreSpills(t *testing.T) {
 	var want, got []string
 	collect := func(out *[]string) func(r *summaryRow) {
 		return func(r *summaryRow) {
-			*out = append(*out, fmt.Sprint(r.cols, r.events))
+			var cells []string
+			for _, line := range r.cols {
+				for _, c := range line {
+					cells = append(cells, string(c))
+				}
+			}
+			*out = append(*out, fmt.Sprint(cells, " ", string(r.events)))
 		}
 	}
 	if err := mem.each(collect(&want)); err != nil {

@@ -324,8 +324,8 @@ var summaryHeader = [2][]string{
 // summaryRow is a connection's lines in the table: who, when and how
 // much; then how it ended; then, when any, its segment events.
 type summaryRow struct {
-	cols   [2][]string
-	events string
+	cols   [2][][]byte // each cell refers to the row store's bytes
+	events []byte
 }
 
 // rowStore keeps the summary rows until the table is written, packed:
@@ -505,11 +505,11 @@ func (s *rowStore) done(b []byte) {
 func (s *rowStore) each(fn func(r *summaryRow)) error {
 	var r summaryRow
 	for l := range r.cols {
-		r.cols[l] = make([]string, len(summaryHeader[l]))
+		r.cols[l] = make([][]byte, len(summaryHeader[l]))
 	}
-	next := func(b []byte) (string, []byte) {
+	next := func(b []byte) ([]byte, []byte) {
 		n, k := binary.Uvarint(b)
-		return string(b[k : k+int(n)]), b[k+int(n):]
+		return b[k : k+int(n)], b[k+int(n):]
 	}
 	rows := func(b []byte) {
 		for len(b) > 0 {
@@ -542,6 +542,18 @@ func (s *rowStore) each(fn func(r *summaryRow)) error {
 	return nil
 }
 
+// appendSpaces appends n spaces, none when n is not positive.
+func appendSpaces(b []byte, n int) []byte {
+	const spaces = "                                "
+	for ; n > len(spaces); n -= len(spaces) {
+		b = append(b, spaces...)
+	}
+	if n > 0 {
+		b = append(b, spaces[:n]...)
+	}
+	return b
+}
+
 // writeTable writes the rows aligned: every column as wide as its widest
 // cell, the first column of both lines shared so that they read as one row.
 func writeTable(w io.Writer, header [2][]string, rows *rowStore) error {
@@ -549,7 +561,7 @@ func writeTable(w io.Writer, header [2][]string, rows *rowStore) error {
 	first := max(width[0][0], width[1][0])
 	width[0][0], width[1][0] = first, first
 	var b []byte
-	line := func(l int, cells []string) {
+	line := func(l int, cells [][]byte) {
 		b = b[:0]
 		for i, cell := range cells {
 			if i > 0 {
@@ -557,23 +569,30 @@ func writeTable(w io.Writer, header [2][]string, rows *rowStore) error {
 			}
 			pad := width[l][i] - len(cell)
 			if i == 0 {
-				b = append(b, strings.Repeat(" ", max(pad, 0))...)
+				b = appendSpaces(b, pad)
 			}
 			b = append(b, cell...)
 			if i > 0 {
-				b = append(b, strings.Repeat(" ", max(pad, 0))...)
+				b = appendSpaces(b, pad)
 			}
 		}
 		b = append(bytes.TrimRight(b, " "), '\n')
 		w.Write(b)
 	}
-	line(0, header[0])
-	line(1, header[1])
+	for l, cells := range header {
+		head := make([][]byte, len(cells))
+		for i, c := range cells {
+			head[i] = []byte(c)
+		}
+		line(l, head)
+	}
 	return rows.each(func(r *summaryRow) {
 		line(0, r.cols[0])
 		line(1, r.cols[1])
-		for _, l := range wrap(r.events, 96-first) {
-			fmt.Fprintf(w, "%*s  %s\n", first, "", l)
+		if len(r.events) > 0 {
+			for _, l := range wrap(string(r.events), 96-first) {
+				fmt.Fprintf(w, "%*s  %s\n", first, "", l)
+			}
 		}
 	})
 }
