@@ -37,12 +37,8 @@ var bulkInfo = []struct{ code, meaning string }{
 
 // bulk counts what the bulk findings need.
 type bulk struct {
-	servers map[netip.AddrPort]*floodCount
-	clients map[netip.Addr]*scanCount
-	// What sweep dropped, for reuse: in a flood nearly every source is
-	// new and is dropped at the next sweep.
-	spareServers []*floodCount
-	spareClients []*scanCount
+	servers tracked[netip.AddrPort, floodCount, *floodCount]
+	clients tracked[netip.Addr, scanCount, *scanCount]
 	// RST storm: connections seen only as RSTs, and connections whose
 	// receiver judged RSTs by their window.
 	blind, inWindow, outOfWindow int
@@ -59,7 +55,7 @@ type scanCount struct {
 }
 
 func newBulk() *bulk {
-	return &bulk{servers: map[netip.AddrPort]*floodCount{}, clients: map[netip.Addr]*scanCount{}}
+	return &bulk{servers: newTracked[netip.AddrPort, floodCount, *floodCount](), clients: newTracked[netip.Addr, scanCount, *scanCount]()}
 }
 
 // hash is FNV-1a with a final mix: fixed, so that estimates are the same
@@ -99,15 +95,7 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 	if _, known := c.FSM.Client(); !known {
 		return // no SYN seen: not an attempt to open
 	}
-	fc := b.servers[server]
-	if fc == nil && len(b.servers) >= maxTracked {
-		sweep(b.servers, func(fc *floodCount) bool { return fc.conns < 2 }, &b.spareServers)
-	}
-	if fc == nil && len(b.servers) < maxTracked {
-		fc = reuse(&b.spareServers)
-		b.servers[server] = fc
-	}
-	if fc != nil {
+	if fc := b.servers.get(server); fc != nil {
 		fc.conns++
 		if unanswered || halfOpen {
 			if unanswered {
@@ -118,15 +106,7 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 			fc.sources.add(hash(client.Addr().As16(), 0))
 		}
 	}
-	sc := b.clients[client.Addr()]
-	if sc == nil && len(b.clients) >= maxTracked {
-		sweep(b.clients, func(sc *scanCount) bool { return sc.conns < 2 }, &b.spareClients)
-	}
-	if sc == nil && len(b.clients) < maxTracked {
-		sc = reuse(&b.spareClients)
-		b.clients[client.Addr()] = sc
-	}
-	if sc != nil {
+	if sc := b.clients.get(client.Addr()); sc != nil {
 		sc.conns++
 		switch {
 		case c.Refused[r.client]:
@@ -141,27 +121,63 @@ func (b *bulk) observe(c *flow.Conn, r roles, unanswered, halfOpen bool) {
 	}
 }
 
-// sweep deletes the entries of m that drop says to, and keeps their
-// values in spare.
-func sweep[K comparable, V any](m map[K]*V, drop func(*V) bool, spare *[]*V) {
-	for k, v := range m {
-		if drop(v) {
-			delete(m, k)
-			*spare = append(*spare, v)
-		}
-	}
+// tracked holds the counts of at most maxTracked keys, servers or
+// clients. When it is full, a new key makes room by dropping the keys seen
+// in one connection only (a flood's spoofed sources); if none is, the new
+// key is not counted. A count never falls, so only keys added since room
+// was last made can be dropped: tracked remembers those (fresh) and looks
+// at them alone, so that making room costs what was added since, not the
+// whole table, on every new key of a table full of keys seen twice.
+type tracked[K comparable, V any, P counted[V]] struct {
+	m     map[K]*V
+	fresh []K  // keys added since room was last made
+	spare []*V // the values of dropped keys, for reuse
+	// looked counts the entries looked at to make room (for tests).
+	looked int
 }
 
-// reuse returns a zero value from spare, or a new one.
-func reuse[V any](spare *[]*V) *V {
-	n := len(*spare)
-	if n == 0 {
-		return new(V)
+// counted is what tracked counts: a count of connections.
+type counted[V any] interface {
+	*V
+	connections() int
+}
+
+func (fc *floodCount) connections() int { return fc.conns }
+func (sc *scanCount) connections() int  { return sc.conns }
+
+func newTracked[K comparable, V any, P counted[V]]() tracked[K, V, P] {
+	return tracked[K, V, P]{m: map[K]*V{}}
+}
+
+// get returns k's counts, new ones (zero) if k is not counted yet and
+// there is room or room can be made; nil otherwise.
+func (t *tracked[K, V, P]) get(k K) *V {
+	if v := t.m[k]; v != nil {
+		return v
 	}
-	v := (*spare)[n-1]
-	*spare = (*spare)[:n-1]
-	var zero V
-	*v = zero
+	if len(t.m) >= maxTracked {
+		for _, f := range t.fresh {
+			t.looked++
+			if v := t.m[f]; v != nil && P(v).connections() < 2 {
+				delete(t.m, f)
+				t.spare = append(t.spare, v)
+			}
+		}
+		t.fresh = t.fresh[:0]
+	}
+	if len(t.m) >= maxTracked {
+		return nil
+	}
+	var v *V
+	if n := len(t.spare); n > 0 {
+		v, t.spare = t.spare[n-1], t.spare[:n-1]
+		var zero V
+		*v = zero
+	} else {
+		v = new(V)
+	}
+	t.m[k] = v
+	t.fresh = append(t.fresh, k)
 	return v
 }
 
@@ -173,8 +189,8 @@ func (b *bulk) list() []Finding {
 	// capture takes the same steps every run (and ties go to the first).
 	var top netip.AddrPort
 	var tf *floodCount
-	for _, s := range slices.SortedFunc(maps.Keys(b.servers), netip.AddrPort.Compare) {
-		if fc := b.servers[s]; tf == nil || fc.unanswered+fc.halfOpen > tf.unanswered+tf.halfOpen {
+	for _, s := range slices.SortedFunc(maps.Keys(b.servers.m), netip.AddrPort.Compare) {
+		if fc := b.servers.m[s]; tf == nil || fc.unanswered+fc.halfOpen > tf.unanswered+tf.halfOpen {
 			top, tf = s, fc
 		}
 	}
@@ -189,8 +205,8 @@ func (b *bulk) list() []Finding {
 	}
 	var scanner netip.Addr
 	var ts *scanCount
-	for _, a := range slices.SortedFunc(maps.Keys(b.clients), netip.Addr.Compare) {
-		if sc := b.clients[a]; ts == nil || sc.targets.estimate() > ts.targets.estimate() {
+	for _, a := range slices.SortedFunc(maps.Keys(b.clients.m), netip.Addr.Compare) {
+		if sc := b.clients.m[a]; ts == nil || sc.targets.estimate() > ts.targets.estimate() {
 			scanner, ts = a, sc
 		}
 	}

@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
@@ -140,5 +141,74 @@ func TestBulkScanAfterFlood(t *testing.T) {
 	}
 	if fd, ok := got["syn_flood"]; !ok || fd.Count != 3*maxTracked {
 		t.Errorf("syn_flood: %+v", fd)
+	}
+}
+
+// TestTrackedMakesRoomAsAFullSweep: making room by looking only at the keys
+// added since room was last made drops what a sweep of the whole table
+// drops (every key seen once), so the same keys are counted, with the same
+// counts.
+func TestTrackedMakesRoomAsAFullSweep(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	tr := newTracked[int, scanCount, *scanCount]()
+	ref := map[int]*scanCount{}
+	for i := range 60000 {
+		k := r.IntN(r.IntN(30000) + 1) // some keys often, most once
+		v := ref[k]
+		if v == nil && len(ref) >= maxTracked {
+			for rk, rv := range ref {
+				if rv.conns < 2 {
+					delete(ref, rk)
+				}
+			}
+		}
+		if v == nil && len(ref) < maxTracked {
+			v = new(scanCount)
+			ref[k] = v
+		}
+		got := tr.get(k)
+		if (got == nil) != (v == nil) {
+			t.Fatalf("op %d, key %d: counted %v, a full sweep %v", i, k, got != nil, v != nil)
+		}
+		if v != nil {
+			v.conns++
+			got.conns++
+			if got.conns != v.conns {
+				t.Fatalf("op %d, key %d: %d connections, a full sweep %d", i, k, got.conns, v.conns)
+			}
+		}
+	}
+	if tr.looked == 0 {
+		t.Fatal("the table never made room: the test does not test it")
+	}
+	if len(tr.m) != len(ref) {
+		t.Fatalf("%d keys counted, a full sweep %d", len(tr.m), len(ref))
+	}
+	for k := range ref {
+		if tr.m[k] == nil {
+			t.Fatalf("key %d not counted", k)
+		}
+	}
+}
+
+// TestTrackedFullOfRepeatsIsCheap: a table full of keys seen twice (busy
+// servers, say) and a stream of new keys: each new key looked at the whole
+// table to make room, 4,096 entries a connection. Now what is looked at is
+// bounded by the keys added.
+func TestTrackedFullOfRepeatsIsCheap(t *testing.T) {
+	tr := newTracked[int, floodCount, *floodCount]()
+	for k := range maxTracked {
+		for range 2 {
+			tr.get(k).conns++
+		}
+	}
+	const fresh = 100000
+	for k := maxTracked; k < maxTracked+fresh; k++ {
+		if v := tr.get(k); v != nil {
+			t.Fatalf("key %d counted in a table full of keys seen twice", k)
+		}
+	}
+	if tr.looked > maxTracked {
+		t.Errorf("looked at %d entries to make room for %d new keys; at most %d (the keys ever added)", tr.looked, fresh, maxTracked)
 	}
 }
