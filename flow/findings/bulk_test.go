@@ -3,6 +3,7 @@ package findings
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +211,43 @@ func TestTrackedFullOfRepeatsIsCheap(t *testing.T) {
 	}
 	if tr.looked > maxTracked {
 		t.Errorf("looked at %d entries to make room for %d new keys; at most %d (the keys ever added)", tr.looked, fresh, maxTracked)
+	}
+}
+
+// TestTimeWaitPairsMakeRoomAsAFullSweep: the pairs of TIME-WAIT host and
+// server make room as the bulk tables do, looking only at the pairs added
+// since room was last made, and keep what a sweep of all of them keeps.
+func TestTimeWaitPairsMakeRoomAsAFullSweep(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	f := New()
+	ref := map[twKey][]int{}
+	srv := netip.MustParseAddrPort("10.0.0.1:80")
+	for id := range 60000 {
+		n := r.IntN(r.IntN(30000) + 1)
+		k := twKey{netip.AddrFrom4([4]byte{10, 1, byte(n >> 8), byte(n)}), srv}
+		if _, ok := ref[k]; !ok && len(ref) >= maxTracked {
+			for rk, ids := range ref {
+				if len(ids) < 2 {
+					delete(ref, rk)
+				}
+			}
+		}
+		if _, ok := ref[k]; ok || len(ref) < maxTracked {
+			ref[k] = append(ref[k], id)
+		}
+		f.waitsIn(k, id)
+	}
+	if len(f.timeWait) != len(ref) {
+		t.Fatalf("%d pairs kept, a full sweep %d", len(f.timeWait), len(ref))
+	}
+	swept := false
+	for k, ids := range ref {
+		if !slices.Equal(f.timeWait[k], ids) {
+			t.Fatalf("pair %v: %v, a full sweep %v", k, f.timeWait[k], ids)
+		}
+		swept = swept || len(ids) > 0 && ids[0] > maxTracked
+	}
+	if !swept {
+		t.Fatal("no pair added after the table filled: the test does not test making room")
 	}
 }

@@ -131,6 +131,9 @@ type Collector struct {
 	// most maxTracked such pairs, those with one connection dropped when
 	// full.
 	timeWait map[twKey][]int
+	// twFresh holds the pairs added to timeWait since room was last made
+	// in it: a list never shrinks, so only they can hold one connection.
+	twFresh []twKey
 	// stuck holds the connections that ended with an endpoint in
 	// CLOSE-WAIT or FIN-WAIT-2, and their last segment's time; latest is
 	// the latest segment of any connection (fsm.MinTime before the first):
@@ -564,11 +567,19 @@ func (f *Collector) stuckFinding(code string) (Finding, bool) {
 
 // waitsIn counts connection id in TIME-WAIT under k.
 func (f *Collector) waitsIn(k twKey, id int) {
-	if _, ok := f.timeWait[k]; !ok && len(f.timeWait) >= maxTracked {
-		maps.DeleteFunc(f.timeWait, func(_ twKey, ids []int) bool { return len(ids) < 2 })
+	if _, ok := f.timeWait[k]; !ok {
 		if len(f.timeWait) >= maxTracked {
-			return
+			for _, fk := range f.twFresh {
+				if len(f.timeWait[fk]) < 2 {
+					delete(f.timeWait, fk)
+				}
+			}
+			f.twFresh = f.twFresh[:0]
+			if len(f.timeWait) >= maxTracked {
+				return
+			}
 		}
+		f.twFresh = append(f.twFresh, k)
 	}
 	f.timeWait[k] = append(f.timeWait[k], id)
 }
