@@ -610,11 +610,6 @@ func (e end) addrPort() netip.AddrPort {
 	return netip.AddrPortFrom(a, e.port)
 }
 
-// between reports whether c is the connection between a and b.
-func (c *Conn) between(a, b end) bool {
-	return c.ends[0] == a && c.ends[1] == b || c.ends[0] == b && c.ends[1] == a
-}
-
 // sideBetween reports whether c is the connection between a and b, and
 // the side a is if so (A for a self-connect, as sideOf says).
 func (c *Conn) sideBetween(a, b end) (fsm.Side, bool) {

@@ -96,7 +96,10 @@ func (x *index) other(a, b end, z fsm.Zone) *Conn {
 		if c == nil {
 			return nil
 		}
-		if x.hash[i] != h || !c.between(a, b) || c.Packets[c.sideOf(a)] != 0 {
+		if x.hash[i] != h {
+			continue
+		}
+		if side, ok := c.sideBetween(a, b); !ok || c.Packets[side] != 0 {
 			continue
 		}
 		if cz := c.Zone(); cz.Tunnel == z.Tunnel && cz.TunnelID == z.TunnelID && (c.more == nil || !c.more.split) {

@@ -70,6 +70,9 @@ func (c Cause) String() string {
 	return "cause?"
 }
 
+// RST reports whether the cause is a RST sent or received.
+func (c Cause) RST() bool { return c == CauseSentRST || c == CauseRcvdRST }
+
 // causeOf is the cause a table cell gives a transition: the kind of
 // segment sent or received, or the 2MSL timer.
 func causeOf(d Dir, k Kind) Cause {

@@ -67,7 +67,7 @@ func (j *JSON) Event(c *flow.Conn, e *flow.Event) {
 		return
 	}
 	j.buf = appendEvent(j.buf[:0], c, rolesOf(c), e)
-	if e.Kind == fsm.Transition && (e.Cause == fsm.CauseRcvdRST || e.Cause == fsm.CauseSentRST) {
+	if e.Kind == fsm.Transition && e.Cause.RST() {
 		// What the RST settles is streamed now, not when the connection
 		// is released seconds later.
 		j.findings.Early(c)

@@ -142,7 +142,7 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	if e.Time.After(s.latest) {
 		s.latest = e.Time
 	}
-	if e.Kind == fsm.Transition && (e.Cause == fsm.CauseRcvdRST || e.Cause == fsm.CauseSentRST) {
+	if e.Kind == fsm.Transition && e.Cause.RST() {
 		// What the RST settles is alerted on now, not when the
 		// connection is released seconds later.
 		defer func() {
@@ -155,7 +155,7 @@ func (s *Stream) Event(c *flow.Conn, e *flow.Event) {
 	if s.Problems && e.Kind == fsm.Note {
 		return
 	}
-	if s.Problems && e.Kind == fsm.Transition && e.Cause != fsm.CauseSentRST && e.Cause != fsm.CauseRcvdRST {
+	if s.Problems && e.Kind == fsm.Transition && !e.Cause.RST() {
 		s.hiddenTransitions++
 		return
 	}

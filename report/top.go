@@ -143,7 +143,7 @@ func (t *Top) Event(c *flow.Conn, e *flow.Event) {
 		// less the path between the client and the capture point.
 		t.serverOf(c).handshake(e.InState)
 	}
-	if e.Cause == fsm.CauseRcvdRST || e.Cause == fsm.CauseSentRST {
+	if e.Cause.RST() {
 		t.findings.Early(c)
 	}
 }
