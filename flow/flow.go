@@ -22,6 +22,9 @@ type Config struct {
 	// Timeline keeps every segment of every connection for the timeline
 	// renderers. Without it only events and counters are kept.
 	Timeline bool
+	// KeepSACK keeps, with Timeline, the SACK blocks of the timeline's
+	// segments (Conn.SACKs), for the time-sequence graph.
+	KeepSACK bool
 	// Unordered hands each connection to the sink as soon as it ends, as
 	// live capture wants. By default Done sees connections in order of
 	// their number, as offline reports want.
@@ -250,6 +253,7 @@ type connMore struct {
 	events          []Event        // unless Config.DropEvents
 	timeline        []Packet       // when Config.Timeline is set
 	timelineDropped int            // segments left out of timeline by the cap
+	sacks           []SACKMark     // when Config.KeepSACK is set
 	eventsDropped   int            // events and segEvents left out by Config.EventsMax
 	segEvents       []SegmentEvent // when Config.KeepSegEvents is set
 	reports         []codeReport   // violations and notes reported, in order
@@ -305,6 +309,22 @@ func (c *Conn) Timeline() []Packet {
 		return nil
 	}
 	return c.more.timeline
+}
+
+// SACKMark is a SACK block (RFC 2018) one of the timeline's segments
+// carried: At numbers the segment from 1, as Event.At does.
+type SACKMark struct {
+	At    int
+	Block fsm.SACKBlock
+}
+
+// SACKs returns the SACK blocks of the timeline's segments, in order, when
+// Config.KeepSACK is set.
+func (c *Conn) SACKs() []SACKMark {
+	if c.more == nil {
+		return nil
+	}
+	return c.more.sacks
 }
 
 // TimelineDropped returns how many segments the cap left out of Timeline.
@@ -911,6 +931,11 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 		m := c.extra()
 		if t.cfg.TimelineMax == 0 || len(m.timeline) < t.cfg.TimelineMax {
 			m.timeline = append(m.timeline, t.cur)
+			if t.cfg.KeepSACK {
+				for _, b := range seg.Opts.SACK[:min(int(seg.Opts.NSACK), len(seg.Opts.SACK))] {
+					m.sacks = append(m.sacks, SACKMark{At: len(m.timeline), Block: b})
+				}
+			}
 		} else {
 			m.timelineDropped++
 		}

@@ -74,6 +74,7 @@ const (
 // options are the parsed flags.
 type options struct {
 	file, iface, direction, write string
+	html                          string
 	list, noPromisc, asJSON       bool
 	problems, top                 bool
 	verifySums, ladder, ascii     bool
@@ -122,6 +123,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.summary, "summary", false, "only the connection table, final states, findings and counters: no timelines")
 	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
+	fs.StringVar(&o.html, "html", "", "also write a self-contained HTML report to `FILE`: overview, connection table, and per connection a ladder, time-sequence graph, state timeline and state diagram")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.problems, "problems", false, "live: print only what is not normal (violations, alerts, resets, refused and unanswered connects, retransmissions, zero windows, connections left in a closing state); count the rest")
 	fs.BoolVar(&o.top, "top", false, "live: a full-screen view on a terminal, refreshed every second: the findings, and a row per server endpoint with its connections' states, rates and handshake times; keys q (quit, printing the summary), p (pause), s (sort), h (help)")
@@ -232,6 +234,8 @@ func (o *options) check() string {
 		return "--ladder draws a capture file's connections: it goes with -r, without --json"
 	case o.summary && o.iface != "":
 		return "--summary reads a capture file (-r); live capture streams transitions and a summary line per connection"
+	case o.html != "" && o.file == "":
+		return "--html writes a report of a capture file: it goes with -r"
 	case o.summary && (o.ladder || o.asJSON):
 		return "--summary is a text report: not with --ladder or --json"
 	case len(o.conns) > 0 && !o.ladder:
@@ -398,7 +402,13 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		out = js
 	case o.ladder:
 		lad := &connCount{renderer: report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)}
-		status := analyse(o, stdin, lad, stderr)
+		all, err := withFiles(o, lad)
+		if err != nil {
+			fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+			return exitInput
+		}
+		status := analyse(o, stdin, all, stderr)
+		finish(all)
 		if msg := missingConns(o.conns, lad.n); status == exitOK && msg != "" {
 			fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
 			return exitUsage
@@ -411,7 +421,13 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		tx.Color = colorFor(stdout)
 		out = tx
 	}
-	return analyse(o, stdin, out, stderr)
+	all, err := withFiles(o, out)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+		return exitInput
+	}
+	defer finish(all)
+	return analyse(o, stdin, all, stderr)
 }
 
 // thresholds are the counts from which findings fire, as the flags set them.
@@ -519,8 +535,8 @@ func analyse(o *options, stdin io.Reader, out renderer, stderr io.Writer) int {
 		defer filters.Close()
 	}
 
-	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON && !o.summary,
-		KeepSegEvents: o.asJSON, DropEvents: o.summary, MaxConns: o.maxConns, TimelineMax: o.timelineMax, EventsMax: o.timelineMax}
+	cfg := flow.Config{FSM: fsm.Config{TimeWait: o.timeWait}, Timeline: !o.asJSON && !o.summary || o.html != "", KeepSACK: o.html != "",
+		KeepSegEvents: o.asJSON, DropEvents: o.summary && o.html == "", MaxConns: o.maxConns, TimelineMax: o.timelineMax, EventsMax: o.timelineMax}
 	if o.idleSet {
 		cfg.IdleTimeout = o.idleTimeout
 	}
