@@ -436,3 +436,59 @@ type skipRecorder struct {
 
 func (r *skipRecorder) Skipf(string, ...any)  { r.skipped = true; panic("skip") }
 func (r *skipRecorder) Fatalf(string, ...any) { r.failed = true; panic("fatal") }
+
+// BenchmarkLaunchOpenScreenshot is what a test pays for a browser of its
+// own: launch, open a small page, take a screenshot, close.
+func BenchmarkLaunchOpenScreenshot(b *testing.B) {
+	path := Require(b)
+	file := filepath.Join(b.TempDir(), "page.html")
+	os.WriteFile(file, []byte(`<!doctype html><title>t</title><h1>Report</h1>`), 0o644)
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		br, err := LaunchWith(ctx, Options{Path: path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := br.NewPage(ctx)
+		if err == nil {
+			err = p.Open(ctx, FileURL(file))
+		}
+		if err == nil {
+			_, err = p.Screenshot(ctx)
+		}
+		br.Close()
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpenScreenshot is the same on a page of a running browser.
+func BenchmarkOpenScreenshot(b *testing.B) {
+	path := Require(b)
+	file := filepath.Join(b.TempDir(), "page.html")
+	os.WriteFile(file, []byte(`<!doctype html><title>t</title><h1>Report</h1>`), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*timeout)
+	defer cancel()
+	br, err := LaunchWith(ctx, Options{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	for b.Loop() {
+		p, err := br.NewPage(ctx)
+		if err == nil {
+			err = p.Open(ctx, FileURL(file))
+		}
+		if err == nil {
+			_, err = p.Screenshot(ctx)
+		}
+		if err == nil {
+			err = p.Close(ctx)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

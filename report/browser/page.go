@@ -167,8 +167,11 @@ func (p *Page) event(method string, params json.RawMessage) {
 			return
 		}
 		msg := "log " + ev.Entry.Source + ": " + ev.Entry.Text
-		if ev.Entry.URL != "" {
-			msg += " (" + ev.Entry.URL + ")"
+		if u := ev.Entry.URL; u != "" {
+			if len(u) > 120 { // a data: URL holds the whole page
+				u = u[:117] + "..."
+			}
+			msg += " (" + u + ")"
 		}
 		switch ev.Entry.Level {
 		case "error":
@@ -369,23 +372,18 @@ func (p *Page) WaitFor(ctx context.Context, cond string, timeout time.Duration) 
 		if err == nil && ok {
 			return nil
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
+		if err != nil && ctx.Err() == nil {
 			last = err
 		}
 		select {
 		case <-tick.C:
-			continue
 		case <-ctx.Done():
+			if last != nil {
+				return fmt.Errorf("waiting %v for %s: %w (last: %v)", timeout, abbrev(cond), ctx.Err(), last)
+			}
+			return fmt.Errorf("waiting %v for %s: %w", timeout, abbrev(cond), ctx.Err())
 		}
-		break
 	}
-	if last != nil {
-		return fmt.Errorf("waiting %v for %s: %w (last: %v)", timeout, abbrev(cond), ctx.Err(), last)
-	}
-	return fmt.Errorf("waiting %v for %s: %w", timeout, abbrev(cond), ctx.Err())
 }
 
 // Click clicks the first element that matches a CSS selector, through its
