@@ -86,6 +86,7 @@ type options struct {
 	stuck, stall                  time.Duration
 	idleSet                       bool
 	filter                        string
+	zeekLog                       string
 }
 
 // run is the whole command, testable: it reads args, writes to stdout and
@@ -122,6 +123,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.summary, "summary", false, "only the connection table, final states, findings and counters: no timelines")
 	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
+	fs.StringVar(&o.zeekLog, "zeek-log", "", "with -r: also write every TCP connection to `FILE` as Zeek's conn.log (ASCII, as zeek-cut reads it)")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.problems, "problems", false, "live: print only what is not normal (violations, alerts, resets, refused and unanswered connects, retransmissions, zero windows, connections left in a closing state); count the rest")
 	fs.BoolVar(&o.top, "top", false, "live: a full-screen view on a terminal, refreshed every second: the findings, and a row per server endpoint with its connections' states, rates and handshake times; keys q (quit, printing the summary), p (pause), s (sort), h (help)")
@@ -218,6 +220,8 @@ func (o *options) check() string {
 		return "--stall takes a duration from 0s to 24h"
 	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond) || o.stats > maxStats:
 		return "--stats takes an interval from 10ms to 24h"
+	case o.zeekLog != "" && o.file == "":
+		return "--zeek-log writes a capture file's connections: it goes with -r"
 	case o.write != "" && o.iface == "":
 		return "-w saves a live capture: it goes with -i"
 	case o.top && o.iface == "":
@@ -390,6 +394,14 @@ func totals(read, filtered uint64, dec *capture.Decoder, ts flow.Stats) report.T
 
 // offline reads one capture file and renders it as the flags ask.
 func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
+	files, err := o.createFiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+		return exitInput
+	}
+	for _, f := range files {
+		defer f.abandon()
+	}
 	var out renderer
 	switch {
 	case o.asJSON:
@@ -398,7 +410,7 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		out = js
 	case o.ladder:
 		lad := &connCount{renderer: report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)}
-		status := analyse(o, stdin, lad, stderr)
+		status := analyse(o, stdin, withFiles(lad, files), stderr)
 		if msg := missingConns(o.conns, lad.n); status == exitOK && msg != "" {
 			fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
 			return exitUsage
@@ -411,7 +423,7 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		tx.Color = colorFor(stdout)
 		out = tx
 	}
-	return analyse(o, stdin, out, stderr)
+	return analyse(o, stdin, withFiles(out, files), stderr)
 }
 
 // thresholds are the counts from which findings fire, as the flags set them.
