@@ -37,6 +37,9 @@ import (
 //     Site::private_address_space, which Zeek copies into Site::local_nets
 //     unless told otherwise (Site::private_address_space_is_local), F for
 //     any other; there is no flag for a site's own networks.
+//   - duration runs to the connection's last packet; Zeek's stops at the
+//     last packet before both endpoints closed, so after two FINs ours is
+//     longer by the closing ACKs.
 //   - #open and #close hold the first and the latest packet time of the
 //     connections logged, in UTC (Zeek writes its clock's local time when
 //     it opens and closes the file), so that one capture always gives the

@@ -57,6 +57,7 @@ Examples:
   tcpflow-fsm -r incident.pcap port 9000        only traffic matching the filter
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
   tcpflow-fsm -r handshake.pcap --ladder        the exchange drawn as RFC 9293's figures
+  tcpflow-fsm -r x.pcap --zeek-log conn.log     also write Zeek's conn.log (zeek-cut reads it)
   tcpdump -i any -w - port 80 | tcpflow-fsm -r -
   tcpflow-fsm fsm-table                         the state machine's transition table
   tcpflow-fsm fsm-dot -r x.pcap | dot -Tsvg     the state diagram, edges counted in x.pcap
