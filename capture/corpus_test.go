@@ -331,7 +331,8 @@ func TestCorpusSpotChecks(t *testing.T) {
 			Seq: 2332771219, Flags: fsm.SYN, Window: 64240,
 			Opts:  fsm.Options{MSS: 1460, HasMSS: true, WScale: 7, HasWScale: true, SACKPermitted: true, HasTimestamps: true, TSVal: 3317596243},
 			Ident: s.Ident, Tap: s.Tap, IPID: 17833, // Ident and Tap are hashes: TestIdent and TestTap test them
-			TTL: 64} // tshark: ip.ttl 64
+			IPLen: 60, // tshark: ip.len 60
+			TTL:   64} // tshark: ip.ttl 64
 		want.Classify()
 		if !ok || p.LinkType != 276 || s != want || s.Ident == 0 || s.Tap == 0 {
 			t.Errorf("link type %d, %v:\n got  %+v\n want %+v", p.LinkType, ok, s, want)

@@ -204,6 +204,7 @@ func (d *Decoder) ipv4(ip []byte, frame int, seg *fsm.Segment, depth int) bool {
 		return false
 	}
 	seg.IPID = binary.BigEndian.Uint16(ip[4:])
+	seg.IPLen = uint32(total)
 	d.verify(ip[12:16], ip[16:20], tcp, total-ihl, seg)
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), seg.Src.Port())
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), seg.Dst.Port())
@@ -291,6 +292,7 @@ func (d *Decoder) ipv6(ip []byte, frame int, seg *fsm.Segment, depth int) bool {
 	if !d.tcp(tcp, end-pos, id, seg) {
 		return false
 	}
+	seg.IPLen = uint32(end)
 	d.verify(ip[8:24], ip[24:40], tcp, end-pos, seg)
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[8:24])), seg.Src.Port())
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[24:40])), seg.Dst.Port())

@@ -366,6 +366,20 @@ func decodeCases(t testing.TB) []decodeCase {
 	return append(cases, tunnelCases(t)...)
 }
 
+// ipLens are the IP lengths (IPv4 total length; IPv6 40 octets and the
+// payload length) of some of decodeCases' packets, worked out by hand: a
+// SYN with 20 octets of options, an ACK, data, TSO (the captured length
+// stands in for the 0), a frame cut short (the IP header's length, not
+// the frame's).
+var ipLens = map[string]uint32{
+	"ethernet":                  20 + 40,
+	"ethernet-ipv6":             40 + 40,
+	"ethernet-padding":          20 + 20,
+	"tcp-data":                  20 + 20 + 100,
+	"ipv4-tso":                  20 + 20 + 3000,
+	"ipv4-length-exceeds-frame": 20 + 20 + 100,
+}
+
 func TestDecode(t *testing.T) {
 	when := fsm.TimeOf(time.Date(2024, 2, 29, 12, 0, 0, 123456789, time.UTC))
 	for _, tc := range decodeCases(t) {
@@ -399,6 +413,15 @@ func TestDecode(t *testing.T) {
 					t.Errorf("TTL %d, want 64", got.TTL)
 				}
 				want.TTL = got.TTL
+				// IPLen is checked against the packets' own lengths where
+				// they are worked out below (ipLens); every segment has one.
+				if n, ok := ipLens[tc.name]; ok && got.IPLen != n {
+					t.Errorf("IPLen %d, want %d", got.IPLen, n)
+				}
+				if got.IPLen == 0 {
+					t.Error("no IPLen")
+				}
+				want.IPLen = got.IPLen
 				// The decoder classifies what it makes.
 				want.Classify()
 				if got != want {

@@ -217,6 +217,10 @@ type Conn struct {
 	// They are not in Packets, Bytes or Timeline and never reach the state
 	// machine.
 	Duplicates uint32
+	// ipBytes sums the IP lengths (fsm.Segment.IPLen) of the segments in
+	// Packets, per side, modulo 2^32: past that, connMore.ipCarry counts
+	// on (see IPBytes).
+	ipBytes [2]uint32
 	// Refused says, for each side, that it left SYN-SENT for CLOSED on a
 	// RST: its connection attempt was refused. Aborted says an endpoint
 	// sent a RST from a synchronized state (not TIME-WAIT). Both are read
@@ -272,6 +276,8 @@ type connMore struct {
 	// with nothing from the peer since: the prober's keep-alive timer ran
 	// out.
 	gaveUp [2]bool
+	// ipCarry counts the times ipBytes overflowed, per side.
+	ipCarry [2]uint32
 	// zeroed is set for a side that advertises a zero window, since
 	// zeroSince; longestStall is the longest such stall that ended.
 	zeroed       [2]bool
@@ -292,6 +298,32 @@ func (c *Conn) First() fsm.Time { return c.first }
 
 // Last returns the capture time of the connection's latest segment.
 func (c *Conn) Last() fsm.Time { return c.last }
+
+// IPBytes returns the sum of the IP lengths of the segments side sent
+// (those in Packets): the IPv4 total length, or the IPv6 header's 40
+// octets and its payload length.
+func (c *Conn) IPBytes(side fsm.Side) uint64 {
+	n := uint64(c.ipBytes[side])
+	if c.more != nil {
+		n += uint64(c.more.ipCarry[side]) << 32
+	}
+	return n
+}
+
+// ZeekPackets returns the packets side sent and the sum of their IP
+// lengths as Zeek counts them for conn.log (orig_pkts and orig_ip_bytes,
+// resp_pkts and resp_ip_bytes): unlike Packets and IPBytes, with the
+// copies of packets already seen, and without the packets whose TCP
+// checksum was found bad (with --verify-checksums) or whose TCP header is
+// too short to read.
+func (c *Conn) ZeekPackets(side fsm.Side) (pkts, ipBytes uint64) {
+	pkts, ipBytes = uint64(c.Packets[side]), c.IPBytes(side)
+	if m := c.Zeek.more; m != nil {
+		pkts = uint64(int64(pkts) + m.pkts[side])
+		ipBytes = uint64(int64(ipBytes) + m.ipBytes[side])
+	}
+	return pkts, ipBytes
+}
 
 // Events returns the connection's state-machine events (none with
 // Config.DropEvents), in the order they happened.
@@ -875,6 +907,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	if c != nil && c.dups.copyOf(side, seg) {
 		c.Duplicates++
 		t.Stats.Duplicates++
+		c.Zeek.tally(side, seg, false)
 		if seg.Malformed&fsm.BadOffset == 0 {
 			c.Zeek.update(side, seg) // Zeek sees a copy as a retransmission
 		}
@@ -904,6 +937,12 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 	}
 	c.Packets[side]++
 	c.Bytes[side] += int64(seg.PayloadLen)
+	ip := c.ipBytes[side] + seg.IPLen
+	if ip < c.ipBytes[side] {
+		c.extra().ipCarry[side]++
+	}
+	c.ipBytes[side] = ip
+	c.Zeek.tally(side, seg, true)
 	if t.trackOnly {
 		return
 	}

@@ -134,6 +134,13 @@ type zeekMore struct {
 	// first hole, relative, sorted and disjoint.
 	blocks [2][][2]fsm.Seq
 	hist   []byte
+	// missed is the octets of the content gaps counted in the history
+	// (Zeek's missed_bytes, both directions).
+	missed uint64
+	// pkts and ipBytes are, per side, what Zeek's packet and IP octet
+	// counts differ by from the table's (see tally).
+	pkts    [2]int64
+	ipBytes [2]int64
 }
 
 // zeekCounts counts one endpoint's log-scaled history letters. They belong
@@ -692,22 +699,26 @@ func (z *Zeek) acked(side fsm.Side, up fsm.Seq) {
 		e.delivered = up
 		return
 	}
-	gap := func() {
+	// Zeek writes the letter and counts the octets (its content_gap
+	// event, which conn.log's missed_bytes adds up) under one condition
+	// (TCP_Reassembler::Gap, report_gaps_for_partial being off).
+	gap := func(to fsm.Seq) {
 		if e.clean() && p.clean() {
 			z.scaled(side, gapsOf, 'G')
+			z.extra().missed += uint64(to.Sub(e.delivered))
 		}
 	}
 	if z.more != nil {
 		blocks := z.more.blocks[side]
 		for len(blocks) > 0 && blocks[0][0].LessThan(up) {
-			gap()
+			gap(blocks[0][0])
 			e.delivered = blocks[0][0]
 			blocks = e.join(blocks)
 		}
 		z.more.blocks[side] = blocks
 	}
 	if e.delivered.LessThan(up) {
-		gap()
+		gap(up)
 		e.delivered = up
 	}
 }
@@ -733,6 +744,46 @@ func (z *Zeek) AppendHistory(b []byte, _ fsm.Side) []byte {
 		b = append(b, z.more.hist...)
 	}
 	return b
+}
+
+// Size returns Zeek's size of side's endpoint (TCP_Endpoint::Size), which
+// conn.log shows as orig_bytes and resp_bytes: the octets of sequence
+// space side used, from the highest sequence number it sent or the peer
+// acknowledged, without the SYN and FIN. Unlike Conn.Bytes it counts
+// octets that were never captured, and each octet once.
+func (z *Zeek) Size(side fsm.Side) uint64 {
+	return uint64(z.ends[side].size(&z.ends[side^1]))
+}
+
+// MissedBytes returns the octets in the content gaps Zeek reports, both
+// directions together: conn.log's missed_bytes. They are the gaps the
+// history's G and g letters count, between two endpoints established or
+// closing from established.
+func (z *Zeek) MissedBytes() uint64 {
+	if z.more == nil {
+		return 0
+	}
+	return z.more.missed
+}
+
+// tally keeps apart how Zeek counts side's packet seg from how the table
+// does, for Conn.ZeekPackets: the table counts every segment but a copy
+// of one already seen (inTable); Zeek counts every packet, copies
+// included, but for one with a bad checksum or a TCP header too short to
+// read (TCPAnalyzer drops those before its analyzers, conn size among
+// them, see them). Only where the two differ is anything kept.
+func (z *Zeek) tally(side fsm.Side, seg *fsm.Segment, inTable bool) {
+	counted := seg.Malformed&(fsm.BadSum|fsm.BadOffset) == 0
+	if counted == inTable {
+		return
+	}
+	d := int64(1)
+	if !counted {
+		d = -1
+	}
+	m := z.extra()
+	m.pkts[side] += d
+	m.ipBytes[side] += d * int64(seg.IPLen)
 }
 
 // OnlyResets reports whether the history is RSTs and nothing else ('^'

@@ -139,6 +139,12 @@ type Segment struct {
 	// packets a sender sent one after the other along one path do not.
 	// Zero for segments not made by the decoder.
 	Tap uint32
+	// IPLen is the IP packet's length as its header declares it: the IPv4
+	// total length, or the IPv6 header's 40 octets and its payload length
+	// (a jumbogram's, or the captured length where TSO left it 0, as for
+	// PayloadLen). Zeek's conn.log sums it as orig_ip_bytes and
+	// resp_ip_bytes. Zero for segments not made by the decoder.
+	IPLen uint32
 	// IPID is the IPv4 identification field; zero for IPv6. A sender that
 	// numbers its packets gives a packet it sends again a new one.
 	IPID uint16

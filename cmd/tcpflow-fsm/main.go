@@ -57,6 +57,7 @@ Examples:
   tcpflow-fsm -r incident.pcap port 9000        only traffic matching the filter
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
   tcpflow-fsm -r handshake.pcap --ladder        the exchange drawn as RFC 9293's figures
+  tcpflow-fsm -r x.pcap --zeek-log conn.log     also write Zeek's conn.log (zeek-cut reads it)
   tcpdump -i any -w - port 80 | tcpflow-fsm -r -
   tcpflow-fsm fsm-table                         the state machine's transition table
   tcpflow-fsm fsm-dot -r x.pcap | dot -Tsvg     the state diagram, edges counted in x.pcap
@@ -87,6 +88,7 @@ type options struct {
 	stuck, stall                  time.Duration
 	idleSet                       bool
 	filter                        string
+	zeekLog                       string
 }
 
 // run is the whole command, testable: it reads args, writes to stdout and
@@ -124,6 +126,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
 	fs.StringVar(&o.html, "html", "", "also write a self-contained HTML report to `FILE`: overview, connection table, and per connection a ladder, time-sequence graph, state timeline and state diagram")
+	fs.StringVar(&o.zeekLog, "zeek-log", "", "with -r: also write every TCP connection to `FILE` as Zeek's conn.log (ASCII, as zeek-cut reads it)")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.problems, "problems", false, "live: print only what is not normal (violations, alerts, resets, refused and unanswered connects, retransmissions, zero windows, connections left in a closing state); count the rest")
 	fs.BoolVar(&o.top, "top", false, "live: a full-screen view on a terminal, refreshed every second: the findings, and a row per server endpoint with its connections' states, rates and handshake times; keys q (quit, printing the summary), p (pause), s (sort), h (help)")
@@ -220,6 +223,8 @@ func (o *options) check() string {
 		return "--stall takes a duration from 0s to 24h"
 	case o.stats < 0 || (o.stats > 0 && o.stats < 10*time.Millisecond) || o.stats > maxStats:
 		return "--stats takes an interval from 10ms to 24h"
+	case o.zeekLog != "" && o.file == "":
+		return "--zeek-log writes a capture file's connections: it goes with -r"
 	case o.write != "" && o.iface == "":
 		return "-w saves a live capture: it goes with -i"
 	case o.top && o.iface == "":
@@ -394,6 +399,14 @@ func totals(read, filtered uint64, dec *capture.Decoder, ts flow.Stats) report.T
 
 // offline reads one capture file and renders it as the flags ask.
 func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
+	files, err := o.createFiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
+		return exitInput
+	}
+	for _, f := range files {
+		defer f.abandon()
+	}
 	var out renderer
 	switch {
 	case o.asJSON:
@@ -402,13 +415,7 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		out = js
 	case o.ladder:
 		lad := &connCount{renderer: report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)}
-		all, err := withFiles(o, lad)
-		if err != nil {
-			fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
-			return exitInput
-		}
-		status := analyse(o, stdin, all, stderr)
-		finish(all)
+		status := analyse(o, stdin, withFiles(lad, files), stderr)
 		if msg := missingConns(o.conns, lad.n); status == exitOK && msg != "" {
 			fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
 			return exitUsage
@@ -421,13 +428,7 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		tx.Color = colorFor(stdout)
 		out = tx
 	}
-	all, err := withFiles(o, out)
-	if err != nil {
-		fmt.Fprintf(stderr, "tcpflow-fsm: %v\n", err)
-		return exitInput
-	}
-	defer finish(all)
-	return analyse(o, stdin, all, stderr)
+	return analyse(o, stdin, withFiles(out, files), stderr)
 }
 
 // thresholds are the counts from which findings fire, as the flags set them.
