@@ -37,7 +37,7 @@ const usage = `usage: tcpflow-fsm -r FILE [options] [filter words...]
        tcpflow-fsm -i IFACE [options] [filter words...]
        tcpflow-fsm -D
        tcpflow-fsm fsm-table
-       tcpflow-fsm fsm-dot [-r FILE]
+       tcpflow-fsm fsm-dot [--svg] [-r FILE]
 
 Follows every TCP connection through the RFC 9293 state machine, for both
 endpoints, and shows each endpoint's state transitions and the segments
@@ -670,6 +670,7 @@ func fsmDot(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("tcpflow-fsm fsm-dot", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.StringP("read", "r", "", "count the transitions taken in `FILE`")
+	svg := fs.Bool("svg", false, "write the diagram as SVG, laid out without Graphviz")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK // pflag has written the usage
@@ -678,6 +679,9 @@ func fsmDot(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	dot := report.NewDot(stdout)
+	if *svg {
+		dot = report.NewDotSVG(stdout)
+	}
 	if *file == "" {
 		if fs.NArg() > 0 {
 			fmt.Fprintln(stderr, "tcpflow-fsm: fsm-dot takes a filter only with -r FILE")
