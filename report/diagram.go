@@ -100,7 +100,7 @@ var bends = map[[2]fsm.State]float64{
 var labelAt = map[[2]fsm.State]float64{
 	{fsm.Closed, fsm.SynReceived}: 0.3,
 	{fsm.Closed, fsm.Established}: 0.56,
-	{fsm.Closing, fsm.TimeWait}:    0.3,
+	{fsm.Closing, fsm.TimeWait}:   0.3,
 }
 
 // pairBend is how far apart the edges A → B and B → A are drawn.

@@ -57,9 +57,11 @@ Examples:
   tcpflow-fsm -r incident.pcap port 9000        only traffic matching the filter
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
   tcpflow-fsm -r handshake.pcap --ladder        the exchange drawn as RFC 9293's figures
+  tcpflow-fsm -r x.pcap --ladder --conn 1 --svg connection 1's ladder as SVG, for slides
   tcpdump -i any -w - port 80 | tcpflow-fsm -r -
   tcpflow-fsm fsm-table                         the state machine's transition table
   tcpflow-fsm fsm-dot -r x.pcap | dot -Tsvg     the state diagram, edges counted in x.pcap
+  tcpflow-fsm fsm-dot --svg > fsm.svg           the same drawn as SVG without Graphviz
 
 Options:
 `
@@ -77,7 +79,7 @@ type options struct {
 	list, noPromisc, asJSON       bool
 	problems, top                 bool
 	verifySums, ladder, ascii     bool
-	explain, summary              bool
+	explain, summary, svg         bool
 	conns                         []int
 	count, snaplen, bufferKiB     int
 	maxConns, timelineMax, pileUp int
@@ -122,6 +124,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.summary, "summary", false, "only the connection table, final states, findings and counters: no timelines")
 	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
+	fs.BoolVar(&o.svg, "svg", false, "with --ladder and one --conn N: draw that connection's ladder as SVG")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.problems, "problems", false, "live: print only what is not normal (violations, alerts, resets, refused and unanswered connects, retransmissions, zero windows, connections left in a closing state); count the rest")
 	fs.BoolVar(&o.top, "top", false, "live: a full-screen view on a terminal, refreshed every second: the findings, and a row per server endpoint with its connections' states, rates and handshake times; keys q (quit, printing the summary), p (pause), s (sort), h (help)")
@@ -228,6 +231,8 @@ func (o *options) check() string {
 		return "--problems filters the live text view: it goes with -i, without --json"
 	case o.stats > 0 && o.iface == "":
 		return "--stats counts states during a live capture: it goes with -i"
+	case o.svg && (o.file == "" || !o.ladder || len(o.conns) != 1 || o.asJSON || o.summary):
+		return "--svg draws one connection's ladder: it goes with --ladder and one --conn N"
 	case o.ladder && (o.iface != "" || o.asJSON):
 		return "--ladder draws a capture file's connections: it goes with -r, without --json"
 	case o.summary && o.iface != "":
@@ -398,6 +403,9 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		out = js
 	case o.ladder:
 		lad := &connCount{renderer: report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)}
+		if o.svg {
+			lad.renderer = report.NewLadderSVG(stdout, o.conns[0])
+		}
 		status := analyse(o, stdin, lad, stderr)
 		if msg := missingConns(o.conns, lad.n); status == exitOK && msg != "" {
 			fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
