@@ -287,6 +287,13 @@ func writeLadderSVG(w *bufio.Writer, c *flow.Conn) {
 			}
 			fmt.Fprintf(w, `<rect class="band %s" data-side="%s" data-state="%s" x="%s" y="%s" width="%s" height="%s"><title>%s: %s</title></rect>`,
 				stateClass(b.state), nameOf(s), b.state, num(x-lsBand/2), num(b.y), num(lsBand), num(max(end-b.y, 0)), nameOf(s), b.state)
+			// A long piece also carries the state's short name, written
+			// down the band.
+			if h := end - b.y; h >= float64(len(stateAbbrev(b.state)))*7+16 {
+				cy := b.y + h/2
+				fmt.Fprintf(w, `<text class="abbrev" x="%s" y="%s" text-anchor="middle" transform="rotate(-90 %s %s)">%s</text>`,
+					num(x), num(cy+3), num(x), num(cy), stateAbbrev(b.state))
+			}
 			tx, anchor := x-lsBand/2-6, "end"
 			if s == r.server {
 				tx, anchor = x+lsBand/2+6, "start"

@@ -75,6 +75,7 @@ const (
 //	                  .taken and .untaken when counted from a capture
 //	.band             a piece of a ladder's lifeline (rect), with the state
 //	.state            a state's name beside a lifeline
+//	.abbrev           its short name down a long piece of band
 //	.seg              one segment's arrow in a ladder (line, text);
 //	                  .retrans dashed
 //	.notation         the segment in RFC 9293's notation (monospace)
@@ -92,6 +93,7 @@ func FigureCSS() string {
 .fig .subtitle,.fig .tag,.fig .gap,.fig .timer{fill:#5f6368;font-size:11px}
 .fig .who{font-weight:600}
 .fig .state{font-size:11px}
+.fig .abbrev{font-size:9px;font-weight:600;fill:#111111;paint-order:stroke;stroke:#ffffff;stroke-width:2px;stroke-opacity:.7}
 .fig .node rect{stroke:#3c4043;stroke-width:1.2}
 .fig .node text{font-size:13px;font-weight:600}
 .fig .sink rect{stroke-dasharray:4 3}
