@@ -24,10 +24,19 @@ type Dot struct {
 	w      *bufio.Writer
 	counts map[edge]int
 	seen   bool // a capture was read
+	svg    bool // draw as SVG (WriteStateDiagram), not DOT
 }
 
 // NewDot returns a DOT renderer.
 func NewDot(w io.Writer) *Dot { return &Dot{w: bufio.NewWriter(w), counts: map[edge]int{}} }
+
+// NewDotSVG returns a renderer of the same diagram as a standalone SVG
+// (see WriteStateDiagram), laid out by hand: no Graphviz needed.
+func NewDotSVG(w io.Writer) *Dot {
+	d := NewDot(w)
+	d.svg = true
+	return d
+}
 
 // Segment does nothing: the diagram counts transitions.
 func (*Dot) Segment(*flow.Conn, *flow.SegmentEvent) {}
@@ -49,8 +58,9 @@ func cellLabel(dir fsm.Dir, k fsm.Kind) string {
 	return dir.String() + " " + k.String()
 }
 
-// Close writes the graph.
-func (d *Dot) Close(*Totals) error {
+// tableEdges returns every transition the table allows, once each, by
+// from state then to state.
+func tableEdges() []edge {
 	var edges []edge
 	for s := fsm.State(0); int(s) < fsm.NumStates; s++ {
 		for dir := fsm.Send; dir < fsm.NumDirs; dir++ {
@@ -70,7 +80,22 @@ func (d *Dot) Close(*Totals) error {
 		}
 		return int(a.to) - int(b.to)
 	})
-	edges = slices.Compact(edges)
+	return slices.Compact(edges)
+}
+
+// Close writes the graph.
+func (d *Dot) Close(*Totals) error {
+	if d.svg {
+		var counts map[edge]int
+		if d.seen {
+			counts = d.counts
+		}
+		if err := WriteStateDiagram(d.w, counts, DiagramOptions{}); err != nil {
+			return err
+		}
+		return d.w.Flush()
+	}
+	edges := tableEdges()
 	w := d.w
 	fmt.Fprintln(w, "digraph rfc9293 {")
 	fmt.Fprintln(w, "  rankdir=TB;")

@@ -480,6 +480,12 @@ func (h *HTML) Close(t *Totals) error {
 	w.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	w.WriteString("<meta name=\"color-scheme\" content=\"light dark\">\n")
 	fmt.Fprintf(w, "<title>tcpflow-fsm: %s</title>\n<style>\n", htmlEscape(h.name))
+	w.WriteString(FigureCSS())
+	// The diagram's boxes keep their light tints in both themes, with
+	// dark names, so that the page's own toggle needs no second set.
+	for s := fsm.State(0); int(s) < fsm.NumStates; s++ {
+		fmt.Fprintf(w, "#fsm .fig .node.%s rect{fill:%s}\n", stateClass(s), mix(StateColor(s), lightBG, 0.7))
+	}
 	w.WriteString(htmlCSS)
 	w.WriteString("</style>\n</head>\n<body>\n")
 	w.WriteString(htmlBody)
@@ -561,5 +567,5 @@ var htmlBody string
 // writeDiagramForHTML writes the state diagram the page highlights a
 // connection's edges in.
 func writeDiagramForHTML(w io.Writer) error {
-	return nil
+	return WriteStateDiagram(w, nil, DiagramOptions{Embed: true})
 }

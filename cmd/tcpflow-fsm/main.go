@@ -37,7 +37,7 @@ const usage = `usage: tcpflow-fsm -r FILE [options] [filter words...]
        tcpflow-fsm -i IFACE [options] [filter words...]
        tcpflow-fsm -D
        tcpflow-fsm fsm-table
-       tcpflow-fsm fsm-dot [-r FILE]
+       tcpflow-fsm fsm-dot [--svg] [-r FILE]
 
 Follows every TCP connection through the RFC 9293 state machine, for both
 endpoints, and shows each endpoint's state transitions and the segments
@@ -58,9 +58,11 @@ Examples:
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
   tcpflow-fsm -r handshake.pcap --ladder        the exchange drawn as RFC 9293's figures
   tcpflow-fsm -r x.pcap --zeek-log conn.log     also write Zeek's conn.log (zeek-cut reads it)
+  tcpflow-fsm -r x.pcap --ladder --conn 1 --svg connection 1's ladder as SVG, for slides
   tcpdump -i any -w - port 80 | tcpflow-fsm -r -
   tcpflow-fsm fsm-table                         the state machine's transition table
   tcpflow-fsm fsm-dot -r x.pcap | dot -Tsvg     the state diagram, edges counted in x.pcap
+  tcpflow-fsm fsm-dot --svg > fsm.svg           the same drawn as SVG without Graphviz
 
 Options:
 `
@@ -79,7 +81,7 @@ type options struct {
 	list, noPromisc, asJSON       bool
 	problems, top                 bool
 	verifySums, ladder, ascii     bool
-	explain, summary              bool
+	explain, summary, svg         bool
 	conns                         []int
 	count, snaplen, bufferKiB     int
 	maxConns, timelineMax, pileUp int
@@ -127,6 +129,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
 	fs.StringVar(&o.html, "html", "", "also write a self-contained HTML report to `FILE`: overview, connection table, and per connection a ladder, time-sequence graph, state timeline and state diagram")
 	fs.StringVar(&o.zeekLog, "zeek-log", "", "with -r: also write every TCP connection to `FILE` as Zeek's conn.log (ASCII, as zeek-cut reads it)")
+	fs.BoolVar(&o.svg, "svg", false, "with --ladder and one --conn N: draw that connection's ladder as SVG")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	fs.BoolVar(&o.problems, "problems", false, "live: print only what is not normal (violations, alerts, resets, refused and unanswered connects, retransmissions, zero windows, connections left in a closing state); count the rest")
 	fs.BoolVar(&o.top, "top", false, "live: a full-screen view on a terminal, refreshed every second: the findings, and a row per server endpoint with its connections' states, rates and handshake times; keys q (quit, printing the summary), p (pause), s (sort), h (help)")
@@ -235,6 +238,8 @@ func (o *options) check() string {
 		return "--problems filters the live text view: it goes with -i, without --json"
 	case o.stats > 0 && o.iface == "":
 		return "--stats counts states during a live capture: it goes with -i"
+	case o.svg && (o.file == "" || !o.ladder || len(o.conns) != 1 || o.asJSON || o.summary):
+		return "--svg draws one connection's ladder: it goes with --ladder and one --conn N"
 	case o.ladder && (o.iface != "" || o.asJSON):
 		return "--ladder draws a capture file's connections: it goes with -r, without --json"
 	case o.summary && o.iface != "":
@@ -415,6 +420,9 @@ func offline(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		out = js
 	case o.ladder:
 		lad := &connCount{renderer: report.NewLadder(stdout, o.ascii || !utf8Terminal(), o.conns)}
+		if o.svg {
+			lad.renderer = report.NewLadderSVG(stdout, o.conns[0])
+		}
 		status := analyse(o, stdin, withFiles(lad, files), stderr)
 		if msg := missingConns(o.conns, lad.n); status == exitOK && msg != "" {
 			fmt.Fprintf(stderr, "tcpflow-fsm: %s\n", msg)
@@ -687,6 +695,7 @@ func fsmDot(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("tcpflow-fsm fsm-dot", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.StringP("read", "r", "", "count the transitions taken in `FILE`")
+	svg := fs.Bool("svg", false, "write the diagram as SVG, laid out without Graphviz")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK // pflag has written the usage
@@ -695,6 +704,9 @@ func fsmDot(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	dot := report.NewDot(stdout)
+	if *svg {
+		dot = report.NewDotSVG(stdout)
+	}
 	if *file == "" {
 		if fs.NArg() > 0 {
 			fmt.Fprintln(stderr, "tcpflow-fsm: fsm-dot takes a filter only with -r FILE")

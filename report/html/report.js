@@ -423,6 +423,7 @@
       `final states client ${meta.states[C.cst[i]]}, server ${meta.states[C.sst[i]]}; conn_state ${C.zs[i]}, history ${C.hist[i] || "-"}` +
       (cur.dropped ? `; ${cur.dropped} more segments not kept (--timeline-max)` : "");
     drawLadder();
+    bandScale = "";
     drawBands();
     zoom = null;
     drawTSG();
@@ -546,37 +547,65 @@
     cur.ladderY = ys;
   }
 
-  // The state timeline: a band per endpoint over the connection's time,
-  // one rectangle a state, with its name when it fits.
+  // The state timeline: a band per endpoint, one rectangle a state, with
+  // its name when it fits. Its x axis is time; when some state would be
+  // too narrow to see in time (a handshake before a long transfer), it is
+  // the segments in order, and the axis says so.
+  let bandScale = "";
   function drawBands() {
     const box = $("bands");
     box.replaceChildren();
-    const ps = cur.ps;
-    let end = ps.length ? ps[ps.length - 1].t : 0;
+    const ps = cur.ps, n = ps.length;
+    let end = n ? ps[n - 1].t : 0;
     cur.evs.forEach((e) => { end = Math.max(end, e.t); });
-    const W = 1000, left = 70, right = 20, x = (us) => left + (end > 0 ? (us / end) * (W - left - right) : 0);
-    const s = svg("svg", { width: W, height: 110, viewBox: `0 0 ${W} 110`, role: "img", "aria-label": "State timeline of both endpoints" }, box);
+    const W = 1000, left = 70, right = 20, span = W - left - right;
+    const pieces = [0, 1].map((side) => {
+      const pts = [{ t: 0, at: 0, st: cur.init[side] }];
+      cur.evs.forEach((e) => {
+        if (e.kind !== 0 || e.side !== side) return;
+        // Two changes on one segment (a FIN sent, then the peer's FIN
+        // that crossed it) each get a piece of its slot.
+        const at = Math.max(e.seg === meta.timeout ? e.at + 0.5 : e.at, pts[pts.length - 1].at + 0.4);
+        pts.push({ t: e.t, at: at, st: e.to });
+      });
+      return pts;
+    });
+    const byTime = (us) => left + (end > 0 ? (us / end) * span : 0);
+    let narrow = false;
+    pieces.forEach((pts) => pts.forEach((p, k) => {
+      const t1 = k + 1 < pts.length ? pts[k + 1].t : end;
+      if (byTime(t1) - byTime(p.t) < 2 && (k + 1 < pts.length)) narrow = true;
+    }));
+    const scale = bandScale || (narrow ? "segments" : "time");
+    const last = n + 1;
+    const x = scale === "time" ? (p) => byTime(p.t) : (p) => left + (p.at / last) * span;
+    const endP = { t: end, at: last };
+    const bar = h("div", { class: "legend noprint" }, box);
+    const sel = h("select", { "aria-label": "x axis of the state timeline" }, h("label", {}, bar, "x axis "));
+    [["time", "time"], ["segments", "segments in order"]].forEach(([v, t]) => { const o = h("option", { value: v }, sel, t); if (v === scale) o.selected = true; });
+    sel.addEventListener("change", () => { bandScale = sel.value; drawBands(); setStep(step_); });
+    const s = svg("svg", { width: W, height: 116, viewBox: `0 0 ${W} 116`, role: "img", "aria-label": "State timeline of both endpoints", "data-scale": scale }, box);
     [0, 1].forEach((side) => {
       const y = 10 + side * 36;
       svg("text", { x: 4, y: y + 17 }, s, roleName[side]);
-      const pts = [[0, cur.init[side]]];
-      cur.evs.forEach((e) => { if (e.kind === 0 && e.side === side) pts.push([e.t, e.to]); });
-      pts.forEach(([t0, st], k) => {
-        const t1 = k + 1 < pts.length ? pts[k + 1][0] : end;
-        const w = Math.max(1, x(t1) - x(t0));
-        const r = svg("rect", { class: "band", x: x(t0), y: y, width: w, height: 26, fill: meta.colors[st], "data-side": roleName[side], "data-state": meta.states[st] }, s);
-        title(r, `${roleName[side]} ${meta.states[st]} for ${fmtRel(t1 - t0)} (from ${fmtRel(t0)} to ${fmtRel(t1)})`);
+      const pts = pieces[side];
+      pts.forEach((p, k) => {
+        const q = k + 1 < pts.length ? pts[k + 1] : endP;
+        const w = Math.max(1, x(q) - x(p)), st = p.st;
+        const r = svg("rect", { class: "band", x: x(p), y: y, width: w, height: 26, fill: meta.colors[st], "data-side": roleName[side], "data-state": meta.states[st] }, s);
+        title(r, `${roleName[side]} ${meta.states[st]} for ${fmtRel(q.t - p.t)} (from ${fmtRel(p.t)} to ${fmtRel(q.t)})`);
         const label = w > meta.states[st].length * 7 + 6 ? meta.states[st] : w > meta.abbrev[st].length * 7 + 4 ? meta.abbrev[st] : "";
-        if (label) svg("text", { x: x(t0) + 3, y: y + 17, "font-size": 11, fill: "#000", style: "fill:#000" }, s, label);
+        if (label) svg("text", { x: x(p) + 3, y: y + 17, "font-size": 11, style: "fill:#000" }, s, label);
       });
     });
     const g = svg("g", { class: "axis" }, s);
     for (let k = 0; k <= 5; k++) {
-      const t = (end * k) / 5;
-      svg("line", { x1: x(t), x2: x(t), y1: 84, y2: 88 }, g);
-      svg("text", { x: x(t), y: 102, "text-anchor": "middle", "font-size": 11 }, g, fmtRel(t));
+      const f = k / 5, xx = left + f * span;
+      svg("line", { x1: xx, x2: xx, y1: 84, y2: 88 }, g);
+      svg("text", { x: xx, y: 100, "text-anchor": "middle", "font-size": 11 }, g, scale === "time" ? fmtRel(f * end) : "#" + Math.round(f * last));
     }
-    cur.bandX = x;
+    svg("text", { x: left, y: 114, "font-size": 11, class: "muted" }, g, scale === "time" ? "time since the connection's first segment" : "segments in capture order (not to scale in time)");
+    cur.bandX = (t, k) => (scale === "time" ? byTime(t) : left + ((k + 1) / last) * span);
     cur.bandCursor = svg("line", { x1: -10, x2: -10, y1: 4, y2: 84, class: "tsg-cur" }, s);
   }
 
@@ -688,10 +717,12 @@
   // connection took drawn bold.
   function drawDiagram() {
     const box = $("fsm");
+    // Moved, not copied, out of its hidden holder: its markers' ids stay
+    // unique and visible.
     const src = $("fsm-src").querySelector("svg");
-    box.replaceChildren();
-    if (!src) { box.textContent = "(no diagram)"; return; }
-    box.appendChild(src.cloneNode(true));
+    if (src) box.replaceChildren(src);
+    if (!box.querySelector("svg")) { box.textContent = "(no diagram)"; return; }
+    box.querySelectorAll(".taken, .cur").forEach((x) => x.classList.remove("taken", "cur"));
     cur.evs.forEach((e) => { if (e.kind === 0) edgesOf(e).forEach((x) => x.classList.add("taken")); });
   }
   function edgesOf(e) {
@@ -773,13 +804,13 @@
         const c = e.dir * meta.kinds.length + e.seg;
         const td = $("rules").querySelector(`td[data-cell="${e.from}:${c}"]`);
         if (td) { td.classList.add("cur"); td.parentElement.classList.add("cur"); }
-        const node = $("fsm").querySelector(`.node[data-state="${meta.states[e.to]}"]`);
+        const node = $("fsm").querySelector(`.node:not(.sink)[data-state="${meta.states[e.to]}"]`);
         if (node) node.classList.add("cur");
       } else {
         h("div", { class: e.kind === 1 ? "bad" : "" }, ex, `${e.kind === 1 ? "Violation" : "Note"} ${meta.codes[e.code].name} (${meta.codes[e.code].rfc}), by the ${roleName[e.side]}: ${meta.codes[e.code].summary}. ${e.expl}`);
       }
     });
-    if (cur.bandCursor) { const x = cur.bandX(p.t); cur.bandCursor.setAttribute("x1", x); cur.bandCursor.setAttribute("x2", x); }
+    if (cur.bandCursor) { const x = cur.bandX(p.t, k); cur.bandCursor.setAttribute("x1", x); cur.bandCursor.setAttribute("x2", x); }
     if (cur.tsgCursor) { const x = cur.tsgX(p.t); cur.tsgCursor.setAttribute("x1", x); cur.tsgCursor.setAttribute("x2", x); }
   }
   $("s-first").addEventListener("click", () => setStep(-1));
