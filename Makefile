@@ -11,7 +11,7 @@ SMALL_PACKETS ?= 1000000
 SMALL_CONC ?= 4000
 WORKERS ?= 2
 
-.PHONY: bench bench-hostile bench-clean
+.PHONY: bench bench-hostile bench-html bench-clean
 
 bench:
 	PACKETS=$(PACKETS) CONC=$(CONC) SEED=$(SEED) RUNS=$(RUNS) \
@@ -32,6 +32,12 @@ bench:
 # BIG_FLOOD_SYNS=3000000 CLOSE_CONNS=100000
 bench-hostile:
 	SEED=$(SEED) bash bench/hostile.sh
+
+# make bench-html: the HTML report of the two benchmark captures: time to
+# write, size, and time until its page is usable in headless Chromium
+# (bench/html.sh, docs/PERFORMANCE.md).
+bench-html:
+	PACKETS=$(PACKETS) CONC=$(CONC) SEED=$(SEED) SMALL_PACKETS=$(SMALL_PACKETS) RUNS=$(RUNS) bash bench/html.sh
 
 # Removes the benchmark's binaries, cached captures and results.
 bench-clean:

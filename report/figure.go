@@ -73,6 +73,10 @@ func OneWayDelays(c *flow.Conn) (toClient, toServer time.Duration, ok bool) {
 			if !haveSYNACK {
 				syn, haveSYN = p.Time, true
 			}
+		case p.From == server && p.Flags&(fsm.SYN|fsm.ACK|fsm.RST) == fsm.SYN:
+			// A simultaneous open: each SYN,ACK answers the other's
+			// SYN, and no one round trip shows either side's delay.
+			return 0, 0, false
 		case p.From == server && p.Flags&(fsm.SYN|fsm.ACK|fsm.RST) == fsm.SYN|fsm.ACK:
 			if haveSYN && !haveSYNACK {
 				synack, haveSYNACK = p.Time, true

@@ -469,6 +469,12 @@ func (h *HTML) Close(t *Totals) error {
 	m.Keep, m.Timeout, m.DupAck = int(fsm.Keep), int(fsm.KindTimeout), int(flow.DuplicateAck)
 	m.Retrans = []int{int(flow.Retransmission), int(flow.FastRetransmission), int(flow.SpuriousRetransmission)}
 	cs := &h.conns
+	if cs.ID == nil {
+		// No connection: empty columns, not nulls, for the script.
+		*cs = htmlConns{ID: []int{}, Client: []string{}, Server: []string{}, Port: []uint16{}, ClientState: []int{},
+			ServerState: []int{}, ConnState: []string{}, History: []string{}, Packets: [][2]int{}, Bytes: [][2]int64{},
+			Retrans: []uint32{}, Violations: []uint32{}, Codes: [][]string{}, Notes: []string{}, Outcome: []int{}, Off: []int{}, Len: []int{}}
+	}
 	cs.Start = make([]float64, len(cs.start))
 	cs.Dur = make([]float64, len(cs.start))
 	for i := range cs.start {

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -45,8 +46,15 @@ func openReport(t *testing.T, b *browser.Browser, path string) *browser.Page {
 	if err := p.Open(ctx, browser.FileURL(path)); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.WaitFor(ctx, `document.documentElement.dataset.ready === "1"`, 30*time.Second); err != nil {
-		t.Fatalf("the page never became ready: %v; console: %q", err, p.ConsoleErrors())
+	// Ready, or failed: a script error stops the wait at once.
+	for i := 0; ; i++ {
+		err := p.WaitFor(ctx, `document.documentElement.dataset.ready === "1"`, 500*time.Millisecond)
+		if err == nil {
+			break
+		}
+		if errs := p.ConsoleErrors(); len(errs) > 0 || i == 60 {
+			t.Fatalf("the page never became ready: %v; console: %q", err, errs)
+		}
 	}
 	return p
 }
@@ -214,7 +222,7 @@ func TestHTMLInteraction(t *testing.T) {
 		const ev = (type, x, y) => s.dispatchEvent(new MouseEvent(type, {clientX: r.left + x, clientY: r.top + y, bubbles: true}));
 		ev("mousedown", 100, 40); ev("mousemove", 300, 200); ev("mouseup", 300, 200);
 		const visible = [...document.querySelectorAll("#tsg svg[role=img] line.tsg-seg")].filter((l) => {
-			const x = +l.getAttribute("x1"); return x >= 80 && x <= 980; }).length;
+			const x = +l.getAttribute("x1"); return x >= 80 && x <= 960; }).length;
 		return {Before: before, After: visible};
 	})()`, &z)
 	if z.Before == 0 || z.After >= z.Before {
@@ -352,7 +360,90 @@ func TestHTMLScreenshots(t *testing.T) {
 			}
 		})
 	}
+	// The standalone SVG figures, as a browser shows them.
+	for _, s := range []struct {
+		args   []string
+		golden string
+	}{
+		{[]string{"-r", "../../testdata/kernel/simultaneous-open.pcap", "--ladder", "--conn", "1", "--svg"}, "readme-svg-ladder.png"},
+		{[]string{"fsm-dot", "--svg", "-r", "../../testdata/kernel/close-client-first.pcap"}, "readme-svg-diagram.png"},
+	} {
+		t.Run(s.golden, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(s.args, nil, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			svgFile := filepath.Join(dir, strings.TrimSuffix(s.golden, ".png")+".svg")
+			if err := os.WriteFile(svgFile, stdout.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			p, err := b.NewPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close(ctx)
+			if err := p.SetColorScheme(ctx, "light"); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Open(ctx, browser.FileURL(svgFile)); err != nil {
+				t.Fatal(err)
+			}
+			png, err := p.ScreenshotElement(ctx, "svg")
+			if err != nil {
+				t.Fatal(err)
+			}
+			browser.CheckGolden(t, filepath.Join("../../testdata/html", s.golden), png, browser.DefaultTolerance, *update)
+			if errs := p.ConsoleErrors(); len(errs) > 0 {
+				t.Errorf("console errors: %q", errs)
+			}
+		})
+	}
 	if *update {
 		t.Log("golden screenshots written to testdata/html: look at each before committing")
+	}
+}
+
+// TestHTMLCorpusInBrowser opens the report of every real capture and
+// draws its first connections and its last, stepping through each: odd
+// captures (mid-stream starts, damaged files, one-sided traffic, odd link
+// types) must draw without a console error.
+func TestHTMLCorpusInBrowser(t *testing.T) {
+	manifest := needCorpus(t)
+	b := browser.Start(t)
+	dir := t.TempDir()
+	lines := strings.Split(strings.TrimSpace(string(manifest)), "\n")[1:]
+	for i, line := range lines {
+		file := strings.Split(line, "\t")[0]
+		t.Run(file, func(t *testing.T) {
+			out := filepath.Join(dir, fmt.Sprintf("%d.html", i))
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"-r", filepath.Join(corpusDir, file), "--summary", "--workers", "1", "--html", out}, nil, &stdout, &stderr); code != 0 && code != 1 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if _, err := os.Stat(out); err != nil {
+				return // refused at its header: no report
+			}
+			p := openReport(t, b, out)
+			var bad []string
+			eval(t, p, `(() => {
+				const bad = [];
+				const ids = JSON.parse(document.getElementById("conns").textContent).id;
+				for (const id of ids.slice(0, 3).concat(ids.length > 3 ? [ids[ids.length - 1]] : [])) {
+					tcpflowReport.open(id);
+					const c = tcpflowReport.current();
+					for (let k = -1; k < Math.min(c.segments, 200); k++) tcpflowReport.step(k);
+					if (document.querySelectorAll("#ladder .seg").length !== Math.min(c.segments, 400)) bad.push("conn " + id + ": arrows");
+				}
+				return bad;
+			})()`, &bad)
+			if len(bad) > 0 {
+				t.Error(bad)
+			}
+			if errs := p.ConsoleErrors(); len(errs) > 0 {
+				t.Errorf("console errors: %q", errs)
+			}
+		})
 	}
 }

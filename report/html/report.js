@@ -558,7 +558,7 @@
     const ps = cur.ps, n = ps.length;
     let end = n ? ps[n - 1].t : 0;
     cur.evs.forEach((e) => { end = Math.max(end, e.t); });
-    const W = 1000, left = 70, right = 20, span = W - left - right;
+    const W = 1000, left = 70, right = 40, span = W - left - right;
     const pieces = [0, 1].map((side) => {
       const pts = [{ t: 0, at: 0, st: cur.init[side] }];
       cur.evs.forEach((e) => {
@@ -642,8 +642,21 @@
     const winMax = Math.max(y1, ...acks.map((a) => a.edge));
     y1 = Math.max(y1, Math.min(winMax, y1 + (y1 - y0) * 0.5 + 1));
     if (y1 === y0) y1 = y0 + 1;
+    // By default the graph shows the span the data was sent in: a quick
+    // transfer followed by a long idle time would be squeezed to a line.
+    let note = "";
+    const payload = data.filter((d) => ps[d.k].len > 0);
+    if (zoom === null && payload.length > 1) {
+      const a = payload[0].t, b = payload[payload.length - 1].t;
+      if (b > a && (b - a) < 0.5 * (x1 - x0)) {
+        const pad = (b - a) * 0.03;
+        note = `showing ${fmtRel(Math.max(0, a - pad))} to ${fmtRel(b + pad)}, where the data was sent, of ${fmtRel(x1)}: Reset zoom shows all`;
+        x0 = Math.max(0, a - pad);
+        x1 = b + pad;
+      }
+    }
     if (zoom) [x0, x1, y0, y1] = zoom;
-    const W = 1000, Hh = 380, left = 80, right = 20, topM = 14, bottomM = 34;
+    const W = 1000, Hh = 380, left = 80, right = 40, topM = 14, bottomM = 34;
     const X = (t) => left + ((t - x0) / (x1 - x0)) * (W - left - right);
     const Y = (v) => Hh - bottomM - ((v - y0) / (y1 - y0)) * (Hh - topM - bottomM);
     const s = svg("svg", { width: W, height: Hh, viewBox: `0 0 ${W} ${Hh}`, role: "img", "aria-label": "Time-sequence graph, " + (dir === 0 ? "client to server" : "server to client") }, box);
@@ -671,12 +684,18 @@
     svg("line", { x1: left, x2: W - right, y1: Hh - bottomM, y2: Hh - bottomM }, ax);
     svg("line", { x1: left, x2: left, y1: topM, y2: Hh - bottomM }, ax);
     for (let k = 0; k <= 5; k++) {
-      const t = x0 + ((x1 - x0) * k) / 5, v = y0 + ((y1 - y0) * k) / 5;
+      const t = x0 + ((x1 - x0) * k) / 5;
       svg("text", { x: X(t), y: Hh - bottomM + 16, "text-anchor": "middle", "font-size": 11 }, ax, fmtRel(t));
       svg("line", { x1: X(t), x2: X(t), y1: topM, y2: Hh - bottomM, class: "grid" }, ax);
-      svg("text", { x: left - 6, y: Y(v) + 4, "text-anchor": "end", "font-size": 11 }, ax, String(Math.round(v)));
     }
-    svg("text", { x: left, y: Hh - 4, "font-size": 11 }, ax, "time since the connection's first segment; sequence numbers relative to the sender's ISS");
+    // Sequence ticks at round numbers: 1, 2 or 5 times a power of ten.
+    const raw = (y1 - y0) / 6, pow = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1e-9))));
+    const stepV = Math.max(1, [1, 2, 5, 10].map((m) => m * pow).find((v) => v >= raw));
+    for (let v = Math.ceil(y0 / stepV) * stepV; v <= y1; v += stepV) {
+      svg("text", { x: left - 6, y: Y(v) + 4, "text-anchor": "end", "font-size": 11 }, ax, String(Math.round(v)));
+      svg("line", { x1: left - 3, x2: left, y1: Y(v), y2: Y(v) }, ax);
+    }
+    svg("text", { x: left, y: Hh - 4, "font-size": 11 }, ax, note || "time since the connection's first segment; sequence numbers relative to the sender's ISS");
     const lg = h("div", { class: "legend" }, box);
     [["tsg-seg", "segment (bar: its octets)"], ["tsg-seg rx", "retransmission (◆)"], ["tsg-ack", "ACK line"], ["tsg-win", "receive window edge"], ["tsg-sack", "SACK block"]].forEach(([c, t]) => {
       const sp = h("span", {}, lg);
