@@ -2,6 +2,9 @@ package report
 
 import (
 	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +64,35 @@ func TestOneWayDelays(t *testing.T) {
 				t.Errorf("got %v, %v, %v; want %v, %v, %v", toClient, toSrv, ok, c.toClient, c.toSrv, c.ok)
 			}
 		})
+	}
+}
+
+// TestLadderSVGFitsMarks: a violation's codes, written right of the
+// server's lifeline, fit in the figure's width.
+func TestLadderSVGFitsMarks(t *testing.T) {
+	var out strings.Builder
+	l := NewLadderSVG(&out, 1)
+	tb := flow.NewTable(flow.Config{Timeline: true}, l)
+	cli, srv := netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:80")
+	t0 := fsm.TimeOf(time.Unix(1700000000, 0))
+	// No control bits, and a SYN option without SYN: two codes on one mark.
+	tb.Add(&fsm.Segment{Time: t0, Src: cli, Dst: srv, Seq: 1000, Window: 1000, Opts: fsm.Options{HasMSS: true, MSS: 1460}})
+	tb.Close()
+	if err := l.Close(&Totals{Connections: 1}); err != nil {
+		t.Fatal(err)
+	}
+	svg := out.String()
+	m := regexp.MustCompile(`class="fig ladder" width="([0-9.]+)"`).FindStringSubmatch(svg)
+	v := regexp.MustCompile(`<g class="violation">.*?<text x="([0-9.]+)" y="[0-9.]+" text-anchor="start">([^<]+)</text>`).FindStringSubmatch(svg)
+	if m == nil || v == nil {
+		t.Fatalf("no width or no violation mark in:\n%s", svg)
+	}
+	width, _ := strconv.ParseFloat(m[1], 64)
+	x, _ := strconv.ParseFloat(v[1], 64)
+	if !strings.Contains(v[2], ",") {
+		t.Errorf("the mark holds one code, %q; the test wants two", v[2])
+	}
+	if end := x + float64(len(v[2]))*sansChar; end > width {
+		t.Errorf("the mark %q ends at about %.0f, past the figure's width %.0f", v[2], end, width)
 	}
 }

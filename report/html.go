@@ -214,7 +214,8 @@ func connOutcome(c *flow.Conn, cst, sst fsm.State) int {
 //
 //	p: 8 numbers a segment: µs since the previous one (the first: since
 //	   the connection's first), sender (0 client, 1 server) × 256 + flags, SEQ
-//	   and ACK relative to each side's ISS and the window (scaled), each
+//	   and ACK relative to each side's ISS (modulo 2^32, as the text
+//	   ladder writes them) and the window (scaled), each
 //	   as the change from the same side's previous segment (an ACK
 //	   without the ACK bit repeats the previous one), payload length,
 //	   segment events (a bit a flow.SegEvent), duplicate ACK number;
@@ -251,9 +252,9 @@ func (h *HTML) appendDetail(b []byte, c *flow.Conn, r roles) []byte {
 		sd := side(p.From)
 		b = append(b, ',')
 		b = num(b, sd<<8|int64(p.Flags))
-		v := [3]int64{int64(int32(p.Seq.Sub(base(c, p.From)))), last[sd][1], int64(window(c, &p))}
+		v := [3]int64{int64(p.Seq.Sub(base(c, p.From))), last[sd][1], int64(window(c, &p))}
 		if p.Flags&fsm.ACK != 0 {
-			v[1] = int64(int32(p.Ack.Sub(base(c, p.From.Other()))))
+			v[1] = int64(p.Ack.Sub(base(c, p.From.Other())))
 		}
 		for k := range v {
 			b = append(b, ',')
@@ -301,9 +302,9 @@ func (h *HTML) appendDetail(b []byte, c *flow.Conn, r roles) []byte {
 		peer := base(c, from.Other())
 		b = num(b, int64(s.At))
 		b = append(b, ',')
-		b = num(b, int64(int32(s.Block.Left.Sub(peer))))
+		b = num(b, int64(s.Block.Left.Sub(peer)))
 		b = append(b, ',')
-		b = num(b, int64(int32(s.Block.Right.Sub(peer))))
+		b = num(b, int64(s.Block.Right.Sub(peer)))
 	}
 	b = append(b, ']')
 	if toClient, toServer, ok := OneWayDelays(c); ok {

@@ -147,6 +147,7 @@ func writeLadderSVG(w *bufio.Writer, c *flow.Conn) {
 	}
 
 	var body strings.Builder
+	figW := float64(lsWidth) // widened by violation marks right of the server
 	i := 0
 	for n := range timeline {
 		p := &timeline[n]
@@ -221,7 +222,12 @@ func writeLadderSVG(w *bufio.Writer, c *flow.Conn) {
 			tx += float64(len(t)+2) * sansChar
 		}
 		if len(viol) > 0 {
-			writeViolation(&body, rcv == r.client, by, strings.Join(viol, ", "))
+			codes := strings.Join(viol, ", ")
+			writeViolation(&body, rcv == r.client, by, codes)
+			if rcv != r.client {
+				// Marks right of the server's lifeline widen the figure.
+				figW = max(figW, lsR+lsBand/2+lsMarkCol+18+float64(len(codes))*sansChar*1.15+12)
+			}
 		}
 		body.WriteString("</g>\n")
 	}
@@ -260,11 +266,11 @@ func writeLadderSVG(w *bufio.Writer, c *flow.Conn) {
 
 	// The document.
 	w.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" class="fig ladder" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="conn %d ladder">`+"\n",
-		lsWidth, height, lsWidth, height, c.ID)
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" class="fig ladder" width="%s" height="%d" viewBox="0 0 %s %d" role="img" aria-label="conn %d ladder">`+"\n",
+		num(figW), height, num(figW), height, c.ID)
 	w.WriteString("<style>\n" + FigureCSS() + "</style>\n")
 	w.WriteString(`<defs><marker id="ls-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,1 L10,5 L0,9 z"/></marker></defs>` + "\n")
-	fmt.Fprintf(w, `<rect class="bg" width="%d" height="%d"/>`+"\n", lsWidth, height)
+	fmt.Fprintf(w, `<rect class="bg" width="%s" height="%d"/>`+"\n", num(figW), height)
 	title := fmt.Sprintf("conn %d: client %s, server %s%s", c.ID, c.Addr(r.client), c.Addr(r.server), zoneSuffix(c))
 	if c.FSM.Self() {
 		title = fmt.Sprintf("conn %d: self-connect %s (one socket)", c.ID, c.Addr(r.client))

@@ -57,6 +57,7 @@ Examples:
   tcpflow-fsm -r incident.pcap port 9000        only traffic matching the filter
   tcpflow-fsm -r incident.pcapng --json | jq .  the same as NDJSON records
   tcpflow-fsm -r handshake.pcap --ladder        the exchange drawn as RFC 9293's figures
+  tcpflow-fsm -r x.pcap --summary --html x.html also a report to open in a browser, offline
   tcpflow-fsm -r x.pcap --zeek-log conn.log     also write Zeek's conn.log (zeek-cut reads it)
   tcpflow-fsm -r x.pcap --ladder --conn 1 --svg connection 1's ladder as SVG, for slides
   tcpdump -i any -w - port 80 | tcpflow-fsm -r -
