@@ -237,89 +237,58 @@ func (h *HTML) appendDetail(b []byte, c *flow.Conn, r roles) []byte {
 		}
 		return 1
 	}
-	num := func(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
-	b = append(b, `{"p":[`...)
+	// list appends a JSON array of numbers a few at a time.
+	var first bool
+	open := func(prefix string) { b, first = append(b, prefix...), true }
+	put := func(vs ...int64) {
+		for _, v := range vs {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = strconv.AppendInt(b, v, 10)
+		}
+	}
+	us := func(d time.Duration) int64 { return int64(d / time.Microsecond) }
+
+	open(`{"p":[`)
 	prev := c.First()
 	// SEQ, ACK and window are written as the change from the same
 	// side's previous segment: mostly small numbers, often 0.
 	var last [2][3]int64
-	for i, p := range c.Timeline() {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = num(b, int64(p.Time.Sub(prev)/time.Microsecond))
-		prev = p.Time
+	for _, p := range c.Timeline() {
 		sd := side(p.From)
-		b = append(b, ',')
-		b = num(b, sd<<8|int64(p.Flags))
 		v := [3]int64{int64(p.Seq.Sub(base(c, p.From))), last[sd][1], int64(window(c, &p))}
 		if p.Flags&fsm.ACK != 0 {
 			v[1] = int64(p.Ack.Sub(base(c, p.From.Other())))
 		}
-		for k := range v {
-			b = append(b, ',')
-			b = num(b, v[k]-last[sd][k])
-		}
-		last[sd] = v
-		b = append(b, ',')
-		b = num(b, int64(p.Len))
-		b = append(b, ',')
-		b = num(b, int64(p.Events))
-		b = append(b, ',')
-		b = num(b, int64(p.DupAck))
+		put(us(p.Time.Sub(prev)), sd<<8|int64(p.Flags), v[0]-last[sd][0], v[1]-last[sd][1], v[2]-last[sd][2],
+			int64(p.Len), int64(p.Events), int64(p.DupAck))
+		prev, last[sd] = p.Time, v
 	}
-	b = append(b, `],"e":[`...)
+	open(`],"e":[`)
 	at := c.First()
-	for i, e := range ordered(c) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = num(b, int64(e.At))
-		b = append(b, ',')
-		b = num(b, int64(e.Kind))
-		b = append(b, ',')
-		b = num(b, side(e.Side))
-		b = append(b, ',')
-		b = num(b, int64(e.From))
-		b = append(b, ',')
-		b = num(b, int64(e.To))
-		b = append(b, ',')
-		b = num(b, int64(e.Code))
-		b = append(b, ',')
-		b = num(b, int64(e.Dir))
-		b = append(b, ',')
-		b = num(b, int64(e.SegKind))
-		b = append(b, ',')
-		b = num(b, int64(e.Time.Sub(at)/time.Microsecond))
+	for _, e := range ordered(c) {
+		put(int64(e.At), int64(e.Kind), side(e.Side), int64(e.From), int64(e.To), int64(e.Code),
+			int64(e.Dir), int64(e.SegKind), us(e.Time.Sub(at)))
 		at = e.Time
 	}
-	b = append(b, `],"k":[`...)
-	for i, s := range c.SACKs() {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		from := c.Timeline()[s.At-1].From
-		peer := base(c, from.Other())
-		b = num(b, int64(s.At))
-		b = append(b, ',')
-		b = num(b, int64(s.Block.Left.Sub(peer)))
-		b = append(b, ',')
-		b = num(b, int64(s.Block.Right.Sub(peer)))
+	open(`],"k":[`)
+	for _, s := range c.SACKs() {
+		peer := base(c, c.Timeline()[s.At-1].From.Other())
+		put(int64(s.At), int64(s.Block.Left.Sub(peer)), int64(s.Block.Right.Sub(peer)))
 	}
 	b = append(b, ']')
 	if toClient, toServer, ok := OneWayDelays(c); ok {
-		b = append(b, `,"d":[`...)
-		b = num(b, int64(toClient/time.Microsecond))
-		b = append(b, ',')
-		b = num(b, int64(toServer/time.Microsecond))
+		open(`,"d":[`)
+		put(us(toClient), us(toServer))
 		b = append(b, ']')
 	}
 	if n := c.TimelineDropped(); n > 0 {
-		b = append(b, `,"x":`...)
-		b = num(b, int64(n))
+		open(`,"x":`)
+		put(int64(n))
 	}
-	_, known := c.FSM.Endpoint(r.client).Scale()
-	if known {
+	if _, known := c.FSM.Endpoint(r.client).Scale(); known {
 		b = append(b, `,"w":1`...)
 	}
 	return append(b, '}')
