@@ -524,8 +524,7 @@
       svg("line", { class: "hit", x1: xs, y1: y1, x2: xr, y2: y2 }, g);
       svg("line", { class: "arrow", x1: xs, y1: y1, x2: xr, y2: y2, "marker-end": rx ? "url(#ah-rx)" : "url(#ah)" }, g);
       svg("text", { x: 6, y: y + 4, class: "tag mono" }, g, fmtRel(p.t));
-      const tx = (L + R) / 2 + (capX - (L + R) / 2) * 0;
-      svg("text", { x: tx, y: y - 7 - (p.side === 0 ? 0 : 0), "text-anchor": "middle", class: "note mono" }, g, notation(p));
+      svg("text", { x: (L + R) / 2, y: y - 7, "text-anchor": "middle", class: "note mono" }, g, notation(p));
       let nx = R + 110;
       const marks = labels.map((l) => ["tag", "[" + l + "]"]);
       evs.forEach((e) => { if (e.kind === 1) marks.push(["viol", "! " + meta.codes[e.code].name]); else if (e.kind === 2) marks.push(["tag", "- " + meta.codes[e.code].name]); });
@@ -781,9 +780,16 @@
   // Stepping: segment k (-1: before the first) highlighted in every
   // figure, with the two states after it and what the RFC says.
   let step_ = -1;
+  // The two states after segment k: its transitions and those before it.
+  // A timer fires after its segment: it counts only from the next step,
+  // or, after the last segment, at the last step.
   function statesAfter(k) {
-    const st = cur.init.slice();
-    cur.evs.forEach((e) => { if (e.kind === 0 && e.at <= k + 1 && !(e.seg === meta.timeout && k < cur.ps.length - 1 && e.at > k)) st[e.side] = e.to; });
+    const st = cur.init.slice(), last = k === cur.ps.length - 1;
+    cur.evs.forEach((e) => {
+      if (e.kind !== 0) return;
+      const timer = e.seg === meta.timeout;
+      if (e.at <= k || (e.at === k + 1 && (!timer || last))) st[e.side] = e.to;
+    });
     return st;
   }
   function setStep(k) {
