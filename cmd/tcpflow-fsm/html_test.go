@@ -256,3 +256,37 @@ func TestHTMLCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkersSameFiles: the files --html and --zeek-log write are the same
+// byte for byte with one worker or two, as standard output is
+// (TestWorkersSameOutput).
+func TestWorkersSameFiles(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/kernel/*.pcap")
+	if manifest, err := os.ReadFile(filepath.Join(corpusDir, "MANIFEST.tsv")); err == nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n")[1:] {
+			files = append(files, filepath.Join(corpusDir, strings.Split(line, "\t")[0]))
+		}
+	}
+	dir := t.TempDir()
+	write := func(file, workers string) (html, zeek []byte) {
+		h, z := filepath.Join(dir, "r"+workers+".html"), filepath.Join(dir, "c"+workers+".log")
+		os.Remove(h)
+		os.Remove(z)
+		run([]string{"-r", file, "--summary", "--workers", workers, "--html", h, "--zeek-log", z}, nil, &bytes.Buffer{}, &bytes.Buffer{})
+		html, _ = os.ReadFile(h)
+		zeek, _ = os.ReadFile(z)
+		if !regexp.MustCompile(`\n[0-9]`).Match(zeek) { // no row
+			// A log of no connection is opened and closed at the time
+			// of day (there is no packet time): leave those lines out.
+			zeek = regexp.MustCompile(`(?m)^#(open|close)\t.*\n`).ReplaceAll(zeek, nil)
+		}
+		return html, zeek
+	}
+	for _, f := range files {
+		h1, z1 := write(f, "1")
+		h2, z2 := write(f, "2")
+		if !bytes.Equal(h1, h2) || !bytes.Equal(z1, z2) {
+			t.Errorf("%s: the files differ with --workers 2 (HTML %v, conn.log %v)", f, bytes.Equal(h1, h2), bytes.Equal(z1, z2))
+		}
+	}
+}

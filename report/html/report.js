@@ -226,6 +226,8 @@
     const s = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Connections started per interval, by outcome, and ended (line)" }, box);
     axis(s, x, span, base, 14);
     svg("text", { x: 4, y: 14, class: "muted" }, s, "starts per bin, stacked by outcome; the line: ends");
+    svg("text", { x: left - 6, y: base - hmax + 4, "text-anchor": "end", "font-size": 11 }, s, String(most));
+    svg("text", { x: left - 6, y: base + 4, "text-anchor": "end", "font-size": 11 }, s, "0");
     const bw = (W - left - right) / bins;
     const pts = [];
     for (let b = 0; b < bins; b++) {
