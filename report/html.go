@@ -22,8 +22,9 @@ import (
 // connections' starts and ends), a table of every connection, sortable
 // and filterable, and for the connection picked four figures the script
 // draws from its data: the ladder, the time-sequence graph of each
-// direction, the state timeline and the state diagram with the edges it
-// took, with a control that steps through it segment by segment.
+// direction, the state timeline and the state diagram (fsm-dot's, embedded
+// once) with the edges it took; beside them the transition table, and a
+// control that steps through the connection segment by segment.
 //
 // The data is what the other renderers print, in a compact form: the
 // connection table as columns; each connection's segments and events as
@@ -229,7 +230,7 @@ func connOutcome(c *flow.Conn, cst, sst fsm.State) int {
 //	   (relative to the receiver's peer's ISS);
 //	d: the one-way delays between the capture point and the client and
 //	   the server in µs, when the handshake shows them;
-//	x: segments the timeline cap left out; w: window scale known.
+//	x: segments the timeline cap left out.
 func (h *HTML) appendDetail(b []byte, c *flow.Conn, r roles) []byte {
 	side := func(s fsm.Side) int64 {
 		if s == r.client {
@@ -288,9 +289,6 @@ func (h *HTML) appendDetail(b []byte, c *flow.Conn, r roles) []byte {
 		open(`,"x":`)
 		put(int64(n))
 	}
-	if _, known := c.FSM.Endpoint(r.client).Scale(); known {
-		b = append(b, `,"w":1`...)
-	}
 	return append(b, '}')
 }
 
@@ -300,7 +298,6 @@ type htmlMeta struct {
 	File        string            `json:"file"`
 	First       string            `json:"first,omitempty"`
 	Last        string            `json:"last,omitempty"`
-	FirstNS     int64             `json:"first_ns"`
 	Packets     uint64            `json:"packets"`
 	TCP         uint64            `json:"tcp"`
 	Undecoded   uint64            `json:"undecoded"`
@@ -383,7 +380,7 @@ func (h *HTML) Close(t *Totals) error {
 		Duplicates: t.Duplicates, Connections: t.Connections, Evicted: t.Evicted, ReadError: t.ReadError,
 		Counters: [][3]any{}, Zeek: zeekStates}
 	if h.seen {
-		m.First, m.Last, m.FirstNS = stamp(h.first), stamp(h.last), int64(h.first)
+		m.First, m.Last = stamp(h.first), stamp(h.last)
 	}
 	for _, c := range t.Counters {
 		m.Counters = append(m.Counters, [3]any{c.Group, c.Name, c.Count})
