@@ -402,6 +402,12 @@ func (c *Conn) SegCount(e SegEvent) uint32 {
 	return c.more.segCounts[e]
 }
 
+// Retransmissions returns how many of the connection's segments were
+// retransmissions of any kind (SegEvents.Retransmitted).
+func (c *Conn) Retransmissions() uint32 {
+	return c.SegCount(Retransmission) + c.SegCount(FastRetransmission) + c.SegCount(SpuriousRetransmission)
+}
+
 // SilentRetrans returns how many times side retransmitted its latest
 // retransmitted segment with nothing from the peer since, as the
 // connection stands: how a dead peer looks from the wire, the sender's
@@ -988,7 +994,7 @@ func (t *Table) add(seg *fsm.Segment, n int64, st stamp) {
 		m := c.more
 		m.retransRun[side^1], m.probes[side^1], m.gaveUp[side^1] = 0, 0, false
 	}
-	if evs.Has(Retransmission) || evs.Has(FastRetransmission) || evs.Has(SpuriousRetransmission) {
+	if evs.Retransmitted() {
 		m := c.extra()
 		if m.retransRun[side] == 0 || m.retransSeq[side] != seg.Seq {
 			m.retransRun[side], m.retransSeq[side], m.retransFrom[side] = 0, seg.Seq, seg.Time

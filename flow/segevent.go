@@ -125,6 +125,12 @@ type SegEvents uint32
 // Has reports whether e is in the set.
 func (s SegEvents) Has(e SegEvent) bool { return s&(1<<e) != 0 }
 
+// Retransmitted reports whether the set holds one of the retransmissions:
+// Retransmission, FastRetransmission or SpuriousRetransmission.
+func (s SegEvents) Retransmitted() bool { return s&retransmissions != 0 }
+
+const retransmissions = SegEvents(1<<Retransmission | 1<<FastRetransmission | 1<<SpuriousRetransmission)
+
 // add puts e in the set.
 func (s *SegEvents) add(e SegEvent) { *s |= 1 << e }
 

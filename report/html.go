@@ -148,7 +148,7 @@ func (h *HTML) Done(c *flow.Conn) {
 	t.History = append(t.History, c.Zeek.History(r.client))
 	t.Packets = append(t.Packets, [2]int{c.Packets[r.client], c.Packets[r.server]})
 	t.Bytes = append(t.Bytes, [2]int64{c.Bytes[r.client], c.Bytes[r.server]})
-	t.Retrans = append(t.Retrans, c.SegCount(flow.Retransmission)+c.SegCount(flow.FastRetransmission)+c.SegCount(flow.SpuriousRetransmission))
+	t.Retrans = append(t.Retrans, c.Retransmissions())
 	t.Violations = append(t.Violations, c.Violations)
 	var codes []string
 	for _, code := range c.Codes() {
@@ -162,36 +162,12 @@ func (h *HTML) Done(c *flow.Conn) {
 		ct.times += c.CodeCount(code)
 	}
 	t.Codes = append(t.Codes, codes)
-	t.Notes = append(t.Notes, connNotes(c, r))
+	t.Notes = append(t.Notes, string(appendNotes(nil, c, r)))
 	t.Outcome = append(t.Outcome, connOutcome(c, cst, sst))
 	t.Off = append(t.Off, len(h.detail))
 	h.detail = h.appendDetail(h.detail, c, r)
 	t.Len = append(t.Len, len(h.detail)-t.Off[len(t.Off)-1])
 	h.detail = append(h.detail, '\n')
-}
-
-// connNotes is the notes column of the summary table, as one string.
-func connNotes(c *flow.Conn, r roles) string {
-	var b []byte
-	add := func(s string) {
-		if len(b) > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, s...)
-	}
-	if r.guessed {
-		add("roles guessed")
-	}
-	if c.Duplicates > 0 {
-		add(strconv.Itoa(int(c.Duplicates)) + " duplicates")
-	}
-	if c.FSM.Self() {
-		add("self-connect")
-	}
-	for _, code := range c.NoteCodes() {
-		add(code.String())
-	}
-	return string(b)
 }
 
 // outcome sorts a connection by how it ended, for the overview.

@@ -57,18 +57,7 @@ func (l *Ladder) Done(c *flow.Conn) {
 	r := rolesOf(c)
 	left, right := r.client, r.server
 	evs := ordered(c)
-	// The states before the first segment: the From of each side's first
-	// transition (a listener shows as LISTEN), else CLOSED.
-	var state [2]fsm.State
-	for s := fsm.A; s <= fsm.B; s++ {
-		state[s] = fsm.Closed
-		for _, e := range evs {
-			if e.Kind == fsm.Transition && e.Side == s {
-				state[s] = e.From
-				break
-			}
-		}
-	}
+	state := initialStates(evs)
 	arrowR, arrowL, bar := "-->", "<--", "|"
 	if !l.ascii {
 		arrowR, arrowL, bar = "──>", "<──", "│"

@@ -135,14 +135,7 @@ func writeLadderSVG(w *bufio.Writer, c *flow.Conn) {
 
 	// The states before the first segment, as Ladder has them.
 	var bands [2][]bandChange
-	for s := fsm.A; s <= fsm.B; s++ {
-		st := fsm.Closed
-		for _, e := range evs {
-			if e.Kind == fsm.Transition && e.Side == s {
-				st = e.From
-				break
-			}
-		}
+	for s, st := range initialStates(evs) {
 		bands[s] = []bandChange{{lsBandTop, st}}
 	}
 
@@ -180,7 +173,7 @@ func writeLadderSVG(w *bufio.Writer, c *flow.Conn) {
 		var labels []string
 		p.Events.Each(func(e flow.SegEvent) { labels = append(labels, segLabel(e, p.DupAck)) })
 		tags = append(labels, tags...)
-		retrans := p.Events.Has(flow.Retransmission) || p.Events.Has(flow.FastRetransmission) || p.Events.Has(flow.SpuriousRetransmission)
+		retrans := p.Events.Retransmitted()
 		seg := notation(c, p)
 
 		// The time, at the far left of the row.

@@ -127,6 +127,23 @@ func (r roles) name(s fsm.Side) string {
 	return "server"
 }
 
+// initialStates returns each side's state before the first segment, from
+// events in timeline order: the From of its first transition (a listener
+// shows as LISTEN), else CLOSED.
+func initialStates(evs []flow.Event) [2]fsm.State {
+	var st [2]fsm.State
+	for s := fsm.A; s <= fsm.B; s++ {
+		st[s] = fsm.Closed
+		for _, e := range evs {
+			if e.Kind == fsm.Transition && e.Side == s {
+				st[s] = e.From
+				break
+			}
+		}
+	}
+	return st
+}
+
 // ordered returns the connection's events in timeline order: by the
 // segment they follow, then in the order they were made.
 func ordered(c *flow.Conn) []flow.Event {

@@ -399,6 +399,33 @@ func (s *rowStore) spillChunks() {
 	s.chunks = s.chunks[:n]
 }
 
+// appendNotes appends the notes column of connection c's row: roles
+// guessed, duplicates, self-connect and the note codes, comma-separated.
+func appendNotes(b []byte, c *flow.Conn, r roles) []byte {
+	start := len(b)
+	sep := func() {
+		if len(b) > start {
+			b = append(b, ", "...)
+		}
+	}
+	if r.guessed {
+		b = append(b, "roles guessed"...)
+	}
+	if c.Duplicates > 0 {
+		sep()
+		b = append(strconv.AppendInt(b, int64(c.Duplicates), 10), " duplicates"...)
+	}
+	if c.FSM.Self() {
+		sep()
+		b = append(b, "self-connect"...)
+	}
+	for _, code := range c.NoteCodes() {
+		sep()
+		b = append(b, code.String()...)
+	}
+	return b
+}
+
 // addConn adds the row of connection c: summaryHeader's columns and its
 // segment events,
 // appending each cell in place: a capture can have millions of rows.
@@ -421,7 +448,7 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, int64(c.Packets[r.client]), 10), '/'), int64(c.Packets[r.server]), 10))
 	cell(0, strconv.AppendInt(append(strconv.AppendInt(num, c.Bytes[r.client], 10), '/'), c.Bytes[r.server], 10))
 	col = 0
-	retrans := c.SegCount(flow.Retransmission) + c.SegCount(flow.FastRetransmission) + c.SegCount(flow.SpuriousRetransmission)
+	retrans := c.Retransmissions()
 	cell(1, nil)
 	cell(1, append(num, c.FSM.Endpoint(r.client).State.String()...))
 	cell(1, append(num, c.FSM.Endpoint(r.server).State.String()...))
@@ -429,28 +456,7 @@ func (s *rowStore) addConn(c *flow.Conn, r roles) {
 	cell(1, c.Zeek.AppendHistory(num, r.client))
 	cell(1, strconv.AppendUint(num, uint64(retrans), 10))
 	cell(1, strconv.AppendInt(num, int64(c.Violations), 10))
-	notes := num
-	if r.guessed {
-		notes = append(notes, "roles guessed"...)
-	}
-	if c.Duplicates > 0 {
-		if len(notes) > 0 {
-			notes = append(notes, ", "...)
-		}
-		notes = append(strconv.AppendInt(notes, int64(c.Duplicates), 10), " duplicates"...)
-	}
-	if c.FSM.Self() {
-		if len(notes) > 0 {
-			notes = append(notes, ", "...)
-		}
-		notes = append(notes, "self-connect"...)
-	}
-	for _, code := range c.NoteCodes() {
-		if len(notes) > 0 {
-			notes = append(notes, ", "...)
-		}
-		notes = append(notes, code.String()...)
-	}
+	notes := appendNotes(num, c, r)
 	cell(1, notes)
 	var events []byte
 	if c.SegCounts() != ([flow.NumSegEvents]uint32{}) {
