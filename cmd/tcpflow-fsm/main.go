@@ -128,7 +128,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.summary, "summary", false, "only the connection table, final states, findings and counters: no timelines")
 	fs.BoolVar(&o.ladder, "ladder", false, "draw each connection as a ladder diagram in RFC 9293's figure notation")
 	fs.IntSliceVar(&o.conns, "conn", nil, "with --ladder: only connection `N` (repeat or comma-separate for more)")
-	fs.StringVar(&o.html, "html", "", "also write a self-contained HTML report to `FILE`: overview, connection table, and per connection a ladder, time-sequence graph, state timeline and state diagram")
+	fs.StringVar(&o.html, "html", "", "with -r: also write a self-contained HTML report to `FILE`: overview, connection table, and per connection a ladder, time-sequence graph, state timeline and state diagram")
 	fs.StringVar(&o.zeekLog, "zeek-log", "", "with -r: also write every TCP connection to `FILE` as Zeek's conn.log (ASCII, as zeek-cut reads it)")
 	fs.BoolVar(&o.svg, "svg", false, "with --ladder and one --conn N: draw that connection's ladder as SVG")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
